@@ -1,0 +1,54 @@
+/* nslab native core: the part of a lab that must run between clone() and execve().
+ *
+ * Node is multithreaded, and the kernel refuses unshare(CLONE_NEWUSER) and setns() into user or
+ * mount namespaces to threaded callers (unshare(2), setns(2)). clone() with CLONE_NEW* flags is
+ * fine: the child starts single-threaded. So the server calls these functions through koffi; each
+ * clones a child that finishes the namespace setup alone and then execs.
+ *
+ * Every function returns 0 or a negative errno. Functions that produce data write one JSON object
+ * into the caller's buffer (`out`, `outlen`): {"ok":true,...} or {"ok":false,"step":...,"errno":...}.
+ */
+#ifndef NSLAB_H
+#define NSLAB_H
+#include <stddef.h>
+
+#define NSLAB_ABI_VERSION 1
+#define NSLAB_API __attribute__((visibility("default")))
+
+NSLAB_API int nslab_abi_version(void);
+
+/* Creates a lab from a spec (see docs/architecture.md, "Lab spec"): a child in new user, pid, mnt,
+ * uts, ipc, net, cgroup (and time) namespaces that builds its root, pivots into it and execs the
+ * lab's init. out: {"ok":true,"pid":N,"pidfd":N,"trace":[...]} */
+NSLAB_API int nslab_lab_create(const char *spec, char *out, size_t outlen);
+
+/* Starts a process inside a running lab: a login shell on a pty from the lab's own devpts, or a
+ * command with pipes (checks). out: {"ok":true,"pid":N,"pidfd":N,"master":N} or
+ * {"ok":true,"pid":N,"pidfd":N,"stdout":N,"stderr":N} plus "trace". */
+NSLAB_API int nslab_spawn(const char *spec, char *out, size_t outlen);
+
+/* Exit monitor: one thread waits (epoll) on the pidfds it is given, reaps exactly those processes
+ * with waitid(P_PIDFD) and writes a 16-byte record {pid, si_code, si_status, 0} per exit to a pipe
+ * whose read end nslab_monitor_start returns. It never calls waitpid(-1): libuv reaps its own. */
+NSLAB_API int nslab_monitor_start(void);
+NSLAB_API int nslab_monitor_watch(int pidfd);
+NSLAB_API void nslab_monitor_stop(void);
+
+NSLAB_API int nslab_signal(int pidfd, int sig);
+NSLAB_API int nslab_set_winsize(int fd, int rows, int cols);
+NSLAB_API int nslab_close(int fd);
+
+/* A sealed memfd holding a copy of the file at path (the lab's init binary). Executing the lab's
+ * init from a sealed memfd means a lab cannot reach or rewrite the host file through
+ * /proc/1/exe (the runc escape, CVE-2019-5736). */
+NSLAB_API int nslab_sealed_copy(const char *path);
+
+/* Describes the namespace behind path (a /proc/PID/ns/TYPE link): its inode, type, parent (for
+ * pid and user namespaces) and owning user namespace, via NS_GET_* ioctls (ioctl_ns(2)).
+ * out: {"ok":true,"ino":N,"type":"pid","parent":N|null,"owner":N|null} */
+NSLAB_API int nslab_ns_info(const char *path, char *out, size_t outlen);
+
+/* Kernel features the doctor reports: {"clone3":b,"pidfd":b,"timens":b,"openat2":b,...} */
+NSLAB_API int nslab_features(char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,162 @@
+/* Shared declarations of the native core. Everything that runs in a cloned child (between clone()
+ * and execve()) must be async-signal-safe: the child is a copy of a multithreaded process, so a
+ * lock held by another thread at clone time (malloc's, stdio's) stays locked forever in the child.
+ * Child code therefore uses only raw system calls and the small formatters in trace.c. */
+#ifndef NSLAB_INTERNAL_H
+#define NSLAB_INTERNAL_H
+#define _GNU_SOURCE
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MAX_OPS 96
+#define MAX_ARGS 32
+#define MAX_ENV 48
+#define MAX_CGROUPS 12
+
+/* ---- lab spec: parsed by the parent (which may allocate), read by the child ---- */
+enum op_kind {
+  OP_TMPFS,      /* tmpfs DST OPTIONS */
+  OP_RO_BIND,    /* ro-bind SRC DST: recursive bind, then read-only, nosuid, nodev */
+  OP_BIND,       /* bind SRC DST */
+  OP_DEV_BIND,   /* dev-bind SRC DST: bind one device node (devices cannot be made in a userns) */
+  OP_DIR,        /* dir DST MODE */
+  OP_SYMLINK,    /* symlink TARGET DST */
+  OP_COPY,       /* copy SRC DST MODE: a private, writable copy of a small host file */
+  OP_PROC,       /* proc DST: procfs of the new pid namespace */
+  OP_SYSFS,      /* sysfs DST: sysfs of the new net namespace, read-only */
+  OP_DEVPTS,     /* devpts DST OPTIONS: a new devpts instance, the lab's own ptys */
+  OP_MQUEUE,     /* mqueue DST: POSIX message queues of the new ipc namespace */
+  OP_REMOUNT_RO, /* remount-ro DST */
+};
+
+struct mount_op {
+  enum op_kind kind;
+  const char *src, *dst, *data;
+  unsigned mode;
+};
+
+struct spec {
+  char *text; /* owned copy of the spec; all pointers below point into it */
+  /* lab */
+  const char *hostname, *domainname;
+  const char *root, *root_opts;
+  const char *uid_map, *gid_map;
+  int setgroups_deny;
+  int ns_time;
+  int init_fd;
+  struct mount_op ops[MAX_OPS];
+  int n_ops;
+  /* spawn */
+  pid_t lab_pid;
+  int lab_pidfd;
+  int pty; /* 1: pty, 0: pipes */
+  unsigned short rows, cols;
+  const char *cwd;
+  const char *argv[MAX_ARGS + 1];
+  int argc;
+  const char *envp[MAX_ENV + 1];
+  int envc;
+  /* both */
+  const char *cgroup_procs[MAX_CGROUPS];
+  int n_cgroups;
+};
+
+int spec_parse(struct spec *s, const char *text, char *err, size_t errlen);
+void spec_free(struct spec *s);
+
+/* ---- trace: every system call the core makes for a lab, in a MAP_SHARED buffer so the child's
+ * records survive into the parent ---- */
+#define TRACE_MAX 192
+enum trace_who { WHO_SERVER = 0, WHO_CHILD = 1, WHO_SHELL = 2 };
+struct trace_rec {
+  char sys[24];
+  char args[360];
+  int64_t ret;
+  int32_t err;
+  int32_t who;
+  uint64_t t_ns, dur_ns;
+};
+struct trace_buf {
+  uint32_t n, dropped;
+  uint64_t origin_ns;
+  struct trace_rec rec[TRACE_MAX];
+};
+struct trace_buf *trace_new(void);
+void trace_free(struct trace_buf *t);
+struct trace_rec *tr_begin(struct trace_buf *t, int who, const char *sys);
+void tr_str(struct trace_rec *r, const char *s);
+void tr_raw(struct trace_rec *r, const char *s);
+void tr_int(struct trace_rec *r, long long v);
+void tr_flags(struct trace_rec *r, unsigned long long v, int table);
+long tr_end(struct trace_rec *r, long ret); /* returns ret; saves errno */
+uint64_t now_ns(void);
+
+enum flag_table { FT_CLONE, FT_MOUNT, FT_OPEN, FT_MOUNT_ATTR, FT_UMOUNT };
+
+/* ---- JSON output buffer (parent side only) ---- */
+struct out {
+  char *buf;
+  size_t len, cap;
+};
+void out_init(struct out *o, char *buf, size_t cap);
+void out_raw(struct out *o, const char *s);
+void out_str(struct out *o, const char *s); /* quoted, escaped */
+void out_int(struct out *o, long long v);
+void out_trace(struct out *o, const struct trace_buf *t);
+int out_error(char *buf, size_t cap, const char *step, int err, const char *detail,
+              const struct trace_buf *t);
+
+/* ---- child error reports, sent over the status pipe ---- */
+struct child_msg {
+  int32_t kind; /* MSG_ERROR or MSG_PID */
+  int32_t err;
+  int32_t pid;
+  char step[36];
+  char detail[184];
+};
+enum { MSG_ERROR = 1, MSG_PID = 2 };
+
+/* ---- small async-signal-safe helpers (util.c) ---- */
+size_t s_len(const char *s);
+int s_eq(const char *a, const char *b);
+char *s_cpy(char *dst, size_t cap, const char *src);
+char *s_cat(char *dst, size_t cap, const char *src);
+char *s_u64(char *dst, size_t cap, unsigned long long v);
+int write_all(int fd, const void *buf, size_t len);
+int write_file(const char *path, const char *data); /* open, write, close; -errno */
+int mkdir_p(const char *path, unsigned mode);
+int close_fds_except(int keep1, int keep2); /* close every fd >= 3 but these */
+void reset_signals(void);
+long sys_clone3_fork(uint64_t flags, int *pidfd);
+int child_fail(int status_fd, const char *step, int err, const char *detail);
+
+/* ---- per-namespace pieces ---- */
+/* user.c */
+int user_write_maps(struct trace_buf *t, pid_t pid, const char *uid_map, const char *gid_map,
+                    int setgroups_deny);
+int user_become_root(struct trace_buf *t, int who, int setgroups_deny);
+/* uts.c */
+int uts_set_names(struct trace_buf *t, const char *hostname, const char *domainname);
+/* mnt.c */
+int mnt_make_private(struct trace_buf *t);
+int mnt_root_tmpfs(struct trace_buf *t, const char *root, const char *opts);
+int mnt_apply_op(struct trace_buf *t, const char *root, const struct mount_op *op);
+int mnt_pivot_root(struct trace_buf *t, const char *root);
+/* ipc.c */
+int ipc_mount_mqueue(struct trace_buf *t, const char *path);
+/* net.c */
+int net_loopback_up(struct trace_buf *t);
+/* cgroup.c */
+int cgroup_attach(struct trace_buf *t, const char *procs_file, pid_t pid);
+int cgroup_new_namespace(struct trace_buf *t);
+/* pid.c */
+int pid_exec_init(struct trace_buf *t, int init_fd);
+/* time.c */
+int time_ns_available(void);
+/* steps.c */
+int lab_parent_steps(struct spec *s, struct trace_buf *t, pid_t pid, int sync_fd);
+int lab_child_steps(struct spec *s, struct trace_buf *t, int sync_fd, int status_fd);
+int spawn_child_steps(struct spec *s, struct trace_buf *t, int sync_fd, int status_fd,
+                      int stdio[3]);
+#endif

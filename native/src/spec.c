@@ -1,0 +1,146 @@
+/* The lab spec: a line-oriented text the server builds (policy), parsed here once in the parent
+ * (mechanism), so that the cloned child only reads ready-made structs. Each line is a key and its
+ * arguments separated by tabs; see docs/architecture.md for the keys. */
+#include "internal.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(char *err, size_t errlen, int line, const char *msg, const char *key) {
+  snprintf(err, errlen, "spec line %d: %s%s%s", line, msg, key ? ": " : "", key ? key : "");
+  return -EINVAL;
+}
+
+static int to_uint(const char *s, unsigned long max, unsigned long *v) {
+  char *end;
+  errno = 0;
+  unsigned long x = strtoul(s, &end, 0);
+  if (errno || *end || end == s || x > max) return -EINVAL;
+  *v = x;
+  return 0;
+}
+
+static const struct {
+  const char *key;
+  enum op_kind kind;
+  int nargs;
+} op_keys[] = {
+    {"tmpfs", OP_TMPFS, 2},   {"ro-bind", OP_RO_BIND, 2}, {"bind", OP_BIND, 2},
+    {"dev-bind", OP_DEV_BIND, 2}, {"dir", OP_DIR, 2},     {"symlink", OP_SYMLINK, 2},
+    {"copy", OP_COPY, 3},     {"proc", OP_PROC, 1},       {"sysfs", OP_SYSFS, 1},
+    {"devpts", OP_DEVPTS, 2}, {"mqueue", OP_MQUEUE, 1},   {"remount-ro", OP_REMOUNT_RO, 1},
+};
+
+int spec_parse(struct spec *s, const char *text, char *err, size_t errlen) {
+  memset(s, 0, sizeof *s);
+  s->init_fd = -1;
+  s->lab_pidfd = -1;
+  s->rows = 24, s->cols = 80;
+  s->text = strdup(text ? text : "");
+  if (!s->text) return -ENOMEM;
+  int lineno = 0;
+  char *save = NULL;
+  for (char *line = strtok_r(s->text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    lineno++;
+    if (!*line || *line == '#') continue;
+    char *a[4] = {0};
+    int n = 0;
+    char *p = line;
+    while (n < 4) {
+      a[n++] = p;
+      char *tab = strchr(p, '\t');
+      if (!tab) break;
+      *tab = 0;
+      p = tab + 1;
+    }
+    const char *key = a[0];
+    int nargs = n - 1;
+    unsigned long v;
+#define NEED(k) \
+  if (nargs != (k)) return fail(err, errlen, lineno, "wrong number of arguments", key)
+    if (!strcmp(key, "hostname")) { NEED(1); s->hostname = a[1]; }
+    else if (!strcmp(key, "domainname")) { NEED(1); s->domainname = a[1]; }
+    else if (!strcmp(key, "root")) { NEED(2); s->root = a[1]; s->root_opts = a[2]; }
+    else if (!strcmp(key, "uid_map")) { NEED(1); s->uid_map = a[1]; }
+    else if (!strcmp(key, "gid_map")) { NEED(1); s->gid_map = a[1]; }
+    else if (!strcmp(key, "setgroups")) {
+      NEED(1);
+      if (strcmp(a[1], "deny") && strcmp(a[1], "allow"))
+        return fail(err, errlen, lineno, "setgroups must be allow or deny", a[1]);
+      s->setgroups_deny = !strcmp(a[1], "deny");
+    } else if (!strcmp(key, "timens")) { NEED(1); s->ns_time = !strcmp(a[1], "1"); }
+    else if (!strcmp(key, "init_fd")) {
+      NEED(1);
+      if (to_uint(a[1], 1 << 20, &v)) return fail(err, errlen, lineno, "bad fd", a[1]);
+      s->init_fd = (int)v;
+    } else if (!strcmp(key, "cgroup")) {
+      NEED(1);
+      if (s->n_cgroups >= MAX_CGROUPS) return fail(err, errlen, lineno, "too many cgroups", 0);
+      s->cgroup_procs[s->n_cgroups++] = a[1];
+    } else if (!strcmp(key, "lab")) {
+      NEED(2);
+      if (to_uint(a[1], 1 << 30, &v)) return fail(err, errlen, lineno, "bad pid", a[1]);
+      s->lab_pid = (pid_t)v;
+      if (to_uint(a[2], 1 << 20, &v)) return fail(err, errlen, lineno, "bad pidfd", a[2]);
+      s->lab_pidfd = (int)v;
+    } else if (!strcmp(key, "stdio")) {
+      NEED(1);
+      if (strcmp(a[1], "pty") && strcmp(a[1], "pipes"))
+        return fail(err, errlen, lineno, "stdio must be pty or pipes", a[1]);
+      s->pty = !strcmp(a[1], "pty");
+    } else if (!strcmp(key, "size")) {
+      NEED(2);
+      unsigned long r, c;
+      if (to_uint(a[1], 1000, &r) || to_uint(a[2], 1000, &c) || !r || !c)
+        return fail(err, errlen, lineno, "size must be 1..1000 rows and columns", 0);
+      s->rows = (unsigned short)r, s->cols = (unsigned short)c;
+    } else if (!strcmp(key, "cwd")) { NEED(1); s->cwd = a[1]; }
+    else if (!strcmp(key, "arg")) {
+      NEED(1);
+      if (s->argc >= MAX_ARGS) return fail(err, errlen, lineno, "too many arguments", 0);
+      s->argv[s->argc++] = a[1];
+    } else if (!strcmp(key, "env")) {
+      NEED(1);
+      if (s->envc >= MAX_ENV) return fail(err, errlen, lineno, "too many variables", 0);
+      if (!strchr(a[1], '=')) return fail(err, errlen, lineno, "env needs NAME=value", a[1]);
+      s->envp[s->envc++] = a[1];
+    } else {
+      size_t k;
+      for (k = 0; k < sizeof op_keys / sizeof op_keys[0]; k++)
+        if (!strcmp(key, op_keys[k].key)) break;
+      if (k == sizeof op_keys / sizeof op_keys[0])
+        return fail(err, errlen, lineno, "unknown key", key);
+      NEED(op_keys[k].nargs);
+      if (s->n_ops >= MAX_OPS) return fail(err, errlen, lineno, "too many mount steps", 0);
+      struct mount_op *op = &s->ops[s->n_ops++];
+      op->kind = op_keys[k].kind;
+      switch (op->kind) {
+      case OP_TMPFS: case OP_DEVPTS: op->dst = a[1]; op->data = a[2]; break;
+      case OP_PROC: case OP_SYSFS: case OP_MQUEUE: case OP_REMOUNT_RO: op->dst = a[1]; break;
+      case OP_DIR:
+        op->dst = a[1];
+        if (to_uint(a[2], 07777, &v)) return fail(err, errlen, lineno, "bad mode", a[2]);
+        op->mode = (unsigned)v;
+        break;
+      case OP_COPY:
+        op->src = a[1], op->dst = a[2];
+        if (to_uint(a[3], 07777, &v)) return fail(err, errlen, lineno, "bad mode", a[3]);
+        op->mode = (unsigned)v;
+        break;
+      default: op->src = a[1], op->dst = a[2]; break;
+      }
+      if (op->dst[0] != '/' || strstr(op->dst, ".."))
+        return fail(err, errlen, lineno, "destination must be absolute, without ..", op->dst);
+    }
+#undef NEED
+  }
+  s->argv[s->argc] = NULL;
+  s->envp[s->envc] = NULL;
+  return 0;
+}
+
+void spec_free(struct spec *s) {
+  free(s->text);
+  s->text = NULL;
+}

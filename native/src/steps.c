@@ -1,0 +1,149 @@
+/* The order of things. This file is the whole sequence a lab goes through, in one place, so it can
+ * be read (and taught) top to bottom. Each step is one small function in the file named for its
+ * namespace. A failing step reports its name and errno through the status pipe and the child
+ * exits; the parent then kills and reaps it.
+ *
+ *   server (parent, a thread of Node)            child (single-threaded, new namespaces)
+ *   ---------------------------------            ---------------------------------------
+ *   clone3(CLONE_NEWUSER|NEWPID|NEWNS|...)  -->  blocks on the sync pipe
+ *   write setgroups, uid_map, gid_map
+ *   write pid into the lab's cgroup.procs
+ *   release the sync pipe                   -->  becomes root inside, new cgroup namespace,
+ *                                                hostname, private mounts, root tmpfs, binds,
+ *                                                /proc /sys /dev, pivot_root, lo up,
+ *                                                closes every inherited fd, execs nslab-init
+ *   status pipe: EOF means exec succeeded   <--  (the pipe is O_CLOEXEC)
+ */
+#include "internal.h"
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define STEP(name, detail, expr)                                   \
+  do {                                                             \
+    int rc_ = (expr);                                              \
+    if (rc_ < 0) return child_fail(status_fd, name, rc_, detail);  \
+  } while (0)
+
+static int wait_for_parent(int sync_fd) {
+  char c;
+  ssize_t n;
+  do n = read(sync_fd, &c, 1);
+  while (n < 0 && errno == EINTR);
+  if (n == 1) return 0;
+  return n < 0 ? -errno : -ECANCELED; /* EOF: the parent gave up on us */
+}
+
+static void unblock_signals(void) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* ---------- the server's side of a new lab ---------- */
+int lab_parent_steps(struct spec *s, struct trace_buf *t, pid_t pid, int sync_fd) {
+  int rc = user_write_maps(t, pid, s->uid_map, s->gid_map, s->setgroups_deny);
+  if (rc < 0) return rc;
+  for (int i = 0; i < s->n_cgroups; i++)
+    if ((rc = cgroup_attach(t, s->cgroup_procs[i], pid)) < 0) return rc;
+  return write_all(sync_fd, "1", 1);
+}
+
+/* ---------- the new lab's side: everything between clone() and execve() ---------- */
+int lab_child_steps(struct spec *s, struct trace_buf *t, int sync_fd, int status_fd) {
+  reset_signals();
+  STEP("wait-for-parent", "", wait_for_parent(sync_fd));
+  STEP("become-root", "", user_become_root(t, WHO_CHILD, s->setgroups_deny));
+  STEP("cgroup-namespace", "", cgroup_new_namespace(t));
+  STEP("hostname", s->hostname, uts_set_names(t, s->hostname, s->domainname));
+  STEP("private-propagation", "/", mnt_make_private(t));
+  STEP("root-tmpfs", s->root, mnt_root_tmpfs(t, s->root, s->root_opts));
+  for (int i = 0; i < s->n_ops; i++)
+    STEP("build-root", s->ops[i].dst, mnt_apply_op(t, s->root, &s->ops[i]));
+  STEP("pivot-root", s->root, mnt_pivot_root(t, s->root));
+  STEP("loopback-up", "lo", net_loopback_up(t));
+  /* If the server dies, its labs die with it rather than live on unowned. */
+  STEP("parent-death-signal", "", prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ? -errno : 0);
+  /* status_fd (O_CLOEXEC) stays to report an exec failure; init_fd is what we exec */
+  STEP("close-fds", "", close_fds_except(status_fd, s->init_fd));
+  umask(022);
+  unblock_signals();
+  pid_exec_init(t, s->init_fd);
+  _exit(127);
+}
+
+/* ---------- a process entering a running lab (terminal shell or check) ----------
+ * setns() into the lab's user, mount, uts, ipc, net, cgroup and time namespaces (all at once
+ * through the lab's pidfd, setns(2) since Linux 5.8), and into its pid namespace, which takes
+ * effect only for children. So this first child (C1) starts the real process (C2) with
+ * CLONE_VM|CLONE_VFORK, as posix_spawn does, and CLONE_PARENT, so that C2 is the server's child
+ * (reaped by the server) and PID N inside the lab; C1 reports C2's pid and exits. */
+struct c2_ctx {
+  struct spec *s;
+  struct trace_buf *t;
+  int status_fd;
+  int *stdio;
+};
+
+static int c2_main(void *arg) {
+  struct c2_ctx *c = arg;
+  struct spec *s = c->s;
+  int status_fd = c->status_fd;
+  if (setsid() < 0) return child_fail(status_fd, "setsid", -errno, "");
+  if (s->pty) {
+    struct trace_rec *r = tr_begin(c->t, WHO_SHELL, "ioctl");
+    tr_raw(r, "0, TIOCSCTTY, 0");
+    if (tr_end(r, ioctl(c->stdio[0], TIOCSCTTY, 0)) < 0)
+      return child_fail(status_fd, "controlling-tty", -errno, "");
+  }
+  for (int i = 0; i < 3; i++)
+    if (dup2(c->stdio[i], i) < 0) return child_fail(status_fd, "stdio", -errno, "");
+  /* status_fd stays open (O_CLOEXEC) to report an exec failure; everything else goes */
+  close_fds_except(status_fd, -1);
+  if (!s->cwd || chdir(s->cwd) < 0) (void)!chdir("/");
+  umask(022);
+  unblock_signals();
+  struct trace_rec *r = tr_begin(c->t, WHO_SHELL, "execve");
+  tr_str(r, s->argv[0]);
+  tr_raw(r, "argv, envp");
+  tr_end(r, 0);
+  execve(s->argv[0], (char *const *)s->argv, (char *const *)s->envp);
+  if (r) r->ret = -1, r->err = errno;
+  return child_fail(status_fd, "execve", -errno, s->argv[0]);
+}
+
+int spawn_child_steps(struct spec *s, struct trace_buf *t, int sync_fd, int status_fd,
+                      int stdio[3]) {
+  reset_signals();
+  STEP("wait-for-parent", "", wait_for_parent(sync_fd));
+  int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+              CLONE_NEWCGROUP | CLONE_NEWPID;
+#ifdef CLONE_NEWTIME
+  if (s->ns_time) flags |= CLONE_NEWTIME;
+#endif
+  struct trace_rec *r = tr_begin(t, WHO_SHELL, "setns");
+  tr_raw(r, "pidfd");
+  tr_flags(r, (unsigned)flags, FT_CLONE);
+  STEP("setns", "", tr_end(r, setns(s->lab_pidfd, flags)) < 0 ? -errno : 0);
+  STEP("become-root", "", user_become_root(t, WHO_SHELL, s->setgroups_deny));
+  size_t stack_size = 64 * 1024;
+  void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+                     -1, 0);
+  if (stack == MAP_FAILED) return child_fail(status_fd, "stack", -errno, "");
+  struct c2_ctx ctx = {s, t, status_fd, stdio};
+  r = tr_begin(t, WHO_SHELL, "clone");
+  tr_flags(r, CLONE_VM | CLONE_VFORK | CLONE_PARENT, FT_CLONE);
+  pid_t pid = (pid_t)tr_end(r, clone(c2_main, (char *)stack + stack_size,
+                                     CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, &ctx));
+  if (pid < 0) return child_fail(status_fd, "clone", -errno, "");
+  struct child_msg m = {.kind = MSG_PID, .pid = pid};
+  (void)write_all(status_fd, &m, sizeof m);
+  _exit(0);
+}

@@ -1,0 +1,215 @@
+/* Tests of the native core against the real kernel, run under AddressSanitizer by `make test`
+ * (and so by `npm test`). Needs root: it creates real namespaces. */
+#define _GNU_SOURCE
+#include "../include/nslab.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int failures, checks;
+#define CHECK(cond, ...)                                         \
+  do {                                                           \
+    checks++;                                                    \
+    if (!(cond)) {                                               \
+      failures++;                                                \
+      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);       \
+      fprintf(stderr, __VA_ARGS__);                              \
+      fputc('\n', stderr);                                       \
+    }                                                            \
+  } while (0)
+
+static long json_int(const char *json, const char *key) {
+  char pat[64];
+  snprintf(pat, sizeof pat, "\"%s\":", key);
+  const char *p = strstr(json, pat);
+  return p ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
+
+static int count_fds(void) {
+  DIR *d = opendir("/proc/self/fd");
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
+  closedir(d);
+  return n - 1;
+}
+
+static char root_dir[] = "/tmp/nslab-test-root";
+
+static void lab_spec(char *buf, size_t cap, int init_fd) {
+  snprintf(buf, cap,
+           "hostname\tlab-test\n"
+           "uid_map\t0 2000000 65536\n"
+           "gid_map\t0 2000000 65536\n"
+           "setgroups\tallow\n"
+           "timens\t1\n"
+           "init_fd\t%d\n"
+           "root\t%s\tsize=16m,mode=0755\n"
+           "ro-bind\t/usr\t/usr\n"
+           "symlink\tusr/bin\t/bin\n"
+           "symlink\tusr/sbin\t/sbin\n"
+           "symlink\tusr/lib\t/lib\n"
+           "symlink\tusr/lib64\t/lib64\n"
+           "dir\t/etc\t0755\n"
+           "copy\t/etc/passwd\t/etc/passwd\t0644\n"
+           "ro-bind\t/etc/ld.so.cache\t/etc/ld.so.cache\n"
+           "dir\t/tmp\t01777\n"
+           "dir\t/root\t0700\n"
+           "proc\t/proc\n"
+           "tmpfs\t/dev\tmode=0755,size=64k\n"
+           "dev-bind\t/dev/null\t/dev/null\n"
+           "dev-bind\t/dev/zero\t/dev/zero\n"
+           "devpts\t/dev/pts\tnewinstance,ptmxmode=0666,mode=0620\n"
+           "symlink\tpts/ptmx\t/dev/ptmx\n"
+           "mqueue\t/dev/mqueue\n",
+           init_fd, root_dir);
+}
+
+static int read_all(int fd, char *buf, size_t cap, int timeout_ms) {
+  size_t n = 0;
+  for (;;) {
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) <= 0) break;
+    ssize_t r = read(fd, buf + n, cap - 1 - n);
+    if (r <= 0) break;
+    n += (size_t)r;
+    if (n >= cap - 1) break;
+  }
+  buf[n] = 0;
+  return (int)n;
+}
+
+static void wait_exit(int evfd, int pid) {
+  for (int i = 0; i < 200; i++) {
+    struct pollfd p = {evfd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    int rec[4];
+    if (read(evfd, rec, sizeof rec) == sizeof rec && rec[0] == pid) return;
+  }
+  CHECK(0, "no exit record for pid %d", pid);
+}
+
+static char out[1 << 16];
+
+int main(int argc, char **argv) {
+  if (argc < 2) return fprintf(stderr, "usage: test-core path/to/nslab-init\n"), 2;
+  if (geteuid() != 0) return fprintf(stderr, "test-core needs root\n"), 2;
+  mkdir(root_dir, 0755);
+  int base_fds = count_fds();
+  int evfd = nslab_monitor_start();
+  CHECK(evfd >= 0, "monitor start: %d", evfd);
+
+  /* bad specs are refused with a reason, not a crash */
+  CHECK(nslab_lab_create("bogus\tkey\n", out, sizeof out) == -EINVAL && strstr(out, "unknown key"),
+        "unknown key: %s", out);
+  CHECK(nslab_lab_create("ro-bind\t/usr\tusr\n", out, sizeof out) == -EINVAL, "relative dst");
+  CHECK(nslab_lab_create("ro-bind\t/usr\t/../etc\n", out, sizeof out) == -EINVAL, "dotdot dst");
+  CHECK(nslab_spawn("arg\t/bin/sh\n", out, sizeof out) == -EINVAL, "spawn without lab");
+
+  int init_fd = nslab_sealed_copy(argv[1]);
+  CHECK(init_fd >= 0, "sealed copy: %d", init_fd);
+  CHECK(write(init_fd, "x", 1) < 0, "sealed memfd must refuse writes");
+
+  char spec[4096];
+  for (int round = 0; round < 3; round++) {
+    lab_spec(spec, sizeof spec, init_fd);
+    int rc = nslab_lab_create(spec, out, sizeof out);
+    CHECK(rc == 0, "lab create: %d %s", rc, out);
+    if (rc) break;
+    CHECK(strstr(out, "\"sys\":\"pivot_root\"") != NULL, "trace lacks pivot_root");
+    CHECK(strstr(out, "CLONE_NEWUSER") != NULL, "trace lacks decoded clone flags");
+    int pid = (int)json_int(out, "pid"), pidfd = (int)json_int(out, "pidfd");
+    CHECK(nslab_monitor_watch(pidfd) == 0, "watch");
+
+    /* a command on pipes: sees the lab's init as PID 1, the lab's hostname, root inside */
+    char sp[1024];
+    snprintf(sp, sizeof sp,
+             "lab\t%d\t%d\nstdio\tpipes\ntimens\t1\ncwd\t/root\narg\t/bin/sh\narg\t-c\n"
+             "arg\tcat /proc/1/comm; hostname; id -u; cat /proc/self/uid_map; set -- /proc/[0-9]*; echo $#; echo err >&2\n"
+             "env\tPATH=/usr/bin:/bin\n",
+             pid, pidfd);
+    rc = nslab_spawn(sp, out, sizeof out);
+    CHECK(rc == 0, "spawn pipes: %d %s", rc, out);
+    if (rc == 0) {
+      int cpid = (int)json_int(out, "pid"), cfd = (int)json_int(out, "pidfd");
+      int so = (int)json_int(out, "stdout"), se = (int)json_int(out, "stderr");
+      nslab_monitor_watch(cfd);
+      char buf[4096], ebuf[256];
+      read_all(so, buf, sizeof buf, 3000);
+      read_all(se, ebuf, sizeof ebuf, 3000);
+      CHECK(strstr(buf, "nslab-init\nlab-test\n0\n") == buf, "pipes output: [%s]", buf);
+      CHECK(strstr(buf, "0    2000000      65536") != NULL, "uid_map: [%s]", buf);
+      CHECK(strstr(buf, "\n2\n") != NULL, "lab should hold exactly init and the shell: [%s]", buf);
+      CHECK(strcmp(ebuf, "err\n") == 0, "stderr: [%s]", ebuf);
+      wait_exit(evfd, cpid);
+      close(so), close(se), close(cfd);
+      char host[256];
+      gethostname(host, sizeof host);
+      CHECK(strcmp(host, "lab-test") != 0, "host hostname changed");
+    }
+
+    /* a shell on a pty of the lab's own devpts */
+    snprintf(sp, sizeof sp,
+             "lab\t%d\t%d\nstdio\tpty\nsize\t30\t100\ncwd\t/root\narg\t/bin/sh\narg\t-c\n"
+             "arg\ttty; stty size\nenv\tPATH=/usr/bin:/bin\n",
+             pid, pidfd);
+    rc = nslab_spawn(sp, out, sizeof out);
+    CHECK(rc == 0, "spawn pty: %d %s", rc, out);
+    if (rc == 0) {
+      int cpid = (int)json_int(out, "pid"), cfd = (int)json_int(out, "pidfd");
+      int m = (int)json_int(out, "master");
+      nslab_monitor_watch(cfd);
+      char buf[512];
+      read_all(m, buf, sizeof buf, 1000);
+      CHECK(strstr(buf, "/dev/pts/0") != NULL, "tty: [%s]", buf);
+      CHECK(strstr(buf, "30 100") != NULL, "stty size: [%s]", buf);
+      wait_exit(evfd, cpid);
+      close(m), close(cfd);
+    }
+
+    /* a missing program is an error with a step, not a hang */
+    snprintf(sp, sizeof sp, "lab\t%d\t%d\nstdio\tpipes\narg\t/nonexistent\n", pid, pidfd);
+    rc = nslab_spawn(sp, out, sizeof out);
+    CHECK(rc == -ENOENT && strstr(out, "execve"), "missing program: %d %s", rc, out);
+
+    /* kill -9 1 from inside is ignored by the kernel; the lab stays */
+    snprintf(sp, sizeof sp,
+             "lab\t%d\t%d\nstdio\tpipes\narg\t/bin/sh\narg\t-c\narg\tkill -9 1; sleep 0.1; echo alive\n",
+             pid, pidfd);
+    rc = nslab_spawn(sp, out, sizeof out);
+    CHECK(rc == 0, "spawn kill: %s", out);
+    if (rc == 0) {
+      int cpid = (int)json_int(out, "pid"), cfd = (int)json_int(out, "pidfd");
+      int so = (int)json_int(out, "stdout"), se = (int)json_int(out, "stderr");
+      nslab_monitor_watch(cfd);
+      char buf[256];
+      read_all(so, buf, sizeof buf, 3000);
+      CHECK(strcmp(buf, "alive\n") == 0, "init survived kill -9 1: [%s]", buf);
+      wait_exit(evfd, cpid);
+      close(so), close(se), close(cfd);
+    }
+
+    CHECK(nslab_signal(pidfd, SIGKILL) == 0, "kill lab");
+    wait_exit(evfd, pid);
+    close(pidfd);
+  }
+
+  /* namespace relations */
+  snprintf(spec, sizeof spec, "/proc/self/ns/pid");
+  CHECK(nslab_ns_info(spec, out, sizeof out) == 0 && strstr(out, "\"type\":\"pid\""), "ns_info: %s",
+        out);
+  CHECK(nslab_features(out, sizeof out) == 0 && strstr(out, "\"pidfd\":true"), "features: %s", out);
+
+  close(init_fd);
+  nslab_monitor_stop();
+  CHECK(count_fds() == base_fds, "fd leak: %d before, %d after", base_fds, count_fds());
+  printf("%d passed, %d failed\n", checks - failures, failures);
+  return failures != 0;
+}
