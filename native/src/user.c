@@ -8,7 +8,7 @@
  * (CVE-2014-8989, user_namespaces(7) "The /proc/[pid]/setgroups file"). */
 #include "internal.h"
 #include <errno.h>
-#include <grp.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static int write_proc(struct trace_buf *t, pid_t pid, const char *file, const char *data) {
@@ -36,19 +36,22 @@ int user_write_maps(struct trace_buf *t, pid_t pid, const char *uid_map, const c
 }
 
 /* After the maps exist, switch to uid/gid 0 inside: the process keeps its capabilities in its own
- * namespace (it created it, or entered it with setns) and becomes the mapped host id. */
+ * namespace (it created it, or entered it with setns) and becomes the mapped host id.
+ * Raw system calls, not glibc's wrappers: in a process that had threads, glibc's setgroups() and
+ * setresuid() signal every other thread to change its ids too and wait for them (nptl setxid);
+ * in our single-threaded child those threads do not exist and the wait never ends. */
 int user_become_root(struct trace_buf *t, int who, int setgroups_deny) {
   struct trace_rec *r;
   if (!setgroups_deny) {
     r = tr_begin(t, who, "setgroups");
     tr_raw(r, "0, NULL");
-    if (tr_end(r, setgroups(0, NULL)) < 0) return -errno;
+    if (tr_end(r, syscall(SYS_setgroups, 0, NULL)) < 0) return -errno;
   }
   r = tr_begin(t, who, "setresgid");
   tr_raw(r, "0, 0, 0");
-  if (tr_end(r, setresgid(0, 0, 0)) < 0) return -errno;
+  if (tr_end(r, syscall(SYS_setresgid, 0, 0, 0)) < 0) return -errno;
   r = tr_begin(t, who, "setresuid");
   tr_raw(r, "0, 0, 0");
-  if (tr_end(r, setresuid(0, 0, 0)) < 0) return -errno;
+  if (tr_end(r, syscall(SYS_setresuid, 0, 0, 0)) < 0) return -errno;
   return 0;
 }
