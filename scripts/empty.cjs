@@ -1,0 +1,1 @@
+// intentionally empty: see hooks.mjs

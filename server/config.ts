@@ -1,0 +1,89 @@
+import "server-only";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Everything tunable, validated once at start. Each field can be set by an NSLAB_* variable. */
+export interface Config {
+  port: number;
+  host: string;
+  dev: boolean;
+  /** repository root (where native/, lessons/ live) */
+  root: string;
+  /** runtime state: the lab /etc template and the staging mount point */
+  stateDir: string;
+  maxLabs: number;
+  labsPerClient: number;
+  terminalsPerLab: number;
+  limits: { pids: number; memoryBytes: number; cpuPercent: number; scratchBytes: number; shmBytes: number };
+  /** root mode: lab N's uid 0 is host uid uidBase + N * 65536 */
+  uidBase: number;
+  graceMs: number;
+  scrollbackBytes: number;
+  maxFrameBytes: number;
+  inputBytesPerSec: number;
+  inputBurstBytes: number;
+  /** trust X-Forwarded-For for client addresses (only behind a proxy you run) */
+  trustProxy: boolean;
+  /** extra allowed WebSocket origins besides the site's own */
+  allowedOrigins: string[];
+}
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const IDS_PER_LAB = 65536;
+
+export class ConfigError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return def;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const v = Number(raw.trim());
+  if (v < min || v > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${v}`);
+  return v;
+}
+
+function bytes(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return def;
+  const m = /^(\d+)\s*([kmg]i?b?)?$/i.exec(raw.trim());
+  if (!m) throw new ConfigError(`${name} must be a size like 64M or 1048576, got "${raw}"`);
+  const unit = (m[2] ?? "").toLowerCase()[0];
+  const v = Number(m[1]) * (unit === "k" ? 1024 : unit === "m" ? 1024 ** 2 : unit === "g" ? 1024 ** 3 : 1);
+  if (v < min || v > max) throw new ConfigError(`${name} must be between ${min} and ${max} bytes, got ${v}`);
+  return v;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const isRoot = process.getuid?.() === 0;
+  const uidBase = int(env, "NSLAB_UID_BASE", 1_000_000_000, 100_000, 4_000_000_000);
+  const maxLabs = int(env, "NSLAB_MAX_LABS", 200, 1, 10_000);
+  if (uidBase + maxLabs * IDS_PER_LAB > 4_294_967_294)
+    throw new ConfigError("NSLAB_UID_BASE + NSLAB_MAX_LABS * 65536 exceeds the 32-bit uid space");
+  const stateDefault = isRoot ? "/run/nslab" : path.join(os.tmpdir(), `nslab-${process.getuid?.() ?? "user"}`);
+  return {
+    port: int(env, "PORT", 3000, 1, 65535),
+    host: env.HOST || "0.0.0.0",
+    dev: env.NODE_ENV === "development",
+    root: REPO_ROOT,
+    stateDir: env.NSLAB_STATE_DIR || stateDefault,
+    maxLabs,
+    labsPerClient: int(env, "NSLAB_LABS_PER_CLIENT", 60, 1, 10_000),
+    terminalsPerLab: int(env, "NSLAB_TERMINALS_PER_LAB", 8, 1, 64),
+    limits: {
+      pids: int(env, "NSLAB_PIDS_MAX", 256, 16, 100_000),
+      memoryBytes: bytes(env, "NSLAB_MEMORY_MAX", 512 * 1024 ** 2, 32 * 1024 ** 2, 64 * 1024 ** 3),
+      cpuPercent: int(env, "NSLAB_CPU_PERCENT", 50, 1, 100 * os.cpus().length),
+      scratchBytes: bytes(env, "NSLAB_SCRATCH_SIZE", 64 * 1024 ** 2, 4 * 1024 ** 2, 16 * 1024 ** 3),
+      shmBytes: bytes(env, "NSLAB_SHM_SIZE", 16 * 1024 ** 2, 1024 ** 2, 4 * 1024 ** 3),
+    },
+    uidBase,
+    graceMs: int(env, "NSLAB_GRACE_MS", 5 * 60_000, 1_000, 24 * 3600_000),
+    scrollbackBytes: bytes(env, "NSLAB_SCROLLBACK", 256 * 1024, 16 * 1024, 16 * 1024 ** 2),
+    maxFrameBytes: bytes(env, "NSLAB_MAX_FRAME", 64 * 1024, 1024, 16 * 1024 ** 2),
+    inputBytesPerSec: bytes(env, "NSLAB_INPUT_RATE", 64 * 1024, 1024, 1024 ** 3),
+    inputBurstBytes: bytes(env, "NSLAB_INPUT_BURST", 512 * 1024, 1024, 1024 ** 3),
+    trustProxy: env.NSLAB_TRUST_PROXY === "1",
+    allowedOrigins: (env.NSLAB_ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+  };
+}

@@ -1,0 +1,276 @@
+import "server-only";
+import crypto from "node:crypto";
+import fsp from "node:fs/promises";
+import type { LabMode, LabStatus } from "../../lib/protocol.ts";
+import { spawn, signalName, NativeError } from "../native/core.ts";
+import { Terminal, type TerminalOptions } from "../terminals/terminal.ts";
+import type { Cgroups, LabCgroup } from "./cgroup.ts";
+import { LabProcess, readPipe } from "./process.ts";
+import { specLine } from "./rootfs.ts";
+import { TraceLog } from "./trace.ts";
+import type { ExecOptions, ExecResult, LabHandle } from "./types.ts";
+
+const SHELL_ENV = [
+  "TERM=xterm-256color",
+  "COLORTERM=truecolor",
+  "HOME=/root",
+  "USER=root",
+  "LOGNAME=root",
+  "SHELL=/bin/bash",
+  "LANG=C.UTF-8",
+  "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+];
+const EXEC_OUTPUT_LIMIT = 64 * 1024;
+
+export interface LabInit {
+  id: string;
+  tokenHash: Buffer;
+  mode: LabMode;
+  hostname: string;
+  lesson: string | null;
+  clientIp: string;
+  init: LabProcess;
+  timens: boolean;
+  cgroup: LabCgroup | null;
+  cgroups: Cgroups;
+  limits: LabStatus["limits"];
+  terminalOptions: TerminalOptions;
+  maxTerminals: number;
+  trace: TraceLog;
+}
+
+/**
+ * One learner's lab. It owns its init process, its terminals, the processes it runs for checks,
+ * and its cgroup; `destroy()` releases all of them (the manager releases the uid range).
+ */
+export class Lab implements LabHandle {
+  readonly id: string;
+  readonly mode: LabMode;
+  readonly hostname: string;
+  readonly lesson: string | null;
+  readonly clientIp: string;
+  readonly createdAt = new Date();
+  readonly terminals = new Map<string, Terminal>();
+  readonly traceLog: TraceLog;
+  private readonly tokenHash: Buffer;
+  private readonly init: LabProcess;
+  private readonly scripts = new Set<LabProcess>();
+  private readonly activity = new Set<() => void>();
+  private destroying: Promise<void> | null = null;
+  /** Set by the manager: releases what it holds for this lab (its entry, its uid range). */
+  destroyed?: () => void;
+  private nextTerminal = 1;
+
+  constructor(private readonly o: LabInit) {
+    this.id = o.id;
+    this.mode = o.mode;
+    this.hostname = o.hostname;
+    this.lesson = o.lesson;
+    this.clientIp = o.clientIp;
+    this.tokenHash = o.tokenHash;
+    this.init = o.init;
+    this.traceLog = o.trace;
+    o.init.exited.then(() => this.emitActivity());
+  }
+
+  get initPid(): number {
+    return this.init.pid;
+  }
+  get running(): boolean {
+    return !this.destroying && !this.init.exitStatus;
+  }
+
+  tokenMatches(token: string): boolean {
+    const h = crypto.createHash("sha256").update(token).digest();
+    return h.length === this.tokenHash.length && crypto.timingSafeEqual(h, this.tokenHash);
+  }
+
+  status(): LabStatus {
+    return {
+      id: this.id,
+      state: this.destroying ? "destroyed" : this.init.exitStatus ? "exited" : "running",
+      mode: this.mode,
+      hostname: this.hostname,
+      lesson: this.lesson,
+      createdAt: this.createdAt.toISOString(),
+      terminals: [...this.terminals.values()].map((t) => ({
+        id: t.id,
+        attached: t.attached,
+        exited: t.exit !== null,
+        exitCode: t.exit?.code ?? null,
+      })),
+      limits: this.o.limits,
+    };
+  }
+
+  private spawnSpec(stdio: "pty" | "pipes", args: string[], extra: string[] = []): string {
+    const L = [
+      specLine("lab", String(this.init.pid), String(this.init.fd)),
+      specLine("stdio", stdio),
+      specLine("setgroups", this.mode === "rootless" ? "deny" : "allow"),
+      specLine("timens", this.o.timens ? "1" : "0"),
+      specLine("cwd", "/root"),
+      ...(this.o.cgroup?.procsFiles ?? []).map((f) => specLine("cgroup", f)),
+      ...args.map((a) => specLine("arg", a)),
+      ...SHELL_ENV.map((e) => specLine("env", e)),
+      ...extra,
+    ];
+    return L.join("\n") + "\n";
+  }
+
+  private assertRunning(): void {
+    if (!this.running) throw new LabGoneError();
+  }
+
+  /** Opens a login shell on a new pty of the lab's devpts. */
+  openTerminal(cols: number, rows: number): Terminal {
+    this.assertRunning();
+    if (this.terminals.size >= this.o.maxTerminals) throw new TooManyTerminalsError(this.o.maxTerminals);
+    const started = Date.now();
+    const id = `t${this.nextTerminal++}`;
+    let sp;
+    try {
+      sp = spawn(this.spawnSpec("pty", ["/bin/bash", "-l"], [specLine("size", String(rows), String(cols))]));
+    } catch (e) {
+      if (e instanceof NativeError) this.traceLog.addNative(`terminal:${id}`, e.trace, started);
+      throw e;
+    }
+    this.traceLog.addNative(`terminal:${id}`, sp.trace, started);
+    const proc = new LabProcess(sp.pid, sp.pidfd);
+    const term = new Terminal(id, proc, sp.master!, { cols, rows }, this.o.terminalOptions, {
+      onActivity: () => this.emitActivity(),
+      onDisposed: (t) => {
+        this.terminals.delete(t.id);
+        this.emitActivity();
+      },
+    });
+    this.terminals.set(id, term);
+    this.emitActivity();
+    return term;
+  }
+
+  async exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    this.assertRunning();
+    const timeoutMs = Math.min(Math.max(opts.timeoutMs ?? 10_000, 100), 60_000);
+    const started = Date.now();
+    let sp;
+    try {
+      sp = spawn(this.spawnSpec("pipes", ["/bin/bash", "-c", script.replace(/\0/g, "")]));
+    } catch (e) {
+      if (e instanceof NativeError) this.traceLog.addNative("exec", e.trace, started);
+      throw e;
+    }
+    const proc = new LabProcess(sp.pid, sp.pidfd);
+    this.scripts.add(proc);
+    const out = readPipe(sp.stdout!, EXEC_OUTPUT_LIMIT);
+    const err = readPipe(sp.stderr!, EXEC_OUTPUT_LIMIT);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      proc.killGroup("SIGKILL");
+      proc.kill("SIGKILL");
+      // a background child may hold the pipes open; stop reading them
+      setTimeout(() => (out.destroy(), err.destroy()), 200).unref();
+    }, timeoutMs);
+    const st = await proc.exited;
+    clearTimeout(timer);
+    // children the script left running in the background (on purpose) may keep the pipes open
+    const drain = setTimeout(() => (out.destroy(), err.destroy()), 300);
+    const [stdout, stderr] = await Promise.all([out.done, err.done]);
+    clearTimeout(drain);
+    this.scripts.delete(proc);
+    this.emitActivity();
+    return { code: st.code, signal: signalName(st.signal), stdout, stderr, timedOut };
+  }
+
+  trace() {
+    return this.traceLog.all();
+  }
+
+  async hostPids(): Promise<number[]> {
+    if (this.o.cgroup) {
+      const pids = await this.o.cgroups.pids(this.o.cgroup);
+      if (pids.length) return pids.sort((a, b) => a - b);
+    }
+    return hostPidsByNamespace(this.init.pid);
+  }
+
+  onActivity(fn: () => void): () => void {
+    this.activity.add(fn);
+    return () => this.activity.delete(fn);
+  }
+
+  emitActivity(): void {
+    for (const fn of this.activity) {
+      try {
+        fn();
+      } catch (e) {
+        console.error("nslab: activity listener failed", e);
+      }
+    }
+  }
+
+  /** Kills everything in the lab and waits until it is all reaped and its cgroup removed. */
+  destroy(): Promise<void> {
+    if (this.destroying) return this.destroying;
+    this.destroying = (async () => {
+      for (const t of [...this.terminals.values()]) t.dispose("lab-destroyed");
+      // SIGKILL to a PID namespace's init kills every process in the namespace (pid_namespaces(7))
+      this.init.kill("SIGKILL");
+      const waits = [this.init.exited, ...[...this.scripts].map((p) => p.exited)];
+      await withTimeout(Promise.all(waits), 10_000, "lab processes did not exit");
+      if (this.o.cgroup) await this.o.cgroups.destroy(this.o.cgroup);
+      this.emitActivity();
+      this.activity.clear();
+    })();
+    return this.destroying;
+  }
+}
+
+export class LabGoneError extends Error {
+  constructor() {
+    super("The lab is not running any more.");
+  }
+}
+export class TooManyTerminalsError extends Error {
+  constructor(readonly max: number) {
+    super(`A lab can have at most ${max} terminals.`);
+  }
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<T>((_, rej) => (timer = setTimeout(() => rej(new Error(what)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Without cgroups (rootless): every host process whose pid namespace is the lab's or nested in it. */
+async function hostPidsByNamespace(initPid: number): Promise<number[]> {
+  let labNs: string;
+  try {
+    labNs = await fsp.readlink(`/proc/${initPid}/ns/pid`);
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const name of await fsp.readdir("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const status = await fsp.readFile(`/proc/${name}/status`, "utf8");
+      const nspid = /^NSpid:\s+(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
+      if (nspid.length < 2) continue;
+      // the lab's namespace is one level below ours: a member's NSpid has the lab-level pid at [1],
+      // and the lab's procfs (seen through init's root) lists it
+      const ns = await fsp.readlink(`/proc/${name}/ns/pid`);
+      if (ns === labNs) out.push(Number(name));
+      else {
+        const inLab = await fsp.stat(`/proc/${initPid}/root/proc/${nspid[1]}`).then(() => true, () => false);
+        if (inLab) out.push(Number(name));
+      }
+    } catch {}
+  }
+  return out.sort((a, b) => a - b);
+}

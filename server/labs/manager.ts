@@ -1,0 +1,215 @@
+import "server-only";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type { LabMode } from "../../lib/protocol.ts";
+import { IDS_PER_LAB, REPO_ROOT, type Config } from "../config.ts";
+import { INIT_BINARY, NativeError, closeFd, features, labCreate, sealedCopy } from "../native/core.ts";
+import { Cgroups, detectCgroups, type LabCgroup } from "./cgroup.ts";
+import { IdRanges } from "./ids.ts";
+import { Lab } from "./lab.ts";
+import { LabProcess } from "./process.ts";
+import { rootfsSpec, specLine, writeEtcTemplate } from "./rootfs.ts";
+import { TraceLog } from "./trace.ts";
+
+export class CapacityError extends Error {
+  constructor(
+    message: string,
+    readonly perClient: boolean,
+  ) {
+    super(message);
+  }
+}
+export class LabCreateError extends Error {
+  constructor(readonly native: NativeError) {
+    super(`The lab could not be created: ${native.message}`);
+  }
+}
+
+export interface CreateOptions {
+  lesson?: string | null;
+  clientIp?: string;
+}
+
+/**
+ * Owns every lab: creates them (uid range, cgroup, native create), finds them by id and token,
+ * destroys them, and on shutdown destroys all. One per server process.
+ */
+export class LabManager {
+  readonly mode: LabMode;
+  readonly cgroups: Cgroups;
+  private readonly labs = new Map<string, Lab>();
+  private readonly ids: IdRanges;
+  private readonly initFd: number;
+  private readonly timens: boolean;
+  private readonly etcTemplate: string;
+  private readonly staging: string;
+  private readonly hide: string[];
+  private closed = false;
+
+  private constructor(readonly config: Config) {
+    this.mode = process.getuid?.() === 0 ? "root" : "rootless";
+    this.cgroups = new Cgroups(this.mode === "root" ? detectCgroups() : { version: 0, reason: "rootless mode" });
+    if (this.mode === "root") this.cgroups.prepare();
+    this.ids = new IdRanges(config.uidBase, config.maxLabs);
+    fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o755 });
+    this.etcTemplate = path.join(config.stateDir, "etc");
+    writeEtcTemplate(this.etcTemplate, this.cgroups.version);
+    this.staging = path.join(config.stateDir, "root");
+    fs.mkdirSync(this.staging, { recursive: true, mode: 0o755 });
+    this.initFd = sealedCopy(INIT_BINARY);
+    this.timens = features().timens === true;
+    // nslab's own files must not be visible in a lab: hide the install if a bound dir holds it
+    this.hide = ["/usr", "/bin", "/sbin", "/lib", "/lib64"].some((d) => REPO_ROOT === d || REPO_ROOT.startsWith(d + "/"))
+      ? [REPO_ROOT]
+      : [];
+  }
+
+  static async start(config: Config): Promise<LabManager> {
+    return new LabManager(config);
+  }
+
+  get count(): number {
+    return this.labs.size;
+  }
+
+  countForClient(ip: string): number {
+    let n = 0;
+    for (const l of this.labs.values()) if (l.clientIp === ip) n++;
+    return n;
+  }
+
+  async create(opts: CreateOptions = {}): Promise<Lab & { token: string }> {
+    if (this.closed) throw new CapacityError("The server is shutting down.", false);
+    const clientIp = opts.clientIp ?? "local";
+    if (this.labs.size >= this.config.maxLabs)
+      throw new CapacityError(`This server is at its limit of ${this.config.maxLabs} labs. Try again in a few minutes.`, false);
+    if (this.countForClient(clientIp) >= this.config.labsPerClient)
+      throw new CapacityError(`Your address already has ${this.config.labsPerClient} labs open. Close one (or reset a lesson's lab) first.`, true);
+    const range = this.mode === "root" ? this.ids.acquire() : { slot: -1, hostId: process.getuid!() };
+    if (!range) throw new CapacityError("No uid range is free for a new lab.", false);
+    const id = crypto.randomBytes(8).toString("hex");
+    const token = crypto.randomBytes(24).toString("base64url");
+    const hostname = `lab-${id.slice(0, 6)}`;
+    const trace = new TraceLog();
+    let cgroup: LabCgroup | null = null;
+    try {
+      const L = this.config.limits;
+      if (this.cgroups.version)
+        cgroup = this.cgroups.create(id, L, { uid: range.hostId, gid: range.hostId }, (sys, args, fn) => trace.addServer("lab", sys, args, fn));
+      const spec = this.labSpec(hostname, range.hostId, cgroup);
+      const started = Date.now();
+      let created;
+      try {
+        created = labCreate(spec);
+      } catch (e) {
+        if (e instanceof NativeError) {
+          trace.addNative("lab", e.trace, started);
+          throw new LabCreateError(e);
+        }
+        throw e;
+      }
+      trace.addNative("lab", created.trace, started);
+      const lab = new Lab({
+        id,
+        tokenHash: crypto.createHash("sha256").update(token).digest(),
+        mode: this.mode,
+        hostname,
+        lesson: opts.lesson ?? null,
+        clientIp,
+        init: new LabProcess(created.pid, created.pidfd),
+        timens: created.timens,
+        cgroup,
+        cgroups: this.cgroups,
+        limits: { pids: L.pids, memoryBytes: L.memoryBytes, cpuPercent: L.cpuPercent, scratchBytes: L.scratchBytes },
+        terminalOptions: {
+          scrollbackBytes: this.config.scrollbackBytes,
+          graceMs: this.config.graceMs,
+          inputBytesPerSec: this.config.inputBytesPerSec,
+          inputBurstBytes: this.config.inputBurstBytes,
+        },
+        maxTerminals: this.config.terminalsPerLab,
+        trace,
+      });
+      this.labs.set(id, lab);
+      lab.destroyed = () => {
+        this.labs.delete(id);
+        if (range.slot >= 0) this.ids.release(range.slot);
+      };
+      if (opts.lesson) await this.runLessonSetup(lab, opts.lesson);
+      return Object.assign(lab, { token });
+    } catch (e) {
+      if (!this.labs.has(id)) {
+        if (cgroup) await this.cgroups.destroy(cgroup).catch(() => {});
+        if (range.slot >= 0) this.ids.release(range.slot);
+      } else {
+        await this.destroy(id);
+      }
+      throw e;
+    }
+  }
+
+  private async runLessonSetup(lab: Lab, lesson: string): Promise<void> {
+    const runner = await import("../lessons/runner.ts");
+    await runner.runSetup(lab, lesson);
+  }
+
+  private labSpec(hostname: string, hostId: number, cgroup: LabCgroup | null): string {
+    const rootless = this.mode === "rootless";
+    const map = rootless ? `0 ${hostId} 1` : `0 ${hostId} ${IDS_PER_LAB}`;
+    const gmap = rootless ? `0 ${process.getgid!()} 1` : `0 ${hostId} ${IDS_PER_LAB}`;
+    const lines = [
+      specLine("hostname", hostname),
+      specLine("domainname", "(none)"),
+      specLine("uid_map", map),
+      specLine("gid_map", gmap),
+      specLine("setgroups", rootless ? "deny" : "allow"),
+      specLine("timens", this.timens ? "1" : "0"),
+      specLine("init_fd", String(this.initFd)),
+      ...(cgroup?.procsFiles ?? []).map((f) => specLine("cgroup", f)),
+      ...rootfsSpec({
+        stagingDir: this.staging,
+        etcTemplate: this.etcTemplate,
+        scratchBytes: this.config.limits.scratchBytes,
+        shmBytes: this.config.limits.shmBytes,
+        cgroupBinds: cgroup?.binds ?? [],
+        rootless,
+        hide: this.hide,
+      }),
+    ];
+    return lines.join("\n") + "\n";
+  }
+
+  get(id: string): Lab | undefined {
+    return this.labs.get(id);
+  }
+
+  /** The lab if the token is right; undefined for an unknown lab or a wrong token alike. */
+  authenticate(id: string, token: string | null | undefined): Lab | undefined {
+    if (!token || typeof id !== "string") return undefined;
+    const lab = this.labs.get(id);
+    return lab && lab.tokenMatches(token) ? lab : undefined;
+  }
+
+  list(): Lab[] {
+    return [...this.labs.values()];
+  }
+
+  async destroy(id: string): Promise<boolean> {
+    const lab = this.labs.get(id);
+    if (!lab) return false;
+    try {
+      await lab.destroy();
+    } finally {
+      lab.destroyed?.();
+    }
+    return true;
+  }
+
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled(this.list().map((l) => this.destroy(l.id)));
+    closeFd(this.initFd);
+  }
+}
+

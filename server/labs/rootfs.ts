@@ -1,0 +1,127 @@
+import "server-only";
+import fs from "node:fs";
+import path from "node:path";
+
+/**
+ * The lab's root filesystem, as a list of steps for the native core (see docs/architecture.md,
+ * "Lab spec"). Policy lives here; the mechanism in native/src/mnt.c.
+ *
+ * The root is a size-bounded tmpfs (the lab's only writable storage). The host's system
+ * directories are bound read-only; /etc is a private copy made from a small template (no host
+ * secrets: no shadow, no ssh keys, no nslab config); /proc, /sys, /dev/pts and /dev/mqueue are the
+ * lab's own instances. If nslab itself is installed below a bound directory, it is hidden.
+ */
+
+const SYSTEM_DIRS = ["usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"];
+const DEVICES = ["null", "zero", "full", "random", "urandom", "tty"];
+const HOST_ETC_SHARED = ["ld.so.cache", "alternatives", "inputrc", "os-release", "debian_version"];
+
+export interface RootfsOptions {
+  stagingDir: string;
+  etcTemplate: string;
+  scratchBytes: number;
+  shmBytes: number;
+  cgroupBinds: [string, string][];
+  rootless: boolean;
+  hide: string[]; // host paths to cover with an empty tmpfs (nslab's own install, if visible)
+}
+
+/** Writes the /etc template once per server start. */
+export function writeEtcTemplate(dir: string, cgroupVersion: 0 | 1 | 2): void {
+  fs.mkdirSync(path.join(dir, "nslab"), { recursive: true });
+  const files: Record<string, string> = {
+    passwd: "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+    group: "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n",
+    hosts: "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+    "nsswitch.conf": "passwd: files\ngroup: files\nshadow: files\nhosts: files\n",
+    "resolv.conf": "# This lab has no network beyond its own loopback device.\n",
+    shells: "/bin/sh\n/bin/bash\n/usr/bin/bash\n",
+    profile: [
+      "# nslab lab profile",
+      'export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"',
+      'if [ -n "$BASH_VERSION" ] && [ -f /etc/bash.bashrc ]; then . /etc/bash.bashrc; fi',
+      "",
+    ].join("\n"),
+    "bash.bashrc": [
+      "# nslab: an interactive shell in your lab",
+      "[ -z \"$PS1\" ] && return",
+      "shopt -s checkwinsize histappend",
+      "HISTFILE=/root/.bash_history HISTSIZE=10000 HISTFILESIZE=10000 HISTCONTROL=",
+      "PS1='\\[\\e[1;32m\\]\\u@\\h\\[\\e[0m\\]:\\[\\e[1;34m\\]\\w\\[\\e[0m\\]\\$ '",
+      "alias ls='ls --color=auto' grep='grep --color=auto'",
+      // history -a: checks can see each command as soon as it finished.
+      // OSC 633;D: tells the server (and so the page) that a command finished, with its status.
+      "__nslab_prompt() { local s=$?; history -a; printf '\\033]633;D;%s\\007' \"$s\"; }",
+      "PROMPT_COMMAND=__nslab_prompt",
+      "",
+    ].join("\n"),
+    "nslab/cgroup-version": `${cgroupVersion}\n`,
+    "nslab/README": "This is an nslab lab: your own namespaces, on a real Linux kernel.\n",
+  };
+  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content, { mode: 0o644 });
+}
+
+function line(...parts: string[]): string {
+  for (const p of parts)
+    if (/[\t\n\0]/.test(p)) throw new Error(`lab spec value contains a tab, newline or NUL: ${JSON.stringify(p)}`);
+  return parts.join("\t");
+}
+
+/** Spec lines that build the root (root, binds, /etc, /proc, /sys, /dev). */
+export function rootfsSpec(o: RootfsOptions): string[] {
+  const L: string[] = [];
+  const size = `size=${o.scratchBytes},nr_inodes=65536,mode=0755`;
+  L.push(line("root", o.stagingDir, size));
+  for (const d of SYSTEM_DIRS) {
+    const host = `/${d}`;
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(host);
+    } catch {
+      continue;
+    }
+    if (st.isSymbolicLink()) L.push(line("symlink", fs.readlinkSync(host), host));
+    else if (st.isDirectory()) L.push(line("ro-bind", host, host));
+  }
+  for (const h of o.hide) L.push(line("tmpfs", h, "size=4k,mode=0755"));
+  for (const d of ["/root", "/tmp", "/home", "/run", "/var", "/var/tmp", "/mnt", "/opt", "/srv"])
+    L.push(line("dir", d, d === "/tmp" || d === "/var/tmp" ? "01777" : d === "/root" ? "0700" : "0755"));
+  L.push(line("dir", "/etc", "0755"));
+  L.push(line("dir", "/etc/nslab", "0755"));
+  for (const f of listFiles(o.etcTemplate)) L.push(line("copy", path.join(o.etcTemplate, f), `/etc/${f}`, "0644"));
+  for (const f of HOST_ETC_SHARED) {
+    if (fs.existsSync(`/etc/${f}`)) L.push(line("ro-bind", `/etc/${f}`, `/etc/${f}`));
+  }
+  L.push(line("symlink", "/usr/share/zoneinfo/Etc/UTC", "/etc/localtime"));
+  L.push(line("symlink", "../proc/self/mounts", "/etc/mtab"));
+  L.push(line("proc", "/proc"));
+  L.push(line("sysfs", "/sys"));
+  if (o.cgroupBinds.length) {
+    L.push(line("tmpfs", "/sys/fs/cgroup", "size=16k,mode=0755"));
+    for (const [src, dst] of o.cgroupBinds) L.push(line("bind", src, dst));
+  }
+  L.push(line("tmpfs", "/dev", "size=64k,nr_inodes=256,mode=0755"));
+  for (const d of DEVICES) L.push(line("dev-bind", `/dev/${d}`, `/dev/${d}`));
+  // gid=5 (tty) exists only where gids are mapped in bulk (root mode)
+  L.push(line("devpts", "/dev/pts", o.rootless ? "newinstance,ptmxmode=0666,mode=0620" : "newinstance,ptmxmode=0666,mode=0620,gid=5"));
+  L.push(line("symlink", "pts/ptmx", "/dev/ptmx"));
+  L.push(line("symlink", "/proc/self/fd", "/dev/fd"));
+  L.push(line("symlink", "/proc/self/fd/0", "/dev/stdin"));
+  L.push(line("symlink", "/proc/self/fd/1", "/dev/stdout"));
+  L.push(line("symlink", "/proc/self/fd/2", "/dev/stderr"));
+  L.push(line("tmpfs", "/dev/shm", `size=${o.shmBytes},mode=01777`));
+  L.push(line("mqueue", "/dev/mqueue"));
+  return L;
+}
+
+export { line as specLine };
+
+function listFiles(dir: string, prefix = ""): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(path.join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...listFiles(dir, rel));
+    else if (e.isFile()) out.push(rel);
+  }
+  return out.sort();
+}

@@ -1,0 +1,166 @@
+import "server-only";
+import koffi from "koffi";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { REPO_ROOT } from "../config.ts";
+
+/**
+ * The koffi binding of native/build/libnslab.so. Every function returns 0 or -errno; those that
+ * produce data write a JSON object into a buffer. This module only marshals: policy lives in
+ * server/labs.
+ */
+export const NATIVE_DIR = path.join(REPO_ROOT, "native", "build");
+const LIB = path.join(NATIVE_DIR, "libnslab.so");
+export const INIT_BINARY = path.join(NATIVE_DIR, "nslab-init");
+
+if (!fs.existsSync(LIB)) {
+  throw new Error(`nslab: ${LIB} is missing. Run \`npm install\` (it builds native/ with your C compiler).`);
+}
+const lib = koffi.load(LIB);
+
+const fns = {
+  abi: lib.func("int nslab_abi_version(void)"),
+  labCreate: lib.func("int nslab_lab_create(const char *spec, _Out_ uint8_t *out, size_t outlen)"),
+  spawn: lib.func("int nslab_spawn(const char *spec, _Out_ uint8_t *out, size_t outlen)"),
+  monitorStart: lib.func("int nslab_monitor_start(void)"),
+  monitorWatch: lib.func("int nslab_monitor_watch(int pidfd)"),
+  signal: lib.func("int nslab_signal(int pidfd, int sig)"),
+  setWinsize: lib.func("int nslab_set_winsize(int fd, int rows, int cols)"),
+  close: lib.func("int nslab_close(int fd)"),
+  sealedCopy: lib.func("int nslab_sealed_copy(const char *path)"),
+  nsInfo: lib.func("int nslab_ns_info(const char *path, _Out_ uint8_t *out, size_t outlen)"),
+  features: lib.func("int nslab_features(_Out_ uint8_t *out, size_t outlen)"),
+};
+
+if (fns.abi() !== 1) throw new Error("nslab: native/build/libnslab.so is from another version; run `npm install`");
+
+const OUT_SIZE = 256 * 1024;
+const out = Buffer.alloc(OUT_SIZE);
+
+function callJson(fn: (buf: Buffer, len: number) => number): { rc: number; json: Record<string, unknown> } {
+  out[0] = 0;
+  const rc = fn(out, OUT_SIZE);
+  const end = out.indexOf(0);
+  const text = out.toString("utf8", 0, end < 0 ? OUT_SIZE : end);
+  let json: Record<string, unknown> = {};
+  try {
+    json = text ? JSON.parse(text) : {};
+  } catch {
+    json = { ok: false, step: "native", detail: `unparsable native output (${text.length} bytes)` };
+  }
+  return { rc, json };
+}
+
+export interface RawTrace {
+  sys: string;
+  args: string;
+  ret: number;
+  errno: number;
+  who: "server" | "child" | "shell";
+  atNs: number;
+  durNs: number;
+}
+
+export class NativeError extends Error {
+  constructor(
+    readonly step: string,
+    readonly errno: number,
+    readonly detail: string,
+    readonly trace: RawTrace[],
+  ) {
+    super(`${step}: ${errnoName(errno)}${detail ? ` (${detail})` : ""}`);
+  }
+}
+
+const ERRNO_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(os.constants.errno).map(([name, num]) => [num, name]),
+);
+
+const SIGNAL_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(os.constants.signals).map(([name, num]) => [num, name]),
+);
+export function signalName(n: number | null): string | null {
+  return n == null ? null : (SIGNAL_NAMES[n] ?? String(n));
+}
+
+export function errnoName(n: number): string {
+  return ERRNO_NAMES[n] ?? (n ? `errno ${n}` : "ok");
+}
+
+function check(rc: number, json: Record<string, unknown>): Record<string, unknown> {
+  if (rc === 0 && json.ok) return json;
+  throw new NativeError(
+    String(json.step ?? "native"),
+    Number(json.errno ?? -rc),
+    String(json.detail ?? ""),
+    (json.trace as RawTrace[]) ?? [],
+  );
+}
+
+export interface LabCreated {
+  pid: number;
+  pidfd: number;
+  timens: boolean;
+  trace: RawTrace[];
+}
+export function labCreate(spec: string): LabCreated {
+  const { rc, json } = callJson((b, n) => fns.labCreate(spec, b, n));
+  return check(rc, json) as unknown as LabCreated;
+}
+
+export interface Spawned {
+  pid: number;
+  pidfd: number;
+  master?: number;
+  stdout?: number;
+  stderr?: number;
+  trace: RawTrace[];
+}
+export function spawn(spec: string): Spawned {
+  const { rc, json } = callJson((b, n) => fns.spawn(spec, b, n));
+  return check(rc, json) as unknown as Spawned;
+}
+
+export function monitorStart(): number {
+  const fd = fns.monitorStart();
+  if (fd < 0) throw new Error(`nslab: exit monitor failed to start: ${errnoName(-fd)}`);
+  return fd;
+}
+export function monitorWatch(pidfd: number): void {
+  const rc = fns.monitorWatch(pidfd);
+  if (rc < 0) throw new Error(`nslab: cannot watch pidfd ${pidfd}: ${errnoName(-rc)}`);
+}
+/** Sends a signal through a pidfd; returns false if the process is gone. */
+export function signal(pidfd: number, sig: number): boolean {
+  return fns.signal(pidfd, sig) === 0;
+}
+export function setWinsize(fd: number, rows: number, cols: number): boolean {
+  return fns.setWinsize(fd, rows, cols) === 0;
+}
+export function closeFd(fd: number): void {
+  if (fd >= 0) fns.close(fd);
+}
+export function sealedCopy(file: string): number {
+  const fd = fns.sealedCopy(file);
+  if (fd < 0) throw new Error(`nslab: cannot make a sealed copy of ${file}: ${errnoName(-fd)}`);
+  return fd;
+}
+
+export interface NsInfo {
+  ino: number;
+  type: string;
+  parent: number | null;
+  owner: number | null;
+  ownerUid?: number;
+}
+export function nsInfo(file: string): NsInfo | null {
+  const { rc, json } = callJson((b, n) => fns.nsInfo(file, b, n));
+  return rc === 0 && json.ok ? (json as unknown as NsInfo) : null;
+}
+
+export function features(): Record<string, boolean> {
+  const { json } = callJson((b, n) => fns.features(b, n));
+  const { ok: _ok, ...rest } = json;
+  return rest as Record<string, boolean>;
+}

@@ -1,0 +1,198 @@
+import "server-only";
+import tty from "node:tty";
+import { FLOW_HIGH_WATER, FLOW_LOW_WATER, type ServerControl } from "../../lib/protocol.ts";
+import { setWinsize, signalName } from "../native/core.ts";
+import type { ExitStatus } from "../native/exits.ts";
+import type { LabProcess } from "../labs/process.ts";
+import { CommandMarks } from "./osc.ts";
+import { Scrollback } from "./scrollback.ts";
+
+/** One attached browser (or other client) of a terminal. */
+export interface TerminalClient {
+  sendData(data: Buffer): void;
+  sendControl(msg: ServerControl): void;
+  /** Ends the connection (the terminal stays). */
+  close(code: number, reason: string): void;
+}
+
+export interface TerminalOptions {
+  scrollbackBytes: number;
+  graceMs: number;
+  inputBytesPerSec: number;
+  inputBurstBytes: number;
+}
+
+export interface TerminalHooks {
+  onActivity(): void;
+  onDisposed(t: Terminal): void;
+}
+
+/**
+ * A shell on a pty of a lab's own devpts. It owns the pty master (through the tty stream) and the
+ * shell process. One client at a time is attached; a new attachment replaces the old one, so
+ * input is never duplicated. Output is flow-controlled by the client's acknowledgements: above
+ * FLOW_HIGH_WATER unacknowledged bytes the pty is not read, so a `yes` flood waits in the kernel's
+ * pty buffer instead of in our memory or the browser's.
+ */
+export class Terminal {
+  private stream: tty.ReadStream;
+  private scroll: Scrollback;
+  private marks = new CommandMarks();
+  private client: TerminalClient | null = null;
+  private unacked = 0;
+  private paused = false;
+  private graceTimer: NodeJS.Timeout | null = null;
+  private tokens: number;
+  private lastRefill = Date.now();
+  private disposed = false;
+  exit: ExitStatus | null = null;
+  cols: number;
+  rows: number;
+
+  constructor(
+    readonly id: string,
+    private readonly proc: LabProcess,
+    private readonly masterFd: number,
+    size: { cols: number; rows: number },
+    private readonly opts: TerminalOptions,
+    private readonly hooks: TerminalHooks,
+  ) {
+    this.cols = size.cols;
+    this.rows = size.rows;
+    this.scroll = new Scrollback(opts.scrollbackBytes);
+    this.tokens = opts.inputBurstBytes;
+    this.stream = new tty.ReadStream(masterFd);
+    this.stream.on("data", (d: Buffer) => this.onOutput(d));
+    // EIO is how a pty master reports that the shell side is gone; exit comes from the monitor
+    this.stream.on("error", () => {});
+    this.setPaused(true); // nobody is attached yet
+    proc.exited.then((st) => this.onExit(st));
+    this.startGrace();
+  }
+
+  get attached(): boolean {
+    return this.client !== null;
+  }
+  get pid(): number {
+    return this.proc.pid;
+  }
+  get outputOffset(): number {
+    return this.scroll.end;
+  }
+
+  attach(client: TerminalClient, offset: number): void {
+    if (this.disposed) throw new Error("terminal is closed");
+    if (this.client && this.client !== client) this.client.close(4001, "attached elsewhere");
+    this.client = client;
+    this.clearGrace();
+    const { data, from, complete } = this.scroll.since(offset);
+    client.sendControl({ type: "ready", terminal: this.id, offset: from, replayed: data.length, reset: !complete });
+    if (data.length) client.sendData(data);
+    this.unacked = data.length;
+    if (this.exit) client.sendControl(exitMessage(this.exit));
+    this.setPaused(this.unacked > FLOW_HIGH_WATER);
+  }
+
+  detach(client: TerminalClient): void {
+    if (this.client !== client) return;
+    this.client = null;
+    this.setPaused(true);
+    if (this.exit) this.dispose("terminal-closed");
+    else this.startGrace();
+  }
+
+  /** Input from the attached client. Returns false when over the input rate limit (dropped). */
+  input(client: TerminalClient, data: Buffer): boolean {
+    if (client !== this.client || this.exit || this.disposed) return true;
+    const now = Date.now();
+    this.tokens = Math.min(this.opts.inputBurstBytes, this.tokens + ((now - this.lastRefill) / 1000) * this.opts.inputBytesPerSec);
+    this.lastRefill = now;
+    if (data.length > this.tokens) return false;
+    this.tokens -= data.length;
+    this.stream.write(data);
+    return true;
+  }
+
+  ack(client: TerminalClient, bytes: number): void {
+    if (client !== this.client) return;
+    this.unacked = Math.max(0, this.unacked - bytes);
+    if (this.paused && this.unacked < FLOW_LOW_WATER) this.setPaused(false);
+  }
+
+  resize(cols: number, rows: number): boolean {
+    if (this.disposed) return false;
+    this.cols = cols;
+    this.rows = rows;
+    return setWinsize(this.masterFd, rows, cols);
+  }
+
+  /** Ends the shell (SIGHUP to its session, then SIGKILL) and releases the pty. */
+  dispose(reason: "grace-expired" | "lab-destroyed" | "terminal-closed"): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.clearGrace();
+    if (!this.exit) {
+      this.proc.killGroup("SIGHUP");
+      this.proc.kill("SIGKILL");
+    }
+    this.stream.destroy(); // closes the master fd
+    const messages = {
+      "grace-expired": "This terminal was closed after being disconnected for too long.",
+      "lab-destroyed": "The lab was shut down.",
+      "terminal-closed": "The terminal was closed.",
+    };
+    if (this.client) {
+      this.client.sendControl({ type: "closed", reason, message: messages[reason] });
+      this.client.close(4000, reason);
+      this.client = null;
+    }
+    this.hooks.onDisposed(this);
+  }
+
+  private onOutput(data: Buffer): void {
+    this.scroll.append(data);
+    const finished = this.marks.scan(data);
+    if (this.client) {
+      this.client.sendData(data);
+      this.unacked += data.length;
+      if (this.unacked > FLOW_HIGH_WATER) this.setPaused(true);
+      for (const code of finished) this.client.sendControl({ type: "command", exitCode: code });
+    } else {
+      this.setPaused(true);
+    }
+    this.hooks.onActivity();
+  }
+
+  private onExit(st: ExitStatus): void {
+    this.exit = st;
+    // let the last output drain from the pty before announcing the exit
+    setTimeout(() => {
+      if (this.disposed) return;
+      this.client?.sendControl(exitMessage(st));
+      this.hooks.onActivity();
+      if (!this.client) this.startGrace();
+    }, 30);
+  }
+
+  private setPaused(p: boolean): void {
+    if (p === this.paused) return;
+    this.paused = p;
+    if (p) this.stream.pause();
+    else this.stream.resume();
+  }
+
+  private startGrace(): void {
+    this.clearGrace();
+    this.graceTimer = setTimeout(() => this.dispose(this.exit ? "terminal-closed" : "grace-expired"), this.opts.graceMs);
+    this.graceTimer.unref();
+  }
+
+  private clearGrace(): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
+  }
+}
+
+function exitMessage(st: ExitStatus): ServerControl {
+  return { type: "exit", code: st.code, signal: signalName(st.signal) };
+}
