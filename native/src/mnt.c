@@ -165,9 +165,11 @@ int mnt_apply_op(struct trace_buf *t, const char *root, const struct mount_op *o
                                                                                             : 0;
   case OP_SYSFS:
     /* sysfs may be mounted only by the owner of the mounter's network namespace; it shows that
-     * namespace's devices (here: lo). Read-only: nothing in it is the lab's to change. */
+     * namespace's devices (here: lo). Not read-only: the kernel lets a user namespace mount a new
+     * sysfs (`ip netns exec` does) only if an existing one is at least as permissive; its files
+     * belong to host root, so file permissions already keep the lab's root from writing them. */
     if ((rc = mkdir_p(dst, 0555)) < 0) return rc;
-    return traced_mount(t, "sysfs", dst, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+    return traced_mount(t, "sysfs", dst, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                         NULL) < 0
                ? -errno
                : 0;

@@ -32,6 +32,21 @@ static const struct {
     {"devpts", OP_DEVPTS, 2}, {"mqueue", OP_MQUEUE, 1},   {"remount-ro", OP_REMOUNT_RO, 1},
 };
 
+/* Values may hold newlines (a script for `bash -c`): the server escapes \n, \t and \\ in
+ * them, and they are unescaped here, in place. */
+static void unescape(char *v) {
+  char *w = v;
+  for (char *r = v; *r; r++) {
+    if (*r == '\\' && (r[1] == 'n' || r[1] == 't' || r[1] == '\\')) {
+      r++;
+      *w++ = *r == 'n' ? '\n' : *r == 't' ? '\t' : '\\';
+    } else {
+      *w++ = *r;
+    }
+  }
+  *w = 0;
+}
+
 int spec_parse(struct spec *s, const char *text, char *err, size_t errlen) {
   memset(s, 0, sizeof *s);
   s->init_fd = -1;
@@ -54,6 +69,7 @@ int spec_parse(struct spec *s, const char *text, char *err, size_t errlen) {
       *tab = 0;
       p = tab + 1;
     }
+    for (int i = 1; i < n; i++) unescape(a[i]);
     const char *key = a[0];
     int nargs = n - 1;
     unsigned long v;

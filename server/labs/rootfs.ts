@@ -61,10 +61,10 @@ export function writeEtcTemplate(dir: string, cgroupVersion: 0 | 1 | 2): void {
   for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content, { mode: 0o644 });
 }
 
+/** One spec line: key and values separated by tabs; \\, newline and tab escaped (native/src/spec.c). */
 function line(...parts: string[]): string {
-  for (const p of parts)
-    if (/[\t\n\0]/.test(p)) throw new Error(`lab spec value contains a tab, newline or NUL: ${JSON.stringify(p)}`);
-  return parts.join("\t");
+  for (const p of parts) if (p.includes("\0")) throw new Error(`lab spec value contains a NUL: ${JSON.stringify(p.slice(0, 80))}`);
+  return parts.map((p) => p.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/\t/g, "\\t")).join("\t");
 }
 
 /** Spec lines that build the root (root, binds, /etc, /proc, /sys, /dev). */
@@ -96,6 +96,10 @@ export function rootfsSpec(o: RootfsOptions): string[] {
   L.push(line("symlink", "../proc/self/mounts", "/etc/mtab"));
   L.push(line("proc", "/proc"));
   L.push(line("sysfs", "/sys"));
+  // A second, untouched sysfs: `ip netns exec` detaches /sys and mounts a fresh sysfs for the
+  // target network namespace, which the kernel allows in a user namespace only while another
+  // sysfs mount is fully visible in the mount namespace (mount_too_revealing in fs/namespace.c).
+  L.push(line("sysfs", "/run/nslab/sysfs"));
   if (o.cgroupBinds.length) {
     L.push(line("tmpfs", "/sys/fs/cgroup", "size=16k,mode=0755"));
     for (const [src, dst] of o.cgroupBinds) L.push(line("bind", src, dst));

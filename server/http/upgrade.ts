@@ -1,0 +1,47 @@
+import "server-only";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Config } from "../config.ts";
+import type { Lab } from "../labs/lab.ts";
+import type { LabManager } from "../labs/manager.ts";
+import { bearerToken, originAllowed } from "./client.ts";
+
+export type LabUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, lab: Lab, query: URLSearchParams) => void;
+
+export interface UpgradeDeps {
+  config: Config;
+  mgr: LabManager;
+  routes: { terminals: LabUpgrade; explorer: LabUpgrade | null };
+  next: ((req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void> | void) | null;
+}
+
+const PATH = /^\/api\/labs\/([0-9a-f]{16})\/(terminals|explorer)$/;
+
+function refuse(socket: Duplex, status: number, text: string, message: string): void {
+  const body = JSON.stringify({ error: text.toLowerCase().replace(/ /g, "_"), message });
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** The one place WebSocket upgrades are routed: lab sockets, Next's dev socket, or a refusal. */
+export function createUpgradeDispatcher(d: UpgradeDeps) {
+  return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on("error", () => socket.destroy());
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const m = PATH.exec(url.pathname);
+    if (!m) {
+      if (d.next && url.pathname.startsWith("/_next/")) {
+        void d.next(req, socket, head);
+        return;
+      }
+      return refuse(socket, 404, "Not Found", "No WebSocket endpoint here.");
+    }
+    if (!originAllowed(req, d.config.allowedOrigins)) return refuse(socket, 403, "Forbidden", "This origin may not open lab sockets.");
+    const token = bearerToken(req, url.searchParams);
+    if (!token) return refuse(socket, 401, "Unauthorized", "This needs the lab's token (?token=).");
+    const lab = d.mgr.authenticate(m[1]!, token);
+    if (!lab) return refuse(socket, 404, "Not Found", "No such lab, or the token does not belong to it.");
+    const route = m[2] === "terminals" ? d.routes.terminals : d.routes.explorer;
+    if (!route) return refuse(socket, 404, "Not Found", "The explorer is not available on this server.");
+    route(req, socket, head, lab, url.searchParams);
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * The lab core against the real kernel, through the real API and WebSocket: what a learner can do
+ * in a lab, what stays contained, and that labs leave nothing behind. Needs root (CI runs as root).
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import fs from "node:fs";
+import os from "node:os";
+import { api, createLab, testServer, TermClient } from "../testing/harness.ts";
+
+if (process.getuid?.() !== 0) throw new Error("lab integration tests need root: they create real namespaces");
+
+let s: Awaited<ReturnType<typeof testServer>>;
+before(async () => {
+  s = await testServer({ NSLAB_PIDS_MAX: "64", NSLAB_MEMORY_MAX: "96M", NSLAB_SCRATCH_SIZE: "16M", NSLAB_GRACE_MS: "3000" });
+});
+after(async () => s.close());
+
+async function prompt(t: TermClient) {
+  await t.opened;
+  await t.until((c) => /[#$] $/.test(c.output), "the first prompt");
+}
+
+describe("a terminal in a lab", () => {
+  test("is a shell in the lab's own namespaces", async () => {
+    const lab = await createLab(s.url);
+    assert.match(lab.id, /^[0-9a-f]{16}$/);
+    assert.equal(lab.mode, "root");
+    const t = new TermClient(s.url, lab);
+    await prompt(t);
+    assert.equal((await t.run("cat /proc/1/comm")).trim(), "nslab-init");
+    const ps = (await t.run("ps -e -o pid=,comm=")).trim().split("\n").map((l) => l.trim().split(/\s+/));
+    assert.deepEqual(ps.map((p) => p[1]).sort(), ["bash", "nslab-init", "ps"].sort(), "ps -e lists only the lab's processes");
+    const nspid = (await t.run("grep NSpid /proc/$$/status")).trim().split(/\s+/).slice(1).map(Number);
+    assert.equal(nspid.length, 1, "inside the lab, /proc shows the lab's level only");
+    const hostPid = s.mgr.get(lab.id)!.terminals.get("t1")!.pid;
+    const hostNspid = /NSpid:\s+(.*)/.exec(fs.readFileSync(`/proc/${hostPid}/status`, "utf8"))![1]!.trim().split(/\s+/).map(Number);
+    assert.equal(hostNspid.length, 2);
+    assert.equal(hostNspid[0], hostPid);
+    assert.equal(hostNspid[1], nspid[0]);
+    assert.notEqual(hostNspid[0], hostNspid[1], "the host pid and the lab pid differ");
+    assert.equal((await t.run("hostname")).trim(), lab.hostname);
+    assert.notEqual(os.hostname(), lab.hostname);
+    const links = (await t.run("ip -o link")).trim().split("\n");
+    assert.equal(links.length, 1);
+    assert.match(links[0]!, /^1: lo: <LOOPBACK,UP,LOWER_UP>/);
+    assert.equal((await t.run("id -u")).trim(), "0");
+    const hostUid = Number(/Uid:\s+(\d+)/.exec(fs.readFileSync(`/proc/${hostPid}/status`, "utf8"))![1]);
+    assert.ok(hostUid >= s.config.uidBase, `the host sees an unprivileged uid (${hostUid})`);
+    assert.match((await t.run("tty")).trim(), /^\/dev\/pts\/\d+$/);
+    assert.equal((await t.run("ls /dev/pts | grep -v ptmx | wc -l")).trim(), "1", "no host pty is visible");
+    t.close();
+  });
+
+  test("can do what the lessons need", async () => {
+    const lab = await createLab(s.url);
+    const t = new TermClient(s.url, lab);
+    await prompt(t);
+    const steps: [string, RegExp][] = [
+      ["unshare -fp --mount-proc sh -c 'echo pid=$$; ps -e -o pid= | wc -l'", /pid=1\n\s*3\n/],
+      ["unshare -u sh -c 'hostname inner; hostname'; hostname", new RegExp(`inner\n${lab.hostname}\n`)],
+      [
+        "mkdir -p /mnt/a && mount -t tmpfs t /mnt/a && mount --make-shared /mnt/a && unshare -m --propagation unchanged sh -c 'mkdir -p /mnt/a/b && mount -t tmpfs u /mnt/a/b && findmnt -no PROPAGATION /mnt/a && mount --make-private /mnt/a && mount --make-slave /mnt/a; mount --make-unbindable /mnt/a && echo modes-ok'",
+        /shared\nmodes-ok\n/,
+      ],
+      ["setsid -f sleep 300; sleep 0.2; P=$(pgrep -n sleep); nsenter -t $P -a hostname", new RegExp(`${lab.hostname}\n`)],
+      [
+        "ip netns add a && ip netns add b && ip link add va netns a type veth peer name vb netns b && ip -n a addr add 10.9.0.1/24 dev va && ip -n b addr add 10.9.0.2/24 dev vb && ip -n a link set va up && ip -n b link set vb up && ip netns exec a ping -c1 -W2 10.9.0.2 >/dev/null && echo veth-ok",
+        /veth-ok\n/,
+      ],
+      ["ipcmk -Q >/dev/null && ipcs -q | grep -c 0x", /^1\n/],
+    ];
+    for (const [cmd, want] of steps) assert.match(await t.run(cmd, 15_000), want, cmd);
+    t.close();
+  });
+});
+
+describe("containment", () => {
+  test("host files, host processes and other labs are out of reach", async () => {
+    const a = await createLab(s.url);
+    const b = await createLab(s.url);
+    const labA = s.mgr.get(a.id)!;
+    const labB = s.mgr.get(b.id)!;
+    const r = await labA.exec(
+      [
+        "cat /etc/shadow && echo READ-SHADOW",
+        "for p in /usr/bin/ls /proc/sys/kernel/hostname /sys/class /usr/nslab-x; do touch $p 2>/dev/null && echo WROTE $p; done",
+        `kill -9 ${process.pid} 2>/dev/null && echo KILLED-SERVER`,
+        `kill -9 ${labB.initPid} 2>/dev/null && echo KILLED-OTHER`,
+        "echo done",
+      ].join("\n"),
+    );
+    assert.equal(r.stdout, "done\n", r.stdout + r.stderr);
+    assert.ok(fs.existsSync(`/proc/${labB.initPid}`));
+    // the host's shadow file is not even visible; and host files are not writable through any mount
+    const mounts = await labA.exec("cat /proc/self/mountinfo");
+    assert.doesNotMatch(mounts.stdout, / \/work| \/etc\/shadow/);
+    // isolation between the two labs
+    await labA.exec("setsid -f sleep 1234; mkdir -p /mnt/x && mount -t tmpfs only-in-a /mnt/x; ipcmk -Q; ip link add dummy-a type dummy");
+    const seen = await labB.exec("ps -e -o args=; cat /proc/self/mountinfo; ipcs -q; ip -o link");
+    assert.doesNotMatch(seen.stdout, /sleep 1234|only-in-a|dummy-a|0x[0-9a-f]+ +\d+ +root/);
+    await s.mgr.destroy(a.id);
+    await s.mgr.destroy(b.id);
+  });
+
+  test("a fork bomb stops at the pids limit and the lab stays usable", async () => {
+    const lab = s.mgr.get((await createLab(s.url)).id)!;
+    // dash reports a failed fork at once (bash would retry with back-off)
+    const r = await lab.exec("sh -c 'i=0; while [ $i -lt 200 ]; do sleep 30 >/dev/null 2>&1 & i=$((i+1)); done'; pgrep -c sleep", { timeoutMs: 20_000 });
+    assert.match(r.stderr, /Cannot fork|Resource temporarily unavailable/);
+    assert.ok(Number(r.stdout.trim()) < 64 && Number(r.stdout.trim()) > 20, r.stdout);
+    await lab.exec("pkill sleep");
+    const after = await lab.exec("echo still-here");
+    assert.equal(after.stdout, "still-here\n");
+    await s.mgr.destroy(lab.id);
+  });
+
+  test("a memory hog is killed inside the lab only", async () => {
+    const lab = s.mgr.get((await createLab(s.url)).id)!;
+    const r = await lab.exec("head -c 400M /dev/zero | tail > /dev/null; echo status=$?", { timeoutMs: 30_000 });
+    assert.match(r.stdout, /status=137/, "tail was SIGKILLed by the OOM killer");
+    assert.equal((await lab.exec("echo alive")).stdout, "alive\n");
+    await s.mgr.destroy(lab.id);
+  });
+
+  test("filling the scratch stops at its bound", async () => {
+    const lab = s.mgr.get((await createLab(s.url)).id)!;
+    const r = await lab.exec("dd if=/dev/zero of=/root/fill bs=1M count=64 2>&1; du -m /root/fill | cut -f1");
+    assert.match(r.stdout, /No space left on device/);
+    assert.ok(Number(r.stdout.trim().split("\n").pop()) <= 16);
+    await s.mgr.destroy(lab.id);
+  });
+});
+
+describe("API", () => {
+  test("tokens, errors and deletion", async () => {
+    const lab = await createLab(s.url);
+    assert.equal((await api(s.url, "GET", `/api/labs/${lab.id}`)).status, 401);
+    const wrong = await api(s.url, "GET", `/api/labs/${lab.id}`, "x".repeat(32));
+    const unknown = await api(s.url, "GET", `/api/labs/${"0".repeat(16)}`, lab.token);
+    assert.equal(wrong.status, 404);
+    assert.deepEqual(wrong.json, unknown.json, "a wrong token and an unknown lab look the same");
+    const st = await api(s.url, "GET", `/api/labs/${lab.id}`, lab.token);
+    assert.equal(st.status, 200);
+    assert.equal(st.json.state, "running");
+    assert.equal((await api(s.url, "POST", "/api/labs", undefined, "{not json")).status, 400);
+    assert.equal((await api(s.url, "POST", "/api/labs", undefined, { lesson: "../../etc" })).status, 400);
+    assert.equal((await api(s.url, "POST", "/api/labs", undefined, { bogus: 1 })).status, 400);
+    const trace = await api(s.url, "GET", `/api/labs/${lab.id}/trace`, lab.token);
+    const names = trace.json.map((e: { sys: string }) => e.sys);
+    for (const n of ["clone3", "write", "pivot_root", "sethostname", "mount", "execveat"]) assert.ok(names.includes(n), n);
+    assert.match(trace.json.find((e: { sys: string }) => e.sys === "clone3").args, /CLONE_NEWUSER\|CLONE_NEWPID\|CLONE_NEWNS/);
+    const init = s.mgr.get(lab.id)!.initPid;
+    assert.equal((await api(s.url, "DELETE", `/api/labs/${lab.id}`, lab.token)).status, 204);
+    assert.equal((await api(s.url, "GET", `/api/labs/${lab.id}`, lab.token)).status, 404);
+    assert.equal(fs.existsSync(`/proc/${init}`), false, "the lab's init is gone");
+  });
+});
+
+describe("cleanup", () => {
+  test("500 create/destroy cycles leave nothing behind", async () => {
+    const count = () => {
+      const pids = fs.readdirSync("/proc").filter((n) => /^\d+$/.test(n));
+      let zombies = 0;
+      for (const p of pids) {
+        try {
+          if (/^State:\s+Z/m.test(fs.readFileSync(`/proc/${p}/status`, "utf8"))) zombies++;
+        } catch {}
+      }
+      const cg = s.mgr.cgroups.layout;
+      const cgDirs =
+        cg.version === 1 ? Object.values(cg.mounts).flatMap((m) => fs.readdirSync(`${m}/nslab`)) : cg.version === 2 ? fs.readdirSync(`${cg.mount}/nslab`) : [];
+      return {
+        processes: pids.length,
+        zombies,
+        mounts: fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").length,
+        fds: fs.readdirSync("/proc/self/fd").length,
+        cgroups: cgDirs.filter((d) => /^[0-9a-f]{16}$/.test(d)).length,
+      };
+    };
+    const labsBefore = s.mgr.count;
+    const before = count();
+    for (let i = 0; i < 500; i++) {
+      const lab = await s.mgr.create({});
+      if (i % 50 === 0) assert.equal((await lab.exec("echo ok")).stdout, "ok\n");
+      await s.mgr.destroy(lab.id);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const afterCounts = count();
+    assert.equal(s.mgr.count, labsBefore);
+    assert.deepEqual({ ...afterCounts, processes: 0, fds: 0 }, { ...before, processes: 0, fds: 0 });
+    assert.ok(afterCounts.fds <= before.fds, `fds ${before.fds} -> ${afterCounts.fds}`);
+    // unrelated host processes may come and go; ours must not accumulate
+    assert.ok(afterCounts.processes <= before.processes + 3, `processes ${before.processes} -> ${afterCounts.processes}`);
+  });
+});

@@ -1,0 +1,36 @@
+import "server-only";
+import { ConfigError, loadConfig } from "./config.ts";
+import { startServer } from "./server.ts";
+
+/** `npm start` / `npm run dev`: one process, one port. SIGINT/SIGTERM destroy every lab first. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`nslab: configuration error: ${e.message}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const s = await startServer(config);
+  const L = s.mgr.cgroups.layout;
+  const cg = L.version ? `cgroup v${L.version} limits` : `no cgroup limits: ${L.reason}`;
+  console.log(`nslab: listening on ${s.url.replace("127.0.0.1", "localhost")} (${s.mgr.mode} mode, ${cg}${config.dev ? ", development" : ""})`);
+  let stopping = false;
+  const stop = async (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`nslab: ${sig}: closing ${s.mgr.count} labs`);
+    await s.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+main().catch((e) => {
+  console.error("nslab: failed to start:", e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,77 @@
+import "server-only";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Config } from "./config.ts";
+import { LabManager } from "./labs/manager.ts";
+import { clientIp } from "./http/client.ts";
+import { Router, send } from "./http/router.ts";
+import { createUpgradeDispatcher } from "./http/upgrade.ts";
+import { labRoutes } from "./http/labs.ts";
+import { TerminalSockets } from "./terminals/ws.ts";
+import { mountOptional } from "./optional.ts";
+
+export interface NslabServer {
+  server: http.Server;
+  mgr: LabManager;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The HTTP server: JSON API, lab WebSockets and (unless `pages: false`, as in API tests) the
+ * Next.js pages, on one port through one upgrade dispatcher. It owns the LabManager.
+ */
+export async function startServer(config: Config, opts: { pages?: boolean } = {}): Promise<NslabServer> {
+  const mgr = await LabManager.start(config);
+  const router = new Router();
+  const optional = await mountOptional(router, mgr);
+  labRoutes(router, mgr, optional.lessonExists);
+  router.add("GET", "/api/health", () => ({ status: 200, body: { ok: true, mode: mgr.mode, labs: mgr.count, cgroup: mgr.cgroups.version } }));
+
+  let handle: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
+  let nextUpgrade: ((req: http.IncomingMessage, socket: import("node:stream").Duplex, head: Buffer) => Promise<void>) | null = null;
+  if (opts.pages !== false) {
+    const { default: next } = await import("next");
+    const app = next({ dev: config.dev, dir: config.root, hostname: config.host, port: config.port });
+    handle = app.getRequestHandler();
+    await app.prepare();
+    if (config.dev) nextUpgrade = app.getUpgradeHandler();
+  }
+
+  const terminals = new TerminalSockets(config);
+  const server = http.createServer(async (req, res) => {
+    res.setHeader("x-content-type-options", "nosniff");
+    res.setHeader("referrer-policy", "same-origin");
+    res.setHeader("x-frame-options", "SAMEORIGIN");
+    try {
+      if (await router.handle(req, res, clientIp(req, config.trustProxy))) return;
+      if (handle) await handle(req, res);
+      else send(res, 404, { error: "not_found", message: "Pages are not served by this instance." });
+    } catch (e) {
+      console.error("nslab: request failed", e);
+      send(res, 500, { error: "internal", message: "Something went wrong on the server." });
+    }
+  });
+  server.on(
+    "upgrade",
+    createUpgradeDispatcher({
+      config,
+      mgr,
+      routes: { terminals: (req, socket, head, lab, query) => terminals.upgrade(req, socket, head, lab, query), explorer: optional.explorer },
+      next: nextUpgrade,
+    }),
+  );
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  const addr = server.address() as AddressInfo;
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+  return {
+    server,
+    mgr,
+    url: `http://${host}:${addr.port}`,
+    async close() {
+      server.close();
+      server.closeAllConnections();
+      await mgr.shutdown();
+    },
+  };
+}

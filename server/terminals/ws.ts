@@ -1,0 +1,104 @@
+import "server-only";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import { parseClientControl, TERMINAL_MAX, TERMINAL_MIN, type ServerControl } from "../../lib/protocol.ts";
+import type { Config } from "../config.ts";
+import { TooManyTerminalsError, LabGoneError, type Lab } from "../labs/lab.ts";
+import type { Terminal, TerminalClient } from "./terminal.ts";
+
+/**
+ * The terminal WebSocket: binary frames are terminal bytes both ways, text frames JSON control
+ * (lib/protocol.ts). Bad input gets an error frame and the connection stays up.
+ */
+export class TerminalSockets {
+  private wss: WebSocketServer;
+
+  constructor(private readonly config: Config) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false });
+    const heartbeat = setInterval(() => {
+      for (const ws of this.wss.clients) {
+        const w = ws as WebSocket & { alive?: boolean };
+        if (w.alive === false) {
+          ws.terminate();
+          continue;
+        }
+        w.alive = false;
+        ws.ping();
+      }
+    }, 30_000);
+    heartbeat.unref();
+  }
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, lab: Lab, query: URLSearchParams): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, lab, query));
+  }
+
+  private connected(ws: WebSocket, lab: Lab, query: URLSearchParams): void {
+    (ws as WebSocket & { alive?: boolean }).alive = true;
+    ws.on("pong", () => ((ws as WebSocket & { alive?: boolean }).alive = true));
+    const control = (m: ServerControl) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+    };
+    const client: TerminalClient = {
+      sendData: (d) => {
+        if (ws.readyState === ws.OPEN) ws.send(d, { binary: true });
+      },
+      sendControl: control,
+      close: (code, reason) => ws.close(code, reason),
+    };
+    let term: Terminal | undefined;
+    try {
+      const tid = query.get("terminal");
+      if (tid) {
+        term = lab.terminals.get(tid);
+        if (!term) {
+          control({ type: "closed", reason: "terminal-closed", message: "That terminal no longer exists." });
+          ws.close(4404, "no such terminal");
+          return;
+        }
+      } else {
+        const cols = clampInt(query.get("cols"), TERMINAL_MIN.cols, TERMINAL_MAX.cols, 80);
+        const rows = clampInt(query.get("rows"), TERMINAL_MIN.rows, TERMINAL_MAX.rows, 24);
+        term = lab.openTerminal(cols, rows);
+      }
+      const offset = Number(query.get("offset") ?? 0);
+      term.attach(client, Number.isSafeInteger(offset) && offset >= 0 ? offset : 0);
+    } catch (e) {
+      if (e instanceof TooManyTerminalsError) {
+        control({ type: "error", code: "too_many_terminals", message: e.message });
+        ws.close(4429, "too many terminals");
+      } else if (e instanceof LabGoneError) {
+        control({ type: "closed", reason: "lab-destroyed", message: e.message });
+        ws.close(4410, "lab gone");
+      } else {
+        console.error("nslab: opening a terminal failed:", e);
+        control({ type: "error", code: "terminal_failed", message: "The terminal could not be opened." });
+        ws.close(1011, "terminal failed");
+      }
+      return;
+    }
+    const t = term;
+    ws.on("message", (data: RawData, isBinary: boolean) => {
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      if (isBinary) {
+        if (!t.input(client, buf))
+          control({ type: "error", code: "input_rate", message: "Input is arriving faster than the terminal accepts; some was dropped." });
+        return;
+      }
+      const msg = parseClientControl(buf.toString("utf8"));
+      if ("error" in msg) return control({ type: "error", code: "bad_message", message: msg.error });
+      if (msg.type === "resize") {
+        if (!t.resize(msg.cols, msg.rows)) control({ type: "error", code: "resize_failed", message: "The terminal could not be resized." });
+      } else if (msg.type === "ack") t.ack(client, msg.bytes);
+      else if (msg.type === "ping") control({ type: "pong", t: msg.t });
+    });
+    ws.on("close", () => t.detach(client));
+    ws.on("error", () => t.detach(client));
+  }
+}
+
+function clampInt(v: string | null, min: number, max: number, def: number): number {
+  const n = v === null ? NaN : Number(v);
+  return Number.isInteger(n) ? Math.min(max, Math.max(min, n)) : def;
+}

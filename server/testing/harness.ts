@@ -1,0 +1,100 @@
+import "server-only";
+import { WebSocket } from "ws";
+import { loadConfig, type Config } from "../config.ts";
+import { startServer, type NslabServer } from "../server.ts";
+import type { CreateLabResponse, ServerControl } from "../../lib/protocol.ts";
+
+/** A real server (API + WebSockets, no pages) on a free port, for integration tests. */
+export async function testServer(env: Record<string, string> = {}): Promise<NslabServer & { config: Config }> {
+  const config = loadConfig({ ...process.env, PORT: "1", HOST: "127.0.0.1", NSLAB_STATE_DIR: "/run/nslab-test", ...env });
+  config.port = 0;
+  const s = await startServer(config, { pages: false });
+  return Object.assign(s, { config });
+}
+
+export async function api(base: string, method: string, path: string, token?: string, body?: unknown) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : null, headers: res.headers };
+}
+
+export async function createLab(base: string, body: unknown = {}): Promise<CreateLabResponse> {
+  const r = await api(base, "POST", "/api/labs", undefined, body);
+  if (r.status !== 201) throw new Error(`create lab: ${r.status} ${JSON.stringify(r.json)}`);
+  return r.json;
+}
+
+/** A terminal client that acks everything and collects output and control messages. */
+export class TermClient {
+  output = "";
+  controls: ServerControl[] = [];
+  ws: WebSocket;
+  opened: Promise<void>;
+  bytes = 0;
+  private waiters: (() => void)[] = [];
+
+  constructor(base: string, lab: CreateLabResponse, query = "", origin?: string) {
+    const url = `${base.replace("http", "ws")}/api/labs/${lab.id}/terminals?token=${lab.token}${query}`;
+    this.ws = new WebSocket(url, origin ? { origin } : {});
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once("open", () => resolve());
+      this.ws.once("unexpected-response", (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      this.ws.once("error", reject);
+    });
+    this.ws.on("message", (data, isBinary) => {
+      if (isBinary) {
+        const b = data as Buffer;
+        this.output += b.toString("utf8");
+        this.bytes += b.length;
+        this.ws.send(JSON.stringify({ type: "ack", bytes: b.length }));
+      } else this.controls.push(JSON.parse(data.toString()));
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  get ready() {
+    return this.controls.find((c) => c.type === "ready") as Extract<ServerControl, { type: "ready" }> | undefined;
+  }
+
+  send(text: string): void {
+    this.ws.send(Buffer.from(text), { binary: true });
+  }
+
+  control(msg: unknown): void {
+    this.ws.send(typeof msg === "string" ? msg : JSON.stringify(msg));
+  }
+
+  /** Waits until the output (or a control message) satisfies `pred`. */
+  async until(pred: (c: this) => boolean, what: string, ms = 10_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!pred(this)) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; output so far:\n${this.output.slice(-2000)}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.min(left, 200));
+        this.waiters.push(() => (clearTimeout(t), r()));
+      });
+    }
+  }
+
+  /** Runs a command and returns what it printed between two unique markers. */
+  async run(cmd: string, ms = 10_000): Promise<string> {
+    const tag = `M${Math.random().toString(36).slice(2, 10)}`;
+    const start = this.output.length;
+    // the quotes keep the echoed command line from matching the markers
+    this.send(`echo ${tag}''B; ${cmd}; echo ${tag}''E\r`);
+    await this.until((c) => c.output.indexOf(`${tag}E\r\n`, start) >= 0, `output of ${cmd}`, ms);
+    const out = this.output.slice(start);
+    const b = out.indexOf(`${tag}B\r\n`);
+    const e = out.indexOf(`${tag}E\r\n`);
+    return out.slice(b + tag.length + 3, e).replace(/\r\n/g, "\n");
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
