@@ -1,0 +1,45 @@
+// `npm test`: every test nslab has, in one run.
+//  1. the C core's own tests, under AddressSanitizer (native/test, `make -C native test`)
+//  2. lesson validation (every lesson parses and passes the schema)
+//  3. node's test runner over every *.test.ts: unit tests, integration tests against the real
+//     native core (real namespaces: needs root), lessons end to end, and browser tests in
+//     headless Chromium (needs /usr/bin/chromium and a production build, made here if missing)
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+process.chdir(root);
+const run = (cmd, args, env = {}) => {
+  console.log(`\n$ ${cmd} ${args.join(" ")}`);
+  const r = spawnSync(cmd, args, { stdio: "inherit", env: { ...process.env, ...env } });
+  if (r.status !== 0) {
+    console.error(`nslab test: "${cmd} ${args.join(" ")}" failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status || 1);
+  }
+};
+
+if (process.getuid?.() !== 0) {
+  console.error("nslab test: the integration tests create real namespaces, cgroups and uid mappings; run them as root.");
+  process.exit(1);
+}
+
+run("make", ["-s", "-C", "native", "warnings", "all", "test"]);
+if (fs.existsSync("scripts/lessons-check.ts")) run(process.execPath, ["--import", "tsx", "--import", "./scripts/hooks.mjs", "scripts/lessons-check.ts"]);
+
+const files = [];
+const walk = (dir) => {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === "node_modules" || e.name.startsWith(".")) continue;
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walk(p);
+    else if (/\.test\.tsx?$/.test(e.name)) files.push(p);
+  }
+};
+for (const d of ["lib", "server", "app", "scripts", "bench"]) if (fs.existsSync(d)) walk(d);
+
+const browser = files.some((f) => f.includes(".browser.test."));
+if (browser && !fs.existsSync(".next/BUILD_ID")) run("npm", ["run", "build"]);
+
+run(process.execPath, ["--import", "tsx", "--import", "./scripts/hooks.mjs", "--test", "--test-concurrency=1", "--test-timeout=600000", ...files.sort()]);
