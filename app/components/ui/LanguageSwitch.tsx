@@ -1,0 +1,36 @@
+"use client";
+import Link from "next/link";
+import { dict, LANG_COOKIE, LANGS, type Lang } from "@/app/i18n/dict";
+
+/** English / 简体中文: links to this page in the other language; remembers the choice in a cookie. */
+export function LanguageSwitch({ lang, hrefs }: { lang: Lang; hrefs: Record<Lang, string> }) {
+  const t = dict(lang);
+  return (
+    <nav aria-label={t.language} className="flex items-center rounded-md border border-line bg-surface p-0.5 text-[13px]">
+      {LANGS.map((l) => {
+        const active = l === lang;
+        return (
+          <Link
+            key={l}
+            href={hrefs[l]}
+            hrefLang={l}
+            lang={l}
+            scroll={false}
+            aria-current={active ? "true" : undefined}
+            data-testid={`lang-${l}`}
+            onClick={() => {
+              document.cookie = `${LANG_COOKIE}=${l}; path=/; max-age=31536000; samesite=lax`;
+              document.documentElement.lang = l;
+            }}
+            className={
+              "rounded px-2 py-0.5 transition-colors " +
+              (active ? "bg-surface-3 text-fg font-medium" : "text-muted hover:text-fg hover:bg-surface-2")
+            }
+          >
+            {dict(l).languageName}
+          </Link>
+        );
+      })}
+    </nav>
+  );
+}
