@@ -1,0 +1,56 @@
+"use client";
+import { useEffect, useState } from "react";
+import { dict, type Lang } from "@/app/i18n/dict";
+import { copyText } from "@/app/lib/clipboard";
+import { Icon } from "../ui/Icon";
+import type { RunRequest } from "./LessonHtml";
+
+export interface CodeBlockInfo {
+  index: number;
+  kind: "run" | "copy" | "plain";
+  terminal?: number;
+  interrupt: boolean;
+  code: string;
+}
+
+/** ▶ Run and Copy for one code block. */
+export function CodeActions({ info, lang, onRun, canRun }: { info: CodeBlockInfo; lang: Lang; onRun(r: RunRequest): void; canRun: boolean }) {
+  const t = dict(lang);
+  const [copied, setCopied] = useState(false);
+  useEffect(() => {
+    if (!copied) return;
+    const id = setTimeout(() => setCopied(false), 1500);
+    return () => clearTimeout(id);
+  }, [copied]);
+
+  const runLabel = info.terminal ? t.runIn(info.terminal) : t.run;
+  return (
+    <div className="flex items-center gap-1 p-1.5">
+      {info.kind === "run" && canRun && (
+        <button
+          type="button"
+          className="btn-primary btn-sm"
+          onClick={() => onRun({ command: info.code, terminal: info.terminal, interrupt: info.interrupt })}
+          title={t.runTitle + (info.interrupt ? ` · ${t.interruptNote}` : "")}
+          data-testid="run-button"
+          data-terminal={info.terminal ?? ""}
+        >
+          <Icon name="play" size={11} />
+          {info.interrupt && <span className="font-mono text-[10.5px] opacity-80">^C</span>}
+          {runLabel}
+        </button>
+      )}
+      <button
+        type="button"
+        className="btn-ghost btn-sm"
+        onClick={async () => setCopied(await copyText(info.code))}
+        aria-label={copied ? t.copied : t.copy}
+        title={t.copy}
+        data-testid="copy-button"
+      >
+        <Icon name={copied ? "check" : "copy"} size={13} />
+        <span className={info.kind === "run" ? "sr-only" : ""}>{copied ? t.copied : t.copy}</span>
+      </button>
+    </div>
+  );
+}

@@ -1,0 +1,133 @@
+"use client";
+import Link from "next/link";
+import { useEffect, useRef } from "react";
+import { dict, type Lang } from "@/app/i18n/dict";
+import type { LessonView } from "@/app/lib/lesson-view";
+import type { useSteps } from "@/app/lib/use-steps";
+import { Icon } from "../ui/Icon";
+import { NsChip } from "../ui/NsChip";
+import { LessonHtml, type RunRequest } from "./LessonHtml";
+import { StepCard } from "./StepCard";
+
+/** The left side of a lesson: title, introduction, the steps, and the finish. */
+export function LessonPanel({
+  lesson,
+  lang,
+  steps,
+  next,
+  onRun,
+}: {
+  lesson: LessonView;
+  lang: Lang;
+  steps: ReturnType<typeof useSteps>;
+  next: { id: string; title: string } | null;
+  onRun(r: RunRequest, stepId: string | null): void;
+}) {
+  const t = dict(lang);
+  const refs = useRef(new Map<string, HTMLLIElement>());
+  const total = lesson.steps.length;
+  const pct = total ? Math.round((steps.passedCount / total) * 100) : 0;
+
+  // when a step passes, bring the next one into view
+  const prevCurrent = useRef(steps.current);
+  useEffect(() => {
+    if (prevCurrent.current && steps.current && prevCurrent.current !== steps.current) {
+      refs.current.get(steps.current)?.scrollIntoView({ behavior: "smooth", block: "nearest" });
+    }
+    prevCurrent.current = steps.current;
+  }, [steps.current]);
+
+  return (
+    <section className="h-full min-h-0 overflow-y-auto bg-bg" aria-label={t.lessonPane} data-testid="lesson-panel">
+      <div className="mx-auto max-w-[44rem] px-6 pb-24 pt-6">
+        <div className="mb-4 flex items-center justify-between gap-3 text-xs text-subtle">
+          <Link href={`/?lang=${lang}`} className="inline-flex items-center gap-1 rounded hover:text-fg">
+            <Icon name="arrowLeft" size={13} />
+            {t.backToLessons}
+          </Link>
+          <span className="flex items-center gap-1">
+            <Icon name="clock" size={13} />
+            {t.minutes(lesson.minutes)}
+          </span>
+        </div>
+        <h1 className="text-[1.6rem] font-semibold leading-tight tracking-tight text-fg">{lesson.title}</h1>
+        <div className="mt-3 flex flex-wrap items-center gap-1.5">
+          {lesson.namespaces.map((ns) => (
+            <NsChip key={ns} ns={ns} />
+          ))}
+        </div>
+        {total > 0 && (
+          <div className="mt-4 flex items-center gap-3" data-testid="lesson-progress" data-done={steps.passedCount} data-total={total}>
+            <div
+              className="h-1.5 flex-1 overflow-hidden rounded-full bg-surface-3"
+              role="progressbar"
+              aria-valuemin={0}
+              aria-valuemax={total}
+              aria-valuenow={steps.passedCount}
+              aria-label={t.progress(steps.passedCount, total)}
+            >
+              <div className={"h-full rounded-full transition-all duration-500 " + (steps.allPassed ? "bg-success" : "bg-accent")} style={{ width: `${pct}%` }} />
+            </div>
+            <span className="text-xs tabular-nums text-muted">{t.progress(steps.passedCount, total)}</span>
+            {steps.passedCount > 0 && (
+              <button
+                type="button"
+                className="btn-ghost btn-sm"
+                onClick={() => window.confirm(t.resetProgressConfirm) && steps.reset()}
+                data-testid="reset-progress"
+              >
+                {t.resetProgress}
+              </button>
+            )}
+          </div>
+        )}
+
+        {lesson.introHtml && (
+          <div className="mt-6" data-testid="lesson-intro">
+            <LessonHtml html={lesson.introHtml} lang={lang} onRun={(r) => onRun(r, null)} className="text-[15px]" />
+          </div>
+        )}
+
+        <ol className="mt-8 flex flex-col gap-4" aria-label={t.lessonPane} data-testid="steps">
+          {lesson.steps.map((s, i) => (
+            <StepCard
+              key={s.id}
+              ref={(el) => {
+                if (el) refs.current.set(s.id, el);
+                else refs.current.delete(s.id);
+              }}
+              step={s}
+              n={i + 1}
+              total={total}
+              status={steps.stateOf(s.id)}
+              current={steps.current === s.id}
+              lang={lang}
+              onRun={(r) => onRun(r, s.id)}
+              onCheck={() => {
+                steps.setFocus(s.id);
+                void steps.check(s.id);
+              }}
+              onFocus={() => steps.stateOf(s.id).state !== "passed" && steps.setFocus(s.id)}
+            />
+          ))}
+        </ol>
+
+        {steps.allPassed && (
+          <section className="mt-8 rounded-xl border border-success/30 bg-success-soft/50 p-5" data-testid="lesson-finish" aria-live="polite">
+            <h2 className="mb-2 flex items-center gap-2 text-[17px] font-semibold text-success">
+              <Icon name="check" size={18} strokeWidth={2} />
+              {t.lessonDone}
+            </h2>
+            {lesson.finishHtml && <LessonHtml html={lesson.finishHtml} lang={lang} onRun={(r) => onRun(r, null)} className="text-[15px]" />}
+            {next && (
+              <Link href={`/lessons/${next.id}?lang=${lang}`} className="btn-primary mt-4" data-testid="next-lesson">
+                {t.nextLesson}: {next.title}
+                <Icon name="arrowRight" size={14} />
+              </Link>
+            )}
+          </section>
+        )}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,106 @@
+"use client";
+import { forwardRef } from "react";
+import { dict, type Lang } from "@/app/i18n/dict";
+import type { StepView } from "@/app/lib/lesson-view";
+import type { StepStatus } from "@/app/lib/use-steps";
+import { Icon } from "../ui/Icon";
+import { Hints } from "./Hints";
+import { LessonHtml, type RunRequest } from "./LessonHtml";
+
+/** One step: number and state, text with runnable code, Check, feedback, hints. */
+export const StepCard = forwardRef<
+  HTMLLIElement,
+  {
+    step: StepView;
+    n: number;
+    total: number;
+    status: StepStatus;
+    current: boolean;
+    lang: Lang;
+    onRun(r: RunRequest): void;
+    onCheck(): void;
+    onFocus(): void;
+  }
+>(function StepCard({ step, n, total, status, current, lang, onRun, onCheck, onFocus }, ref) {
+  const t = dict(lang);
+  const st = status.state;
+  const dataState = st === "passed" ? "passed" : st === "failed" ? "failed" : "idle";
+  return (
+    <li
+      ref={ref}
+      data-testid="step"
+      data-step-id={step.id}
+      data-state={dataState}
+      data-checking={st === "checking" ? "true" : undefined}
+      data-current={current ? "true" : undefined}
+      aria-current={current ? "step" : undefined}
+      onFocusCapture={onFocus}
+      className={
+        "relative rounded-xl border bg-surface p-4 pl-[3.25rem] transition-colors " +
+        (current ? "border-accent/45 shadow-card" : st === "passed" ? "border-line" : "border-line")
+      }
+    >
+      <span
+        aria-hidden="true"
+        className={
+          "absolute left-4 top-4 flex size-6 items-center justify-center rounded-full text-xs font-semibold tabular-nums " +
+          (st === "passed"
+            ? "bg-success text-white dark:text-[#0d0e11]"
+            : current
+              ? "bg-accent text-accent-fg"
+              : "bg-surface-3 text-muted")
+        }
+      >
+        {st === "passed" ? <Icon name="check" size={13} strokeWidth={2.25} /> : n}
+      </span>
+      <header className="mb-2 flex items-baseline justify-between gap-3">
+        <h3 className="text-[15.5px] font-semibold leading-snug tracking-tight text-fg">
+          <span className="sr-only">{t.stepOf(n, total)}: </span>
+          {step.title}
+        </h3>
+        {st === "passed" && (
+          <span className="shrink-0 text-xs font-medium text-success" data-testid="step-passed-badge">
+            {t.passed}
+          </span>
+        )}
+      </header>
+      <LessonHtml html={step.html} lang={lang} onRun={onRun} className="text-[14.5px]" />
+
+      <div className="mt-4 flex flex-col gap-3">
+        {step.hasCheck && (
+          <div className="flex flex-wrap items-center gap-3">
+            <button
+              type="button"
+              className={st === "passed" ? "btn-secondary btn-sm" : "btn-secondary"}
+              onClick={onCheck}
+              disabled={st === "checking"}
+              data-testid="check-button"
+            >
+              {st === "checking" ? <Icon name="refresh" size={13} className="animate-spin" /> : <Icon name="check" size={14} />}
+              {st === "checking" ? t.checking : t.check}
+            </button>
+            <Feedback status={status} lang={lang} />
+          </div>
+        )}
+        <Hints hints={step.hints} lang={lang} stepId={step.id} />
+      </div>
+    </li>
+  );
+});
+
+function Feedback({ status, lang }: { status: StepStatus; lang: Lang }) {
+  const t = dict(lang);
+  if (status.state !== "passed" && status.state !== "failed") return <span aria-live="polite" className="sr-only" />;
+  const ok = status.state === "passed";
+  return (
+    <p
+      aria-live="polite"
+      data-testid="step-feedback"
+      className={"flex min-w-0 items-start gap-1.5 text-[13.5px] leading-snug " + (ok ? "text-success" : "text-danger")}
+      title={ok && status.auto ? t.autoChecked : undefined}
+    >
+      <Icon name={ok ? "check" : "x"} size={14} strokeWidth={2} className="mt-px shrink-0" />
+      <span>{status.feedback ?? (ok ? t.passed : t.failed)}</span>
+    </p>
+  );
+}

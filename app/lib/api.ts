@@ -1,0 +1,72 @@
+/**
+ * Browser client for the nslab HTTP API (same origin). Types come from lib/protocol.ts.
+ */
+import type { ApiError, CheckResponse, CreateLabResponse, LabStatus } from "@/lib/protocol";
+
+export interface LabCredentials {
+  id: string;
+  token: string;
+}
+
+/** A failed API call: HTTP status plus the server's machine code and message. */
+export class ApiCallError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(method: string, path: string, opts: { token?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.body !== undefined) headers["content-type"] = "application/json";
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      cache: "no-store",
+      signal: opts.signal,
+    });
+  } catch (e) {
+    if (e instanceof DOMException && e.name === "AbortError") throw e;
+    throw new ApiCallError(0, "network", "The server could not be reached.");
+  }
+  if (res.status === 204) return undefined as T;
+  let data: unknown = null;
+  try {
+    data = await res.json();
+  } catch {
+    /* not JSON */
+  }
+  if (!res.ok) {
+    const err = (data ?? {}) as Partial<ApiError>;
+    throw new ApiCallError(res.status, err.error ?? `http_${res.status}`, err.message ?? `${res.status} ${res.statusText}`);
+  }
+  return data as T;
+}
+
+export const api = {
+  createLab: (lesson: string | undefined, signal?: AbortSignal) =>
+    call<CreateLabResponse>("POST", "/api/labs", { body: lesson ? { lesson } : {}, signal }),
+  labStatus: (lab: LabCredentials, signal?: AbortSignal) =>
+    call<LabStatus>("GET", `/api/labs/${encodeURIComponent(lab.id)}`, { token: lab.token, signal }),
+  deleteLab: (lab: LabCredentials) => call<void>("DELETE", `/api/labs/${encodeURIComponent(lab.id)}`, { token: lab.token }),
+  closeTerminal: (lab: LabCredentials, tid: string) =>
+    call<void>("DELETE", `/api/labs/${encodeURIComponent(lab.id)}/terminals/${encodeURIComponent(tid)}`, { token: lab.token }),
+  check: (lab: LabCredentials, lesson: string, step: string, signal?: AbortSignal) =>
+    call<CheckResponse>("POST", `/api/labs/${encodeURIComponent(lab.id)}/check`, { token: lab.token, body: { lesson, step }, signal }),
+};
+
+/** ws(s)://host/api/labs/ID/PATH?token=… on the page's own origin. */
+export function labSocketUrl(lab: LabCredentials, path: "terminals" | "explorer", params: Record<string, string | number | undefined> = {}): string {
+  const u = new URL(`/api/labs/${encodeURIComponent(lab.id)}/${path}`, window.location.href);
+  u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+  u.searchParams.set("token", lab.token);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) u.searchParams.set(k, String(v));
+  return u.toString();
+}

@@ -1,0 +1,114 @@
+"use client";
+import { useCallback, useEffect, useRef, useState } from "react";
+import type { CreateLabResponse, LabStatus } from "@/lib/protocol";
+import { api, ApiCallError } from "./api";
+import { readJson, writeJson } from "./storage";
+
+export type StoredLab = CreateLabResponse;
+
+export type LabPhase =
+  | { kind: "checking" }
+  | { kind: "creating" }
+  | { kind: "ready"; lab: StoredLab; status: LabStatus | null; generation: number }
+  | { kind: "rate-limited"; message: string }
+  | { kind: "error"; message: string }
+  | { kind: "gone" };
+
+const labKey = (lesson: string) => `nslab:lab:${lesson}`;
+const terminalsKey = (labId: string) => `nslab:terminals:${labId}`;
+
+/** Terminal ids of a lab, in tab order, so a reload reattaches to the same shells. */
+export function storedTerminals(labId: string): string[] {
+  const v = readJson<string[]>(terminalsKey(labId));
+  return Array.isArray(v) ? v.filter((x) => typeof x === "string") : [];
+}
+export function storeTerminals(labId: string, ids: string[]): void {
+  writeJson(terminalsKey(labId), ids.length ? ids : null);
+}
+
+// One lookup/creation in flight per lesson, shared by React's double effects and concurrent callers,
+// so a page never creates two labs.
+const inflight = new Map<string, Promise<{ lab: StoredLab; status: LabStatus | null }>>();
+
+function findOrCreate(lesson: string, onCreating: () => void): Promise<{ lab: StoredLab; status: LabStatus | null }> {
+  let p = inflight.get(lesson);
+  if (!p) {
+    p = (async () => {
+      const stored = readJson<StoredLab>(labKey(lesson));
+      if (stored && typeof stored.id === "string" && typeof stored.token === "string") {
+        try {
+          const status = await api.labStatus(stored);
+          if (status.state === "running") return { lab: stored, status };
+        } catch (e) {
+          if (!(e instanceof ApiCallError) || e.status === 0 || e.status >= 500) throw e; // server down: keep it
+        }
+        writeJson(labKey(lesson), null);
+        storeTerminals(stored.id, []);
+      }
+      onCreating();
+      const lab = await api.createLab(lesson);
+      writeJson(labKey(lesson), lab);
+      return { lab, status: null };
+    })().finally(() => inflight.delete(lesson));
+    inflight.set(lesson, p);
+  }
+  return p;
+}
+
+/**
+ * The learner's lab for a lesson: reused while the server says it runs, created otherwise.
+ * `reset` throws it away and starts a fresh one.
+ */
+export function useLab(lesson: string) {
+  const [phase, setPhase] = useState<LabPhase>({ kind: "checking" });
+  const generation = useRef(0);
+  const alive = useRef(true);
+  const loads = useRef(0);
+
+  const load = useCallback(() => {
+    const me = ++loads.current; // only the latest load may set the phase
+    const current = () => alive.current && me === loads.current;
+    setPhase({ kind: "checking" });
+    findOrCreate(lesson, () => current() && setPhase({ kind: "creating" }))
+      .then(({ lab, status }) => {
+        if (current()) setPhase({ kind: "ready", lab, status, generation: ++generation.current });
+      })
+      .catch((e: unknown) => {
+        if (!current()) return;
+        if (e instanceof ApiCallError && e.status === 429) setPhase({ kind: "rate-limited", message: e.message });
+        else setPhase({ kind: "error", message: e instanceof Error ? e.message : String(e) });
+      });
+  }, [lesson]);
+
+  useEffect(() => {
+    alive.current = true;
+    load();
+    return () => {
+      alive.current = false;
+    };
+  }, [load]);
+
+  const reset = useCallback(async () => {
+    const stored = readJson<StoredLab>(labKey(lesson));
+    setPhase({ kind: "creating" });
+    if (stored) {
+      storeTerminals(stored.id, []);
+      writeJson(labKey(lesson), null);
+      await api.deleteLab(stored).catch(() => {});
+    }
+    load();
+  }, [lesson, load]);
+
+  /** The lab disappeared under us (a terminal said so, or the API answered 404). */
+  const markGone = useCallback(() => {
+    loads.current++;
+    const stored = readJson<StoredLab>(labKey(lesson));
+    if (stored) {
+      storeTerminals(stored.id, []);
+      writeJson(labKey(lesson), null);
+    }
+    setPhase({ kind: "gone" });
+  }, [lesson]);
+
+  return { phase, reset, retry: load, markGone };
+}

@@ -1,0 +1,129 @@
+"use client";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { api, ApiCallError, type LabCredentials } from "./api";
+import type { LessonView } from "./lesson-view";
+import { markPassed, resetProgress, useProgress } from "./progress";
+
+export type StepState = "idle" | "checking" | "passed" | "failed";
+export interface StepStatus {
+  state: StepState;
+  feedback: string | null;
+  auto: boolean; // the result came from an automatic check
+}
+
+const AUTO_CHECK_DEBOUNCE_MS = 500;
+
+/**
+ * Which steps passed (kept in this browser), running checks on request and automatically after
+ * each command the learner runs (only for the current step, and only to report a pass).
+ */
+export function useSteps(
+  lesson: LessonView,
+  lab: LabCredentials | null,
+  messages: { needsLab: string; network: string },
+  onLabGone: () => void,
+) {
+  const progress = useProgress(lesson.id);
+  const [status, setStatus] = useState<Record<string, StepStatus>>({});
+  const [focus, setFocus] = useState<string | null>(null);
+  const inflight = useRef(new Map<string, AbortController>());
+  const autoTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+
+  const passed = useMemo(() => new Set((progress?.passed ?? []).filter((id) => lesson.steps.some((s) => s.id === id))), [progress, lesson.steps]);
+  const hydrated = progress !== null || typeof window !== "undefined";
+
+  const stateOf = useCallback(
+    (id: string): StepStatus => {
+      const s = status[id];
+      if (passed.has(id)) return { state: "passed", feedback: s?.state === "passed" ? s.feedback : null, auto: s?.auto ?? false };
+      return s ?? { state: "idle", feedback: null, auto: false };
+    },
+    [status, passed],
+  );
+
+  const firstOpen = lesson.steps.find((s) => !passed.has(s.id))?.id ?? null;
+  const current = focus && !passed.has(focus) ? focus : firstOpen;
+
+  const labRef = useRef(lab);
+  labRef.current = lab;
+  const goneRef = useRef(onLabGone);
+  goneRef.current = onLabGone;
+
+  const check = useCallback(
+    async (stepId: string, auto = false) => {
+      const l = labRef.current;
+      if (!l) {
+        if (!auto) setStatus((s) => ({ ...s, [stepId]: { state: "failed", feedback: messages.needsLab, auto } }));
+        return;
+      }
+      inflight.current.get(stepId)?.abort();
+      const ac = new AbortController();
+      inflight.current.set(stepId, ac);
+      if (!auto) setStatus((s) => ({ ...s, [stepId]: { state: "checking", feedback: null, auto } }));
+      try {
+        const r = await api.check(l, lesson.id, stepId, ac.signal);
+        if (r.passed) {
+          markPassed(lesson.id, stepId, lesson.steps.length);
+          setStatus((s) => ({ ...s, [stepId]: { state: "passed", feedback: r.feedback || null, auto } }));
+          setFocus((f) => (f === stepId ? null : f));
+        } else if (!auto) {
+          setStatus((s) => ({ ...s, [stepId]: { state: "failed", feedback: r.feedback || null, auto } }));
+        }
+      } catch (e) {
+        if (e instanceof DOMException && e.name === "AbortError") return;
+        if (e instanceof ApiCallError && (e.status === 404 || e.status === 401) && e.code !== "unknown_step") goneRef.current();
+        if (!auto)
+          setStatus((s) => ({
+            ...s,
+            [stepId]: { state: "failed", feedback: e instanceof ApiCallError && e.status !== 0 ? e.message : messages.network, auto },
+          }));
+      } finally {
+        if (inflight.current.get(stepId) === ac) inflight.current.delete(stepId);
+      }
+    },
+    [lesson.id, lesson.steps.length, messages.needsLab, messages.network],
+  );
+
+  const currentRef = useRef(current);
+  currentRef.current = current;
+  const passedRef = useRef(passed);
+  passedRef.current = passed;
+
+  /** The shell finished a command: check the current step soon (debounced). */
+  const onCommand = useCallback(() => {
+    if (autoTimer.current) clearTimeout(autoTimer.current);
+    autoTimer.current = setTimeout(() => {
+      autoTimer.current = null;
+      const id = currentRef.current;
+      const step = lesson.steps.find((s) => s.id === id);
+      if (!step || !step.hasCheck || passedRef.current.has(step.id) || inflight.current.has(step.id)) return;
+      void check(step.id, true);
+    }, AUTO_CHECK_DEBOUNCE_MS);
+  }, [check, lesson.steps]);
+
+  useEffect(
+    () => () => {
+      if (autoTimer.current) clearTimeout(autoTimer.current);
+      for (const ac of inflight.current.values()) ac.abort();
+    },
+    [],
+  );
+
+  const reset = useCallback(() => {
+    resetProgress(lesson.id);
+    setStatus({});
+    setFocus(null);
+  }, [lesson.id]);
+
+  return {
+    stateOf,
+    current,
+    passedCount: passed.size,
+    allPassed: lesson.steps.length > 0 && passed.size >= lesson.steps.length,
+    hydrated,
+    check,
+    onCommand,
+    setFocus,
+    reset,
+  };
+}
