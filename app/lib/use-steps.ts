@@ -71,7 +71,14 @@ export function useSteps(
         }
       } catch (e) {
         if (e instanceof DOMException && e.name === "AbortError") return;
-        if (e instanceof ApiCallError && (e.status === 404 || e.status === 401) && e.code !== "unknown_step") goneRef.current();
+        if (e instanceof ApiCallError && (e.status === 404 || e.status === 401)) {
+          // the lab may be gone, or this server has no checks: ask about the lab itself
+          const gone = await api.labStatus(l).then(
+            () => false,
+            (s: unknown) => s instanceof ApiCallError && (s.status === 404 || s.status === 401),
+          );
+          if (gone) goneRef.current();
+        }
         if (!auto)
           setStatus((s) => ({
             ...s,

@@ -31,13 +31,20 @@ export function CodeActions({ info, lang, onRun, canRun }: { info: CodeBlockInfo
           type="button"
           className="btn-primary btn-sm"
           onClick={() => onRun({ command: info.code, terminal: info.terminal, interrupt: info.interrupt })}
-          title={t.runTitle + (info.interrupt ? ` · ${t.interruptNote}` : "")}
+          title={(info.terminal ? runLabel + " · " : "") + t.runTitle + (info.interrupt ? ` · ${t.interruptNote}` : "")}
+          aria-label={runLabel + (info.interrupt ? ` (${t.interruptNote})` : "")}
           data-testid="run-button"
           data-terminal={info.terminal ?? ""}
         >
           <Icon name="play" size={11} />
           {info.interrupt && <span className="font-mono text-[10.5px] opacity-80">^C</span>}
-          {runLabel}
+          {t.run}
+          {info.terminal && (
+            <span className="-mr-0.5 inline-flex items-center gap-0.5 rounded bg-black/15 px-1 font-mono text-[10.5px]" aria-hidden="true">
+              <Icon name="terminal" size={10} />
+              {info.terminal}
+            </span>
+          )}
         </button>
       )}
       <button

@@ -40,6 +40,7 @@ export function Terminal(props: TerminalProps) {
   const { lab, initialTerminalId, index, visible, lang, ref } = props;
   const t = dict(lang);
   const host = useRef<HTMLDivElement>(null);
+  const outer = useRef<HTMLDivElement>(null);
   const term = useRef<XTerm | null>(null);
   const fit = useRef<FitAddon | null>(null);
   const conn = useRef<TerminalConnection | null>(null);
@@ -101,6 +102,8 @@ export function Terminal(props: TerminalProps) {
       x.open(el);
       term.current = x;
       fit.current = f;
+      // test hook: the visible text of the terminal (browser tests cannot read a WebGL canvas)
+      if (outer.current) (outer.current as HTMLDivElement & { nslabText?: () => string }).nslabText = () => bufferText(x);
 
       // WebGL when the browser has it; the DOM renderer otherwise, or once the context is lost
       if (webglMod) {
@@ -242,6 +245,7 @@ export function Terminal(props: TerminalProps) {
 
   return (
     <div
+      ref={outer}
       className="relative h-full w-full"
       hidden={!visible}
       data-testid="terminal"
@@ -265,4 +269,13 @@ export function Terminal(props: TerminalProps) {
       />
     </div>
   );
+}
+
+/** The terminal's buffer as text (scrollback included), trailing blank lines dropped. */
+function bufferText(x: XTerm): string {
+  const b = x.buffer.active;
+  const lines: string[] = [];
+  for (let i = 0; i < b.length; i++) lines.push(b.getLine(i)?.translateToString(true) ?? "");
+  while (lines.length && !lines[lines.length - 1]) lines.pop();
+  return lines.join("\n");
 }

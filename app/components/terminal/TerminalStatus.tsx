@@ -62,7 +62,7 @@ export function TerminalStatus({
   if (state.kind === "reconnecting") {
     const secs = Math.max(0, Math.ceil((state.retryAt - now) / 1000));
     return (
-      <div className="pointer-events-none absolute inset-x-0 top-2 z-10 flex justify-center" role="status" data-testid="terminal-reconnecting">
+      <div className="pointer-events-none absolute right-3 top-2 z-10 flex justify-end" role="status" data-testid="terminal-reconnecting">
         <div className="pointer-events-auto flex items-center gap-2 rounded-full border border-warning/30 bg-warning-soft py-1 pl-3 pr-1 text-xs text-warning shadow-sm">
           <span className="animate-soft-pulse inline-block size-1.5 rounded-full bg-warning" aria-hidden="true" />
           {secs > 0 ? t.reconnectingIn(secs) : t.reconnecting}
