@@ -21,7 +21,7 @@ export default async function Home({ searchParams }: { searchParams: Promise<Rec
             ))}
           </p>
           <h1 className="text-3xl font-semibold tracking-tight text-fg">{t.heroTitle}</h1>
-          <p className="mt-3 max-w-2xl text-[15.5px] leading-relaxed text-muted">{t.heroText}</p>
+          <p className="mt-3 max-w-2xl text-[1.0333rem] leading-relaxed text-muted">{t.heroText}</p>
         </section>
         <section aria-labelledby="lessons-heading">
           <h2 id="lessons-heading" className="mb-3 text-xs font-semibold uppercase tracking-wider text-subtle">

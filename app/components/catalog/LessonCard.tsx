@@ -22,13 +22,13 @@ export function LessonCard({ lesson, lang, titles }: { lesson: CatalogEntry; lan
         </div>
         <div className="min-w-0 flex-1">
           <div className="flex items-start justify-between gap-4">
-            <h3 className="text-[17px] font-semibold leading-snug tracking-tight text-fg">{lesson.title}</h3>
+            <h3 className="text-[1.1333rem] font-semibold leading-snug tracking-tight text-fg">{lesson.title}</h3>
             <span className="mt-0.5 flex shrink-0 items-center gap-1 text-xs text-subtle">
               <Icon name="clock" size={13} />
               {t.minutes(lesson.minutes)}
             </span>
           </div>
-          <p className="mt-1 text-[14px] leading-relaxed text-muted">{lesson.summary}</p>
+          <p className="mt-1 text-[0.9333rem] leading-relaxed text-muted">{lesson.summary}</p>
           <div className="mt-3 flex flex-wrap items-center justify-between gap-x-6 gap-y-2">
             <div className="flex flex-wrap items-center gap-1.5">
               <span className="sr-only">{t.namespacesTouched}:</span>

@@ -11,7 +11,7 @@ export function ExplorerSlot({ lab: _lab, lang }: { lab: LabCredentials; lang: L
   const t = dict(lang);
   return (
     <div className="flex h-full min-h-0 flex-col bg-surface" data-testid="explorer-slot">
-      <div className="flex h-9 shrink-0 items-center gap-1 border-b border-line px-2 text-[13px]">
+      <div className="flex h-9 shrink-0 items-center gap-1 border-b border-line px-2 text-[0.8667rem]">
         <span className="rounded-md bg-surface-3 px-2 py-1 text-fg">{t.explorer}</span>
         <span className="rounded-md px-2 py-1 text-subtle">{t.trace}</span>
       </div>

@@ -64,7 +64,7 @@ export function LabPanel({ phase, lang, ref, onReset, onRetry, onGone, onCommand
         />
       ) : (
         <>
-          <div className="flex h-11 shrink-0 items-center border-b border-line px-3 text-[13px] text-subtle">
+          <div className="flex h-11 shrink-0 items-center border-b border-line px-3 text-[0.8667rem] text-subtle">
             <Icon name="terminal" size={14} className="mr-2" />
             {t.terminals}
           </div>
@@ -129,7 +129,7 @@ function ReadyLab({
 
   const addTab = useCallback((): string => {
     const key = newKey();
-    setTabs((ts) => [...ts, { key, tid: null, exit: null, conn: "connecting" }]);
+    setTabs((ts) => [...ts, { key, tid: null, exit: null, conn: "connecting", focus: true }]);
     setActive(key);
     return key;
   }, []);
@@ -216,6 +216,7 @@ function ReadyLab({
             initialTerminalId={tab.tid}
             index={i + 1}
             visible={tab.key === active}
+            autoFocus={tab.focus}
             lang={lang}
             onReady={(tid) => patch(tab.key, { tid })}
             onState={(s: ConnectionState) => {
@@ -247,7 +248,7 @@ function ReadyLab({
       <div className="flex h-11 shrink-0 items-center gap-2 border-b border-line px-2">
         <TerminalTabs tabs={tabs} active={active} lang={lang} onSelect={setActive} onClose={closeTab} onAdd={addTab} />
         <div className="ml-auto flex shrink-0 items-center gap-1">
-          <span className="hidden truncate pr-1 font-mono text-[11.5px] text-subtle xl:inline" title={lab.id} data-testid="lab-info">
+          <span className="hidden truncate pr-1 font-mono text-[0.7667rem] text-subtle xl:inline" title={lab.id} data-testid="lab-info">
             {t.labInfo(lab.hostname, lab.mode === "root" ? t.modeRoot : t.modeRootless)}
           </span>
           <button

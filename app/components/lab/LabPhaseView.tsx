@@ -72,7 +72,7 @@ function Card({
       <span className={"flex size-10 items-center justify-center rounded-full " + toneCls}>
         <Icon name={icon} size={18} />
       </span>
-      <p className="text-[15px] font-medium text-fg">{title}</p>
+      <p className="text-[1rem] font-medium text-fg">{title}</p>
       {detail && <p className="text-sm leading-relaxed text-muted">{detail}</p>}
       <div className="mt-1">{children}</div>
     </div>

@@ -9,6 +9,7 @@ export interface TabInfo {
   tid: string | null;
   exit: { code: number | null; signal: string | null } | null;
   conn: ConnectionState["kind"];
+  focus?: boolean; // opened by the learner: focus it when ready
 }
 
 /** The terminal tabs: select, close (×), add (+). Arrow keys move between tabs. */
@@ -58,7 +59,7 @@ export function TerminalTabs({
             <div
               key={tab.key}
               className={
-                "group flex h-8 items-center rounded-md text-[13px] transition-colors " +
+                "group flex h-8 items-center rounded-md text-[0.8667rem] transition-colors " +
                 (selected ? "bg-surface-3 text-fg" : "text-muted hover:bg-surface-2 hover:text-fg")
               }
             >
@@ -87,7 +88,7 @@ export function TerminalTabs({
                 {exitText !== null && (
                   <span
                     className={
-                      "rounded px-1 font-mono text-[11px] " +
+                      "rounded px-1 font-mono text-[0.7333rem] " +
                       (tab.exit?.code === 0 ? "bg-surface-2 text-muted" : "bg-danger-soft text-danger")
                     }
                     title={t.exitedTitle(exitText)}

@@ -37,10 +37,10 @@ export function CodeActions({ info, lang, onRun, canRun }: { info: CodeBlockInfo
           data-terminal={info.terminal ?? ""}
         >
           <Icon name="play" size={11} />
-          {info.interrupt && <span className="font-mono text-[10.5px] opacity-80">^C</span>}
+          {info.interrupt && <span className="font-mono text-[0.7rem] opacity-80">^C</span>}
           {t.run}
           {info.terminal && (
-            <span className="-mr-0.5 inline-flex items-center gap-0.5 rounded bg-black/15 px-1 font-mono text-[10.5px]" aria-hidden="true">
+            <span className="-mr-0.5 inline-flex items-center gap-0.5 rounded bg-black/15 px-1 font-mono text-[0.7rem]" aria-hidden="true">
               <Icon name="terminal" size={10} />
               {info.terminal}
             </span>

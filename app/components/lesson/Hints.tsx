@@ -12,7 +12,7 @@ export function Hints({ hints, lang, stepId }: { hints: string[]; lang: Lang; st
   return (
     <div className="flex flex-col gap-2" data-testid="hints" data-shown={shown}>
       {hints.slice(0, shown).map((h, i) => (
-        <div key={i} className="rounded-lg border border-warning/25 bg-warning-soft/60 px-3 py-2 text-[14px]" data-testid="hint">
+        <div key={i} className="rounded-lg border border-warning/25 bg-warning-soft/60 px-3 py-2 text-[0.9333rem]" data-testid="hint">
           <p className="mb-1 flex items-center gap-1.5 text-xs font-medium text-warning">
             <Icon name="bulb" size={13} />
             {t.hintN(i + 1, hints.length)}

@@ -84,7 +84,7 @@ export function LessonPanel({
 
         {lesson.introHtml && (
           <div className="mt-6" data-testid="lesson-intro">
-            <LessonHtml html={lesson.introHtml} lang={lang} onRun={(r) => onRun(r, null)} className="text-[15px]" />
+            <LessonHtml html={lesson.introHtml} lang={lang} onRun={(r) => onRun(r, null)} className="text-[1rem]" />
           </div>
         )}
 
@@ -114,11 +114,11 @@ export function LessonPanel({
 
         {steps.allPassed && (
           <section className="mt-8 rounded-xl border border-success/30 bg-success-soft/50 p-5" data-testid="lesson-finish" aria-live="polite">
-            <h2 className="mb-2 flex items-center gap-2 text-[17px] font-semibold text-success">
+            <h2 className="mb-2 flex items-center gap-2 text-[1.1333rem] font-semibold text-success">
               <Icon name="check" size={18} strokeWidth={2} />
               {t.lessonDone}
             </h2>
-            {lesson.finishHtml && <LessonHtml html={lesson.finishHtml} lang={lang} onRun={(r) => onRun(r, null)} className="text-[15px]" />}
+            {lesson.finishHtml && <LessonHtml html={lesson.finishHtml} lang={lang} onRun={(r) => onRun(r, null)} className="text-[1rem]" />}
             {next && (
               <Link href={`/lessons/${next.id}?lang=${lang}`} className="btn-primary mt-4" data-testid="next-lesson">
                 {t.nextLesson}: {next.title}

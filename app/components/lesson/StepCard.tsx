@@ -54,7 +54,7 @@ export const StepCard = forwardRef<
         {st === "passed" ? <Icon name="check" size={13} strokeWidth={2.25} /> : n}
       </span>
       <header className="mb-2 flex items-baseline justify-between gap-3">
-        <h3 className="text-[15.5px] font-semibold leading-snug tracking-tight text-fg">
+        <h3 className="text-[1.0333rem] font-semibold leading-snug tracking-tight text-fg">
           <span className="sr-only">{t.stepOf(n, total)}: </span>
           {step.title}
         </h3>
@@ -64,7 +64,7 @@ export const StepCard = forwardRef<
           </span>
         )}
       </header>
-      <LessonHtml html={step.html} lang={lang} onRun={onRun} className="text-[14.5px]" />
+      <LessonHtml html={step.html} lang={lang} onRun={onRun} className="text-[0.9667rem]" />
 
       <div className="mt-4 flex flex-col gap-3">
         {step.hasCheck && (
@@ -96,7 +96,7 @@ function Feedback({ status, lang }: { status: StepStatus; lang: Lang }) {
     <p
       aria-live="polite"
       data-testid="step-feedback"
-      className={"flex min-w-0 items-start gap-1.5 text-[13.5px] leading-snug " + (ok ? "text-success" : "text-danger")}
+      className={"flex min-w-0 items-start gap-1.5 text-[0.9rem] leading-snug " + (ok ? "text-success" : "text-danger")}
       title={ok && status.auto ? t.autoChecked : undefined}
     >
       <Icon name={ok ? "check" : "x"} size={14} strokeWidth={2} className="mt-px shrink-0" />

@@ -22,6 +22,8 @@ export interface TerminalProps {
   initialTerminalId: string | null;
   index: number;
   visible: boolean;
+  /** Focus the terminal once it exists (a tab the learner just opened). */
+  autoFocus?: boolean;
   lang: Lang;
   ref?: Ref<TerminalHandle>;
   onReady?(terminalId: string): void;
@@ -53,6 +55,7 @@ export function Terminal(props: TerminalProps) {
   const [notice, setNotice] = useState<string | null>(null);
   const [tid, setTid] = useState<string | null>(initialTerminalId);
   const [renderer, setRenderer] = useState<"webgl" | "dom">("dom");
+  const [exited, setExited] = useState<string | null>(null);
 
   useImperativeHandle(
     ref,
@@ -143,6 +146,7 @@ export function Terminal(props: TerminalProps) {
         return true;
       });
 
+      let exitShown = false;
       const c = new TerminalConnection({
         lab,
         terminal: initialTerminalId,
@@ -166,7 +170,10 @@ export function Terminal(props: TerminalProps) {
           },
           exit: (code, signal) => {
             const what = signal ?? String(code ?? "?");
-            x.write(`\r\n\x1b[2m[${t.exitedTitle(what)}]\x1b[0m\r\n`);
+            if (exitShown) return;
+            exitShown = true;
+            x.write(`\r\n\x1b[2m[${t.exitedTitle(what)}]\x1b[0m\r\n\x1b[?25l`);
+            setExited(what);
             cb.current.onExit?.(code, signal);
           },
           command: (code) => cb.current.onCommand?.(code),
@@ -198,6 +205,7 @@ export function Terminal(props: TerminalProps) {
       ro.observe(el);
       refit();
       c.connect();
+      if (cb.current.autoFocus && cb.current.visible) x.focus();
 
       cleanup = () => {
         ro.disconnect();
@@ -232,13 +240,16 @@ export function Terminal(props: TerminalProps) {
     if (el && el.offsetWidth && el.offsetHeight) fit.current?.fit();
   }, [textSize]);
 
-  // becoming visible: fit and focus
+  // becoming visible (a tab switch): fit and focus
+  const firstVisible = useRef(true);
   useEffect(() => {
     if (!visible) return;
+    const focus = !firstVisible.current;
+    firstVisible.current = false;
     const id = requestAnimationFrame(() => {
       const el = host.current;
       if (el && el.offsetWidth && el.offsetHeight) fit.current?.fit();
-      term.current?.focus();
+      if (focus) term.current?.focus();
     });
     return () => cancelAnimationFrame(id);
   }, [visible]);
@@ -262,6 +273,7 @@ export function Terminal(props: TerminalProps) {
       />
       <TerminalStatus
         state={state}
+        exited={exited}
         notice={notice}
         lang={lang}
         onReconnect={() => conn.current?.reconnectNow()}

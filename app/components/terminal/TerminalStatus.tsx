@@ -7,12 +7,14 @@ import { Icon } from "../ui/Icon";
 /** What a terminal's connection is doing, drawn over the terminal (nothing while all is well). */
 export function TerminalStatus({
   state,
+  exited,
   notice,
   lang,
   onReconnect,
   onNewTerminal,
 }: {
   state: ConnectionState;
+  exited: string | null; // exit status text once the shell has ended
   notice: string | null;
   lang: Lang;
   onReconnect(): void;
@@ -79,6 +81,17 @@ export function TerminalStatus({
       <div className="pointer-events-none absolute right-3 top-2 z-10 flex items-center gap-2 text-xs text-subtle" role="status" data-testid="terminal-connecting">
         <span className="animate-soft-pulse inline-block size-1.5 rounded-full bg-accent" aria-hidden="true" />
         {t.connecting}
+      </div>
+    );
+  }
+
+  if (exited !== null) {
+    return (
+      <div className="absolute inset-x-0 bottom-0 z-10 flex items-center justify-center gap-3 border-t border-line bg-surface/90 px-4 py-2.5 text-sm text-muted backdrop-blur-[2px]" data-testid="terminal-exited">
+        <span>{t.exitedTitle(exited)}</span>
+        <button type="button" onClick={onNewTerminal} className="btn-primary btn-sm" data-testid="terminal-new">
+          <Icon name="plus" size={13} /> {t.newTerminal}
+        </button>
       </div>
     );
   }

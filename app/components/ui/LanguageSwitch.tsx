@@ -6,7 +6,7 @@ import { dict, LANG_COOKIE, LANGS, type Lang } from "@/app/i18n/dict";
 export function LanguageSwitch({ lang, hrefs }: { lang: Lang; hrefs: Record<Lang, string> }) {
   const t = dict(lang);
   return (
-    <nav aria-label={t.language} className="flex items-center rounded-md border border-line bg-surface p-0.5 text-[13px]">
+    <nav aria-label={t.language} className="flex items-center rounded-md border border-line bg-surface p-0.5 text-[0.8667rem]">
       {LANGS.map((l) => {
         const active = l === lang;
         return (

@@ -14,7 +14,7 @@ export function NsChip({ ns }: { ns: string }) {
   return (
     <span
       className={
-        "inline-flex items-center rounded px-1.5 py-px font-mono text-[11.5px] leading-5 ring-1 ring-inset " +
+        "inline-flex items-center rounded px-1.5 py-px font-mono text-[0.7667rem] leading-5 ring-1 ring-inset " +
         (TONES[ns] ?? "bg-surface-2 text-muted ring-line")
       }
     >

@@ -18,7 +18,7 @@ export function SiteHeader({ lang, hrefs, children }: { lang: Lang; hrefs: Recor
       </a>
       <Link href={`/?lang=${lang}`} className="flex items-center gap-2 rounded-md pr-1 font-semibold tracking-tight text-fg" aria-label="nslab">
         <Logo size={22} />
-        <span className="text-[15px]">nslab</span>
+        <span className="text-[1rem]">nslab</span>
       </Link>
       <div className="flex min-w-0 flex-1 items-center gap-2">{children}</div>
       <div className="flex items-center gap-1.5">

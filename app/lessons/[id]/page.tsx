@@ -28,7 +28,7 @@ export default async function LessonPage({ params, searchParams }: Props) {
         <span className="text-line-strong" aria-hidden="true">
           /
         </span>
-        <span className="truncate text-[13.5px] text-muted">
+        <span className="truncate text-[0.9rem] text-muted">
           <span className="mr-1.5 font-mono text-subtle">{String(lesson.order).padStart(2, "0")}</span>
           {lesson.title}
         </span>
