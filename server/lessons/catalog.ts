@@ -1,0 +1,169 @@
+import "server-only";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_LESSON_LANG, isLessonLang, type Lesson, type LessonLang, type LessonMeta } from "../../lib/lessons.ts";
+import { buildLesson, type BuiltLesson, type StepScripts } from "./build.ts";
+import { loadScenario } from "./killercoda.ts";
+import type { LessonError, RawLesson } from "./model.ts";
+import { parseLessonFile } from "./parse.ts";
+import { validateCatalog, validateFile, validateLesson } from "./schema.ts";
+
+/**
+ * Every lesson under lessons/ (nslab folders NN-id/ and Killercoda scenario folders), loaded once
+ * and cached. In development (NODE_ENV=development) each call reloads if a file changed, so a
+ * lesson writer sees an edit on reload. A lesson whose English file has errors is left out (and
+ * the errors logged); a translation with errors is left out on its own, so English is served.
+ */
+
+export interface LoadedCatalog {
+  lessons: Map<string, BuiltLesson>;
+  errors: LessonError[];
+}
+
+export type { StepScripts };
+
+/** Where lessons live: $NSLAB_LESSONS_DIR, else the repository's lessons/ (found from here or the cwd). */
+export function lessonsDir(): string {
+  if (process.env.NSLAB_LESSONS_DIR) return path.resolve(process.env.NSLAB_LESSONS_DIR);
+  try {
+    // from source (tsx) this file is server/lessons/catalog.ts; inside Next's bundle it is not
+    const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../lessons");
+    if (fs.existsSync(here)) return here;
+  } catch {
+    /* not a file: URL */
+  }
+  return path.resolve(process.cwd(), "lessons");
+}
+
+function display(abs: string): string {
+  const rel = path.relative(process.cwd(), abs);
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : abs;
+}
+
+/** Reads and validates every lesson in `dir`, without caching. lessons:check and the tests use this. */
+export function loadCatalog(dir: string = lessonsDir()): LoadedCatalog {
+  const errors: LessonError[] = [];
+  const lessons = new Map<string, BuiltLesson>();
+  const refs: { id: string; en: RawLesson }[] = [];
+  let folders: fs.Dirent[];
+  try {
+    folders = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    return { lessons, errors: [{ file: display(dir), line: 1, message: `cannot read the lessons folder: ${(e as Error).message}` }] };
+  }
+  for (const entry of folders.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!entry.isDirectory() || entry.name.startsWith(".")) continue;
+    const abs = path.join(dir, entry.name);
+    const files = readFolder(abs, entry.name, errors);
+    const fileErrors = new Map(files.map((f) => [f, validateFile(f)]));
+    const lessonErrors = validateLesson(display(abs), files);
+    for (const e of [...fileErrors.values()].flat()) errors.push(e);
+    errors.push(...lessonErrors);
+    const usable = files.filter((f) => fileErrors.get(f)!.length === 0 && !lessonErrors.some((e) => e.file === f.file));
+    const en = files.find((f) => f.lang === "en");
+    if (en && typeof en.meta.get("id")?.value === "string") refs.push({ id: en.meta.get("id")!.value as string, en });
+    if (!usable.some((f) => f.lang === "en")) continue;
+    const built = buildLesson(usable);
+    if (!lessons.has(built.id)) lessons.set(built.id, built);
+  }
+  errors.push(...validateCatalog(refs));
+  errors.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+  return { lessons, errors };
+}
+
+function readFolder(abs: string, folder: string, errors: LessonError[]): RawLesson[] {
+  if (fs.existsSync(path.join(abs, "index.json"))) return [loadScenario(abs, { folder, display })];
+  const out: RawLesson[] = [];
+  for (const name of fs.readdirSync(abs).sort()) {
+    if (!name.endsWith(".md")) continue;
+    const file = path.join(abs, name);
+    const lang = name.slice(0, -3);
+    if (!isLessonLang(lang)) {
+      errors.push({ file: display(file), line: 1, message: `"${name}" is not a language file nslab knows (en.md, zh-CN.md)` });
+      continue;
+    }
+    out.push(parseLessonFile(fs.readFileSync(file, "utf8"), { file: display(file), folder, lang }));
+  }
+  // English first: it is the reference the translations are compared with
+  return out.sort((a, b) => (a.lang === "en" ? -1 : b.lang === "en" ? 1 : 0));
+}
+
+/* ------------------------------------------------------------------ the cached catalog */
+
+let cache: { dir: string; signature: string; loaded: LoadedCatalog } | null = null;
+
+function current(): LoadedCatalog {
+  const dir = lessonsDir();
+  const dev = process.env.NODE_ENV === "development";
+  if (cache && cache.dir === dir && !dev) return cache.loaded;
+  const signature = dev ? treeSignature(dir) : "";
+  if (cache && cache.dir === dir && cache.signature === signature) return cache.loaded;
+  const loaded = loadCatalog(dir);
+  for (const e of loaded.errors) console.error(`nslab lessons: ${e.file}:${e.line}: ${e.message}`);
+  cache = { dir, signature, loaded };
+  return loaded;
+}
+
+/** Paths, sizes and mtimes of everything under dir (lessons are two levels deep, scenarios three). */
+function treeSignature(dir: string, depth = 0): string {
+  let out = "";
+  let entries: fs.Dirent[] = [];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return "";
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      if (depth < 3) out += `${p}/\n${treeSignature(p, depth + 1)}`;
+    } else {
+      try {
+        const st = fs.statSync(p);
+        out += `${p}:${st.size}:${st.mtimeMs}\n`;
+      } catch {
+        /* removed meanwhile */
+      }
+    }
+  }
+  return out;
+}
+
+/** The catalogue in `lang` (each lesson falls back to English), sorted by order, then id. */
+export function list(lang: LessonLang = DEFAULT_LESSON_LANG): LessonMeta[] {
+  return [...current().lessons.values()]
+    .map((l) => (l.byLang.get(lang) ?? l.byLang.get(DEFAULT_LESSON_LANG)!).meta)
+    .sort((a, b) => a.order - b.order || a.id.localeCompare(b.id));
+}
+
+/** A lesson in `lang`, or in English when it has no such translation; null if there is no such lesson. */
+export function get(id: string, lang: LessonLang = DEFAULT_LESSON_LANG): Lesson | null {
+  const l = current().lessons.get(id);
+  return l ? (l.byLang.get(lang) ?? l.byLang.get(DEFAULT_LESSON_LANG)!) : null;
+}
+
+export function hasLesson(id: string): boolean {
+  return current().lessons.has(id);
+}
+
+/** A step's scripts (never sent to browsers); null for an unknown lesson or step. */
+export function scripts(id: string, stepId: string): StepScripts | null {
+  return current().lessons.get(id)?.steps.get(stepId) ?? null;
+}
+
+/** Every setup script of a lesson, in order; null for an unknown lesson. */
+export function setupScripts(id: string): string[] | null {
+  return current().lessons.get(id)?.setup ?? null;
+}
+
+/** Step ids of a lesson in order (for the verifier). */
+export function stepIds(id: string): string[] | null {
+  const l = current().lessons.get(id);
+  return l ? [...l.steps.keys()] : null;
+}
+
+/** Problems found in lessons/ at the last load (lessons with errors are not served). */
+export function errors(): LessonError[] {
+  return current().errors;
+}
