@@ -41,6 +41,8 @@ const en = {
   review: "Review",
   namespacesTouched: "Namespaces",
   prerequisites: "Before this",
+  notTranslated: "This lesson is not translated into English yet.",
+  englishOnly: "English only",
   footerNote: "nslab is open source and self-hostable. Labs are real namespaces on the server you are connected to.",
 
   // lesson page
@@ -151,6 +153,8 @@ const zhCN: Dict = {
   review: "回顾",
   namespacesTouched: "命名空间",
   prerequisites: "先修",
+  notTranslated: "本课还没有中文版本，下面显示的是英文原文。",
+  englishOnly: "仅英文",
   footerNote: "nslab 是开源的，可自行部署。实验环境是你所连接的服务器上真实的命名空间。",
 
   backToLessons: "全部课程",

@@ -1,14 +1,38 @@
 import "server-only";
-// TEMPORARY: until lib/lessons.ts and server/lessons/catalog.ts land, this adapter serves sample
-// lessons. Pages read lessons only through this module.
+import { get, list } from "@/server/lessons/catalog";
+import type { Lesson, LessonMeta } from "@/lib/lessons";
 import type { Lang } from "@/app/i18n/dict";
 import type { CatalogEntry, LessonView } from "./lesson-view";
-import { SAMPLE_LESSONS } from "./catalog-sample";
 
-export async function listLessons(_lang: Lang): Promise<CatalogEntry[]> {
-  return SAMPLE_LESSONS.map(({ introHtml: _i, finishHtml: _f, steps: _s, lang: _l, ...m }) => m).sort((a, b) => a.order - b.order);
+/** The lesson catalog, shaped for the pages. Pages read lessons only through this module. */
+
+function entry(m: LessonMeta, lang: Lang): CatalogEntry {
+  return {
+    id: m.id,
+    title: m.title,
+    summary: m.summary,
+    order: m.order,
+    minutes: m.minutes,
+    namespaces: [...m.namespaces],
+    prerequisites: [...m.prerequisites],
+    stepCount: m.steps,
+    translated: m.languages.includes(lang),
+  };
 }
 
-export async function getLesson(id: string, _lang: Lang): Promise<LessonView | null> {
-  return SAMPLE_LESSONS.find((l) => l.id === id) ?? null;
+export async function listLessons(lang: Lang): Promise<CatalogEntry[]> {
+  return list(lang).map((m) => entry(m, lang));
+}
+
+export async function getLesson(id: string, lang: Lang): Promise<LessonView | null> {
+  const l: Lesson | null = get(id, lang);
+  if (!l) return null;
+  return {
+    ...entry(l.meta, lang),
+    translated: l.lang === lang,
+    lang: l.lang,
+    introHtml: l.introHtml,
+    finishHtml: l.finishHtml ?? "",
+    steps: l.steps.map((s) => ({ id: s.id, title: s.title, html: s.html, hints: [...s.hints], hasCheck: s.hasCheck, hasSolution: s.hasSolution })),
+  };
 }

@@ -13,6 +13,8 @@ export interface CatalogEntry {
   namespaces: string[];
   prerequisites: string[];
   stepCount: number;
+  /** Written in the language asked for (otherwise shown in English). */
+  translated: boolean;
 }
 
 export interface StepView {

@@ -35,6 +35,11 @@ export function LessonCard({ lesson, lang, titles }: { lesson: CatalogEntry; lan
               {lesson.namespaces.map((ns) => (
                 <NsChip key={ns} ns={ns} />
               ))}
+              {!lesson.translated && (
+                <span className="ml-1 rounded border border-line px-1.5 text-[0.7667rem] leading-5 text-subtle" data-testid="english-only">
+                  {t.englishOnly}
+                </span>
+              )}
               {lesson.prerequisites.length > 0 && (
                 <span className="ml-2 text-xs text-subtle">
                   {t.prerequisites}: {lesson.prerequisites.map((p) => titles[p] ?? p).join(", ")}

@@ -50,7 +50,12 @@ export function LessonPanel({
             {t.minutes(lesson.minutes)}
           </span>
         </div>
-        <h1 className="text-[1.6rem] font-semibold leading-tight tracking-tight text-fg">{lesson.title}</h1>
+        {!lesson.translated && (
+          <p className="mb-3 rounded-md border border-line bg-surface-2 px-3 py-2 text-[0.8667rem] text-muted" data-testid="not-translated">
+            {t.notTranslated}
+          </p>
+        )}
+        <h1 lang={lesson.lang} className="text-[1.6rem] font-semibold leading-tight tracking-tight text-fg">{lesson.title}</h1>
         <div className="mt-3 flex flex-wrap items-center gap-1.5">
           {lesson.namespaces.map((ns) => (
             <NsChip key={ns} ns={ns} />
