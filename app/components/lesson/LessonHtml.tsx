@@ -44,6 +44,7 @@ export function LessonHtml({ html, lang, onRun, className = "" }: { html: string
         wrap.appendChild(pre);
       }
       wrap.dataset.kind = kind;
+      if (info.code.includes("\n")) wrap.dataset.multiline = "true";
       wrap.dataset.testid = "code-block";
       if (kind === "plain") return;
       let host = wrap.querySelector<HTMLElement>(":scope > .nslab-code-actions");
