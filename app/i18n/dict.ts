@@ -76,6 +76,10 @@ const en = {
   checkNeedsLab: "The lab is not ready yet.",
   checkFailedNetwork: "The check could not run. Is the server reachable?",
   autoChecked: "Checked automatically after your last command",
+  solve: "Solve it for me",
+  solving: "Solving…",
+  solveConfirm: "Run this step's solution in your lab? It does the step for you.",
+  solutionOutput: "What the solution printed",
 
   // lab
   labStarting: "Creating your lab…",
@@ -187,6 +191,10 @@ const zhCN: Dict = {
   checkNeedsLab: "实验环境还没有准备好。",
   checkFailedNetwork: "检查没能运行。服务器可以访问吗？",
   autoChecked: "已在你上一条命令之后自动检查",
+  solve: "帮我完成",
+  solving: "正在完成…",
+  solveConfirm: "在你的实验环境中运行这一步的参考答案？它会替你完成这一步。",
+  solutionOutput: "参考答案的输出",
 
   labStarting: "正在创建你的实验环境…",
   labStartingDetail: "正在为你准备全新的命名空间。",

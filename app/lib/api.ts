@@ -2,6 +2,7 @@
  * Browser client for the nslab HTTP API (same origin). Types come from lib/protocol.ts.
  */
 import type { ApiError, CheckResponse, CreateLabResponse, LabStatus } from "@/lib/protocol";
+import type { SolveResponse } from "@/lib/lessons";
 
 export interface LabCredentials {
   id: string;
@@ -60,6 +61,8 @@ export const api = {
     call<void>("DELETE", `/api/labs/${encodeURIComponent(lab.id)}/terminals/${encodeURIComponent(tid)}`, { token: lab.token }),
   check: (lab: LabCredentials, lesson: string, step: string, signal?: AbortSignal) =>
     call<CheckResponse>("POST", `/api/labs/${encodeURIComponent(lab.id)}/check`, { token: lab.token, body: { lesson, step }, signal }),
+  solve: (lab: LabCredentials, lesson: string, step: string) =>
+    call<SolveResponse>("POST", `/api/labs/${encodeURIComponent(lab.id)}/solve`, { token: lab.token, body: { lesson, step } }),
 };
 
 /** ws(s)://host/api/labs/ID/PATH?token=… on the page's own origin. */

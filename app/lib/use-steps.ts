@@ -9,6 +9,8 @@ export interface StepStatus {
   state: StepState;
   feedback: string | null;
   auto: boolean; // the result came from an automatic check
+  output?: string; // what the solution printed, after "solve"
+  solving?: boolean;
 }
 
 const AUTO_CHECK_DEBOUNCE_MS = 500;
@@ -30,12 +32,11 @@ export function useSteps(
   const autoTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
   const passed = useMemo(() => new Set((progress?.passed ?? []).filter((id) => lesson.steps.some((s) => s.id === id))), [progress, lesson.steps]);
-  const hydrated = progress !== null || typeof window !== "undefined";
 
   const stateOf = useCallback(
     (id: string): StepStatus => {
       const s = status[id];
-      if (passed.has(id)) return { state: "passed", feedback: s?.state === "passed" ? s.feedback : null, auto: s?.auto ?? false };
+      if (passed.has(id)) return s?.state === "passed" ? s : { state: "passed", feedback: null, auto: false };
       return s ?? { state: "idle", feedback: null, auto: false };
     },
     [status, passed],
@@ -116,6 +117,30 @@ export function useSteps(
     [],
   );
 
+  /** Runs the step's solution in the lab, then reports its check like a manual check. */
+  const solve = useCallback(
+    async (stepId: string) => {
+      const l = labRef.current;
+      if (!l) {
+        setStatus((s) => ({ ...s, [stepId]: { state: "failed", feedback: messages.needsLab, auto: false } }));
+        return;
+      }
+      setStatus((s) => ({ ...s, [stepId]: { state: "checking", feedback: null, auto: false, solving: true } }));
+      try {
+        const r = await api.solve(l, lesson.id, stepId);
+        if (r.passed) markPassed(lesson.id, stepId, lesson.steps.length);
+        setStatus((s) => ({ ...s, [stepId]: { state: r.passed ? "passed" : "failed", feedback: r.feedback || null, auto: false, output: r.output } }));
+        if (r.passed) setFocus((f) => (f === stepId ? null : f));
+      } catch (e) {
+        setStatus((s) => ({
+          ...s,
+          [stepId]: { state: "failed", feedback: e instanceof ApiCallError && e.status !== 0 ? e.message : messages.network, auto: false },
+        }));
+      }
+    },
+    [lesson.id, lesson.steps.length, messages.needsLab, messages.network],
+  );
+
   const reset = useCallback(() => {
     resetProgress(lesson.id);
     setStatus({});
@@ -127,8 +152,8 @@ export function useSteps(
     current,
     passedCount: passed.size,
     allPassed: lesson.steps.length > 0 && passed.size >= lesson.steps.length,
-    hydrated,
     check,
+    solve,
     onCommand,
     setFocus,
     reset,

@@ -10,7 +10,7 @@ export function Hints({ hints, lang, stepId }: { hints: string[]; lang: Lang; st
   const [shown, setShown] = useState(0);
   if (!hints.length) return null;
   return (
-    <div className="flex flex-col gap-2" data-testid="hints" data-shown={shown}>
+    <div className="flex min-w-0 flex-1 flex-col gap-2" id={`hints-${stepId}`} data-testid="hints" data-shown={shown}>
       {hints.slice(0, shown).map((h, i) => (
         <div key={i} className="rounded-lg border border-warning/25 bg-warning-soft/60 px-3 py-2 text-[0.9333rem]" data-testid="hint">
           <p className="mb-1 flex items-center gap-1.5 text-xs font-medium text-warning">

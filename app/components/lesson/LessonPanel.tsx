@@ -112,6 +112,10 @@ export function LessonPanel({
                 steps.setFocus(s.id);
                 void steps.check(s.id);
               }}
+              onSolve={() => {
+                steps.setFocus(s.id);
+                void steps.solve(s.id);
+              }}
               onFocus={() => steps.stateOf(s.id).state !== "passed" && steps.setFocus(s.id)}
             />
           ))}

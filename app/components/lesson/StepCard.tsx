@@ -19,9 +19,10 @@ export const StepCard = forwardRef<
     lang: Lang;
     onRun(r: RunRequest): void;
     onCheck(): void;
+    onSolve(): void;
     onFocus(): void;
   }
->(function StepCard({ step, n, total, status, current, lang, onRun, onCheck, onFocus }, ref) {
+>(function StepCard({ step, n, total, status, current, lang, onRun, onCheck, onSolve, onFocus }, ref) {
   const t = dict(lang);
   const st = status.state;
   const dataState = st === "passed" ? "passed" : st === "failed" ? "failed" : "idle";
@@ -76,13 +77,33 @@ export const StepCard = forwardRef<
               disabled={st === "checking"}
               data-testid="check-button"
             >
-              {st === "checking" ? <Icon name="refresh" size={13} className="animate-spin" /> : <Icon name="check" size={14} />}
-              {st === "checking" ? t.checking : t.check}
+              {st === "checking" && !status.solving ? <Icon name="refresh" size={13} className="animate-spin" /> : <Icon name="check" size={14} />}
+              {st === "checking" && !status.solving ? t.checking : t.check}
             </button>
             <Feedback status={status} lang={lang} />
           </div>
         )}
-        <Hints hints={step.hints} lang={lang} stepId={step.id} />
+        {status.output && (
+          <details className="rounded-lg border border-line bg-code-bg text-[0.8667rem]" data-testid="solution-output">
+            <summary className="cursor-pointer px-3 py-1.5 text-muted">{t.solutionOutput}</summary>
+            <pre className="max-h-60 overflow-auto whitespace-pre-wrap break-words px-3 pb-2 font-mono text-[0.8rem] leading-relaxed">{status.output}</pre>
+          </details>
+        )}
+        <div className="flex flex-wrap items-start justify-between gap-2">
+          <Hints hints={step.hints} lang={lang} stepId={step.id} />
+          {step.hasSolution && st !== "passed" && (
+            <button
+              type="button"
+              className="btn-ghost btn-sm ml-auto"
+              onClick={() => window.confirm(t.solveConfirm) && onSolve()}
+              disabled={st === "checking"}
+              data-testid="solve-button"
+            >
+              {status.solving ? <Icon name="refresh" size={13} className="animate-spin" /> : <Icon name="play" size={10} />}
+              {status.solving ? t.solving : t.solve}
+            </button>
+          )}
+        </div>
       </div>
     </li>
   );
