@@ -43,6 +43,7 @@ function display(abs: string): string {
 
 /** Reads and validates every lesson in `dir`, without caching. lessons:check and the tests use this. */
 export function loadCatalog(dir: string = lessonsDir()): LoadedCatalog {
+  dir = path.resolve(dir);
   const errors: LessonError[] = [];
   const lessons = new Map<string, BuiltLesson>();
   const refs: { id: string; en: RawLesson }[] = [];

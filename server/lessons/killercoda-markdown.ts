@@ -1,5 +1,6 @@
 import "server-only";
 import type { MarkedExtension, Tokens } from "marked";
+import { MAX_TERMINAL } from "./codeinfo.ts";
 import { codeBlockHtml, escapeHtml, type CodeAttrs } from "./markdown.ts";
 import type { LessonError } from "./model.ts";
 
@@ -21,11 +22,11 @@ export function parseAction(inner: string): KcAction | { error: string } {
   if (verb !== "exec" && verb !== "execute") return { error: `unknown action {{${inner.trim()}}} (known: exec, execute, exec interrupt, execute T2, copy)` };
   const a: KcAction = { kind: "run", interrupt: false };
   for (const w of rest) {
-    const t = /^T([1-9])$/.exec(w);
+    const t = /^T([1-9][0-9]*)$/.exec(w);
     if (w === "interrupt") a.interrupt = true;
-    else if (t) a.terminal = Number(t[1]);
+    else if (t && Number(t[1]) <= MAX_TERMINAL) a.terminal = Number(t[1]);
     else if (w === "HOST1") continue; // Katacoda's multi-host syntax; a lab is one host
-    else return { error: `unknown option "${w}" in {{${inner.trim()}}} (known: interrupt, T1..T9)` };
+    else return { error: `unknown option "${w}" in {{${inner.trim()}}} (known: interrupt, T1..T${MAX_TERMINAL})` };
   }
   return a;
 }
@@ -102,6 +103,7 @@ export const killercodaExtension: MarkedExtension = {
       },
       renderer(token) {
         const t = token as ActionToken;
+        if (t.action.kind === "plain") return `<code>${escapeHtml(t.text)}</code>`; // {{}}: copying disabled
         const a = attrs(t.action, "bash");
         const data = [`data-nslab-code`, `data-kind="${a.kind}"`];
         if (a.terminal !== undefined) data.push(`data-terminal="${a.terminal}"`);
@@ -113,10 +115,11 @@ export const killercodaExtension: MarkedExtension = {
   renderer: {
     paragraph(token: Tokens.Paragraph) {
       const parts = token.tokens;
-      const only = parts.every((t) => t.type === "kcAction" || t.type === "br" || (t.type === "text" && !t.raw.trim()));
-      if (!only || !parts.some((t) => t.type === "kcAction")) return false;
+      const isAction = (t: Tokens.Generic): t is ActionToken => t.type === "kcAction" && (t as ActionToken).action.kind !== "plain";
+      const only = parts.every((t) => isAction(t) || t.type === "br" || (t.type === "text" && !t.raw.trim()));
+      if (!only || !parts.some(isAction)) return false;
       return parts
-        .filter((t): t is ActionToken => t.type === "kcAction")
+        .filter(isAction)
         .map((t) => codeBlockHtml(t.text, attrs(t.action, "bash")))
         .join("");
     },

@@ -42,6 +42,8 @@ export function loadScenario(dir: string, o: ScenarioOptions): RawLesson {
     prerequisites: "nslab.prerequisites",
   };
   const err = (line: number, message: string, file = indexFile) => raw.errors.push({ file, line, message });
+  const files = new Files(path.resolve(dir), o.display, err);
+  raw.metaUnreadable = true; // until index.json turns out to be an object
   let root: JsonNode;
   try {
     root = parseJsonWithLines(fs.readFileSync(path.join(dir, "index.json"), "utf8"));
@@ -52,6 +54,7 @@ export function loadScenario(dir: string, o: ScenarioOptions): RawLesson {
   }
   const top = object(root, "index.json", err, TOP_KEYS);
   if (!top) return raw;
+  raw.metaUnreadable = false;
 
   raw.meta.set("id", { value: o.folder, line: 1 });
   raw.meta.set("order", { value: DEFAULT_ORDER, line: 1 });
@@ -63,7 +66,8 @@ export function loadScenario(dir: string, o: ScenarioOptions): RawLesson {
   if (desc) raw.meta.set("summary", { value: toValue(desc.node), line: desc.keyLine });
   const time = top.get("time");
   const minutes = time ? /(\d+)/.exec(String(toValue(time.node))) : null;
-  if (time && minutes) raw.meta.set("minutes", { value: Number(minutes[1]), line: time.keyLine });
+  // "time": "10 minutes" in Killercoda; without a number the schema reports it at this line
+  if (time) raw.meta.set("minutes", { value: minutes ? Number(minutes[1]) : toValue(time.node), line: time.keyLine });
   const ext = top.get("nslab");
   if (ext) {
     const fields = object(ext.node, "nslab", err, NSLAB_KEYS);
@@ -76,8 +80,6 @@ export function loadScenario(dir: string, o: ScenarioOptions): RawLesson {
   if (!d) return raw;
   const assets = d.get("assets");
   if (assets) err(assets.keyLine, "details.assets is not supported: a lab has no host to copy files to (put the files in a background script)");
-  const files = new Files(dir, o.display, err);
-
   const intro = d.get("intro");
   if (intro) {
     const f = object(intro.node, "details.intro", err, INTRO_KEYS);

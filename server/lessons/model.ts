@@ -63,6 +63,7 @@ export interface RawLesson {
   lang: string;
   meta: Map<string, MetaField>;
   metaLine: number; // where missing fields are reported
+  metaUnreadable: boolean; // the frontmatter/index.json could not be read: missing fields are not news
   /** How a meta key is spelled in the source, for messages ("description" for a scenario's summary). */
   metaNames: Record<string, string>;
   introHtml: string;
@@ -82,6 +83,7 @@ export function emptyRaw(format: LessonFormat, folder: string, file: string, lan
     lang,
     meta: new Map(),
     metaLine: 1,
+    metaUnreadable: false,
     metaNames: {},
     introHtml: "",
     introSetups: [],

@@ -29,6 +29,7 @@ export function parseLessonFile(text: string, o: { file: string; folder: string;
   raw.meta = fm.fields;
   raw.metaLine = fm.line;
   raw.errors.push(...fm.errors);
+  raw.metaUnreadable = fm.errors.length > 0;
 
   const tokens = md.lexer(lines.slice(fm.bodyStart).join("\n"));
   const sections: Section[] = [{ kind: "intro", tokens: [] }];

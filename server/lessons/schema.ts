@@ -15,7 +15,7 @@ export function validateFile(raw: RawLesson): LessonError[] {
   const err = (line: number, message: string, file = raw.file) => errors.push({ file, line, message });
   validateMeta(raw, err);
 
-  if (raw.steps.length === 0) err(raw.metaLine, "the lesson has no steps (each step starts with a ## heading and <!-- step: id -->)");
+  if (raw.steps.length === 0 && !(raw.format === "killercoda" && raw.metaUnreadable)) err(raw.metaLine, "the lesson has no steps (each step starts with a ## heading and <!-- step: id -->)");
   const seen = new Map<string, number>();
   for (const s of raw.steps) {
     const e = (line: number, message: string) => err(line, message, s.file);
@@ -47,7 +47,7 @@ function validateMeta(raw: RawLesson, err: (line: number, message: string) => vo
   const name = (k: string) => raw.metaNames[k] ?? k;
   for (const [k, f] of raw.meta)
     if (!(META_KEYS as readonly string[]).includes(k)) err(f.line, `unknown frontmatter key "${k}" (known: ${META_KEYS.join(", ")})`);
-  for (const k of META_KEYS) if (!raw.meta.has(k)) err(raw.metaLine, `${name(k)} is missing`);
+  if (!raw.metaUnreadable) for (const k of META_KEYS) if (!raw.meta.has(k)) err(raw.metaLine, `${name(k)} is missing`);
   const field = (k: string) => raw.meta.get(k);
 
   const id = field("id");
@@ -189,7 +189,7 @@ export function validateCatalog(lessons: CatalogLessonRef[]): LessonError[] {
       return;
     }
     state.set(id, "visiting");
-    for (const p of prereqs(byId.get(id)!)) if (byId.has(p)) visit(p, [...path, id]);
+    for (const p of prereqs(byId.get(id)!)) if (byId.has(p) && p !== id) visit(p, [...path, id]); // self: reported by validateFile
     state.set(id, "done");
   };
   for (const id of byId.keys()) visit(id, []);

@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import * as catalog from "./catalog.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+describe("the real lessons/ folder", () => {
+  const { lessons, errors } = catalog.loadCatalog(path.resolve(here, "../../lessons"));
+
+  test("every lesson loads with zero problems", () => {
+    assert.deepEqual(errors.map((e) => `${e.file}:${e.line}: ${e.message}`), []);
+  });
+
+  test("every folder is a lesson, and every nslab step can be checked and solved", () => {
+    const folders = fs.readdirSync(path.resolve(here, "../../lessons"), { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith("."));
+    assert.deepEqual([...lessons.values()].map((l) => l.folder).sort(), folders.map((d) => d.name).sort());
+    for (const l of lessons.values())
+      for (const [id, s] of l.steps) {
+        assert.ok(s.check, `${l.id}/${id} has a check`);
+        assert.ok(s.solution, `${l.id}/${id} has a solution`);
+      }
+  });
+
+  test("our Killercoda scenario is listed", () => {
+    assert.equal(lessons.get("killercoda-first-namespace")?.byLang.get("en")?.meta.format, "killercoda");
+  });
+});
+
+describe("the cached catalog (fixtures)", () => {
+  const saved = { dir: process.env.NSLAB_LESSONS_DIR, env: process.env.NODE_ENV };
+  after(() => {
+    process.env.NSLAB_LESSONS_DIR = saved.dir;
+    if (saved.dir === undefined) delete process.env.NSLAB_LESSONS_DIR;
+    (process.env as Record<string, string | undefined>).NODE_ENV = saved.env;
+  });
+  const use = (dir: string, env: string) => {
+    process.env.NSLAB_LESSONS_DIR = dir;
+    (process.env as Record<string, string>).NODE_ENV = env;
+  };
+
+  test("list, get with fallback to English, scripts", () => {
+    use(path.join(here, "fixtures/catalog"), "production");
+    assert.deepEqual(catalog.list().map((m) => [m.id, m.order, m.steps, m.format]), [["alpha", 1, 2, "nslab"], ["gamma", 3, 2, "killercoda"]]);
+    assert.deepEqual(catalog.list("zh-CN").map((m) => m.title), ["Alpha：测试课程", "Gamma"]);
+    assert.equal(catalog.get("alpha", "zh-CN")!.lang, "zh-CN");
+    assert.equal(catalog.get("alpha", "zh-CN")!.steps[1]!.title, "第二步");
+    const g = catalog.get("gamma", "zh-CN")!;
+    assert.deepEqual([g.lang, g.meta.languages], ["en", ["en"]]);
+    assert.equal(catalog.get("nope", "en"), null);
+    assert.equal(catalog.hasLesson("alpha"), true);
+    assert.equal(catalog.hasLesson("nope"), false);
+    assert.deepEqual(catalog.scripts("alpha", "second"), { check: "exit 1", solution: "true", setup: ["echo step-setup >> /root/setup-log"] });
+    assert.equal(catalog.scripts("alpha", "nope"), null);
+    assert.deepEqual(catalog.setupScripts("alpha"), ["echo intro-setup > /root/setup-log", "echo step-setup >> /root/setup-log"]);
+    assert.deepEqual(catalog.stepIds("gamma"), ["step1", "step2"]);
+    assert.deepEqual(catalog.errors(), []);
+    assert.equal(JSON.stringify(catalog.get("alpha")).includes("touch /root/first\\n</code>"), true, "the hint's code");
+    assert.equal(/exit 1|echo intro-setup/.test(JSON.stringify(catalog.get("alpha"))), false, "no script reaches a Lesson");
+  });
+
+  test("development reloads changed files; production keeps the first load", () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "nslab-catalog-"));
+    try {
+      fs.cpSync(path.join(here, "fixtures/catalog/01-alpha"), path.join(tmp, "01-alpha"), { recursive: true });
+      const en = path.join(tmp, "01-alpha/en.md");
+      const retitle = (t: string) => {
+        fs.writeFileSync(en, fs.readFileSync(en, "utf8").replace(/^title: .*$/m, `title: ${t}`));
+        const later = new Date(Date.now() + 5000 + Math.random() * 1000); // mtime granularity
+        fs.utimesSync(en, later, later);
+      };
+      use(tmp, "production");
+      assert.equal(catalog.get("alpha")!.meta.title, "Alpha: a test lesson");
+      retitle("Changed once");
+      assert.equal(catalog.get("alpha")!.meta.title, "Alpha: a test lesson", "production does not watch");
+      use(tmp, "development");
+      assert.equal(catalog.get("alpha")!.meta.title, "Changed once");
+      retitle("Changed twice");
+      assert.equal(catalog.get("alpha")!.meta.title, "Changed twice");
+      fs.writeFileSync(en, "broken");
+      assert.equal(catalog.get("alpha"), null, "a lesson whose English file breaks is left out");
+      assert.match(catalog.errors()[0]!.message, /frontmatter/);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});

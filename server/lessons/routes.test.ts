@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { HttpError, Router } from "../http/router.ts";
+import type { ExecResult } from "../labs/types.ts";
+import { fakeLab } from "./fakelab.ts";
+import { lessonRoutes } from "./routes.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+process.env.NSLAB_LESSONS_DIR = path.join(here, "fixtures/catalog");
+
+/** What the fake lab's scripts do; tests replace it. */
+let behaviour: (script: string) => Partial<ExecResult> | Promise<Partial<ExecResult>> = () => ({});
+const lab = fakeLab((s) => behaviour(s));
+let base = "";
+let server: http.Server;
+
+before(async () => {
+  const router = new Router();
+  lessonRoutes(router, {
+    getLab(id, ctx) {
+      if (!ctx.req.headers.authorization) throw new HttpError(401, "unauthorized", "token needed");
+      if (id !== lab.id) throw new HttpError(404, "not_found", "no such lab");
+      return lab;
+    },
+  });
+  server = http.createServer((req, res) => void router.handle(req, res, "127.0.0.1"));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => server.close());
+
+async function call(method: string, p: string, body?: unknown, auth = true) {
+  const res = await fetch(base + p, {
+    method,
+    headers: { ...(auth ? { authorization: "Bearer t" } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+describe("GET /api/lessons", () => {
+  test("the catalogue, sorted by order, in a language", async () => {
+    const r = await call("GET", "/api/lessons");
+    assert.equal(r.status, 200);
+    assert.deepEqual((r.json as unknown as { id: string }[]).map((m) => m.id), ["alpha", "gamma"]);
+    const zh = await call("GET", "/api/lessons?lang=zh-CN");
+    assert.equal((zh.json as unknown as { title: string }[])[0]!.title, "Alpha：测试课程");
+  });
+
+  test("a bad lang is a 400", async () => {
+    for (const q of ["?lang=fr", "?lang=EN", "?lang=en&lang=zh-CN", "?lang="]) {
+      const r = await call("GET", `/api/lessons${q}`);
+      assert.deepEqual([r.status, r.json.error], [400, "bad_request"], q);
+    }
+  });
+});
+
+describe("GET /api/lessons/:id", () => {
+  test("a lesson, falling back to English", async () => {
+    const r = await call("GET", "/api/lessons/alpha?lang=zh-CN");
+    assert.deepEqual([r.status, r.json.lang, (r.json.meta as { id: string }).id], [200, "zh-CN", "alpha"]);
+    const g = await call("GET", "/api/lessons/gamma?lang=zh-CN");
+    assert.deepEqual([g.status, g.json.lang], [200, "en"]);
+    assert.equal(JSON.stringify(r.json).includes("/root/setup-log"), false, "scripts stay on the server");
+  });
+
+  test("unknown lessons are 404, bad languages 400", async () => {
+    for (const id of ["nope", "ALPHA", "..%2F..%2Fetc", "a".repeat(101)]) {
+      const r = await call("GET", `/api/lessons/${id}`);
+      assert.deepEqual([r.status, r.json.error], [404, "unknown_lesson"], id);
+    }
+    assert.equal((await call("GET", "/api/lessons/alpha?lang=de")).status, 400);
+  });
+});
+
+describe("POST /api/labs/:id/check and /solve", () => {
+  const check = (body: unknown, auth = true, id = lab.id) => call("POST", `/api/labs/${id}/check`, body, auth);
+
+  test("runs the check in the lab", async () => {
+    behaviour = (s) => (s.startsWith("test -f") ? { code: 1, stdout: "Create /root/first.\n" } : {});
+    const r = await check({ lesson: "alpha", step: "first" });
+    assert.deepEqual([r.status, r.json], [200, { passed: false, feedback: "Create /root/first." }]);
+  });
+
+  test("solve runs the solution, then the check", async () => {
+    let solved = false;
+    behaviour = (s) => {
+      if (s === "touch /root/first") return (solved = true), { code: 0, stdout: "made it\n" };
+      return solved ? { code: 0, stdout: "Yes: found it.\n" } : { code: 1 };
+    };
+    const r = await call("POST", `/api/labs/${lab.id}/solve`, { lesson: "alpha", step: "first" });
+    assert.deepEqual([r.status, r.json], [200, { passed: true, feedback: "Yes: found it.", output: "made it\n" }]);
+  });
+
+  test("the lab's own errors come first (401, 404)", async () => {
+    assert.equal((await check({ lesson: "alpha", step: "first" }, false)).status, 401);
+    assert.equal((await check({ lesson: "alpha", step: "first" }, true, "ffffffffffffffff")).status, 404);
+  });
+
+  test("hostile bodies are 400 with a clear message", async () => {
+    const cases: [unknown, RegExp][] = [
+      [[], /JSON object/],
+      ["null", /JSON object/],
+      ['"alpha"', /JSON object/],
+      [{}, /lesson is missing/],
+      [{ lesson: "alpha" }, /step is missing/],
+      [{ lesson: "alpha", step: "first", extra: 1 }, /Unknown field "extra"/],
+      [{ lesson: 5, step: "first" }, /lesson must be an id/],
+      [{ lesson: "alpha", step: "First" }, /step must be an id/],
+      [{ lesson: "alpha", step: "" }, /step must be an id/],
+      [{ lesson: "alpha", step: "x".repeat(101) }, /step must be an id/],
+      [{ lesson: "../etc", step: "first" }, /lesson must be an id/],
+      [{ lesson: ["alpha"], step: "first" }, /lesson must be an id/],
+    ];
+    for (const [body, re] of cases) {
+      const r = await check(body);
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.equal(r.json.error, "bad_request");
+      assert.match(String(r.json.message), re, JSON.stringify(body));
+    }
+    const notJson = await fetch(`${base}/api/labs/${lab.id}/check`, { method: "POST", headers: { authorization: "Bearer t", "content-type": "application/json" }, body: "{" });
+    assert.equal(notJson.status, 400);
+  });
+
+  test("unknown lessons, steps and missing solutions are 404s", async () => {
+    behaviour = () => ({});
+    const expect = async (p: string, body: unknown, code: string) => {
+      const r = await call("POST", p, body);
+      assert.deepEqual([r.status, r.json.error], [404, code], JSON.stringify(body));
+    };
+    await expect(`/api/labs/${lab.id}/check`, { lesson: "nope", step: "first" }, "unknown_lesson");
+    await expect(`/api/labs/${lab.id}/check`, { lesson: "alpha", step: "nope" }, "unknown_step");
+    await expect(`/api/labs/${lab.id}/solve`, { lesson: "gamma", step: "step2" }, "no_solution");
+  });
+
+  test("one script at a time per lab; a long queue is refused with 429", async () => {
+    let running = 0;
+    let most = 0;
+    const release: (() => void)[] = [];
+    behaviour = async () => {
+      most = Math.max(most, ++running);
+      await new Promise<void>((r) => release.push(r));
+      running--;
+      return { code: 0 };
+    };
+    const pending = [0, 1, 2].map(() => check({ lesson: "alpha", step: "first" }));
+    await new Promise((r) => setTimeout(r, 100));
+    const refused = await check({ lesson: "alpha", step: "first" });
+    assert.deepEqual([refused.status, refused.json.error], [429, "busy"]);
+    while ((await Promise.race([Promise.all(pending).then(() => true), new Promise((r) => setTimeout(() => r(false), 20))])) === false) release.shift()?.();
+    assert.deepEqual((await Promise.all(pending)).map((r) => r.status), [200, 200, 200]);
+    assert.equal(most, 1);
+  });
+});
