@@ -181,6 +181,20 @@ function ReadyLab({
     } else type(k, line);
   };
 
+  // Ctrl+` (anywhere on the page) puts the keyboard in the active terminal
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.ctrlKey && !e.altKey && !e.metaKey && e.code === "Backquote") {
+        const key = active ?? tabsRef.current[0]?.key;
+        if (!key) return;
+        e.preventDefault();
+        handles.current.get(key)?.focus();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [active]);
+
   const probe = useCallback(async (): Promise<"ok" | "gone" | "unknown"> => {
     try {
       const s = await api.labStatus(lab);

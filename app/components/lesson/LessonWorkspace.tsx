@@ -1,5 +1,5 @@
 "use client";
-import { useCallback, useRef } from "react";
+import { useCallback, useRef, useSyncExternalStore } from "react";
 import { dict, type Lang } from "@/app/i18n/dict";
 import type { LessonView } from "@/app/lib/lesson-view";
 import { useLab } from "@/app/lib/use-lab";
@@ -26,12 +26,16 @@ export function LessonWorkspace({ lesson, lang, next }: { lesson: LessonView; la
     [setFocus],
   );
 
+  const narrow = useNarrow();
+
   return (
     <SplitPane
-      storageKey="nslab:split:lesson"
-      initial={0.4}
-      min={0.25}
-      max={0.7}
+      key={narrow ? "v" : "h"}
+      vertical={narrow}
+      storageKey={narrow ? "nslab:split:lesson-v" : "nslab:split:lesson"}
+      initial={narrow ? 0.5 : 0.4}
+      min={narrow ? 0.2 : 0.25}
+      max={narrow ? 0.8 : 0.7}
       label={t.resizePanes}
       testId="lesson-split"
       first={<LessonPanel lesson={lesson} lang={lang} steps={steps} next={next} onRun={run} />}
@@ -47,5 +51,20 @@ export function LessonWorkspace({ lesson, lang, next }: { lesson: LessonView; la
         />
       }
     />
+  );
+}
+
+const NARROW = "(max-width: 767px)";
+
+/** Phones and narrow windows stack the lesson above the lab. */
+function useNarrow(): boolean {
+  return useSyncExternalStore(
+    (cb) => {
+      const mq = matchMedia(NARROW);
+      mq.addEventListener("change", cb);
+      return () => mq.removeEventListener("change", cb);
+    },
+    () => matchMedia(NARROW).matches,
+    () => false,
   );
 }

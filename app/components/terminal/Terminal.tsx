@@ -5,6 +5,7 @@ import type { FitAddon } from "@xterm/addon-fit";
 import { useEffect, useImperativeHandle, useRef, useState, type Ref } from "react";
 import { dict, type Lang } from "@/app/i18n/dict";
 import type { LabCredentials } from "@/app/lib/api";
+import { copyText } from "@/app/lib/clipboard";
 import { currentTheme, useTextSize, useTheme } from "@/app/lib/prefs";
 import { TerminalConnection, type ConnectionState } from "@/app/lib/terminal-connection";
 import { TERMINAL_FONT, XTERM_THEMES } from "@/app/lib/xterm-theme";
@@ -127,11 +128,15 @@ export function Terminal(props: TerminalProps) {
       let selTimer: ReturnType<typeof setTimeout> | null = null;
       const copySelection = () => {
         const s = x.getSelection();
-        if (s) navigator.clipboard?.writeText(s).catch(() => {});
+        if (s) void copyText(s);
       };
       x.onSelectionChange(() => {
         if (selTimer) clearTimeout(selTimer);
-        selTimer = setTimeout(() => x.hasSelection() && copySelection(), 150);
+        // copy-on-select only where the Clipboard API works without a user gesture
+        selTimer = setTimeout(() => {
+          const s = x.hasSelection() ? x.getSelection() : "";
+          if (s && window.isSecureContext) navigator.clipboard?.writeText(s).catch(() => {});
+        }, 150);
       });
       x.attachCustomKeyEventHandler((e) => {
         if (e.type !== "keydown") return true;
