@@ -1,5 +1,5 @@
 /**
- * Lesson shapes shared by the browser and the server (the lesson API, docs/api.md). Pure types and
+ * Lesson shapes shared by the browser and the server (the lesson API). Pure types and
  * constants only. The lesson files and their format are described in docs/lessons.md; the
  * server-only loader lives in server/lessons/.
  */
