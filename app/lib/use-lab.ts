@@ -95,19 +95,26 @@ export function useLab(lesson: string) {
     };
   }, [load]);
 
+  const resetting = useRef(false);
   const reset = useCallback(async () => {
     const stored = readJson<StoredLab>(labKey(lesson));
+    resetting.current = true; // the old lab's terminals report it gone: that is expected now
     setPhase({ kind: "creating" });
-    if (stored) {
-      storeTerminals(stored.id, []);
-      writeJson(labKey(lesson), null);
-      await api.deleteLab(stored).catch(() => {});
+    try {
+      if (stored) {
+        storeTerminals(stored.id, []);
+        writeJson(labKey(lesson), null);
+        await api.deleteLab(stored).catch(() => {});
+      }
+    } finally {
+      resetting.current = false;
     }
     load();
   }, [lesson, load]);
 
   /** The lab disappeared under us (a terminal said so, or the API answered 404). */
   const markGone = useCallback(() => {
+    if (resetting.current) return;
     loads.current++;
     const stored = readJson<StoredLab>(labKey(lesson));
     if (stored) {
