@@ -29,6 +29,11 @@ export function LessonCard({ lesson, lang, titles }: { lesson: CatalogEntry; lan
             </span>
           </div>
           <p className="mt-1 text-[0.9333rem] leading-relaxed text-muted">{lesson.summary}</p>
+          {lesson.prerequisites.length > 0 && (
+            <p className="mt-1.5 text-[0.8rem] text-subtle">
+              {t.prerequisites}: {lesson.prerequisites.map((p) => titles[p] ?? p).join(" · ")}
+            </p>
+          )}
           <div className="mt-3 flex flex-wrap items-center justify-between gap-x-6 gap-y-2">
             <div className="flex flex-wrap items-center gap-1.5">
               <span className="sr-only">{t.namespacesTouched}:</span>
@@ -38,11 +43,6 @@ export function LessonCard({ lesson, lang, titles }: { lesson: CatalogEntry; lan
               {!lesson.translated && (
                 <span className="ml-1 rounded border border-line px-1.5 text-[0.7667rem] leading-5 text-subtle" data-testid="english-only">
                   {t.englishOnly}
-                </span>
-              )}
-              {lesson.prerequisites.length > 0 && (
-                <span className="ml-2 text-xs text-subtle">
-                  {t.prerequisites}: {lesson.prerequisites.map((p) => titles[p] ?? p).join(", ")}
                 </span>
               )}
             </div>

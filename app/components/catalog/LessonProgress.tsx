@@ -11,7 +11,7 @@ export function LessonProgress({ lesson, total, lang }: { lesson: string; total:
   const complete = total > 0 && done >= total;
   const pct = total > 0 ? Math.round((done / total) * 100) : 0;
   return (
-    <div className="flex items-center gap-3" data-testid={`progress-${lesson}`} data-done={done} data-total={total}>
+    <div className="ml-auto flex items-center gap-3" data-testid={`progress-${lesson}`} data-done={done} data-total={total}>
       <div
         className="h-1.5 w-24 overflow-hidden rounded-full bg-surface-3"
         role="progressbar"
