@@ -141,6 +141,16 @@ export function useSteps(
     [lesson.id, lesson.steps.length, messages.needsLab, messages.network],
   );
 
+  /** Steps without a check are passed by the learner's word. */
+  const markDone = useCallback(
+    (stepId: string) => {
+      markPassed(lesson.id, stepId, lesson.steps.length);
+      setStatus((s) => ({ ...s, [stepId]: { state: "passed", feedback: null, auto: false } }));
+      setFocus((f) => (f === stepId ? null : f));
+    },
+    [lesson.id, lesson.steps.length],
+  );
+
   const reset = useCallback(() => {
     resetProgress(lesson.id);
     setStatus({});
@@ -154,6 +164,7 @@ export function useSteps(
     allPassed: lesson.steps.length > 0 && passed.size >= lesson.steps.length,
     check,
     solve,
+    markDone,
     onCommand,
     setFocus,
     reset,

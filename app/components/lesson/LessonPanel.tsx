@@ -112,6 +112,7 @@ export function LessonPanel({
                 steps.setFocus(s.id);
                 void steps.check(s.id);
               }}
+              onMarkDone={() => steps.markDone(s.id)}
               onSolve={() => {
                 steps.setFocus(s.id);
                 void steps.solve(s.id);

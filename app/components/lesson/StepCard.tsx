@@ -20,9 +20,10 @@ export const StepCard = forwardRef<
     onRun(r: RunRequest): void;
     onCheck(): void;
     onSolve(): void;
+    onMarkDone(): void;
     onFocus(): void;
   }
->(function StepCard({ step, n, total, status, current, lang, onRun, onCheck, onSolve, onFocus }, ref) {
+>(function StepCard({ step, n, total, status, current, lang, onRun, onCheck, onSolve, onMarkDone, onFocus }, ref) {
   const t = dict(lang);
   const st = status.state;
   const dataState = st === "passed" ? "passed" : st === "failed" ? "failed" : "idle";
@@ -81,6 +82,14 @@ export const StepCard = forwardRef<
               {st === "checking" && !status.solving ? t.checking : t.check}
             </button>
             <Feedback status={status} lang={lang} />
+          </div>
+        )}
+        {!step.hasCheck && st !== "passed" && (
+          <div>
+            <button type="button" className="btn-secondary" onClick={onMarkDone} data-testid="mark-done-button">
+              <Icon name="check" size={14} />
+              {t.markDone}
+            </button>
           </div>
         )}
         {status.output && (
