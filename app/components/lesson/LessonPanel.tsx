@@ -26,20 +26,63 @@ export function LessonPanel({
   const t = dict(lang);
   const refs = useRef(new Map<string, HTMLLIElement>());
   const total = lesson.steps.length;
-  const pct = total ? Math.round((steps.passedCount / total) * 100) : 0;
 
   // when a step passes, bring the next one into view
   const prevCurrent = useRef(steps.current);
   useEffect(() => {
     if (prevCurrent.current && steps.current && prevCurrent.current !== steps.current) {
-      refs.current.get(steps.current)?.scrollIntoView({ behavior: "smooth", block: "nearest" });
+      refs.current.get(steps.current)?.scrollIntoView({ behavior: "smooth", block: "start" });
     }
     prevCurrent.current = steps.current;
   }, [steps.current]);
 
   return (
     <section className="h-full min-h-0 overflow-y-auto bg-bg" aria-label={t.lessonPane} data-testid="lesson-panel">
-      <div className="mx-auto max-w-[44rem] px-6 pb-24 pt-6">
+      {total > 0 && (
+          <div className="sticky top-0 z-20 flex items-center gap-3 border-b border-line bg-bg/90 px-6 py-2 backdrop-blur" data-testid="lesson-progress" data-done={steps.passedCount} data-total={total}>
+            <nav className="flex flex-1 gap-1" aria-label={t.progress(steps.passedCount, total)}>
+              {lesson.steps.map((s, i) => {
+                const st = steps.stateOf(s.id).state;
+                const cur = steps.current === s.id;
+                return (
+                  <button
+                    key={s.id}
+                    type="button"
+                    title={`${t.step(i + 1)}: ${s.title}`}
+                    aria-label={`${t.step(i + 1)}: ${s.title}${st === "passed" ? ` (${t.passed})` : ""}`}
+                    aria-current={cur ? "step" : undefined}
+                    onClick={() => {
+                      const el = refs.current.get(s.id);
+                      el?.scrollIntoView({ behavior: "smooth", block: "start" });
+                      el?.querySelector<HTMLElement>("h3")?.focus({ preventScroll: true });
+                    }}
+                    className="group flex h-4 flex-1 items-center"
+                    data-testid="step-nav"
+                  >
+                    <span
+                      className={
+                        "h-1.5 w-full rounded-full transition-colors " +
+                        (st === "passed" ? "bg-success" : cur ? "bg-accent" : st === "failed" ? "bg-danger/60" : "bg-surface-3 group-hover:bg-line-strong")
+                      }
+                    />
+                  </button>
+                );
+              })}
+            </nav>
+            <span className="text-xs tabular-nums text-muted">{t.progress(steps.passedCount, total)}</span>
+            {steps.passedCount > 0 && (
+              <button
+                type="button"
+                className="btn-ghost btn-sm"
+                onClick={() => window.confirm(t.resetProgressConfirm) && steps.reset()}
+                data-testid="reset-progress"
+              >
+                {t.resetProgress}
+              </button>
+            )}
+          </div>
+      )}
+      <div className="mx-auto max-w-[44rem] px-6 pb-24 pt-5">
         <div className="mb-4 flex items-center justify-between gap-3 text-xs text-subtle">
           <Link href={`/?lang=${lang}`} className="inline-flex items-center gap-1 rounded hover:text-fg">
             <Icon name="arrowLeft" size={13} />
@@ -61,31 +104,6 @@ export function LessonPanel({
             <NsChip key={ns} ns={ns} />
           ))}
         </div>
-        {total > 0 && (
-          <div className="mt-4 flex items-center gap-3" data-testid="lesson-progress" data-done={steps.passedCount} data-total={total}>
-            <div
-              className="h-1.5 flex-1 overflow-hidden rounded-full bg-surface-3"
-              role="progressbar"
-              aria-valuemin={0}
-              aria-valuemax={total}
-              aria-valuenow={steps.passedCount}
-              aria-label={t.progress(steps.passedCount, total)}
-            >
-              <div className={"h-full rounded-full transition-all duration-500 " + (steps.allPassed ? "bg-success" : "bg-accent")} style={{ width: `${pct}%` }} />
-            </div>
-            <span className="text-xs tabular-nums text-muted">{t.progress(steps.passedCount, total)}</span>
-            {steps.passedCount > 0 && (
-              <button
-                type="button"
-                className="btn-ghost btn-sm"
-                onClick={() => window.confirm(t.resetProgressConfirm) && steps.reset()}
-                data-testid="reset-progress"
-              >
-                {t.resetProgress}
-              </button>
-            )}
-          </div>
-        )}
 
         {lesson.introHtml && (
           <div className="mt-6" data-testid="lesson-intro">

@@ -38,7 +38,7 @@ export const StepCard = forwardRef<
       aria-current={current ? "step" : undefined}
       onFocusCapture={onFocus}
       className={
-        "relative rounded-xl border bg-surface p-4 pl-[3.25rem] transition-colors " +
+        "relative scroll-mt-14 rounded-xl border bg-surface p-4 pl-[3.25rem] transition-colors " +
         (current ? "border-accent/45 shadow-card" : st === "passed" ? "border-line" : "border-line")
       }
     >
@@ -56,7 +56,7 @@ export const StepCard = forwardRef<
         {st === "passed" ? <Icon name="check" size={13} strokeWidth={2.25} /> : n}
       </span>
       <header className="mb-2 flex items-baseline justify-between gap-3">
-        <h3 className="text-[1.0333rem] font-semibold leading-snug tracking-tight text-fg">
+        <h3 tabIndex={-1} className="outline-none text-[1.0333rem] font-semibold leading-snug tracking-tight text-fg">
           <span className="sr-only">{t.stepOf(n, total)}: </span>
           {step.title}
         </h3>
