@@ -26,13 +26,16 @@ export function LessonPanel({
   const t = dict(lang);
   const refs = useRef(new Map<string, HTMLLIElement>());
   const total = lesson.steps.length;
+  const firstStepId = lesson.steps[0]?.id ?? null;
 
-  // when a step passes, bring the next one into view
+  // when a step passes, bring the next one into view (on the first load: resume at it)
   const prevCurrent = useRef(steps.current);
+  const resumed = useRef(false);
   useEffect(() => {
     if (prevCurrent.current && steps.current && prevCurrent.current !== steps.current) {
-      refs.current.get(steps.current)?.scrollIntoView({ behavior: "smooth", block: "start" });
+      refs.current.get(steps.current)?.scrollIntoView({ behavior: "smooth", block: resumed.current ? "nearest" : "start" });
     }
+    if (steps.current !== firstStepId) resumed.current = true;
     prevCurrent.current = steps.current;
   }, [steps.current]);
 
