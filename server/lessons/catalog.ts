@@ -1,9 +1,10 @@
 import "server-only";
-import fs from "node:fs";
+import type fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_LESSON_LANG, isLessonLang, type Lesson, type LessonLang, type LessonMeta } from "../../lib/lessons.ts";
 import { buildLesson, type BuiltLesson, type StepScripts } from "./build.ts";
+import * as files from "./files.ts";
 import { loadScenario } from "./killercoda.ts";
 import type { LessonError, RawLesson } from "./model.ts";
 import { parseLessonFile } from "./parse.ts";
@@ -25,11 +26,11 @@ export type { StepScripts };
 
 /** Where lessons live: $NSLAB_LESSONS_DIR, else the repository's lessons/ (found from here or the cwd). */
 export function lessonsDir(): string {
-  if (process.env.NSLAB_LESSONS_DIR) return path.resolve(process.env.NSLAB_LESSONS_DIR);
+  if (process.env.NSLAB_LESSONS_DIR) return files.resolve(process.env.NSLAB_LESSONS_DIR);
   try {
     // from source (tsx) this file is server/lessons/catalog.ts; inside Next's bundle it is not
-    const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../lessons");
-    if (fs.existsSync(here)) return here;
+    const here = files.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../lessons");
+    if (files.exists(here)) return here;
   } catch {
     /* not a file: URL */
   }
@@ -43,26 +44,26 @@ function display(abs: string): string {
 
 /** Reads and validates every lesson in `dir`, without caching. lessons:check and the tests use this. */
 export function loadCatalog(dir: string = lessonsDir()): LoadedCatalog {
-  dir = path.resolve(dir);
+  dir = files.resolve(dir);
   const errors: LessonError[] = [];
   const lessons = new Map<string, BuiltLesson>();
   const refs: { id: string; en: RawLesson }[] = [];
   let folders: fs.Dirent[];
   try {
-    folders = fs.readdirSync(dir, { withFileTypes: true });
+    folders = files.list(dir);
   } catch (e) {
     return { lessons, errors: [{ file: display(dir), line: 1, message: `cannot read the lessons folder: ${(e as Error).message}` }] };
   }
   for (const entry of folders.sort((a, b) => a.name.localeCompare(b.name))) {
     if (!entry.isDirectory() || entry.name.startsWith(".")) continue;
-    const abs = path.join(dir, entry.name);
-    const files = readFolder(abs, entry.name, errors);
-    const fileErrors = new Map(files.map((f) => [f, validateFile(f)]));
-    const lessonErrors = validateLesson(display(abs), files);
+    const abs = files.join(dir, entry.name);
+    const raws = readFolder(abs, entry.name, errors);
+    const fileErrors = new Map(raws.map((f) => [f, validateFile(f)]));
+    const lessonErrors = validateLesson(display(abs), raws);
     for (const e of [...fileErrors.values()].flat()) errors.push(e);
     errors.push(...lessonErrors);
-    const usable = files.filter((f) => fileErrors.get(f)!.length === 0 && !lessonErrors.some((e) => e.file === f.file));
-    const en = files.find((f) => f.lang === "en");
+    const usable = raws.filter((f) => fileErrors.get(f)!.length === 0 && !lessonErrors.some((e) => e.file === f.file));
+    const en = raws.find((f) => f.lang === "en");
     if (en && typeof en.meta.get("id")?.value === "string") refs.push({ id: en.meta.get("id")!.value as string, en });
     if (!usable.some((f) => f.lang === "en")) continue;
     const built = buildLesson(usable);
@@ -74,17 +75,17 @@ export function loadCatalog(dir: string = lessonsDir()): LoadedCatalog {
 }
 
 function readFolder(abs: string, folder: string, errors: LessonError[]): RawLesson[] {
-  if (fs.existsSync(path.join(abs, "index.json"))) return [loadScenario(abs, { folder, display })];
+  if (files.exists(files.join(abs, "index.json"))) return [loadScenario(abs, { folder, display })];
   const out: RawLesson[] = [];
-  for (const name of fs.readdirSync(abs).sort()) {
+  for (const name of files.list(abs).map((e) => e.name).sort()) {
     if (!name.endsWith(".md")) continue;
-    const file = path.join(abs, name);
+    const file = files.join(abs, name);
     const lang = name.slice(0, -3);
     if (!isLessonLang(lang)) {
       errors.push({ file: display(file), line: 1, message: `"${name}" is not a language file nslab knows (en.md, zh-CN.md)` });
       continue;
     }
-    out.push(parseLessonFile(fs.readFileSync(file, "utf8"), { file: display(file), folder, lang }));
+    out.push(parseLessonFile(files.readText(file), { file: display(file), folder, lang }));
   }
   // English first: it is the reference the translations are compared with
   return out.sort((a, b) => (a.lang === "en" ? -1 : b.lang === "en" ? 1 : 0));
@@ -111,17 +112,17 @@ function treeSignature(dir: string, depth = 0): string {
   let out = "";
   let entries: fs.Dirent[] = [];
   try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
+    entries = files.list(dir);
   } catch {
     return "";
   }
   for (const e of entries) {
-    const p = path.join(dir, e.name);
+    const p = files.join(dir, e.name);
     if (e.isDirectory()) {
       if (depth < 3) out += `${p}/\n${treeSignature(p, depth + 1)}`;
     } else {
       try {
-        const st = fs.statSync(p);
+        const st = files.stat(p);
         out += `${p}:${st.size}:${st.mtimeMs}\n`;
       } catch {
         /* removed meanwhile */

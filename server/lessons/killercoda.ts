@@ -1,9 +1,9 @@
 import "server-only";
-import fs from "node:fs";
 import path from "node:path";
 import type { Tokens } from "marked";
 import { parseInfo, type HiddenKind } from "./codeinfo.ts";
 import { JsonSyntaxError, parseJsonWithLines, toValue, type JsonEntry, type JsonNode } from "./jsonlines.ts";
+import * as files from "./files.ts";
 import { killercodaExtension, rewriteFences } from "./killercoda-markdown.ts";
 import { codeBlockHtml, createMarked, lineCount, nestedCodeBlocks } from "./markdown.ts";
 import { emptyRaw, type RawLesson, type Script, type ScriptKind } from "./model.ts";
@@ -30,7 +30,7 @@ export interface ScenarioOptions {
 }
 
 export function loadScenario(dir: string, o: ScenarioOptions): RawLesson {
-  const indexFile = o.display(path.join(dir, "index.json"));
+  const indexFile = o.display(files.join(dir, "index.json"));
   const raw = emptyRaw("killercoda", o.folder, indexFile, "en");
   raw.metaNames = {
     id: "the folder name",
@@ -42,11 +42,11 @@ export function loadScenario(dir: string, o: ScenarioOptions): RawLesson {
     prerequisites: "nslab.prerequisites",
   };
   const err = (line: number, message: string, file = indexFile) => raw.errors.push({ file, line, message });
-  const files = new Files(path.resolve(dir), o.display, err);
+  const scenario = new ScenarioFiles(files.resolve(dir), o.display, err);
   raw.metaUnreadable = true; // until index.json turns out to be an object
   let root: JsonNode;
   try {
-    root = parseJsonWithLines(fs.readFileSync(path.join(dir, "index.json"), "utf8"));
+    root = parseJsonWithLines(files.readText(files.join(dir, "index.json")));
   } catch (e) {
     if (e instanceof JsonSyntaxError) err(e.line, `index.json is not valid JSON: ${e.message}`);
     else err(1, `cannot read index.json: ${(e as Error).message}`);
@@ -84,8 +84,8 @@ export function loadScenario(dir: string, o: ScenarioOptions): RawLesson {
   if (intro) {
     const f = object(intro.node, "details.intro", err, INTRO_KEYS);
     if (f) {
-      raw.introHtml = foreground(files, f) + render(raw, files, f, "details.intro", intro.keyLine);
-      const bg = files.script(f.get("background"), "setup");
+      raw.introHtml = foreground(scenario, f) + render(raw, scenario, f, "details.intro", intro.keyLine);
+      const bg = scenario.script(f.get("background"), "setup");
       if (bg) raw.introSetups.push(bg);
     }
   }
@@ -100,15 +100,15 @@ export function loadScenario(dir: string, o: ScenarioOptions): RawLesson {
       const t = f.get("title");
       const stepTitle = t ? toValue(t.node) : `Step ${n}`;
       if (typeof stepTitle !== "string" || !stepTitle.trim()) err(t?.keyLine ?? item.line, `details.steps[${i}].title must be a non-empty string`);
-      const verify = files.script(f.get("verify"), "check");
-      const solution = verify ? files.solutionBeside(f.get("verify")!) : null;
-      const bg = files.script(f.get("background"), "setup");
+      const verify = scenario.script(f.get("verify"), "check");
+      const solution = verify ? scenario.solutionBeside(f.get("verify")!) : null;
+      const bg = scenario.script(f.get("background"), "setup");
       raw.steps.push({
         id: `step${n}`,
         title: typeof stepTitle === "string" ? stepTitle.trim() : "",
         file: indexFile,
         line: item.line,
-        html: foreground(files, f) + render(raw, files, f, `details.steps[${i}]`, item.line),
+        html: foreground(scenario, f) + render(raw, scenario, f, `details.steps[${i}]`, item.line),
         hints: [],
         checks: verify ? [verify] : [],
         solutions: solution ? [solution] : [],
@@ -119,7 +119,7 @@ export function loadScenario(dir: string, o: ScenarioOptions): RawLesson {
   const finish = d.get("finish");
   if (finish) {
     const f = object(finish.node, "details.finish", err, FINISH_KEYS);
-    if (f) raw.finishHtml = render(raw, files, f, "details.finish", finish.keyLine);
+    if (f) raw.finishHtml = render(raw, scenario, f, "details.finish", finish.keyLine);
   }
   return raw;
 }
@@ -135,7 +135,7 @@ function object(node: JsonNode, what: string, err: Err, known: string[]): Map<st
 }
 
 /** Files a scenario names, read from inside its folder only. */
-class Files {
+class ScenarioFiles {
   constructor(
     private readonly dir: string,
     private readonly display: (abs: string) => string,
@@ -146,11 +146,11 @@ class Files {
     if (!entry) return null;
     const rel = toValue(entry.node);
     if (typeof rel !== "string" || !rel.trim()) return this.err(entry.keyLine, `${what} must name a file in the scenario folder`), null;
-    const abs = path.resolve(this.dir, rel);
+    const abs = files.resolve(this.dir, rel);
     if (path.isAbsolute(rel) || !abs.startsWith(this.dir + path.sep))
       return this.err(entry.keyLine, `${what} "${rel}" must be a path inside the scenario folder`), null;
     try {
-      return { text: fs.readFileSync(abs, "utf8").replace(/\r\n?/g, "\n"), file: this.display(abs) };
+      return { text: files.readText(abs), file: this.display(abs) };
     } catch {
       return this.err(entry.keyLine, `${what}: the file "${rel}" does not exist`), null;
     }
@@ -165,25 +165,25 @@ class Files {
   solutionBeside(verify: JsonEntry): Script | null {
     const rel = toValue(verify.node);
     if (typeof rel !== "string" || !/^verify/.test(path.basename(rel))) return null;
-    const abs = path.resolve(this.dir, path.dirname(rel), path.basename(rel).replace(/^verify/, "solution"));
-    if (!fs.existsSync(abs)) return null;
-    return { kind: "solution", text: fs.readFileSync(abs, "utf8").replace(/\r\n?/g, "\n"), file: this.display(abs), line: 1 };
+    const abs = files.resolve(this.dir, path.dirname(rel), path.basename(rel).replace(/^verify/, "solution"));
+    if (!files.exists(abs)) return null;
+    return { kind: "solution", text: files.readText(abs), file: this.display(abs), line: 1 };
   }
 }
 
 /** A foreground script is typed into the terminal by Killercoda; nslab offers it as a run block. */
-function foreground(files: Files, f: Map<string, JsonEntry>): string {
-  const fg = files.read(f.get("foreground"), "foreground");
+function foreground(scenario: ScenarioFiles, f: Map<string, JsonEntry>): string {
+  const fg = scenario.read(f.get("foreground"), "foreground");
   return fg && fg.text.trim() ? codeBlockHtml(fg.text.trim(), { kind: "run", lang: "bash", interrupt: false }) : "";
 }
 
-function render(raw: RawLesson, files: Files, f: Map<string, JsonEntry>, what: string, line0: number): string {
+function render(raw: RawLesson, scenario: ScenarioFiles, f: Map<string, JsonEntry>, what: string, line0: number): string {
   const text = f.get("text");
   if (!text) {
     if (what !== "details.finish") raw.errors.push({ file: raw.file, line: line0, message: `${what} has no text (a Markdown file)` });
     return "";
   }
-  const src = files.read(text, `${what}.text`);
+  const src = scenario.read(text, `${what}.text`);
   if (!src) return "";
   const { text: rewritten, errors } = rewriteFences(src.text, src.file);
   raw.errors.push(...errors);
