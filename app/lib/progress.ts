@@ -25,8 +25,8 @@ export function resetProgress(lesson: string): void {
   writeJson(key(lesson), null);
 }
 
-/** Progress of a lesson; null on the server and before hydration. */
-export function useProgress(lesson: string): Progress | null {
+/** Progress of a lesson: null when there is none, undefined on the server and before hydration. */
+export function useProgress(lesson: string): Progress | null | undefined {
   const subscribe = useCallback((cb: () => void) => subscribeKey(key(lesson), cb), [lesson]);
-  return useSyncExternalStore(subscribe, () => readProgress(lesson), () => null);
+  return useSyncExternalStore<Progress | null | undefined>(subscribe, () => readProgress(lesson), () => undefined);
 }

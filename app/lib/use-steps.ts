@@ -158,6 +158,7 @@ export function useSteps(
   }, [lesson.id]);
 
   return {
+    loaded: progress !== undefined,
     stateOf,
     current,
     passedCount: passed.size,

@@ -26,18 +26,20 @@ export function LessonPanel({
   const t = dict(lang);
   const refs = useRef(new Map<string, HTMLLIElement>());
   const total = lesson.steps.length;
-  const firstStepId = lesson.steps[0]?.id ?? null;
 
-  // when a step passes, bring the next one into view (on the first load: resume at it)
-  const prevCurrent = useRef(steps.current);
+  // on the first load, resume at the step the learner was on
   const resumed = useRef(false);
   useEffect(() => {
-    if (prevCurrent.current && steps.current && prevCurrent.current !== steps.current) {
-      refs.current.get(steps.current)?.scrollIntoView({ behavior: "smooth", block: resumed.current ? "nearest" : "start" });
-    }
-    if (steps.current !== firstStepId) resumed.current = true;
-    prevCurrent.current = steps.current;
-  }, [steps.current]);
+    if (resumed.current || !steps.loaded) return;
+    resumed.current = true;
+    if (steps.passedCount > 0 && steps.current) refs.current.get(steps.current)?.scrollIntoView({ block: "start" });
+  }, [steps.loaded, steps.passedCount, steps.current]);
+
+  const goTo = (id: string) => {
+    const el = refs.current.get(id);
+    el?.scrollIntoView({ behavior: "smooth", block: "start" });
+    el?.querySelector<HTMLElement>("h3")?.focus({ preventScroll: true });
+  };
 
   return (
     <section className="h-full min-h-0 overflow-y-auto bg-bg" aria-label={t.lessonPane} data-testid="lesson-panel">
@@ -54,11 +56,7 @@ export function LessonPanel({
                     title={`${t.step(i + 1)}: ${s.title}`}
                     aria-label={`${t.step(i + 1)}: ${s.title}${st === "passed" ? ` (${t.passed})` : ""}`}
                     aria-current={cur ? "step" : undefined}
-                    onClick={() => {
-                      const el = refs.current.get(s.id);
-                      el?.scrollIntoView({ behavior: "smooth", block: "start" });
-                      el?.querySelector<HTMLElement>("h3")?.focus({ preventScroll: true });
-                    }}
+                    onClick={() => goTo(s.id)}
                     className="group flex h-4 flex-1 items-center"
                     data-testid="step-nav"
                   >
@@ -134,6 +132,7 @@ export function LessonPanel({
                 void steps.check(s.id);
               }}
               onMarkDone={() => steps.markDone(s.id)}
+              onNext={lesson.steps[i + 1]?.id === steps.current ? () => goTo(steps.current!) : undefined}
               onSolve={() => {
                 steps.setFocus(s.id);
                 void steps.solve(s.id);

@@ -21,9 +21,11 @@ export const StepCard = forwardRef<
     onCheck(): void;
     onSolve(): void;
     onMarkDone(): void;
+    /** Shown once this step passed: go to the step to do next. */
+    onNext?: () => void;
     onFocus(): void;
   }
->(function StepCard({ step, n, total, status, current, lang, onRun, onCheck, onSolve, onMarkDone, onFocus }, ref) {
+>(function StepCard({ step, n, total, status, current, lang, onRun, onCheck, onSolve, onMarkDone, onNext, onFocus }, ref) {
   const t = dict(lang);
   const st = status.state;
   const dataState = st === "passed" ? "passed" : st === "failed" ? "failed" : "idle";
@@ -82,6 +84,12 @@ export const StepCard = forwardRef<
               {st === "checking" && !status.solving ? t.checking : t.check}
             </button>
             <Feedback status={status} lang={lang} />
+            {st === "passed" && onNext && (
+              <button type="button" className="btn-primary btn-sm ml-auto" onClick={onNext} data-testid="next-step">
+                {t.nextStep}
+                <Icon name="chevronDown" size={13} />
+              </button>
+            )}
           </div>
         )}
         {!step.hasCheck && st !== "passed" && (
