@@ -39,6 +39,13 @@ export function readFrontmatter(lines: string[], file: string): Frontmatter {
     fm.errors.push({ file, line: 2, message: "the frontmatter must be a YAML mapping (key: value lines)" });
     return fm;
   }
+  let values: Record<string, unknown>;
+  try {
+    values = doc.toJS({ maxAliasCount: 50 }) as Record<string, unknown>; // resolves anchors and aliases
+  } catch (e) {
+    fm.errors.push({ file, line: 2, message: `frontmatter: ${firstLine((e as Error).message)}` });
+    return fm;
+  }
   for (const pair of doc.contents.items) {
     const key = pair.key;
     const line = isScalar(key) && key.range ? lineAt(key.range[0]) : 2;
@@ -46,8 +53,7 @@ export function readFrontmatter(lines: string[], file: string): Frontmatter {
       fm.errors.push({ file, line, message: "frontmatter keys must be plain words" });
       continue;
     }
-    const value = pair.value === null ? null : (pair.value as { toJSON(): unknown }).toJSON();
-    fm.fields.set(key.value, { value, line });
+    fm.fields.set(key.value, { value: Object.hasOwn(values, key.value) ? values[key.value] : null, line });
   }
   return fm;
 }

@@ -71,6 +71,19 @@ describe("parseLessonFile", () => {
     assert.equal(raw.steps[0]!.checks[0]!.text.includes("\r"), false);
   });
 
+  test("frontmatter edge cases report where", () => {
+    const errs = (text: string) => {
+      const raw = parseLessonFile(text, { file: "f.md", folder: "01-x", lang: "en" });
+      return validateFile(raw).map((e) => `${e.line}: ${e.message}`);
+    };
+    assert.deepEqual(errs("---\nid: x\n"), ["1: the frontmatter block is not closed (no second --- line)", "1: the lesson has no steps (each step starts with a ## heading and <!-- step: id -->)"]);
+    assert.deepEqual(errs("---\n- a\n---\n").slice(0, 1), ["2: the frontmatter must be a YAML mapping (key: value lines)"]);
+    assert.ok(errs("---\nid: x\nid: y\n---\n")[0]!.startsWith("3: frontmatter: Map keys must be unique"));
+    const raw = parseLessonFile("---\nid: x\nnamespaces: &ns [pid]\nprerequisites:\n---\n", { file: "f.md", folder: "01-x", lang: "en" });
+    assert.deepEqual(raw.meta.get("namespaces")!.value, ["pid"]);
+    assert.ok(validateFile(raw).some((e) => e.line === 4 && /prerequisites must be a list/.test(e.message)), "an empty value is not a list");
+  });
+
   test("a heading after the finish section is an error at its line", () => {
     const text = "---\nid: x\n---\n\n## Done\n<!-- finish -->\n\nBye.\n\n## Late\n<!-- step: late -->\n";
     const raw = parseLessonFile(text, { file: "f.md", folder: "01-x", lang: "en" });
