@@ -44,7 +44,7 @@ export function LessonPanel({
   return (
     <section className="h-full min-h-0 overflow-y-auto bg-bg" aria-label={t.lessonPane} data-testid="lesson-panel">
       {total > 0 && (
-          <div className="sticky top-0 z-20 flex items-center gap-3 border-b border-line bg-bg/90 px-6 py-2 backdrop-blur" data-testid="lesson-progress" data-done={steps.passedCount} data-total={total}>
+          <div className="sticky top-0 z-20 flex h-11 items-center gap-3 border-b border-line bg-bg/90 px-6 backdrop-blur" data-testid="lesson-progress" data-done={steps.passedCount} data-total={total}>
             <nav className="flex flex-1 gap-1" aria-label={t.progress(steps.passedCount, total)}>
               {lesson.steps.map((s, i) => {
                 const st = steps.stateOf(s.id).state;
