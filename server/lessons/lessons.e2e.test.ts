@@ -30,7 +30,7 @@ if (process.getuid?.() !== 0) {
 
   for (const meta of catalog.list()) {
     describe(`lesson ${meta.id}`, () => {
-      let lab: LabHandle & { id: string };
+      let lab: LabHandle;
       before(async () => {
         lab = await mgr.create({ lesson: meta.id });
       });
