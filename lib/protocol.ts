@@ -130,6 +130,7 @@ export interface ProcessInfo {
   uidInside: number; // uid in the process's own user namespace
   uidHost: number; // uid on the host
   ns: Partial<Record<NsType, number>>; // namespace inode by type
+  state?: string; // one letter from /proc/PID/status: R S D Z T t X I (Z: exited, not yet reaped)
 }
 
 export interface NamespaceInfo {
@@ -139,18 +140,21 @@ export interface NamespaceInfo {
   owner: number | null; // owning user namespace
   processes: number[]; // host pids
   isLabRoot: boolean; // the lab's own namespace of this type (created by nslab)
+  host?: boolean; // the server's own namespace of this type (the host's, not one made for the lab)
 }
 
 export interface IdMapLine {
   inside: number;
-  outside: number;
+  outside: number; // in the parent user namespace's terms (what a process there reads in the file)
   count: number;
+  outsideHost?: number; // the same first id as the host (the server) sees it
 }
 export interface UserNamespaceMaps {
   ino: number;
   uidMap: IdMapLine[];
   gidMap: IdMapLine[];
   setgroups: "allow" | "deny" | null;
+  ownerUid?: number | null; // effective uid (host terms) of the process that created it (NS_GET_OWNER_UID)
 }
 
 export type Propagation =
@@ -189,4 +193,7 @@ export type ExplorerServerMessage =
   | { type: "trace"; entries: TraceEntry[] }
   | { type: "error"; code: string; message: string };
 
-export type ExplorerClientMessage = { type: "mounts"; pid: number } | { type: "mounts"; pid: null };
+export type ExplorerClientMessage =
+  | { type: "mounts"; pid: number }
+  | { type: "mounts"; pid: null }
+  | { type: "mounts"; pids: number[] }; // watch the mounts of several processes (side by side), at most 4

@@ -1,0 +1,221 @@
+import "server-only";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import { NS_TYPES, type IdMapLine, type LabSnapshot, type MountEntry, type NamespaceInfo, type NsType, type ProcessInfo, type UserNamespaceMaps } from "../../lib/protocol.ts";
+import type { LabHandle } from "../labs/types.ts";
+import { parseMountinfo } from "./mountinfo.ts";
+import { nsFacts, type NsFacts } from "./native.ts";
+import { readIdMap, readNsLinks, readRawProcess, readSetgroups, relativeToParent, startTime, toProcessInfo, type RawProcess } from "./procfs.ts";
+
+/**
+ * A lab as the kernel holds it: its processes, the namespaces they are in (with the parent and
+ * owner relations the kernel reports), and the id maps of its user namespaces.
+ */
+
+let serverNs: Partial<Record<NsType, number>> | null = null;
+/** The server's own namespaces: what "the host" is, from where we stand. They never change. */
+export function ownNamespaces(): Partial<Record<NsType, number>> {
+  if (!serverNs) serverNs = readNsLinks(process.pid);
+  return serverNs;
+}
+
+interface CachedFacts {
+  facts: NsFacts;
+  via: number; // the pid whose ns link answered
+}
+interface CachedMaps {
+  maps: { uid: IdMapLine[]; gid: IdMapLine[]; setgroups: "allow" | "deny" | null };
+  via: number;
+}
+
+/**
+ * Per-lab caches. A namespace's parent and owner never change, but an inode number is reused
+ * once its namespace is freed, so an entry is trusted only while the process it was read through
+ * is still in that namespace. uid_map and gid_map can be written once only, so a user
+ * namespace's maps are cached once both are written (setgroups is fixed from then on too).
+ */
+export class LabInspector {
+  private facts = new Map<string, CachedFacts>();
+  private maps = new Map<number, CachedMaps>();
+
+  constructor(readonly lab: LabHandle) {}
+
+  async snapshot(): Promise<LabSnapshot> {
+    const pids = await this.lab.hostPids();
+    return this.snapshotOf(pids);
+  }
+
+  /** The snapshot of the given host pids (the lab's; exposed for tests). */
+  snapshotOf(pids: number[]): LabSnapshot {
+    const at = Date.now();
+    const raws: RawProcess[] = [];
+    for (const pid of [...new Set(pids)].sort((a, b) => a - b)) {
+      const r = readRawProcess(pid);
+      if (r) raws.push(r);
+    }
+
+    // group by namespace, in process order
+    const held = new Map<string, { type: NsType; ino: number; processes: number[] }>();
+    for (const r of raws) {
+      for (const t of NS_TYPES) {
+        const ino = r.ns[t];
+        if (ino === undefined) continue;
+        const key = `${t}:${ino}`;
+        let h = held.get(key);
+        if (!h) held.set(key, (h = { type: t, ino, processes: [] }));
+        h.processes.push(r.hostPid);
+      }
+    }
+
+    // parent and owner, from the kernel
+    const facts = new Map<string, NsFacts>();
+    for (const [key, h] of held) {
+      const f = this.factsOf(key, h.type, h.ino, h.processes);
+      if (f) facts.set(key, f);
+    }
+    for (const key of this.facts.keys()) if (!held.has(key)) this.facts.delete(key);
+
+    // id maps of each user namespace that has a process
+    const userMaps = new Map<number, CachedMaps["maps"]>();
+    for (const h of held.values()) {
+      if (h.type !== "user") continue;
+      const m = this.mapsOf(h.ino, h.processes);
+      if (m) userMaps.set(h.ino, m);
+    }
+    for (const ino of this.maps.keys()) if (!held.has(`user:${ino}`)) this.maps.delete(ino);
+
+    const processes: ProcessInfo[] = raws.map((r) => toProcessInfo(r, r.ns.user !== undefined ? (userMaps.get(r.ns.user)?.uid ?? null) : null));
+
+    const own = ownNamespaces();
+    const init = raws.find((r) => r.hostPid === this.lab.initPid)?.ns ?? {};
+    const namespaces: NamespaceInfo[] = [];
+    for (const [key, h] of held) {
+      const f = facts.get(key);
+      const host = own[h.type] === h.ino;
+      const info: NamespaceInfo = {
+        ino: h.ino,
+        type: h.type,
+        parent: f?.parent ?? null,
+        owner: f?.owner ?? null,
+        processes: h.processes,
+        isLabRoot: init[h.type] === h.ino && !host,
+      };
+      if (host) info.host = true;
+      namespaces.push(info);
+    }
+    // namespaces the hierarchy refers to that no lab process is in: the host's user and pid
+    // namespaces above the lab's, or a user namespace whose last process left
+    const known = new Set(namespaces.map((n) => `${n.type}:${n.ino}`));
+    const refer = (type: NsType, ino: number | null) => {
+      if (ino === null || known.has(`${type}:${ino}`)) return;
+      known.add(`${type}:${ino}`);
+      const info: NamespaceInfo = { ino, type, parent: null, owner: null, processes: [], isLabRoot: false };
+      if (own[type] === ino) info.host = true;
+      namespaces.push(info);
+    };
+    for (const n of [...namespaces]) {
+      if (n.type === "pid" || n.type === "user") refer(n.type, n.parent);
+      refer("user", n.owner);
+    }
+    namespaces.sort(
+      (a, b) =>
+        NS_TYPES.indexOf(a.type) - NS_TYPES.indexOf(b.type) ||
+        Number(b.isLabRoot) - Number(a.isLabRoot) ||
+        (a.processes[0] ?? Infinity) - (b.processes[0] ?? Infinity) ||
+        a.ino - b.ino,
+    );
+
+    // maps: outside in the parent's terms, as the kernel defines the file; the host id kept beside
+    const maps: UserNamespaceMaps[] = [];
+    const byIno = new Map(namespaces.filter((n) => n.type === "user").map((n) => [n.ino, n]));
+    for (const n of byIno.values()) {
+      const m = userMaps.get(n.ino);
+      if (!m) continue;
+      const parent = n.parent === null ? null : byIno.get(n.parent);
+      const pm = parent ? userMaps.get(parent.ino) : undefined;
+      const viaParent = (which: "uid" | "gid"): IdMapLine[] | "identity" => (pm && !parent!.host ? pm[which] : "identity");
+      maps.push({
+        ino: n.ino,
+        uidMap: relativeToParent(m.uid, viaParent("uid")),
+        gidMap: relativeToParent(m.gid, viaParent("gid")),
+        setgroups: m.setgroups,
+        ownerUid: facts.get(`user:${n.ino}`)?.ownerUid ?? null,
+      });
+    }
+
+    return { at, processes, namespaces, userMaps: maps };
+  }
+
+  private factsOf(key: string, type: NsType, ino: number, pids: number[]): NsFacts | null {
+    const c = this.facts.get(key);
+    if (c && pids.includes(c.via)) return c.facts;
+    for (const pid of pids) {
+      const f = nsFacts(`/proc/${pid}/ns/${type}`);
+      // the process may have moved to another namespace since we read its link
+      if (f && f.ino === ino && f.type === type) {
+        this.facts.set(key, { facts: f, via: pid });
+        return f;
+      }
+    }
+    return null;
+  }
+
+  private mapsOf(ino: number, pids: number[]): CachedMaps["maps"] | null {
+    const c = this.maps.get(ino);
+    if (c && pids.includes(c.via)) return c.maps;
+    for (const pid of pids) {
+      const uid = readIdMap(pid, "uid");
+      const gid = readIdMap(pid, "gid");
+      const setgroups = readSetgroups(pid);
+      if (uid === null || gid === null) continue;
+      // the files belong to the process's user namespace at the time of reading: make sure it is still this one
+      if (readNsLinks(pid).user !== ino) continue;
+      const maps = { uid, gid, setgroups };
+      if (uid.length && gid.length) this.maps.set(ino, { maps, via: pid });
+      return maps;
+    }
+    return null;
+  }
+
+  /**
+   * The mounts of one of the lab's processes as that process sees them; null if the pid is not
+   * the lab's (or is gone). Membership is checked after reading, against the same process (its
+   * start time), so a pid reused by a process outside the lab is never read.
+   */
+  async mounts(hostPid: number): Promise<MountEntry[] | null> {
+    if (!Number.isSafeInteger(hostPid) || hostPid <= 0) return null;
+    const before = startTime(hostPid);
+    if (before === null) return null;
+    let text: string;
+    try {
+      text = fs.readFileSync(`/proc/${hostPid}/mountinfo`, "utf8");
+    } catch {
+      return null;
+    }
+    const pids = await this.lab.hostPids();
+    if (!pids.includes(hostPid) || startTime(hostPid) !== before) return null;
+    return parseMountinfo(text);
+  }
+}
+
+/** A snapshot of a lab (a fresh inspector: no caches kept between calls). */
+export function snapshotLab(lab: LabHandle, inspector: LabInspector = new LabInspector(lab)): Promise<LabSnapshot> {
+  return inspector.snapshot();
+}
+
+/** The mounts of a lab process; null if hostPid is not one of the lab's processes. */
+export function mountsOf(lab: LabHandle, hostPid: number): Promise<MountEntry[] | null> {
+  return new LabInspector(lab).mounts(hostPid);
+}
+
+/** A stable hash of what a snapshot shows (everything but its time). */
+export function snapshotHash(s: LabSnapshot): string {
+  return crypto
+    .createHash("sha1")
+    .update(JSON.stringify([s.processes, s.namespaces, s.userMaps]))
+    .digest("base64url");
+}
+
+export function mountsHash(m: MountEntry[] | null): string {
+  return crypto.createHash("sha1").update(JSON.stringify(m)).digest("base64url");
+}
