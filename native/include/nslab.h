@@ -17,6 +17,9 @@
 
 NSLAB_API int nslab_abi_version(void);
 
+/* Where nslab-helper is (native/build/nslab-helper). Must be called before creating labs. */
+NSLAB_API int nslab_set_helper(const char *path);
+
 /* Creates a lab from a spec (see docs/architecture.md, "Lab spec"): a child in new user, pid, mnt,
  * uts, ipc, net, cgroup (and time) namespaces that builds its root, pivots into it and execs the
  * lab's init. out: {"ok":true,"pid":N,"pidfd":N,"trace":[...]} */

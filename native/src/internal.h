@@ -157,6 +157,24 @@ int time_ns_available(void);
 /* steps.c */
 int lab_parent_steps(struct spec *s, struct trace_buf *t, pid_t pid, int sync_fd);
 int lab_child_steps(struct spec *s, struct trace_buf *t, int sync_fd, int status_fd);
-int spawn_child_steps(struct spec *s, struct trace_buf *t, int sync_fd, int status_fd,
-                      int stdio[3]);
+pid_t spawn_steps(struct spec *s, struct trace_buf *t, int status_fd, int stdio[3]);
+
+/* ---- the helper (helper.c): fixed fd layout and its binary answer ---- */
+enum {
+  HELPER_FD_RESULT = 1, /* helper -> server: struct helper_result, then struct trace_buf */
+  HELPER_FD_SPEC = 3,   /* server -> helper: the spec text; its arrival is the go signal */
+  HELPER_FD_INIT = 4,   /* lab: the sealed memfd of nslab-init */
+  HELPER_FD_PIDFD = 4,  /* spawn: the pidfd of the lab's init */
+  HELPER_FD_STDIN = 5,  /* spawn: stdio of the new process */
+  HELPER_FD_STDOUT = 6,
+  HELPER_FD_STDERR = 7,
+};
+struct helper_result {
+  int32_t ok, pid, err, timens;
+  char step[36];
+  char detail[184];
+};
+void lab_create_local(struct spec *s, struct trace_buf *t, struct helper_result *res);
+void spawn_local(struct spec *s, struct trace_buf *t, struct helper_result *res);
+int helper_main(int argc, char **argv);
 #endif

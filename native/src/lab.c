@@ -1,28 +1,14 @@
-/* nslab_lab_create: the parent's half of making a lab (the sequence itself is in steps.c). */
+/* Making a lab, on the helper's side (see helper.c for why a helper). The sequence itself is
+ * listed in steps.c. */
 #include "internal.h"
-#include "../include/nslab.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-int nslab_abi_version(void) { return NSLAB_ABI_VERSION; }
-
-/* Kill and reap a child we own, through its pidfd: never waitpid(-1), which could steal libuv's
- * children. */
-void kill_and_reap(int pidfd) {
-  if (pidfd < 0) return;
-  syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-  siginfo_t si;
-  while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR) {}
-  close(pidfd);
-}
 
 /* Reads the child's reports until EOF. EOF with no error means every child involved has
  * exec'd (the pipe is O_CLOEXEC) or exited normally. */
@@ -40,100 +26,67 @@ int read_status(int fd, struct child_msg *err, pid_t *reported_pid) {
   return failed;
 }
 
-int nslab_lab_create(const char *spec_text, char *out, size_t outlen) {
-  struct spec s;
-  char err[256];
-  int rc = spec_parse(&s, spec_text, err, sizeof err);
-  if (rc < 0) {
-    spec_free(&s);
-    return out_error(out, outlen, "spec", -rc, err, NULL);
-  }
-  if (!s.root || s.init_fd < 0) {
-    spec_free(&s);
-    return out_error(out, outlen, "spec", EINVAL, "a lab needs root and init_fd", NULL);
-  }
-  struct trace_buf *t = trace_new();
-  if (!t) {
-    spec_free(&s);
-    return out_error(out, outlen, "trace", ENOMEM, "", NULL);
-  }
-  int syncp[2] = {-1, -1}, statp[2] = {-1, -1};
-  if (pipe2(syncp, O_CLOEXEC) < 0 || pipe2(statp, O_CLOEXEC) < 0) {
-    rc = -errno;
-    goto fail_pipes;
-  }
-  uint64_t flags =
-      CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
-  if (s.ns_time && time_ns_available()) flags |= CLONE_NEWTIME;
-  else s.ns_time = 0;
+static void fail(struct helper_result *res, const char *step, int err, const char *detail) {
+  res->ok = 0;
+  res->err = err < 0 ? -err : err;
+  s_cpy(res->step, sizeof res->step, step);
+  s_cpy(res->detail, sizeof res->detail, detail ? detail : "");
+}
 
-  /* Block every signal across clone: until the child has reset the dispositions, a signal would
-   * run one of Node's handlers in the child (posix_spawn does the same). */
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
+/* The lab's first process is created with CLONE_PARENT: its parent is the server, which reaps it
+ * and is the parent whose death kills it (PR_SET_PDEATHSIG). */
+void lab_create_local(struct spec *s, struct trace_buf *t, struct helper_result *res) {
+  int syncp[2] = {-1, -1}, statp[2] = {-1, -1};
+  if (pipe2(syncp, O_CLOEXEC) < 0 || pipe2(statp, O_CLOEXEC) < 0) return fail(res, "pipe", errno, "");
+  uint64_t flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+                   CLONE_NEWNET | CLONE_PARENT;
+  if (s->ns_time && time_ns_available()) flags |= CLONE_NEWTIME;
+  else s->ns_time = 0;
+  res->timens = s->ns_time;
   struct trace_rec *r = tr_begin(t, WHO_SERVER, "clone3");
   tr_flags(r, flags | CLONE_PIDFD, FT_CLONE);
   int pidfd = -1;
   long pid = sys_clone3_fork(flags, &pidfd);
+  if (pid < 0 && errno == EINVAL && (flags & CLONE_NEWTIME)) {
+    /* clone3 took CLONE_NEWTIME only from Linux 6.3 (and its stable backports); on older kernels
+     * labs go without a time namespace rather than not at all */
+    flags &= ~(uint64_t)CLONE_NEWTIME;
+    s->ns_time = res->timens = 0;
+    tr_end(r, pid);
+    r = tr_begin(t, WHO_SERVER, "clone3");
+    tr_flags(r, flags | CLONE_PIDFD, FT_CLONE);
+    pid = sys_clone3_fork(flags, &pidfd);
+  }
   if (pid == 0) {
     close(syncp[1]);
     close(statp[0]);
-    lab_child_steps(&s, t, syncp[0], statp[1]);
+    lab_child_steps(s, t, syncp[0], statp[1]);
     _exit(127);
   }
   tr_end(r, pid);
   int clone_errno = errno;
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
   close(syncp[0]);
   close(statp[1]);
-  syncp[0] = statp[1] = -1;
   if (pid < 0) {
-    rc = -clone_errno;
-    snprintf(err, sizeof err, "clone3 failed: %s", strerror(clone_errno));
     close(syncp[1]);
     close(statp[0]);
-    out_error(out, outlen, "clone", rc, err, t);
-    goto done;
+    char msg[96];
+    snprintf(msg, sizeof msg, "clone3: %s", strerror(clone_errno));
+    return fail(res, "clone", clone_errno, msg);
   }
-  rc = lab_parent_steps(&s, t, (pid_t)pid, syncp[1]);
+  res->pid = (int32_t)pid;
+  int rc = lab_parent_steps(s, t, (pid_t)pid, syncp[1]);
   close(syncp[1]);
-  if (rc < 0) {
-    close(statp[0]);
-    kill_and_reap(pidfd);
-    out_error(out, outlen, "parent-setup", rc, "writing id maps or cgroup membership", t);
-    goto done;
-  }
   struct child_msg m;
-  int failed = read_status(statp[0], &m, NULL);
+  int failed = rc < 0 ? 0 : read_status(statp[0], &m, NULL);
   close(statp[0]);
-  if (failed) {
-    kill_and_reap(pidfd);
-    rc = -m.err;
-    out_error(out, outlen, m.step, m.err, m.detail, t);
-    goto done;
+  if (rc < 0 || failed) {
+    /* the server reaps it: it is the server's child */
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    close(pidfd);
+    if (rc < 0) return fail(res, "parent-setup", rc, "writing the id maps");
+    return fail(res, m.step, m.err, m.detail);
   }
-  struct out o;
-  out_init(&o, out, outlen);
-  out_raw(&o, "{\"ok\":true,\"pid\":");
-  out_int(&o, pid);
-  out_raw(&o, ",\"pidfd\":");
-  out_int(&o, pidfd);
-  out_raw(&o, ",\"timens\":");
-  out_raw(&o, s.ns_time ? "true" : "false");
-  out_raw(&o, ",\"trace\":");
-  out_trace(&o, t);
-  out_raw(&o, "}");
-  rc = 0;
-done:
-  trace_free(t);
-  spec_free(&s);
-  return rc;
-fail_pipes:
-  for (int i = 0; i < 2; i++) {
-    if (syncp[i] >= 0) close(syncp[i]);
-    if (statp[i] >= 0) close(statp[i]);
-  }
-  out_error(out, outlen, "pipe", rc, "", t);
-  goto done;
+  close(pidfd);
+  res->ok = 1;
 }

@@ -3,11 +3,11 @@
  * namespace. A failing step reports its name and errno through the status pipe and the child
  * exits; the parent then kills and reaps it.
  *
- *   server (parent, a thread of Node)            child (single-threaded, new namespaces)
+ *   helper (nslab-helper, exec'd by the server) child (single-threaded, new namespaces)
  *   ---------------------------------            ---------------------------------------
- *   clone3(CLONE_NEWUSER|NEWPID|NEWNS|...)  -->  blocks on the sync pipe
+ *   clone3(CLONE_NEWUSER|NEWPID|NEWNS|...   -->  blocks on the sync pipe
+ *          |CLONE_PARENT)
  *   write setgroups, uid_map, gid_map
- *   write pid into the lab's cgroup.procs
  *   release the sync pipe                   -->  becomes root inside, new cgroup namespace,
  *                                                hostname, private mounts, root tmpfs, binds,
  *                                                /proc /sys /dev, pivot_root, lo up,
@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <termios.h>
+#include <string.h>
 #include <unistd.h>
 
 #define STEP(name, detail, expr)                                   \
@@ -47,12 +48,11 @@ static void unblock_signals(void) {
   sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* ---------- the server's side of a new lab ---------- */
+/* ---------- the parent's side of a new lab ----------
+ * (The server already put the helper, and so this child, into the lab's cgroup: helper.c.) */
 int lab_parent_steps(struct spec *s, struct trace_buf *t, pid_t pid, int sync_fd) {
   int rc = user_write_maps(t, pid, s->uid_map, s->gid_map, s->setgroups_deny);
   if (rc < 0) return rc;
-  for (int i = 0; i < s->n_cgroups; i++)
-    if ((rc = cgroup_attach(t, s->cgroup_procs[i], pid)) < 0) return rc;
   return write_all(sync_fd, "1", 1);
 }
 
@@ -80,11 +80,11 @@ int lab_child_steps(struct spec *s, struct trace_buf *t, int sync_fd, int status
 }
 
 /* ---------- a process entering a running lab (terminal shell or check) ----------
- * setns() into the lab's user, mount, uts, ipc, net, cgroup and time namespaces (all at once
- * through the lab's pidfd, setns(2) since Linux 5.8), and into its pid namespace, which takes
- * effect only for children. So this first child (C1) starts the real process (C2) with
- * CLONE_VM|CLONE_VFORK, as posix_spawn does, and CLONE_PARENT, so that C2 is the server's child
- * (reaped by the server) and PID N inside the lab; C1 reports C2's pid and exits. */
+ * Runs in the helper, which is single-threaded, so it may setns() into the lab's user, mount,
+ * uts, ipc, net, cgroup and time namespaces (all at once through the lab's pidfd, setns(2) since
+ * Linux 5.8), and into its pid namespace, which takes effect only for children. So it starts the
+ * real process (C2) with CLONE_VM|CLONE_VFORK, as posix_spawn does, and CLONE_PARENT, so that C2
+ * is the server's child (reaped by the server) and PID N inside the lab. */
 struct c2_ctx {
   struct spec *s;
   struct trace_buf *t;
@@ -119,10 +119,17 @@ static int c2_main(void *arg) {
   return child_fail(status_fd, "execve", -errno, s->argv[0]);
 }
 
-int spawn_child_steps(struct spec *s, struct trace_buf *t, int sync_fd, int status_fd,
-                      int stdio[3]) {
-  reset_signals();
-  STEP("wait-for-parent", "", wait_for_parent(sync_fd));
+static pid_t spawn_fail(int status_fd, const char *step, int err) {
+  struct child_msg m;
+  memset(&m, 0, sizeof m);
+  m.kind = MSG_ERROR;
+  m.err = err;
+  s_cpy(m.step, sizeof m.step, step);
+  (void)write_all(status_fd, &m, sizeof m);
+  return -err;
+}
+
+pid_t spawn_steps(struct spec *s, struct trace_buf *t, int status_fd, int stdio[3]) {
   int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
               CLONE_NEWCGROUP | CLONE_NEWPID;
 #ifdef CLONE_NEWTIME
@@ -131,19 +138,20 @@ int spawn_child_steps(struct spec *s, struct trace_buf *t, int sync_fd, int stat
   struct trace_rec *r = tr_begin(t, WHO_SHELL, "setns");
   tr_raw(r, "pidfd");
   tr_flags(r, (unsigned)flags, FT_CLONE);
-  STEP("setns", "", tr_end(r, setns(s->lab_pidfd, flags)) < 0 ? -errno : 0);
-  STEP("become-root", "", user_become_root(t, WHO_SHELL, s->setgroups_deny));
+  if (tr_end(r, setns(s->lab_pidfd, flags)) < 0) return spawn_fail(status_fd, "setns", errno);
+  int rc = user_become_root(t, WHO_SHELL, s->setgroups_deny);
+  if (rc < 0) return spawn_fail(status_fd, "become-root", -rc);
   size_t stack_size = 64 * 1024;
-  void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-                     -1, 0);
-  if (stack == MAP_FAILED) return child_fail(status_fd, "stack", -errno, "");
+  void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return spawn_fail(status_fd, "stack", errno);
   struct c2_ctx ctx = {s, t, status_fd, stdio};
   r = tr_begin(t, WHO_SHELL, "clone");
   tr_flags(r, CLONE_VM | CLONE_VFORK | CLONE_PARENT, FT_CLONE);
   pid_t pid = (pid_t)tr_end(r, clone(c2_main, (char *)stack + stack_size,
                                      CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, &ctx));
-  if (pid < 0) return child_fail(status_fd, "clone", -errno, "");
-  struct child_msg m = {.kind = MSG_PID, .pid = pid};
-  (void)write_all(status_fd, &m, sizeof m);
-  _exit(0);
+  int e = errno;
+  munmap(stack, stack_size);
+  if (pid < 0) return spawn_fail(status_fd, "clone", e);
+  return pid;
 }

@@ -116,7 +116,8 @@ long sys_clone3_fork(uint64_t flags, int *pidfd) {
   memset(&args, 0, sizeof args);
   args.flags = flags | CLONE_PIDFD;
   args.pidfd = (uint64_t)(uintptr_t)pidfd;
-  args.exit_signal = SIGCHLD;
+  /* with CLONE_PARENT the child signals our parent as we would, and clone3 insists on 0 here */
+  args.exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD;
   return syscall(SYS_clone3, &args, sizeof args);
 }
 

@@ -99,9 +99,11 @@ static void wait_exit(int evfd, int pid) {
 static char out[1 << 16];
 
 int main(int argc, char **argv) {
-  if (argc < 2) return fprintf(stderr, "usage: test-core path/to/nslab-init\n"), 2;
+  if (argc < 3) return fprintf(stderr, "usage: test-core path/to/nslab-init path/to/nslab-helper\n"), 2;
   if (geteuid() != 0) return fprintf(stderr, "test-core needs root\n"), 2;
   mkdir(root_dir, 0755);
+  CHECK(nslab_set_helper("/nonexistent/helper") == -ENOENT, "a missing helper is refused");
+  CHECK(nslab_set_helper(argv[2]) == 0, "set helper");
   int base_fds = count_fds();
   int evfd = nslab_monitor_start();
   CHECK(evfd >= 0, "monitor start: %d", evfd);

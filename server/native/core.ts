@@ -13,6 +13,7 @@ import { REPO_ROOT } from "../config.ts";
 export const NATIVE_DIR = path.join(REPO_ROOT, "native", "build");
 const LIB = path.join(NATIVE_DIR, "libnslab.so");
 export const INIT_BINARY = path.join(NATIVE_DIR, "nslab-init");
+export const HELPER_BINARY = path.join(NATIVE_DIR, "nslab-helper");
 
 if (!fs.existsSync(LIB)) {
   throw new Error(`nslab: ${LIB} is missing. Run \`npm install\` (it builds native/ with your C compiler).`);
@@ -21,6 +22,7 @@ const lib = koffi.load(LIB);
 
 const fns = {
   abi: lib.func("int nslab_abi_version(void)"),
+  setHelper: lib.func("int nslab_set_helper(const char *path)"),
   labCreate: lib.func("int nslab_lab_create(const char *spec, _Out_ uint8_t *out, size_t outlen)"),
   spawn: lib.func("int nslab_spawn(const char *spec, _Out_ uint8_t *out, size_t outlen)"),
   monitorStart: lib.func("int nslab_monitor_start(void)"),
@@ -34,6 +36,7 @@ const fns = {
 };
 
 if (fns.abi() !== 1) throw new Error("nslab: native/build/libnslab.so is from another version; run `npm install`");
+if (fns.setHelper(HELPER_BINARY) !== 0) throw new Error(`nslab: ${HELPER_BINARY} is missing or not executable; run \`npm install\``);
 
 const OUT_SIZE = 256 * 1024;
 const out = Buffer.alloc(OUT_SIZE);
