@@ -8,7 +8,7 @@ import { Router, send } from "./http/router.ts";
 import { createUpgradeDispatcher } from "./http/upgrade.ts";
 import { labRoutes } from "./http/labs.ts";
 import { TerminalSockets } from "./terminals/ws.ts";
-import { mountOptional } from "./optional.ts";
+import { mountFeatures } from "./http/features.ts";
 
 export interface NslabServer {
   server: http.Server;
@@ -24,7 +24,7 @@ export interface NslabServer {
 export async function startServer(config: Config, opts: { pages?: boolean } = {}): Promise<NslabServer> {
   const mgr = await LabManager.start(config);
   const router = new Router();
-  const optional = await mountOptional(router, mgr);
+  const optional = mountFeatures(router, mgr);
   labRoutes(router, mgr, optional.lessonExists);
   router.add("GET", "/api/health", () => ({ status: 200, body: { ok: true, mode: mgr.mode, labs: mgr.count, cgroup: mgr.cgroups.version } }));
 

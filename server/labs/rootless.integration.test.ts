@@ -13,7 +13,7 @@ test("an unprivileged server creates real labs in rootless mode", () => {
   const r = spawnSync(
     "setpriv",
     ["--reuid=65534", "--regid=65534", "--clear-groups", "--", process.execPath, "--import", "tsx", "--import", "./scripts/hooks.mjs", path.join("server", "testing", "rootless-probe.ts")],
-    { cwd: REPO_ROOT, encoding: "utf8", timeout: 60_000, env: { PATH: process.env.PATH, HOME: "/tmp", NSLAB_STATE_DIR: "/tmp/nslab-rootless-test" } },
+    { cwd: REPO_ROOT, encoding: "utf8", timeout: 60_000, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/tmp", NSLAB_STATE_DIR: "/tmp/nslab-rootless-test", NODE_ENV: "test" } },
   );
   assert.equal(r.status, 0, `probe failed:\n${r.stdout}\n${r.stderr}`);
   const res = JSON.parse(r.stdout.trim().split("\n").pop()!);
