@@ -121,7 +121,13 @@ export class Cgroups {
         tryWrite(dir, "memory.swap.max", "0");
         tryWrite(dir, "cpu.max", `${limits.cpuPercent * 1000} 100000`);
         if (owner) op("chown", `"${dir}", ${owner.uid}, ${owner.gid}`, () => delegate(dir, owner, ["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"]));
-        made.procsFiles.push(path.join(dir, "cgroup.procs"));
+        // v2 forbids processes in a cgroup that hands controllers to its children ("no internal
+        // processes", cgroups(7)); the lab's processes live in a leaf, so the lab's root may
+        // enable controllers for cgroups of its own beside it.
+        const leaf = path.join(dir, "init");
+        mkdir(leaf);
+        if (owner) op("chown", `"${leaf}", ${owner.uid}, ${owner.gid}`, () => delegate(leaf, owner, ["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"]));
+        made.procsFiles.push(path.join(leaf, "cgroup.procs"));
         made.binds.push([dir, "/sys/fs/cgroup"]);
       }
     } catch (err) {
