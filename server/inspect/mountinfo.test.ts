@@ -164,3 +164,27 @@ test("optional fields combine: shared and slave at once; malformed lines are ski
   assert.equal(sp.source, "my src");
   assert.equal(sp.superOptions, "rw,user_id=0");
 });
+
+test("a real lab's mountinfo (fixtures/lab-*.mountinfo, captured by inspect.integration.test.ts)", () => {
+  const init = read("lab-init.mountinfo");
+  const other = read("lab-other.mountinfo");
+  for (const list of [init, other]) {
+    const roots = mountTree(list);
+    assert.equal(roots.length, 1, "the lab's root mount is the only root: the host's mounts are gone after pivot_root");
+    assert.equal(roots[0]!.mount.mountPoint, "/");
+    assert.equal(roots[0]!.mount.fsType, "tmpfs");
+    assert.ok(list.some((m) => m.mountPoint === "/proc" && m.fsType === "proc"));
+    assert.ok(list.some((m) => m.mountPoint === "/usr" && m.options.startsWith("ro")), "/usr bound read-only");
+  }
+  // everything nslab mounted is private; the learner made /tmp/shared shared
+  const shared = init.filter((m) => m.propagation.kind !== "private").map((m) => m.mountPoint);
+  assert.deepEqual(shared, ["/tmp/shared", "/tmp/shared/sub"]);
+  const groups = peerGroups([
+    { ns: "init", mounts: init },
+    { ns: "other", mounts: other },
+  ]);
+  for (const mp of ["/tmp/shared", "/tmp/shared/sub"]) {
+    const g = groups.find((x) => x.group === init.find((m) => m.mountPoint === mp)!.shared)!;
+    assert.deepEqual(g.peers.map((p) => `${p.ns}:${p.mount.mountPoint}`), [`init:${mp}`, `other:${mp}`], mp);
+  }
+});

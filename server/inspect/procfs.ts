@@ -21,8 +21,8 @@ function vanished(e: unknown): boolean {
 
 const scratch = Buffer.alloc(64 * 1024);
 
-/** Reads a whole (small) procfs file: open, read, close, without readFileSync's fstat dance. */
-function readText(file: string): string | null {
+/** Reads a whole procfs file (open, read, close, without readFileSync's fstat dance); null if gone. */
+export function readText(file: string): string | null {
   let fd: number;
   try {
     fd = fs.openSync(file, "r");

@@ -1,11 +1,10 @@
 import "server-only";
 import crypto from "node:crypto";
-import fs from "node:fs";
 import { NS_TYPES, type IdMapLine, type LabSnapshot, type MountEntry, type NamespaceInfo, type NsType, type ProcessInfo, type UserNamespaceMaps } from "../../lib/protocol.ts";
 import type { LabHandle } from "../labs/types.ts";
 import { parseMountinfo } from "./mountinfo.ts";
 import { nsFacts, type NsFacts } from "./native.ts";
-import { readIdMap, readNsLinks, readRawProcess, readSetgroups, relativeToParent, startTime, toProcessInfo, type RawProcess } from "./procfs.ts";
+import { readIdMap, readNsLinks, readRawProcess, readSetgroups, readText, relativeToParent, startTime, toProcessInfo, type RawProcess } from "./procfs.ts";
 
 /**
  * A lab as the kernel holds it: its processes, the namespaces they are in (with the parent and
@@ -179,22 +178,30 @@ export class LabInspector {
 
   /**
    * The mounts of one of the lab's processes as that process sees them; null if the pid is not
-   * the lab's (or is gone). Membership is checked after reading, against the same process (its
-   * start time), so a pid reused by a process outside the lab is never read.
+   * the lab's (or is gone).
    */
   async mounts(hostPid: number): Promise<MountEntry[] | null> {
-    if (!Number.isSafeInteger(hostPid) || hostPid <= 0) return null;
-    const before = startTime(hostPid);
-    if (before === null) return null;
-    let text: string;
-    try {
-      text = fs.readFileSync(`/proc/${hostPid}/mountinfo`, "utf8");
-    } catch {
-      return null;
+    return (await this.mountsOfMany([hostPid])).get(hostPid) ?? null;
+  }
+
+  /**
+   * The mount tables of several lab processes; pids that are not the lab's are left out.
+   * Membership is checked after reading, against the same process (its start time), so a pid
+   * reused by a process outside the lab in the meantime is never shown.
+   */
+  async mountsOfMany(hostPids: number[]): Promise<Map<number, MountEntry[]>> {
+    const read: { pid: number; start: string; text: string }[] = [];
+    for (const pid of hostPids) {
+      if (!Number.isSafeInteger(pid) || pid <= 0) continue;
+      const start = startTime(pid);
+      const text = start === null ? null : readText(`/proc/${pid}/mountinfo`);
+      if (start !== null && text !== null) read.push({ pid, start, text });
     }
-    const pids = await this.lab.hostPids();
-    if (!pids.includes(hostPid) || startTime(hostPid) !== before) return null;
-    return parseMountinfo(text);
+    const out = new Map<number, MountEntry[]>();
+    if (!read.length) return out;
+    const members = new Set(await this.lab.hostPids());
+    for (const r of read) if (members.has(r.pid) && startTime(r.pid) === r.start) out.set(r.pid, parseMountinfo(r.text));
+    return out;
   }
 }
 

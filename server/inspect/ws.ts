@@ -1,0 +1,161 @@
+import "server-only";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import type { ExplorerServerMessage, TraceEntry } from "../../lib/protocol.ts";
+import type { Lab } from "../labs/lab.ts";
+import type { LabManager } from "../labs/manager.ts";
+import { HttpError, type RouteContext, type Router } from "../http/router.ts";
+import type { LabUpgrade } from "../http/upgrade.ts";
+import { LabInspector } from "./snapshot.ts";
+import { ExplorerHub, type Subscription } from "./watch.ts";
+
+/**
+ * WS /api/labs/:id/explorer: the live explorer. The server sends ExplorerServerMessage frames
+ * (JSON text): a snapshot on connect and whenever the lab changes, the trace as it grows, and the
+ * mount tables the client asked for. The client sends {"type":"mounts","pid":N|null} or
+ * {"type":"mounts","pids":[N,...]} (at most 4) to choose whose mounts to follow.
+ *
+ * Also GET /api/labs/:id/snapshot and GET /api/labs/:id/mounts/:pid (one-off, same token).
+ *
+ * Mounted by server/http/features.ts.
+ */
+
+const MAX_CLIENT_FRAME = 4096;
+const HIGH_WATER = 512 * 1024; // above this many buffered bytes, snapshots and mounts are coalesced
+
+export type LabFor = (mgr: LabManager, ctx: RouteContext) => Lab;
+
+export function explorerUpgrade(router: Router, mgr: LabManager, labFor: LabFor): LabUpgrade {
+  const sockets = new ExplorerSockets();
+  router.add("GET", "/api/labs/:id/snapshot", async (ctx) => {
+    const lab = labFor(mgr, ctx);
+    return { status: 200, body: await new LabInspector(lab).snapshot(), headers: { "cache-control": "no-store" } };
+  });
+  router.add("GET", "/api/labs/:id/mounts/:pid", async (ctx) => {
+    const lab = labFor(mgr, ctx);
+    const pid = Number(ctx.params.pid);
+    const mounts = /^\d{1,10}$/.test(ctx.params.pid ?? "") ? await new LabInspector(lab).mounts(pid) : null;
+    if (!mounts) throw new HttpError(404, "not_found", "That process is not one of this lab's.");
+    return { status: 200, body: mounts, headers: { "cache-control": "no-store" } };
+  });
+  return (req, socket, head, lab) => sockets.upgrade(req, socket, head, lab);
+}
+
+/** Parses one client frame; never throws. */
+export function parseExplorerClientMessage(text: string): { pids: number[] } | { error: string } {
+  if (text.length > MAX_CLIENT_FRAME) return { error: "message too long" };
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return { error: "message is not valid JSON" };
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return { error: "message must be an object" };
+  const m = v as Record<string, unknown>;
+  if (m.type !== "mounts") return { error: `unknown message type: ${String(m.type).slice(0, 40)}` };
+  const isPid = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x > 0;
+  if ("pids" in m) {
+    if (!Array.isArray(m.pids) || m.pids.length > 4 || !m.pids.every(isPid)) return { error: "pids must be at most 4 process ids" };
+    return { pids: m.pids };
+  }
+  if (m.pid === null) return { pids: [] };
+  if (isPid(m.pid)) return { pids: [m.pid] };
+  return { error: "pid must be a process id or null" };
+}
+
+export class ExplorerSockets {
+  readonly hub: ExplorerHub;
+  private wss: WebSocketServer;
+
+  constructor(hub?: ExplorerHub) {
+    this.hub = hub ?? new ExplorerHub({ isAlive: (lab) => (lab as Lab).running !== false });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME, perMessageDeflate: false });
+    const heartbeat = setInterval(() => {
+      for (const ws of this.wss.clients) {
+        const w = ws as WebSocket & { alive?: boolean };
+        if (w.alive === false) {
+          ws.terminate();
+          continue;
+        }
+        w.alive = false;
+        ws.ping();
+      }
+    }, 30_000);
+    heartbeat.unref();
+  }
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, lab: Lab): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, lab));
+  }
+
+  private connected(ws: WebSocket, lab: Lab): void {
+    const w = ws as WebSocket & { alive?: boolean };
+    w.alive = true;
+    ws.on("pong", () => (w.alive = true));
+    const out = new Outbox(ws);
+    const sub: Subscription = this.hub.subscribe(lab, (msg) => {
+      out.send(msg);
+      if (msg.type === "error" && msg.code === "lab_gone") ws.close(4410, "lab gone");
+    });
+    ws.on("message", (data: RawData, isBinary: boolean) => {
+      if (isBinary) return out.send({ type: "error", code: "bad_message", message: "The explorer takes JSON text frames." });
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      const msg = parseExplorerClientMessage(buf.toString("utf8"));
+      if ("error" in msg) return out.send({ type: "error", code: "bad_message", message: msg.error });
+      sub.mounts(msg.pids);
+    });
+    const leave = () => {
+      sub();
+      out.dispose();
+    };
+    ws.on("close", leave);
+    ws.on("error", leave);
+  }
+}
+
+/**
+ * Sends messages in order while the socket keeps up. When a slow client lets the send buffer grow,
+ * snapshots and mount tables (each replaces the previous one) are held back and only the newest is
+ * sent once the buffer drains; trace entries are kept (bounded) and sent in one message.
+ */
+class Outbox {
+  private snapshot: ExplorerServerMessage | null = null;
+  private mounts = new Map<number, ExplorerServerMessage>();
+  private trace: TraceEntry[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly ws: WebSocket) {}
+
+  send(msg: ExplorerServerMessage): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount <= HIGH_WATER && !this.timer) return this.write(msg);
+    if (msg.type === "snapshot") this.snapshot = msg;
+    else if (msg.type === "mounts") this.mounts.set(msg.pid, msg);
+    else if (msg.type === "trace") this.trace = [...this.trace, ...msg.entries].slice(-2000);
+    else this.write(msg);
+    this.timer ??= setInterval(() => this.flush(), 100);
+  }
+
+  private flush(): void {
+    if (this.ws.readyState !== this.ws.OPEN) return this.dispose();
+    if (this.ws.bufferedAmount > HIGH_WATER) return;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.snapshot) this.write(this.snapshot);
+    for (const m of this.mounts.values()) this.write(m);
+    if (this.trace.length) this.write({ type: "trace", entries: this.trace });
+    this.snapshot = null;
+    this.mounts.clear();
+    this.trace = [];
+  }
+
+  private write(msg: ExplorerServerMessage): void {
+    this.ws.send(JSON.stringify(msg));
+  }
+
+  dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
