@@ -77,6 +77,17 @@ static int open_lab_ptmx(struct trace_buf *t, const struct spec *s, char *err, s
   return fd;
 }
 
+static int read_exact(int fd, void *buf, size_t len) {
+  char *p = buf;
+  while (len) {
+    ssize_t n = read(fd, p, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    p += n, len -= (size_t)n;
+  }
+  return 0;
+}
+
 struct run {
   const char *mode;  /* "lab" or "spawn" */
   int fds[8];        /* fd to place at each helper fd number, -1: none */
@@ -148,26 +159,20 @@ spawn_done:
   }
   if (rc == 0) rc = write_all(specp[1], spec_text, strlen(spec_text));
   close(specp[1]), specp[1] = -1; /* EOF: the helper goes */
-  /* the answer: fixed-size result, then the helper's trace */
-  size_t want = sizeof h->res + sizeof *h->helper_trace, got = 0;
-  char *dst = malloc(want);
-  while (dst && got < want) {
-    ssize_t n = read(resp[0], dst + got, want - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += (size_t)n;
+  /* the answer: the fixed-size result, then the helper's trace records */
+  if (read_exact(resp[0], &h->res, sizeof h->res) < 0) {
+    if (rc == 0) {
+      rc = -EPROTO;
+      snprintf(err, errlen, "the helper died without answering");
+    }
+  } else {
+    uint32_t n = 0;
+    if (read_exact(resp[0], &n, sizeof n) == 0 && n <= TRACE_MAX &&
+        read_exact(resp[0], h->helper_trace->rec, n * sizeof h->helper_trace->rec[0]) == 0)
+      h->helper_trace->n = n;
   }
-  if (dst && got >= sizeof h->res) {
-    memcpy(&h->res, dst, sizeof h->res);
-    if (got == want) memcpy(h->helper_trace, dst + sizeof h->res, sizeof *h->helper_trace);
-  } else if (rc == 0) {
-    rc = -EPROTO;
-    snprintf(err, errlen, "the helper died without answering");
-  }
-  free(dst);
-  int status;
-  while (waitpid(h->helper, &status, 0) < 0 && errno == EINTR) {
-  }
+  /* it exits right after answering; the monitor reaps it, we need not wait */
+  monitor_reap_quietly(h->helper);
 out:
   for (int i = 0; i < 2; i++) {
     if (specp[i] >= 0) close(specp[i]);

@@ -9,8 +9,8 @@
  * they die with it.
  *
  * Protocol: argv[1] is "lab" or "spawn". fd 3 carries the spec; fd 1 gets a struct
- * helper_result followed by the struct trace_buf (both defined in internal.h); other fds as in
- * internal.h. */
+ * helper_result, then the trace: a uint32 count and that many struct trace_rec (internal.h);
+ * other fds as in internal.h. */
 #include "internal.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -70,6 +70,8 @@ int helper_main(int argc, char **argv) {
   }
   free(text);
   int rc = write_all(HELPER_FD_RESULT, &res, sizeof res);
-  if (rc == 0 && t) rc = write_all(HELPER_FD_RESULT, t, sizeof *t);
+  uint32_t n = t ? t->n : 0;
+  if (rc == 0) rc = write_all(HELPER_FD_RESULT, &n, sizeof n);
+  if (rc == 0 && n) rc = write_all(HELPER_FD_RESULT, t->rec, n * sizeof t->rec[0]);
   return rc == 0 && res.ok ? 0 : 1;
 }

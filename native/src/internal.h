@@ -177,4 +177,5 @@ struct helper_result {
 void lab_create_local(struct spec *s, struct trace_buf *t, struct helper_result *res);
 void spawn_local(struct spec *s, struct trace_buf *t, struct helper_result *res);
 int helper_main(int argc, char **argv);
+void monitor_reap_quietly(pid_t pid);
 #endif

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,7 +36,8 @@ static void *run(void *arg) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) break;
     for (int i = 0; i < n; i++) {
-      int fd = evs[i].data.fd;
+      int fd = (int)(evs[i].data.u64 & 0xffffffff);
+      int quiet = (evs[i].data.u64 >> 32) != 0;
       if (fd == stopfd[0]) return NULL;
       siginfo_t si;
       memset(&si, 0, sizeof si);
@@ -45,6 +47,7 @@ static void *run(void *arg) {
       if (rc == 0 && si.si_pid == 0) continue; /* spurious: not exited yet */
       epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
       close(fd);
+      if (quiet) continue;
       struct exit_record rec = {si.si_pid, si.si_code, si.si_status, 0};
       if (rc < 0) rec.code = -errno; /* ECHILD: someone else reaped it; still report */
       (void)write_all(evw, &rec, sizeof rec);
@@ -64,7 +67,7 @@ int nslab_monitor_start(void) {
     goto out;
   }
   evr = p[0], evw = p[1];
-  struct epoll_event ev = {.events = EPOLLIN, .data.fd = stopfd[0]};
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)stopfd[0]};
   epoll_ctl(ep, EPOLL_CTL_ADD, stopfd[0], &ev);
   if ((rc = -pthread_create(&thread, NULL, run, NULL)) < 0) goto out;
   rc = evr;
@@ -73,18 +76,33 @@ out:
   return rc;
 }
 
-/* The monitor owns a duplicate of the pidfd, so the caller may close its own whenever it likes. */
-int nslab_monitor_watch(int pidfd) {
+static int watch(int pidfd, int quiet) {
   if (ep < 0) return -ENOTCONN;
   int fd = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);
   if (fd < 0) return -errno;
-  struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)(unsigned)fd | ((uint64_t)quiet << 32)};
   if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
     int e = errno;
     close(fd);
     return -e;
   }
   return 0;
+}
+
+/* The monitor owns a duplicate of the pidfd, so the caller may close its own whenever it likes. */
+int nslab_monitor_watch(int pidfd) { return watch(pidfd, 0); }
+
+/* Reaps a process of ours that nobody needs to hear about (the helper, once it has answered), so
+ * the server need not wait for it to finish exiting. Without a monitor: a blocking wait. */
+void monitor_reap_quietly(pid_t pid) {
+  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (fd >= 0 && watch(fd, 1) == 0) {
+    close(fd);
+    return;
+  }
+  if (fd >= 0) close(fd);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+  }
 }
 
 void nslab_monitor_stop(void) {
