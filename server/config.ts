@@ -15,6 +15,8 @@ export interface Config {
   maxLabs: number;
   labsPerClient: number;
   terminalsPerLab: number;
+  /** labs kept ready (each with a shell at its first prompt), so a learner never waits for one */
+  poolSize: number;
   limits: { pids: number; memoryBytes: number; cpuPercent: number; scratchBytes: number; shmBytes: number };
   /** root mode: lab N's uid 0 is host uid uidBase + N * 65536 */
   uidBase: number;
@@ -70,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxLabs,
     labsPerClient: int(env, "NSLAB_LABS_PER_CLIENT", 60, 1, 10_000),
     terminalsPerLab: int(env, "NSLAB_TERMINALS_PER_LAB", 8, 1, 64),
+    poolSize: int(env, "NSLAB_POOL", 2, 0, 100),
     limits: {
       pids: int(env, "NSLAB_PIDS_MAX", 256, 16, 100_000),
       memoryBytes: bytes(env, "NSLAB_MEMORY_MAX", 512 * 1024 ** 2, 32 * 1024 ** 2, 64 * 1024 ** 3),

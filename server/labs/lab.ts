@@ -47,12 +47,12 @@ export class Lab implements LabHandle {
   readonly id: string;
   readonly mode: LabMode;
   readonly hostname: string;
-  readonly lesson: string | null;
-  readonly clientIp: string;
+  lesson: string | null;
+  clientIp: string;
   readonly createdAt = new Date();
   readonly terminals = new Map<string, Terminal>();
   readonly traceLog: TraceLog;
-  private readonly tokenHash: Buffer;
+  private tokenHash: Buffer;
   private readonly init: LabProcess;
   private readonly scripts = new Set<LabProcess>();
   private readonly activity = new Set<() => void>();
@@ -78,6 +78,20 @@ export class Lab implements LabHandle {
   }
   get running(): boolean {
     return !this.destroying && !this.init.exitStatus;
+  }
+
+  /** Hands a pre-made (pooled) lab to its learner: a fresh token, their address, their lesson. */
+  handOut(tokenHash: Buffer, clientIp: string, lesson: string | null): void {
+    this.tokenHash = tokenHash;
+    this.clientIp = clientIp;
+    this.lesson = lesson;
+    for (const t of this.terminals.values()) t.restartGrace();
+  }
+
+  /** A terminal opened ahead of time that nobody has attached to yet, if any. */
+  freshTerminal(): Terminal | undefined {
+    for (const t of this.terminals.values()) if (!t.everAttached && !t.exit) return t;
+    return undefined;
   }
 
   tokenMatches(token: string): boolean {

@@ -46,6 +46,9 @@ export class LabManager {
   private readonly staging: string;
   private readonly hide: string[];
   private closed = false;
+  /** ready labs, not yet anyone's (see Config.poolSize) */
+  private readonly pool: Lab[] = [];
+  private refilling = false;
 
   private constructor(readonly config: Config) {
     this.mode = process.getuid?.() === 0 ? "root" : "rootless";
@@ -66,21 +69,72 @@ export class LabManager {
   }
 
   static async start(config: Config): Promise<LabManager> {
-    return new LabManager(config);
+    const mgr = new LabManager(config);
+    mgr.refill();
+    return mgr;
   }
 
+  /** Keeps `poolSize` labs ready, one at a time, in the background. */
+  private refill(): void {
+    if (this.refilling || this.closed) return;
+    this.refilling = true;
+    setImmediate(async () => {
+      try {
+        while (!this.closed && this.pool.length < this.config.poolSize && this.labs.size < this.config.maxLabs - 1) {
+          const lab = await this.createCold({ clientIp: "pool" });
+          try {
+            lab.openTerminal(80, 24);
+          } catch (e) {
+            await this.destroy(lab.id);
+            throw e;
+          }
+          if (this.closed) await this.destroy(lab.id);
+          else this.pool.push(lab);
+        }
+      } catch (e) {
+        console.error("nslab: could not prepare a lab for the pool:", e instanceof Error ? e.message : e);
+      } finally {
+        this.refilling = false;
+      }
+    });
+  }
+
+  get pooled(): number {
+    return this.pool.length;
+  }
+
+  /** Labs that belong to learners (pooled ones excluded). */
   get count(): number {
-    return this.labs.size;
+    return this.labs.size - this.pool.length;
   }
 
   countForClient(ip: string): number {
     let n = 0;
-    for (const l of this.labs.values()) if (l.clientIp === ip) n++;
+    for (const l of this.labs.values()) if (l.clientIp === ip && !this.pool.includes(l)) n++;
     return n;
   }
 
   async create(opts: CreateOptions = {}): Promise<Lab & { token: string }> {
     if (this.closed) throw new CapacityError("The server is shutting down.", false);
+    const clientIp = opts.clientIp ?? "local";
+    if (this.countForClient(clientIp) >= this.config.labsPerClient)
+      throw new CapacityError(`Your address already has ${this.config.labsPerClient} labs open. Close one (or reset a lesson's lab) first.`, true);
+    let lab: Lab | undefined;
+    while ((lab = this.pool.shift()) && !lab.running) await this.destroy(lab.id).catch(() => {});
+    this.refill();
+    if (!lab) return this.createCold(opts);
+    const token = crypto.randomBytes(24).toString("base64url");
+    lab.handOut(crypto.createHash("sha256").update(token).digest(), clientIp, opts.lesson ?? null);
+    try {
+      if (opts.lesson) await this.runLessonSetup(lab, opts.lesson);
+    } catch (e) {
+      await this.destroy(lab.id);
+      throw e;
+    }
+    return Object.assign(lab, { token });
+  }
+
+  private async createCold(opts: CreateOptions): Promise<Lab & { token: string }> {
     const clientIp = opts.clientIp ?? "local";
     if (this.labs.size >= this.config.maxLabs)
       throw new CapacityError(`This server is at its limit of ${this.config.maxLabs} labs. Try again in a few minutes.`, false);
@@ -191,8 +245,9 @@ export class LabManager {
     return lab && lab.tokenMatches(token) ? lab : undefined;
   }
 
+  /** Labs that belong to learners (pooled ones excluded). */
   list(): Lab[] {
-    return [...this.labs.values()];
+    return [...this.labs.values()].filter((l) => !this.pool.includes(l));
   }
 
   async destroy(id: string): Promise<boolean> {
@@ -208,7 +263,8 @@ export class LabManager {
 
   async shutdown(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled(this.list().map((l) => this.destroy(l.id)));
+    this.pool.length = 0;
+    await Promise.allSettled([...this.labs.values()].map((l) => this.destroy(l.id)));
     closeFd(this.initFd);
   }
 }

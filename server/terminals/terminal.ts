@@ -32,7 +32,8 @@ export interface TerminalHooks {
  * shell process. One client at a time is attached; a new attachment replaces the old one, so
  * input is never duplicated. Output is flow-controlled by the client's acknowledgements: above
  * FLOW_HIGH_WATER unacknowledged bytes the pty is not read, so a `yes` flood waits in the kernel's
- * pty buffer instead of in our memory or the browser's.
+ * pty buffer instead of in our memory or the browser's. While nobody is attached, output is read
+ * into the scrollback until a scrollback's worth has arrived, then the pty is left to fill.
  */
 export class Terminal {
   private stream: tty.ReadStream;
@@ -41,11 +42,14 @@ export class Terminal {
   private client: TerminalClient | null = null;
   private unacked = 0;
   private paused = false;
+  /** output read while nobody is attached; reading stops once a scrollback's worth is held */
+  private detachedBytes = 0;
   private graceTimer: NodeJS.Timeout | null = null;
   private tokens: number;
   private lastRefill = Date.now();
   private disposed = false;
   exit: ExitStatus | null = null;
+  everAttached = false;
   cols: number;
   rows: number;
 
@@ -65,7 +69,6 @@ export class Terminal {
     this.stream.on("data", (d: Buffer) => this.onOutput(d));
     // EIO is how a pty master reports that the shell side is gone; exit comes from the monitor
     this.stream.on("error", () => {});
-    this.setPaused(true); // nobody is attached yet
     proc.exited.then((st) => this.onExit(st));
     this.startGrace();
   }
@@ -84,6 +87,7 @@ export class Terminal {
     if (this.disposed) throw new Error("terminal is closed");
     if (this.client && this.client !== client) this.client.close(4001, "attached elsewhere");
     this.client = client;
+    this.everAttached = true;
     this.clearGrace();
     const { data, from, complete } = this.scroll.since(offset);
     client.sendControl({ type: "ready", terminal: this.id, offset: from, replayed: data.length, reset: !complete });
@@ -96,7 +100,10 @@ export class Terminal {
   detach(client: TerminalClient): void {
     if (this.client !== client) return;
     this.client = null;
-    this.setPaused(true);
+    // keep reading what the shell prints meanwhile, up to a scrollback's worth, so a reattach
+    // shows it; then the pty fills and the shell waits, as on a stopped terminal
+    this.detachedBytes = 0;
+    this.setPaused(false);
     if (this.exit) this.dispose("terminal-closed");
     else this.startGrace();
   }
@@ -158,7 +165,8 @@ export class Terminal {
       if (this.unacked > FLOW_HIGH_WATER) this.setPaused(true);
       for (const code of finished) this.client.sendControl({ type: "command", exitCode: code });
     } else {
-      this.setPaused(true);
+      this.detachedBytes += data.length;
+      if (this.detachedBytes >= this.opts.scrollbackBytes) this.setPaused(true);
     }
     this.hooks.onActivity();
   }
@@ -179,6 +187,11 @@ export class Terminal {
     this.paused = p;
     if (p) this.stream.pause();
     else this.stream.resume();
+  }
+
+  /** A pooled lab's terminal waits unattached; its grace period starts when the lab is handed out. */
+  restartGrace(): void {
+    if (!this.client && !this.disposed) this.startGrace();
   }
 
   private startGrace(): void {

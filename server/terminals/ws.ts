@@ -60,7 +60,10 @@ export class TerminalSockets {
       } else {
         const cols = clampInt(query.get("cols"), TERMINAL_MIN.cols, TERMINAL_MAX.cols, 80);
         const rows = clampInt(query.get("rows"), TERMINAL_MIN.rows, TERMINAL_MAX.rows, 24);
-        term = lab.openTerminal(cols, rows);
+        // a pooled lab's shell is already waiting at its first prompt: take it
+        term = lab.freshTerminal();
+        if (term) term.resize(cols, rows);
+        else term = lab.openTerminal(cols, rows);
       }
       const offset = Number(query.get("offset") ?? 0);
       term.attach(client, Number.isSafeInteger(offset) && offset >= 0 ? offset : 0);
