@@ -60,6 +60,7 @@ export class Lab implements LabHandle {
   /** Set by the manager: releases what it holds for this lab (its entry, its uid range). */
   destroyed?: () => void;
   private nextTerminal = 1;
+  private opening = 0;
 
   constructor(private readonly o: LabInit) {
     this.id = o.id;
@@ -117,9 +118,9 @@ export class Lab implements LabHandle {
     };
   }
 
-  private spawnSpec(stdio: "pty" | "pipes", args: string[], extra: string[] = []): string {
+  private spawnSpec(pidfd: number, stdio: "pty" | "pipes", args: string[], extra: string[] = []): string {
     const L = [
-      specLine("lab", String(this.init.pid), String(this.init.fd)),
+      specLine("lab", String(this.init.pid), String(pidfd)),
       specLine("stdio", stdio),
       specLine("setgroups", this.mode === "rootless" ? "deny" : "allow"),
       specLine("timens", this.o.timens ? "1" : "0"),
@@ -137,17 +138,20 @@ export class Lab implements LabHandle {
   }
 
   /** Opens a login shell on a new pty of the lab's devpts. */
-  openTerminal(cols: number, rows: number): Terminal {
+  async openTerminal(cols: number, rows: number): Promise<Terminal> {
     this.assertRunning();
-    if (this.terminals.size >= this.o.maxTerminals) throw new TooManyTerminalsError(this.o.maxTerminals);
+    if (this.terminals.size + this.opening >= this.o.maxTerminals) throw new TooManyTerminalsError(this.o.maxTerminals);
     const started = Date.now();
     const id = `t${this.nextTerminal++}`;
     let sp;
+    this.opening++;
     try {
-      sp = spawn(this.spawnSpec("pty", ["/bin/bash", "-l"], [specLine("size", String(rows), String(cols))]));
+      sp = await this.init.withFd((fd) => spawn(this.spawnSpec(fd, "pty", ["/bin/bash", "-l"], [specLine("size", String(rows), String(cols))])));
     } catch (e) {
       if (e instanceof NativeError) this.traceLog.addNative(`terminal:${id}`, e.trace, started);
       throw e;
+    } finally {
+      this.opening--;
     }
     this.traceLog.addNative(`terminal:${id}`, sp.trace, started);
     const proc = new LabProcess(sp.pid, sp.pidfd);
@@ -159,6 +163,11 @@ export class Lab implements LabHandle {
       },
     });
     this.terminals.set(id, term);
+    if (!this.running) {
+      // the lab went away while the shell was being started
+      term.dispose("lab-destroyed");
+      throw new LabGoneError();
+    }
     this.emitActivity();
     return term;
   }
@@ -169,7 +178,7 @@ export class Lab implements LabHandle {
     const started = Date.now();
     let sp;
     try {
-      sp = spawn(this.spawnSpec("pipes", ["/bin/bash", "-c", script.replace(/\0/g, "")]));
+      sp = await this.init.withFd((fd) => spawn(this.spawnSpec(fd, "pipes", ["/bin/bash", "-c", script.replace(/\0/g, "")])));
     } catch (e) {
       if (e instanceof NativeError) this.traceLog.addNative("exec", e.trace, started);
       throw e;

@@ -83,7 +83,7 @@ export class LabManager {
         while (!this.closed && this.pool.length < this.config.poolSize && this.labs.size < this.config.maxLabs - 1) {
           const lab = await this.createCold({ clientIp: "pool" });
           try {
-            lab.openTerminal(80, 24);
+            await lab.openTerminal(80, 24);
           } catch (e) {
             await this.destroy(lab.id);
             throw e;
@@ -155,7 +155,7 @@ export class LabManager {
       const started = Date.now();
       let created;
       try {
-        created = labCreate(spec);
+        created = await labCreate(spec);
       } catch (e) {
         if (e instanceof NativeError) {
           trace.addNative("lab", e.trace, started);

@@ -12,6 +12,7 @@ export class LabProcess {
   readonly exited: Promise<ExitStatus>;
   private status: ExitStatus | null = null;
   private pidfdOpen = true;
+  private fdUsers = 0;
 
   constructor(
     readonly pid: number,
@@ -20,16 +21,25 @@ export class LabProcess {
     this.exited = new Promise((resolve) => {
       exits.watch(pid, pidfd, (st) => {
         this.status = st;
-        this.closePidfd();
+        if (this.fdUsers === 0) this.closePidfd();
         resolve(st);
       });
     });
   }
 
-  /** The pidfd, while the process has not been reaped (the native spawn spec needs it). */
-  get fd(): number {
-    if (!this.pidfdOpen) throw new Error(`process ${this.pid} has exited`);
-    return this.pidfd;
+  /**
+   * Lends the pidfd to `fn` (a native call on another thread) and keeps it open until `fn` is
+   * done, even if the process exits meanwhile: a closed fd number could be reused by another
+   * open, and a helper would then setns() into whatever that is.
+   */
+  async withFd<T>(fn: (fd: number) => Promise<T>): Promise<T> {
+    if (!this.pidfdOpen || this.status) throw new Error(`process ${this.pid} has exited`);
+    this.fdUsers++;
+    try {
+      return await fn(this.pidfd);
+    } finally {
+      if (--this.fdUsers === 0 && this.status) this.closePidfd();
+    }
   }
 
   get exitStatus(): ExitStatus | null {

@@ -41,11 +41,9 @@ if (fns.setHelper(HELPER_BINARY) !== 0) throw new Error(`nslab: ${HELPER_BINARY}
 const OUT_SIZE = 256 * 1024;
 const out = Buffer.alloc(OUT_SIZE);
 
-function callJson(fn: (buf: Buffer, len: number) => number): { rc: number; json: Record<string, unknown> } {
-  out[0] = 0;
-  const rc = fn(out, OUT_SIZE);
-  const end = out.indexOf(0);
-  const text = out.toString("utf8", 0, end < 0 ? OUT_SIZE : end);
+function parseOut(buf: Buffer, rc: number): { rc: number; json: Record<string, unknown> } {
+  const end = buf.indexOf(0);
+  const text = buf.toString("utf8", 0, end < 0 ? buf.length : end);
   let json: Record<string, unknown> = {};
   try {
     json = text ? JSON.parse(text) : {};
@@ -53,6 +51,23 @@ function callJson(fn: (buf: Buffer, len: number) => number): { rc: number; json:
     json = { ok: false, step: "native", detail: `unparsable native output (${text.length} bytes)` };
   }
   return { rc, json };
+}
+
+function callJson(fn: (buf: Buffer, len: number) => number): { rc: number; json: Record<string, unknown> } {
+  out[0] = 0;
+  return parseOut(out, fn(out, OUT_SIZE));
+}
+
+/**
+ * Runs a native call on libuv's thread pool (koffi's async calls), so that building a lab or
+ * starting a shell (a few milliseconds of process creation) never stalls other learners'
+ * terminals on the event loop.
+ */
+function callJsonAsync(fn: { async: (...args: unknown[]) => void }, ...args: unknown[]): Promise<{ rc: number; json: Record<string, unknown> }> {
+  const buf = Buffer.alloc(OUT_SIZE);
+  return new Promise((resolve, reject) => {
+    fn.async(...args, buf, OUT_SIZE, (err: unknown, rc: number) => (err ? reject(err) : resolve(parseOut(buf, rc))));
+  });
 }
 
 export interface RawTrace {
@@ -107,8 +122,8 @@ export interface LabCreated {
   timens: boolean;
   trace: RawTrace[];
 }
-export function labCreate(spec: string): LabCreated {
-  const { rc, json } = callJson((b, n) => fns.labCreate(spec, b, n));
+export async function labCreate(spec: string): Promise<LabCreated> {
+  const { rc, json } = await callJsonAsync(fns.labCreate, spec);
   return check(rc, json) as unknown as LabCreated;
 }
 
@@ -120,8 +135,8 @@ export interface Spawned {
   stderr?: number;
   trace: RawTrace[];
 }
-export function spawn(spec: string): Spawned {
-  const { rc, json } = callJson((b, n) => fns.spawn(spec, b, n));
+export async function spawn(spec: string): Promise<Spawned> {
+  const { rc, json } = await callJsonAsync(fns.spawn, spec);
   return check(rc, json) as unknown as Spawned;
 }
 

@@ -43,8 +43,10 @@ test("a reattach replays only what the client lacks, and a reload gets the whole
   const t2 = new TermClient(s.url, lab, `&terminal=${tid}&offset=${had}`);
   await t2.opened;
   await t2.until((c) => !!c.ready, "ready");
-  assert.equal(t2.ready!.replayed, 0, "nothing to replay");
-  assert.equal(t2.ready!.offset, had);
+  assert.equal(t2.ready!.offset, had, "the replay starts exactly where the client stopped");
+  assert.equal(t2.ready!.reset, false);
+  await t2.until((c) => c.bytes >= c.ready!.replayed, "the replay");
+  assert.doesNotMatch(t2.output, /first-42/, "what the client had is not sent again");
   assert.equal(await t2.run("echo second"), "second\n");
   t2.close();
   await new Promise((r) => setTimeout(r, 100));

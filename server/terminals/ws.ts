@@ -31,10 +31,10 @@ export class TerminalSockets {
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, lab: Lab, query: URLSearchParams): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, lab, query));
+    this.wss.handleUpgrade(req, socket, head, (ws) => void this.connected(ws, lab, query));
   }
 
-  private connected(ws: WebSocket, lab: Lab, query: URLSearchParams): void {
+  private async connected(ws: WebSocket, lab: Lab, query: URLSearchParams): Promise<void> {
     (ws as WebSocket & { alive?: boolean }).alive = true;
     ws.on("pong", () => ((ws as WebSocket & { alive?: boolean }).alive = true));
     const control = (m: ServerControl) => {
@@ -47,6 +47,10 @@ export class TerminalSockets {
       sendControl: control,
       close: (code, reason) => ws.close(code, reason),
     };
+    // frames that arrive while the shell is being started are kept and handled after attach
+    const early: [RawData, boolean][] = [];
+    const keep = (d: RawData, b: boolean) => void (early.length < 64 && early.push([d, b]));
+    ws.on("message", keep);
     let term: Terminal | undefined;
     try {
       const tid = query.get("terminal");
@@ -63,8 +67,11 @@ export class TerminalSockets {
         // a pooled lab's shell is already waiting at its first prompt: take it
         term = lab.freshTerminal();
         if (term) term.resize(cols, rows);
-        else term = lab.openTerminal(cols, rows);
+        else term = await lab.openTerminal(cols, rows);
       }
+      // the socket may have closed while the shell was starting: then the terminal waits,
+      // unattached, for a reattach within the grace period
+      if (ws.readyState !== ws.OPEN) return;
       const offset = Number(query.get("offset") ?? 0);
       term.attach(client, Number.isSafeInteger(offset) && offset >= 0 ? offset : 0);
     } catch (e) {
@@ -82,7 +89,8 @@ export class TerminalSockets {
       return;
     }
     const t = term;
-    ws.on("message", (data: RawData, isBinary: boolean) => {
+    ws.off("message", keep);
+    const onMessage = (data: RawData, isBinary: boolean) => {
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
       if (isBinary) {
         if (!t.input(client, buf))
@@ -95,7 +103,9 @@ export class TerminalSockets {
         if (!t.resize(msg.cols, msg.rows)) control({ type: "error", code: "resize_failed", message: "The terminal could not be resized." });
       } else if (msg.type === "ack") t.ack(client, msg.bytes);
       else if (msg.type === "ping") control({ type: "pong", t: msg.t });
-    });
+    };
+    ws.on("message", onMessage);
+    for (const [d, b] of early) onMessage(d, b);
     ws.on("close", () => t.detach(client));
     ws.on("error", () => t.detach(client));
   }

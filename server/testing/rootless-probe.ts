@@ -9,7 +9,7 @@ import { LabManager } from "../labs/manager.ts";
 const mgr = await LabManager.start(loadConfig());
 const lab = await mgr.create({});
 const r = await lab.exec("id -u; cat /proc/self/uid_map; cat /proc/self/setgroups; cat /proc/1/comm; hostname; ps -e -o comm= | sort | tr '\\n' ' '");
-const term = lab.openTerminal(80, 24);
+const term = await lab.openTerminal(80, 24);
 const shellPid = term.pid;
 const status = lab.status();
 await mgr.destroy(lab.id);
