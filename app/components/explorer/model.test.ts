@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import type { LabSnapshot, MountEntry, NamespaceInfo, ProcessInfo } from "../../../lib/protocol.ts";
 import {
   ChangeTracker,
+  diffMounts,
   diffSnapshots,
   differingTypes,
   errnoName,
@@ -273,6 +274,14 @@ describe("mounts", () => {
       [3, 0],
       [4, 1],
     ]);
+  });
+
+  test("mount changes: new mounts and changed propagation", () => {
+    const m0 = a[0]!;
+    const shared = { ...m0, shared: 9, propagation: { kind: "shared" as const, peerGroup: 9 } };
+    assert.deepEqual(diffMounts(undefined, a), { added: [], changed: [] }, "the first table highlights nothing");
+    assert.deepEqual(diffMounts([m0], [shared, { ...m0, id: 999 }]), { added: [999], changed: [m0.id] });
+    assert.deepEqual(diffMounts([m0], [m0]), { added: [], changed: [] });
   });
 
   test("groups across two tables: peers in both namespaces, slaves", () => {

@@ -337,6 +337,20 @@ export function groupsAcross(tables: MountEntry[][]): GroupView[] {
   return [...g.values()].sort((a, b) => a.group - b.group);
 }
 
+/** Mounts that are new in `next` (by mount id), and those whose propagation or options changed. */
+export function diffMounts(prev: MountEntry[] | undefined, next: MountEntry[]): { added: number[]; changed: number[] } {
+  if (!prev || !prev.length) return { added: [], changed: [] };
+  const before = new Map(prev.map((m) => [m.id, m]));
+  const added: number[] = [];
+  const changed: number[] = [];
+  for (const m of next) {
+    const b = before.get(m.id);
+    if (!b) added.push(m.id);
+    else if (propagationLabel(b) !== propagationLabel(m) || b.options !== m.options || b.unbindable !== m.unbindable) changed.push(m.id);
+  }
+  return { added, changed };
+}
+
 /* ------------------------------------------------------------------ changes */
 
 export interface SnapshotDiff {

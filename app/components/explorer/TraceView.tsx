@@ -1,0 +1,141 @@
+import { useEffect, useId, useLayoutEffect, useRef, useState } from "react";
+import type { TraceEntry } from "@/lib/protocol";
+import { formatClock, formatDuration, manPages, traceResult } from "./model";
+import type { Strings } from "./strings";
+import { Empty, useRovingRows } from "./ui";
+
+const SHOW_MAX = 600;
+const WHO = ["server", "child", "shell"] as const;
+const WHO_TONE: Record<string, string> = {
+  server: "bg-sky-500/10 text-sky-800 ring-sky-600/25 dark:text-sky-300 dark:ring-sky-400/30",
+  child: "bg-violet-500/10 text-violet-800 ring-violet-600/25 dark:text-violet-300 dark:ring-violet-400/30",
+  shell: "bg-emerald-500/10 text-emerald-800 ring-emerald-600/25 dark:text-emerald-300 dark:ring-emerald-400/30",
+};
+
+/** The system calls nslab made for this lab: newest last, each linked to its man page. */
+export function TraceView({ trace, t }: { trace: TraceEntry[]; t: Strings }) {
+  const [filter, setFilter] = useState("");
+  const [who, setWho] = useState<string | null>(null);
+  const [follow, setFollow] = useState(true);
+  const scroller = useRef<HTMLDivElement>(null);
+  const roving = useRovingRows<HTMLTableSectionElement>();
+  const filterId = useId();
+
+  const q = filter.trim().toLowerCase();
+  const matching = trace.filter((e) => (!who || e.who === who) && (!q || e.sys.toLowerCase().includes(q) || e.args.toLowerCase().includes(q) || e.scope.toLowerCase().includes(q)));
+  const shown = matching.slice(-SHOW_MAX);
+
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (follow && el) el.scrollTop = el.scrollHeight;
+  }, [follow, shown.length, shown.at(-1)?.seq]);
+
+  // scrolling up stops following; scrolling back to the bottom resumes
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const onScroll = () => setFollow(el.scrollHeight - el.scrollTop - el.clientHeight < 24);
+    el.addEventListener("scroll", onScroll, { passive: true });
+    return () => el.removeEventListener("scroll", onScroll);
+  }, []);
+
+  return (
+    <div className="flex h-full min-h-0 flex-col" data-testid="explorer-trace">
+      <div className="flex flex-wrap items-center gap-x-3 gap-y-2 border-b border-line px-3 py-2 text-[0.9333rem]">
+        <label htmlFor={filterId} className="flex items-center gap-2">
+          <span className="text-muted">{t.filter}</span>
+          <input
+            id={filterId}
+            type="search"
+            value={filter}
+            onChange={(e) => setFilter(e.target.value)}
+            placeholder={t.filterPlaceholder}
+            className="h-8 w-56 rounded-md border border-line-strong bg-surface px-2 font-mono text-[0.8667rem] text-fg placeholder:text-subtle"
+          />
+        </label>
+        <div role="group" aria-label={t.who} className="flex items-center gap-1">
+          {[null, ...WHO].map((w) => (
+            <button
+              key={w ?? "all"}
+              type="button"
+              aria-pressed={who === w}
+              onClick={() => setWho(w)}
+              className={"btn-ghost btn-sm " + (who === w ? "bg-surface-3 text-fg" : "")}
+            >
+              {w ?? t.all}
+            </button>
+          ))}
+        </div>
+        <label className="flex items-center gap-1.5">
+          <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} className="size-4 accent-[var(--c-accent)]" />
+          {t.follow}
+        </label>
+        <span className="ml-auto text-[0.8667rem] text-subtle" aria-live="polite">
+          {t.shownOf(shown.length, trace.length)}
+        </span>
+      </div>
+      <div ref={scroller} className="min-h-0 flex-1 overflow-auto">
+        {shown.length === 0 ? (
+          <Empty>{t.noTrace}</Empty>
+        ) : (
+          <table className="w-full border-collapse text-left text-[0.9333rem]">
+            <thead className="sticky top-0 z-10 bg-surface text-[0.8667rem] text-muted shadow-[0_1px_0_var(--c-line)]">
+              <tr>
+                <th scope="col" className="px-2 py-1.5 font-medium">
+                  {t.time}
+                </th>
+                <th scope="col" className="px-2 py-1.5 font-medium">
+                  {t.who}
+                </th>
+                <th scope="col" className="px-2 py-1.5 font-medium">
+                  {t.call}
+                </th>
+                <th scope="col" className="px-2 py-1.5 font-medium">
+                  {t.args}
+                </th>
+                <th scope="col" className="px-2 py-1.5 text-right font-medium">
+                  {t.result}
+                </th>
+                <th scope="col" className="px-2 py-1.5 text-right font-medium">
+                  {t.duration}
+                </th>
+              </tr>
+            </thead>
+            <tbody ref={roving.ref} onKeyDown={roving.onKeyDown} onFocus={roving.onFocus}>
+              {shown.map((e) => {
+                const r = traceResult(e);
+                const pages = manPages(e.sys, e.args);
+                return (
+                  <tr key={e.seq} data-row="" tabIndex={-1} className="nsx-row border-b border-line/60 align-top hover:bg-surface-2" data-trace-seq={e.seq} data-sys={e.sys}>
+                    <td className="whitespace-nowrap px-2 py-1 font-mono text-[0.8667rem] text-muted">{formatClock(e.at)}</td>
+                    <td className="whitespace-nowrap px-2 py-1">
+                      <span className={`inline-block rounded px-1.5 font-mono text-[0.8rem] leading-5 ring-1 ring-inset ${WHO_TONE[e.who] ?? ""}`}>{e.who}</span>
+                      {e.scope !== "lab" && <span className="ml-1 font-mono text-[0.8rem] text-subtle">{e.scope}</span>}
+                    </td>
+                    <td className="whitespace-nowrap px-2 py-1 font-mono">
+                      {pages.length ? (
+                        <a href={pages[0]!.url} target="_blank" rel="noreferrer" className="font-semibold text-accent underline decoration-accent/40 underline-offset-2 hover:decoration-current" title={t.manPage(pages[0]!.label)}>
+                          {e.sys}
+                        </a>
+                      ) : (
+                        <span className="font-semibold">{e.sys}</span>
+                      )}
+                      {pages.slice(1).map((p) => (
+                        <a key={p.url} href={p.url} target="_blank" rel="noreferrer" className="ml-1.5 text-[0.8rem] text-muted underline decoration-line-strong underline-offset-2 hover:text-accent" title={t.manPage(p.label)}>
+                          {p.label}
+                        </a>
+                      ))}
+                    </td>
+                    <td className="break-all px-2 py-1 font-mono text-[0.8667rem]">{e.args}</td>
+                    <td className={`whitespace-nowrap px-2 py-1 text-right font-mono ${r.failed ? "font-semibold text-danger" : ""}`}>{r.text}</td>
+                    <td className="whitespace-nowrap px-2 py-1 text-right font-mono text-[0.8667rem] text-muted">{formatDuration(e.durNs)}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </div>
+    </div>
+  );
+}
