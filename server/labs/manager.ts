@@ -92,7 +92,7 @@ export class LabManager {
           else this.pool.push(lab);
         }
       } catch (e) {
-        console.error("nslab: could not prepare a lab for the pool:", e instanceof Error ? e.message : e);
+        if (!this.closed) console.error("nslab: could not prepare a lab for the pool:", e instanceof Error ? e.message : e);
       } finally {
         this.refilling = false;
       }
