@@ -151,6 +151,13 @@ describe("API", () => {
     for (const n of ["clone3", "write", "pivot_root", "sethostname", "mount", "execveat"]) assert.ok(names.includes(n), n);
     assert.match(trace.json.find((e: { sys: string }) => e.sys === "clone3").args, /CLONE_NEWUSER\|CLONE_NEWPID\|CLONE_NEWNS/);
     const init = s.mgr.get(lab.id)!.initPid;
+    const procs = await api(s.url, "GET", `/api/labs/${lab.id}/processes`, lab.token);
+    const initInfo = procs.json.processes.find((p: { hostPid: number }) => p.hostPid === init);
+    assert.deepEqual(initInfo.nspid, [init, 1], "init: its host pid and PID 1 in the lab");
+    assert.equal(initInfo.comm, "nslab-init");
+    const mounts = await api(s.url, "GET", `/api/labs/${lab.id}/mounts?pid=${init}`, lab.token);
+    assert.ok(mounts.json.some((m: { mountPoint: string; fsType: string }) => m.mountPoint === "/proc" && m.fsType === "proc"));
+    assert.equal((await api(s.url, "GET", `/api/labs/${lab.id}/mounts?pid=1`, lab.token)).status, 404, "not the host's init");
     assert.equal((await api(s.url, "DELETE", `/api/labs/${lab.id}`, lab.token)).status, 204);
     assert.equal((await api(s.url, "GET", `/api/labs/${lab.id}`, lab.token)).status, 404);
     assert.equal(fs.existsSync(`/proc/${init}`), false, "the lab's init is gone");
