@@ -63,8 +63,10 @@ export function Explorer({ labId, token, lang }: { labId: string; token: string;
     };
     const c = new ExplorerConnection({ url: () => labSocketUrl({ id: labId, token }, "explorer"), onMessage, onState: setConn });
     connection.current = c;
-    c.connect();
+    // deferred: React's development double-run of effects would otherwise open and drop a socket
+    const start = setTimeout(() => c.connect(), 0);
     return () => {
+      clearTimeout(start);
       c.dispose();
       connection.current = null;
     };
@@ -105,7 +107,7 @@ export function Explorer({ labId, token, lang }: { labId: string; token: string;
   const liveNs = snap ? snap.namespaces.filter((n) => n.processes.length > 0).length : 0;
 
   return (
-    <div className="flex h-full min-h-0 flex-col bg-surface text-fg" data-testid="explorer" data-lab-id={labId} data-conn={conn.kind}>
+    <div className="@container flex h-full min-h-0 flex-col bg-surface text-fg" data-testid="explorer" data-lab-id={labId} data-conn={conn.kind}>
       <div className="flex shrink-0 flex-wrap items-center gap-x-3 gap-y-1 border-b border-line px-2 py-1">
         <div role="tablist" aria-label={t.explorer} className="flex min-w-0 flex-wrap items-center gap-0.5">
           {TABS.map((k, i) => (

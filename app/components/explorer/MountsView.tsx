@@ -1,10 +1,10 @@
-import { useId, useRef } from "react";
+import { useId, useRef, useState } from "react";
 import type { LabSnapshot, MountEntry, ProcessInfo } from "@/lib/protocol";
-import { diffMounts, groupsAcross, groupSwatch, mountRows, nsSwatch, peerLanes, processTree, propagationLabel, shortIno, type LaneCell } from "./model";
+import { diffMounts, groupsAcross, groupSwatch, mountRows, mountsWithAncestors, nsSwatch, peerLanes, processTree, propagationLabel, shortIno, type LaneCell } from "./model";
 import type { Strings } from "./strings";
 import { Empty, SW_BORDER, SW_CHIP, SW_SOLID, swStyle, TreeGuides, useRovingRows } from "./ui";
 
-const LANE_REM = 1; // width of one connector lane
+const LANE_REM = 1.1; // width of one connector lane
 
 /**
  * Mount tables of one or two lab processes (pick them above), as trees, with propagation
@@ -27,6 +27,7 @@ export function MountsView({
 }) {
   const idA = useId();
   const idB = useId();
+  const [only, setOnly] = useState(false);
   const procs = processTree(snap.processes).map((r) => r.item);
   const byPid = new Map(snap.processes.map((p) => [p.hostPid, p]));
   const [a, b] = pids;
@@ -72,11 +73,15 @@ export function MountsView({
             {procs.filter((p) => p.hostPid !== a).map(option)}
           </select>
         </label>
+        <label className="flex items-center gap-1.5">
+          <input type="checkbox" checked={only} onChange={(e) => setOnly(e.target.checked)} className="size-4 accent-[var(--c-accent)]" data-testid="mounts-only-propagating" />
+          {t.onlyPropagating}
+        </label>
       </div>
 
-      <div className={`grid gap-4 px-3 ${pids.length > 1 ? "xl:grid-cols-2" : ""}`}>
+      <div className={`grid gap-4 px-3 ${pids.length > 1 ? "@min-[72rem]:grid-cols-2" : ""}`}>
         {pids.map((pid, i) => (
-          <MountTable key={pid} pid={pid} mounts={tables[i]} title={label(byPid.get(pid), pid)} proc={byPid.get(pid)} snap={snap} t={t} />
+          <MountTable key={pid} pid={pid} mounts={tables[i]} only={only} title={label(byPid.get(pid), pid)} proc={byPid.get(pid)} snap={snap} t={t} />
         ))}
       </div>
 
@@ -158,6 +163,37 @@ function PropagationBadges({ m, t }: { m: MountEntry; t: Strings }) {
   return <span className="font-mono text-[0.8667rem] text-subtle">{t.private}</span>;
 }
 
+/** A path that may wrap after its slashes (not inside a name). */
+function PathText({ path }: { path: string }) {
+  const parts = path.split(/(?<=\/)/);
+  return (
+    <>
+      {parts.map((p, i) => (
+        <span key={i}>
+          {p}
+          {i < parts.length - 1 && <wbr />}
+        </span>
+      ))}
+    </>
+  );
+}
+
+const NOTABLE = new Set(["ro", "noexec", "nosuid", "nodev"]);
+/** ro or rw, then the restricting flags; the whole list is in the cell's title. */
+function OptionFlags({ options }: { options: string }) {
+  const opts = options.split(",");
+  const shown = opts.filter((o) => o === "rw" || NOTABLE.has(o));
+  return (
+    <span className="flex flex-wrap gap-x-1.5">
+      {shown.map((o) => (
+        <span key={o} className={o === "ro" ? "font-semibold text-warning" : o === "rw" ? "text-fg" : "text-muted"}>
+          {o}
+        </span>
+      ))}
+    </span>
+  );
+}
+
 function Lane({ c }: { c: LaneCell }) {
   const left = `${c.lane * LANE_REM + LANE_REM / 2}rem`;
   return (
@@ -173,7 +209,7 @@ function Lane({ c }: { c: LaneCell }) {
   );
 }
 
-function MountTable({ pid, mounts, title, proc, snap, t }: { pid: number; mounts: MountEntry[] | undefined; title: string; proc: ProcessInfo | undefined; snap: LabSnapshot; t: Strings }) {
+function MountTable({ pid, mounts, only, title, proc, snap, t }: { pid: number; mounts: MountEntry[] | undefined; only: boolean; title: string; proc: ProcessInfo | undefined; snap: LabSnapshot; t: Strings }) {
   const roving = useRovingRows<HTMLTableSectionElement>();
   // highlight mounts that appeared or changed since the previous table (they fade out by CSS)
   const prev = useRef<{ mounts: MountEntry[] | undefined; added: Set<number>; changed: Set<number> }>({ mounts: undefined, added: new Set(), changed: new Set() });
@@ -206,7 +242,7 @@ function MountTable({ pid, mounts, title, proc, snap, t }: { pid: number; mounts
         <Empty>{t.noMounts}</Empty>
       </div>
     );
-  const rows = mountRows(mounts);
+  const rows = mountRows(only ? mountsWithAncestors(mounts, (m) => m.propagation.kind !== "private") : mounts);
   const lanes = peerLanes(rows);
   const gutter = lanes.count * LANE_REM;
   return (
@@ -254,23 +290,29 @@ function MountTable({ pid, mounts, title, proc, snap, t }: { pid: number; mounts
                   <th scope="row" className="px-2 py-1 font-normal">
                     <span className="flex items-baseline">
                       <TreeGuides lasts={lasts} />
-                      <span className="break-all font-mono font-semibold">{m.mountPoint}</span>
+                      <span className="font-mono font-semibold">
+                        <PathText path={m.mountPoint} />
+                      </span>
                     </span>
-                    {m.root !== "/" && <span className="block pl-1 font-mono text-[0.8rem] text-subtle">⟵ {m.root}</span>}
                   </th>
                   <td className="px-2 py-1">
                     <PropagationBadges m={m} t={t} />
                   </td>
-                  <td className="whitespace-nowrap px-2 py-1 font-mono text-[0.8667rem]">
-                    <span className="text-fg">{m.fsType}</span> <span className="text-muted">{m.source}</span>
-                  </td>
-                  <td className="px-2 py-1 font-mono text-[0.8rem] text-muted">
-                    {m.options.split(",").map((o, k) => (
-                      <span key={k} className={o === "ro" ? "font-semibold text-warning" : ""}>
-                        {k > 0 && ","}
-                        {o}
+                  <td className="px-2 py-1 font-mono text-[0.8667rem]">
+                    <span className="flex flex-wrap gap-x-1.5">
+                      <span className="text-fg">{m.fsType}</span>
+                      <span className="text-muted">
+                        <PathText path={m.source} />
                       </span>
-                    ))}
+                      {m.root !== "/" && (
+                        <span className="text-subtle" title={m.root}>
+                          [<PathText path={m.root} />]
+                        </span>
+                      )}
+                    </span>
+                  </td>
+                  <td className="whitespace-nowrap px-2 py-1 font-mono text-[0.8667rem]" title={m.options}>
+                    <OptionFlags options={m.options} />
                   </td>
                 </tr>
               );

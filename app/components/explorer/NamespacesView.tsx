@@ -61,7 +61,7 @@ export function NamespacesView({ snap, changes, t }: { snap: LabSnapshot; change
                 data-nspid={p.nspid.join(" ")}
                 className={`nsx-row border-b border-line/60 hover:bg-surface-2 ${changeClass(p, changes.changedProcs.has(p.hostPid))}`}
               >
-                <th scope="row" className="sticky left-0 z-10 whitespace-nowrap bg-surface px-3 py-1 text-left font-normal">
+                <th scope="row" className={`sticky left-0 z-10 whitespace-nowrap bg-surface px-3 py-1 text-left font-normal ${changeClass(p, changes.changedProcs.has(p.hostPid))}`}>
                   <span style={{ paddingLeft: `${depth * 0.9}rem` }} className="font-mono font-semibold">
                     {p.comm}
                   </span>

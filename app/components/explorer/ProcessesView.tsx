@@ -45,15 +45,15 @@ export function ProcessesView({ snap, changes, t }: { snap: LabSnapshot; changes
               className={`nsx-row border-b border-line/60 align-top hover:bg-surface-2 ${changeClass(p, changed)}`}
             >
               <th scope="row" className="px-3 py-1.5 font-normal">
-                <div className="flex min-w-0 items-baseline">
+                <div className="flex min-w-[11rem] items-baseline">
                   <TreeGuides lasts={lasts} />
-                  <span className="min-w-0">
+                  <span className="flex min-w-0 flex-wrap items-baseline gap-x-2">
                     <span className="font-mono font-semibold text-fg">{p.comm}</span>
-                    {p.cmdline && p.cmdline !== p.comm && <span className="ml-2 break-all font-mono text-[0.8667rem] text-muted">{p.cmdline}</span>}
-                    {p.gone && <span className="ml-2 text-[0.8667rem] text-danger">({t.gone_})</span>}
+                    {p.cmdline && p.cmdline !== p.comm && <span className="break-words font-mono text-[0.8667rem] text-muted [overflow-wrap:anywhere]">{p.cmdline}</span>}
+                    {p.gone && <span className="text-[0.8667rem] text-danger">({t.gone_})</span>}
                     {p.fresh && <span className="sr-only"> ({t.fresh})</span>}
                     {changed && <span className="sr-only"> ({t.changed})</span>}
-                    {p.state === "Z" && <span className="ml-2 text-[0.8667rem] text-warning">&lt;defunct&gt;</span>}
+                    {p.state === "Z" && <span className="text-[0.8667rem] text-warning">&lt;defunct&gt;</span>}
                     <span className="sr-only">, {t.parentPid(p.ppid)}</span>
                   </span>
                 </div>

@@ -32,7 +32,7 @@ export function UsersView({ snap, t }: { snap: LabSnapshot; t: Strings }) {
               )}
             </header>
             {!maps ? (
-              <p className="text-[0.9333rem] text-muted">{ns.host ? t.hostOwn : t.noMaps}</p>
+              <p className="text-[0.9333rem] text-muted">{ns.host ? t.hostUserNs : t.noMaps}</p>
             ) : (
               <div className="grid gap-3 lg:grid-cols-2">
                 <MapTable title={t.uidMap} lines={maps.uidMap} t={t} />

@@ -23,6 +23,7 @@ import {
   manPages,
   mergeTrace,
   mountRows,
+  mountsWithAncestors,
   NEUTRAL,
   HOST,
   nsColumns,
@@ -224,6 +225,17 @@ describe("mounts", () => {
     const i = rows.findIndex((r) => r.mount.source === "sh" && r.mount.mountPoint.endsWith("/shared"));
     assert.equal(rows[i + 1]!.mount.source, "propagated", "a child right below its parent");
     assert.equal(rows[i + 1]!.depth, rows[i]!.depth + 1);
+  });
+
+  test("only propagating mounts, with their ancestors", () => {
+    const kept = mountsWithAncestors(a, (m) => m.propagation.kind !== "private");
+    const rel = kept.filter((m) => m.mountPoint.includes("nsx-scene")).map((m) => m.mountPoint.replace(/^.*nsx-scene\.[^/]+/, "") || "(base)");
+    assert.deepEqual(rel, ["(base)", "/shared", "/unbindable", "/peer", "/slave", "/shared/sub", "/peer/sub", "/slave/sub"]);
+    assert.ok(kept.some((m) => m.mountPoint === "/"), "the root, an ancestor, stays");
+    assert.ok(!kept.some((m) => m.mountPoint.endsWith("/private")), "a private leaf goes");
+    assert.ok(kept.some((m) => m.mountPoint.endsWith("/slave/sub")));
+    assert.equal(mountRows(kept).length, kept.length, "still one connected tree");
+    assert.equal(mountRows(kept)[0]!.mount.mountPoint, "/");
   });
 
   test("propagation labels", () => {

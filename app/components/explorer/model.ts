@@ -247,6 +247,21 @@ export function mountRows(mounts: MountEntry[]): MountRow[] {
   return out;
 }
 
+/** The mounts that satisfy `keep`, with their ancestors (so the tree still connects), in the original order. */
+export function mountsWithAncestors(mounts: MountEntry[], keep: (m: MountEntry) => boolean): MountEntry[] {
+  const byId = new Map(mounts.map((m) => [m.id, m]));
+  const wanted = new Set<number>();
+  for (const m of mounts) {
+    if (!keep(m)) continue;
+    let cur: MountEntry | undefined = m;
+    while (cur && !wanted.has(cur.id)) {
+      wanted.add(cur.id);
+      cur = cur.parentId !== cur.id ? byId.get(cur.parentId) : undefined;
+    }
+  }
+  return mounts.filter((m) => wanted.has(m.id));
+}
+
 /** "shared:4", "shared:4 master:2", "master:5", "master:5 from 4", "private", "unbindable" */
 export function propagationLabel(m: Pick<MountEntry, "propagation">): string {
   const p = m.propagation;

@@ -40,6 +40,7 @@ const en = {
   // mounts
   mountsOf: "Mounts of",
   compareWith: "Compare with",
+  onlyPropagating: "Only shared, slave and unbindable mounts",
   none: "nothing",
   loading: "Loading…",
   noMounts: "That process has ended, or is not one of the lab's.",
@@ -64,6 +65,7 @@ const en = {
   unwritten: "Not written yet: every id is unmapped (shows as 65534, nobody).",
   setgroups: "setgroups",
   noMaps: "No process of the lab is in this user namespace: its maps cannot be read.",
+  hostUserNs: "The host's user namespace (where nslab runs): the ids above are mapped into it.",
   members: "Processes",
   // trace
   time: "Time",
@@ -120,6 +122,7 @@ const zhCN: Strings = {
   createdBy: (uid) => `由主机 uid ${uid} 创建`,
   mountsOf: "挂载表：",
   compareWith: "对比",
+  onlyPropagating: "只看共享、从属和不可绑定的挂载",
   none: "无",
   loading: "加载中…",
   noMounts: "该进程已结束，或不属于此实验环境。",
@@ -143,6 +146,7 @@ const zhCN: Strings = {
   unwritten: "尚未写入：所有 ID 都未映射（显示为 65534，nobody）。",
   setgroups: "setgroups",
   noMaps: "此用户命名空间中没有实验进程，无法读取其映射。",
+  hostUserNs: "主机的用户命名空间（nslab 运行于此）：下面的 ID 都映射到这里。",
   members: "进程",
   time: "时间",
   who: "调用方",
