@@ -12,6 +12,9 @@
 int pid_exec_init(struct trace_buf *t, int init_fd) {
   static const char *argv[] = {"nslab-init", NULL};
   static const char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+  /* close-on-exec, so the running init does not keep the memfd open (fine for an ELF file; only
+   * scripts need their fd after exec) */
+  fcntl(init_fd, F_SETFD, FD_CLOEXEC);
   struct trace_rec *r = tr_begin(t, WHO_CHILD, "execveat");
   tr_int(r, init_fd);
   tr_str(r, "");

@@ -16,6 +16,7 @@
  */
 #include "internal.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -40,6 +41,15 @@ static int wait_for_parent(int sync_fd) {
   while (n < 0 && errno == EINTR);
   if (n == 1) return 0;
   return n < 0 ? -errno : -ECANCELED; /* EOF: the parent gave up on us */
+}
+
+static int null_stdio(void) {
+  int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  for (int i = 0; i < 3; i++)
+    if (dup2(fd, i) < 0) return -errno;
+  if (fd > 2) close(fd);
+  return 0;
 }
 
 static void unblock_signals(void) {
@@ -73,6 +83,8 @@ int lab_child_steps(struct spec *s, struct trace_buf *t, int sync_fd, int status
   STEP("parent-death-signal", "", prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ? -errno : 0);
   /* status_fd (O_CLOEXEC) stays to report an exec failure; init_fd is what we exec */
   STEP("close-fds", "", close_fds_except(status_fd, s->init_fd));
+  /* and 0-2 were the helper's (the server's stderr among them): the lab gets the lab's /dev/null */
+  STEP("stdio", "/dev/null", null_stdio());
   umask(022);
   unblock_signals();
   pid_exec_init(t, s->init_fd);

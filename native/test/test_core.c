@@ -129,6 +129,18 @@ int main(int argc, char **argv) {
     CHECK(strstr(out, "CLONE_NEWUSER") != NULL, "trace lacks decoded clone flags");
     int pid = (int)json_int(out, "pid"), pidfd = (int)json_int(out, "pidfd");
     CHECK(nslab_monitor_watch(pidfd) == 0, "watch");
+    /* the lab's init holds nothing of ours: its fds 0-2 are the lab's /dev/null, and no others */
+    char fdpath[64], target[256];
+    for (int fd = 0; fd < 3; fd++) {
+      snprintf(fdpath, sizeof fdpath, "/proc/%d/fd/%d", pid, fd);
+      ssize_t n = readlink(fdpath, target, sizeof target - 1);
+      target[n > 0 ? n : 0] = 0;
+      CHECK(strcmp(target, "/dev/null") == 0, "init fd %d is %s", fd, target);
+    }
+    for (int fd = 3; fd < 16; fd++) {
+      snprintf(fdpath, sizeof fdpath, "/proc/%d/fd/%d", pid, fd);
+      CHECK(access(fdpath, F_OK) != 0, "init has no fd %d", fd);
+    }
 
     /* a command on pipes: sees the lab's init as PID 1, the lab's hostname, root inside */
     char sp[1024];
