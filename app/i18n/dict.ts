@@ -120,10 +120,8 @@ const en = {
 
   // explorer
   explorer: "Explorer",
-  trace: "Trace",
   showExplorer: "Show the namespace explorer",
   hideExplorer: "Hide the namespace explorer",
-  explorerSoon: "The namespace explorer will appear here: the processes of your lab, their namespaces and mounts, live.",
 
   notFoundTitle: "Nothing here",
   notFoundText: "That lesson does not exist (any more).",
@@ -234,10 +232,8 @@ const zhCN: Dict = {
   terminalLabel: (n: number) => `实验环境的终端 ${n}`,
 
   explorer: "命名空间视图",
-  trace: "调用跟踪",
   showExplorer: "显示命名空间视图",
   hideExplorer: "隐藏命名空间视图",
-  explorerSoon: "命名空间视图将显示在这里：实时展示实验环境中的进程、它们的命名空间和挂载。",
 
   notFoundTitle: "这里什么都没有",
   notFoundText: "这节课不存在（或已被移除）。",
