@@ -12,6 +12,8 @@ export interface Config {
   root: string;
   /** runtime state: the lab /etc template and the staging mount point */
   stateDir: string;
+  /** the cgroup (in each hierarchy) under which labs' cgroups are made */
+  cgroupParent: string;
   maxLabs: number;
   labsPerClient: number;
   terminalsPerLab: number;
@@ -56,6 +58,13 @@ function bytes(env: NodeJS.ProcessEnv, name: string, def: number, min: number, m
   return v;
 }
 
+function name(env: NodeJS.ProcessEnv, key: string, def: string): string {
+  const v = env[key];
+  if (v === undefined || v === "") return def;
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(v) || v.startsWith(".")) throw new ConfigError(`${key} must be a plain directory name, got "${v}"`);
+  return v;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const isRoot = process.getuid?.() === 0;
   const uidBase = int(env, "NSLAB_UID_BASE", 1_000_000_000, 100_000, 4_000_000_000);
@@ -69,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dev: env.NODE_ENV === "development",
     root: REPO_ROOT,
     stateDir: env.NSLAB_STATE_DIR || stateDefault,
+    cgroupParent: name(env, "NSLAB_CGROUP_PARENT", "nslab"),
     maxLabs,
     labsPerClient: int(env, "NSLAB_LABS_PER_CLIENT", 60, 1, 10_000),
     terminalsPerLab: int(env, "NSLAB_TERMINALS_PER_LAB", 8, 1, 64),

@@ -42,7 +42,8 @@ describe("snapshots of a lab (LabManager)", () => {
       const init = proc(s, lab.initPid)!;
       assert.ok(init, "init is in the snapshot");
       assert.deepEqual(init.nspid, [lab.initPid, 1]);
-      assert.equal(init.comm, "nslab-init");
+      assert.equal(init.cmdline, "nslab-init");
+      assert.ok(s.processes.every((p) => p.nspid.length >= 2), "only processes in the lab's pid namespace (not nslab-helper on its way in)");
       assert.equal(init.uidInside, 0);
       assert.ok(init.uidHost >= 3_000_000_000, "root of the lab is an unprivileged host uid");
       for (const [t, ino] of Object.entries(init.ns)) {

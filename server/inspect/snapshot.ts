@@ -47,11 +47,16 @@ export class LabInspector {
   /** The snapshot of the given host pids (the lab's; exposed for tests). */
   snapshotOf(pids: number[]): LabSnapshot {
     const at = Date.now();
-    const raws: RawProcess[] = [];
+    let raws: RawProcess[] = [];
     for (const pid of [...new Set(pids)].sort((a, b) => a - b)) {
       const r = readRawProcess(pid);
       if (r) raws.push(r);
     }
+    // The lab's processes live in its pid namespace or below. Its cgroup can briefly hold a
+    // process that is not (yet) in there: nslab-helper between being moved into the cgroup and
+    // spawning into the lab (setns(2) on a pid namespace moves only the children).
+    const depth = raws.find((r) => r.hostPid === this.lab.initPid)?.nspid.length ?? 2;
+    raws = raws.filter((r) => r.nspid.length >= depth);
 
     // group by namespace, in process order
     const held = new Map<string, { type: NsType; ino: number; processes: number[] }>();

@@ -168,18 +168,28 @@ describe("cleanup", () => {
   test("500 create/destroy cycles leave nothing behind", async () => {
     const count = () => {
       const pids = fs.readdirSync("/proc").filter((n) => /^\d+$/.test(n));
+      // zombies of ours (labs and shells are the server's children) and lab-owned processes
       let zombies = 0;
+      let labProcesses = 0;
       for (const p of pids) {
         try {
-          if (/^State:\s+Z/m.test(fs.readFileSync(`/proc/${p}/status`, "utf8"))) zombies++;
+          const st = fs.readFileSync(`/proc/${p}/status`, "utf8");
+          if (/^State:\s+Z/m.test(st) && Number(/^PPid:\s+(\d+)/m.exec(st)![1]) === process.pid) zombies++;
+          const uid = Number(/^Uid:\s+(\d+)/m.exec(st)![1]);
+          if (uid >= s.config.uidBase && uid < s.config.uidBase + s.config.maxLabs * 65536) labProcesses++;
         } catch {}
       }
       const cg = s.mgr.cgroups.layout;
       const cgDirs =
-        cg.version === 1 ? Object.values(cg.mounts).flatMap((m) => fs.readdirSync(`${m}/nslab`)) : cg.version === 2 ? fs.readdirSync(`${cg.mount}/nslab`) : [];
+        cg.version === 1
+          ? Object.values(cg.mounts).flatMap((m) => fs.readdirSync(`${m}/${s.config.cgroupParent}`))
+          : cg.version === 2
+            ? fs.readdirSync(`${cg.mount}/${s.config.cgroupParent}`)
+            : [];
       return {
         processes: pids.length,
         zombies,
+        labProcesses,
         mounts: fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").length,
         fds: fs.readdirSync("/proc/self/fd").length,
         cgroups: cgDirs.filter((d) => /^[0-9a-f]{16}$/.test(d)).length,
@@ -195,6 +205,7 @@ describe("cleanup", () => {
     await new Promise((r) => setTimeout(r, 200));
     const afterCounts = count();
     assert.equal(s.mgr.count, labsBefore);
+    assert.equal(afterCounts.zombies, 0, "no zombie children of the server");
     assert.deepEqual({ ...afterCounts, processes: 0, fds: 0 }, { ...before, processes: 0, fds: 0 });
     assert.ok(afterCounts.fds <= before.fds, `fds ${before.fds} -> ${afterCounts.fds}`);
     // unrelated host processes may come and go; ours must not accumulate

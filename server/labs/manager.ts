@@ -52,7 +52,7 @@ export class LabManager {
 
   private constructor(readonly config: Config) {
     this.mode = process.getuid?.() === 0 ? "root" : "rootless";
-    this.cgroups = new Cgroups(this.mode === "root" ? detectCgroups() : { version: 0, reason: "rootless mode" });
+    this.cgroups = new Cgroups(this.mode === "root" ? detectCgroups() : { version: 0, reason: "rootless mode" }, config.cgroupParent);
     if (this.mode === "root") this.cgroups.prepare();
     this.ids = new IdRanges(config.uidBase, config.maxLabs);
     fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o755 });
