@@ -13,13 +13,7 @@
 int cgroup_attach(struct trace_buf *t, const char *procs_file, pid_t pid) {
   char num[16];
   s_u64(num, sizeof num, (unsigned)pid);
-  struct trace_rec *r = tr_begin(t, WHO_SERVER, "write");
-  tr_str(r, procs_file);
-  tr_str(r, num);
-  int rc = write_file(procs_file, num);
-  if (rc < 0) errno = -rc;
-  tr_end(r, rc < 0 ? -1 : 0);
-  return rc;
+  return tr_write_file(t, WHO_SERVER, procs_file, num);
 }
 
 int cgroup_new_namespace(struct trace_buf *t) {

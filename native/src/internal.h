@@ -90,6 +90,7 @@ void tr_raw(struct trace_rec *r, const char *s);
 void tr_int(struct trace_rec *r, long long v);
 void tr_flags(struct trace_rec *r, unsigned long long v, int table);
 long tr_end(struct trace_rec *r, long ret); /* returns ret; saves errno */
+int tr_write_file(struct trace_buf *t, int who, const char *path, const char *data);
 uint64_t now_ns(void);
 
 enum flag_table { FT_CLONE, FT_MOUNT, FT_OPEN, FT_MOUNT_ATTR, FT_UMOUNT };
@@ -126,6 +127,7 @@ char *s_u64(char *dst, size_t cap, unsigned long long v);
 int write_all(int fd, const void *buf, size_t len);
 int write_file(const char *path, const char *data); /* open, write, close; -errno */
 int mkdir_p(const char *path, unsigned mode);
+int copy_fd(int in, int out);
 int close_fds_except(int keep1, int keep2); /* close every fd >= 3 but these */
 void reset_signals(void);
 long sys_clone3_fork(uint64_t flags, int *pidfd);

@@ -38,15 +38,7 @@ int nslab_sealed_copy(const char *path) {
     close(in);
     return -e;
   }
-  char buf[65536];
-  int rc = 0;
-  for (;;) {
-    ssize_t n = read(in, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) { rc = -errno; break; }
-    if (n == 0) break;
-    if ((rc = write_all(fd, buf, (size_t)n)) < 0) break;
-  }
+  int rc = copy_fd(in, fd);
   close(in);
   if (rc == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
     rc = -errno;

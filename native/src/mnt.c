@@ -111,15 +111,7 @@ static int copy_file(struct trace_buf *t, const char *src, const char *dst, unsi
     errno = e;
     return (int)tr_end(r, -e);
   }
-  char buf[4096];
-  int rc = 0;
-  for (;;) {
-    ssize_t n = read(in, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) { rc = -errno; break; }
-    if (n == 0) break;
-    if ((rc = write_all(out, buf, (size_t)n)) < 0) break;
-  }
+  int rc = copy_fd(in, out);
   close(in);
   close(out);
   if (rc < 0) errno = -rc;

@@ -132,6 +132,17 @@ void tr_flags(struct trace_rec *r, unsigned long long v, int table) {
   }
 }
 
+/* write_file(), recorded as one "write" of `data` to `path` */
+int tr_write_file(struct trace_buf *t, int who, const char *path, const char *data) {
+  struct trace_rec *r = tr_begin(t, who, "write");
+  tr_str(r, path);
+  tr_str(r, data);
+  int rc = write_file(path, data);
+  if (rc < 0) errno = -rc;
+  tr_end(r, rc < 0 ? -1 : 0);
+  return rc;
+}
+
 long tr_end(struct trace_rec *r, long ret) {
   int saved = errno;
   if (r) {

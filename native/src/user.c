@@ -17,13 +17,7 @@ static int write_proc(struct trace_buf *t, pid_t pid, const char *file, const ch
   s_cat(path, sizeof path, s_u64(num, sizeof num, (unsigned)pid));
   s_cat(path, sizeof path, "/");
   s_cat(path, sizeof path, file);
-  struct trace_rec *r = tr_begin(t, WHO_SERVER, "write");
-  tr_str(r, path);
-  tr_str(r, data);
-  int rc = write_file(path, data);
-  if (rc < 0) errno = -rc;
-  tr_end(r, rc < 0 ? -1 : 0);
-  return rc;
+  return tr_write_file(t, WHO_SERVER, path, data);
 }
 
 int user_write_maps(struct trace_buf *t, pid_t pid, const char *uid_map, const char *gid_map,

@@ -66,6 +66,19 @@ int write_file(const char *path, const char *data) {
   return rc;
 }
 
+/* Copies everything readable from `in` to `out` (a small buffer: it may run in a child). */
+int copy_fd(int in, int out) {
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(in, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -errno;
+    if (n == 0) return 0;
+    int rc = write_all(out, buf, (size_t)n);
+    if (rc < 0) return rc;
+  }
+}
+
 int mkdir_p(const char *path, unsigned mode) {
   char buf[4096];
   if (s_len(path) >= sizeof buf) return -ENAMETOOLONG;
