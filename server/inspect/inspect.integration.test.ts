@@ -247,7 +247,7 @@ describe("the explorer WebSocket (real server)", () => {
     const h = { authorization: `Bearer ${lab.token}` };
     const snap = (await (await fetch(`${s.url}/api/labs/${lab.id}/snapshot`, { headers: h })).json()) as LabSnapshot;
     const init = snap.processes.find((p) => p.nspid[1] === 1)!;
-    assert.equal(init.comm, "nslab-init");
+    assert.equal(init.cmdline, "nslab-init");
     const m = await fetch(`${s.url}/api/labs/${lab.id}/mounts/${init.hostPid}`, { headers: h });
     assert.equal(m.status, 200);
     assert.ok(((await m.json()) as MountEntry[]).some((e) => e.mountPoint === "/"));

@@ -168,6 +168,14 @@ test("the hash is stable, and changes when a namespace goes away", async () => {
   assert.equal(c.processes.some((p) => p.hostPid === utsSleep), false);
 });
 
+test("a process of the lab's cgroup outside its pid namespace (nslab-helper on its way in) is left out", async () => {
+  const s = await new LabInspector(fakeLab(init, () => [scene.pid, ...descendants(scene.pid)])).snapshot();
+  assert.equal(s.processes.some((p) => p.hostPid === scene.pid), false, "unshare itself is in the host's pid namespace");
+  assert.ok(s.processes.some((p) => p.hostPid === init));
+  assert.ok(!s.namespaces.some((n) => n.processes.includes(scene.pid)));
+  assert.equal(s.namespaces.find((n) => n.type === "mnt" && n.ino === own.mnt), undefined, "no column for the host's mount namespace");
+});
+
 test("a vanished pid in the list is skipped, not an error", async () => {
   const insp = new LabInspector(fakeLab(init, () => [...descendants(scene.pid), 999_999_999]));
   const s = await insp.snapshot();

@@ -128,26 +128,25 @@ test("the first snapshot arrives at once; unchanged snapshots are not sent again
   subB();
 });
 
-test("a change nobody announces (no activity event) arrives within 300 ms", async () => {
+test("a change nobody announces (no activity event) arrives within 300 ms", async (t) => {
   const hub = new ExplorerHub();
   const a = new Inbox();
   const sub = hub.subscribe(lab, a.send);
   await a.until(() => a.snapshots().length, "first snapshot");
   await new Promise((r) => setTimeout(r, 100));
-  const s = new Scene("exec unshare -u sleep 1000");
+  // (in a pid namespace of its own: a lab's processes are all below the host's pid namespace)
+  const s = new Scene("exec unshare --kill-child -fp unshare -u sleep 1100");
   scenes.push(s);
   lab.extra.push(s);
   const t0 = Date.now();
-  await waitFor(() => s.child.pid, "spawned");
-  const msg = await a.until(
-    () => a.msgs.find((m) => m.msg.type === "snapshot" && m.msg.snapshot.processes.some((p) => p.hostPid === s.pid && p.comm === "sleep")),
-    "the new process",
-  );
+  const isIt = (p: { cmdline: string }) => p.cmdline === "sleep 1100";
+  const msg = await a.until(() => a.msgs.find((m) => m.msg.type === "snapshot" && m.msg.snapshot.processes.some(isIt)), "the new process");
   const latency = msg.at - t0;
+  t.diagnostic(`shown ${latency} ms after it was started`);
   assert.ok(latency <= 300, `arrived after ${latency} ms`);
   const snap = (msg.msg as { snapshot: LabSnapshot }).snapshot;
-  const uts = snap.processes.find((p) => p.hostPid === s.pid)!.ns.uts;
-  assert.ok(snap.namespaces.some((n) => n.type === "uts" && n.ino === uts && n.processes.includes(s.pid)), "its new UTS namespace");
+  const sleep = snap.processes.find(isIt)!;
+  assert.ok(snap.namespaces.some((n) => n.type === "uts" && n.ino === sleep.ns.uts && n.processes.includes(sleep.hostPid)), "its new UTS namespace");
   sub();
 });
 
@@ -156,10 +155,9 @@ test("with an activity event, a change arrives sooner", async () => {
   const a = new Inbox();
   const sub = hub.subscribe(lab, a.send);
   await a.until(() => a.snapshots().length, "first snapshot");
-  const s = new Scene("exec unshare -i sleep 1000");
+  const s = new Scene("exec unshare --kill-child -fp unshare -i sleep 1001");
   scenes.push(s);
-  await waitFor(() => descendants(process.pid).includes(s.pid) && s.pid, "spawned");
-  await new Promise((r) => setTimeout(r, 30)); // exec'd into sleep
+  await s.find("sleep");
   lab.extra.push(s);
   const t0 = Date.now();
   lab.emit();

@@ -121,7 +121,7 @@ export function Explorer({ labId, token, lang }: { labId: string; token: string;
               role="tab"
               id={`nsx-tab-${k}`}
               aria-selected={tab === k}
-              aria-controls={`nsx-panel-${k}`}
+              aria-controls={tab === k ? `nsx-panel-${k}` : undefined}
               tabIndex={tab === k ? 0 : -1}
               onClick={() => choose(k)}
               onKeyDown={(e) => onTabKey(e, i)}
