@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -77,16 +78,26 @@ static int open_lab_ptmx(struct trace_buf *t, const struct spec *s, char *err, s
   return fd;
 }
 
-static int read_exact(int fd, void *buf, size_t len) {
+/* Reads exactly len bytes, or fails: at EOF, or when the helper has not answered by the deadline
+ * (a stuck helper must not hold a thread-pool thread, and with it the server, forever). */
+static int read_exact(int fd, void *buf, size_t len, uint64_t deadline_ns) {
   char *p = buf;
   while (len) {
+    uint64_t now = now_ns();
+    if (now >= deadline_ns) return -ETIMEDOUT;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    int pr = poll(&pfd, 1, (int)((deadline_ns - now) / 1000000) + 1);
+    if (pr < 0 && errno == EINTR) continue;
+    if (pr <= 0) return pr == 0 ? -ETIMEDOUT : -errno;
     ssize_t n = read(fd, p, len);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return -1;
+    if (n <= 0) return -EPIPE;
     p += n, len -= (size_t)n;
   }
   return 0;
 }
+
+#define HELPER_TIMEOUT_NS (20ull * 1000000000ull)
 
 struct run {
   const char *mode;  /* "lab" or "spawn" */
@@ -160,15 +171,18 @@ spawn_done:
   if (rc == 0) rc = write_all(specp[1], spec_text, strlen(spec_text));
   close(specp[1]), specp[1] = -1; /* EOF: the helper goes */
   /* the answer: the fixed-size result, then the helper's trace records */
-  if (read_exact(resp[0], &h->res, sizeof h->res) < 0) {
+  uint64_t deadline = now_ns() + HELPER_TIMEOUT_NS;
+  int rr = read_exact(resp[0], &h->res, sizeof h->res, deadline);
+  if (rr < 0) {
+    if (rr == -ETIMEDOUT) kill(h->helper, SIGKILL);
     if (rc == 0) {
-      rc = -EPROTO;
-      snprintf(err, errlen, "the helper died without answering");
+      rc = rr == -ETIMEDOUT ? -ETIMEDOUT : -EPROTO;
+      snprintf(err, errlen, rr == -ETIMEDOUT ? "the helper did not answer in time" : "the helper died without answering");
     }
   } else {
     uint32_t n = 0;
-    if (read_exact(resp[0], &n, sizeof n) == 0 && n <= TRACE_MAX &&
-        read_exact(resp[0], h->helper_trace->rec, n * sizeof h->helper_trace->rec[0]) == 0)
+    if (read_exact(resp[0], &n, sizeof n, deadline) == 0 && n <= TRACE_MAX &&
+        read_exact(resp[0], h->helper_trace->rec, n * sizeof h->helper_trace->rec[0], deadline) == 0)
       h->helper_trace->n = n;
   }
   /* it exits right after answering; the monitor reaps it, we need not wait */
