@@ -21,8 +21,8 @@ import { mountsOf, snapshotLab } from "./snapshot.ts";
 
 if (process.getuid?.() !== 0) throw new Error("inspect integration tests need root: they create real labs");
 
-// a uid range and state dir of their own, so a test server someone else runs on this host is not disturbed
-const ENV = { NSLAB_STATE_DIR: "/run/nslab-test-inspect", NSLAB_UID_BASE: "3000000000", NSLAB_MAX_LABS: "20" };
+// a uid range, cgroup parent and state dir of their own, so a test server someone else runs on this host is not disturbed
+const ENV = { NSLAB_STATE_DIR: "/run/nslab-test-inspect", NSLAB_UID_BASE: "3000000000", NSLAB_MAX_LABS: "20", NSLAB_CGROUP_PARENT: "nslab-test-inspect" };
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures");
 const own = readNsLinks(process.pid);
 const proc = (s: LabSnapshot, pid: number) => s.processes.find((p) => p.hostPid === pid);
