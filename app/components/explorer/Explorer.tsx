@@ -132,7 +132,7 @@ export function Explorer({ labId, token, lang }: { labId: string; token: string;
               }
             >
               {t.tabs[k]}
-              {k === "trace" && trace.length > 0 && <span className="ml-1.5 font-mono text-[0.8rem] text-subtle">{trace.length}</span>}
+              {k === "trace" && trace.length > 0 && <span className="ml-1.5 font-mono text-[0.8667rem] text-subtle">{trace.length}</span>}
             </button>
           ))}
         </div>

@@ -42,7 +42,7 @@ export function NamespacesView({ snap, changes, t }: { snap: LabSnapshot; change
                     data-gone={n.gone ? "" : undefined}
                     data-fresh={n.fresh ? "" : undefined}
                   >
-                    <span className={`inline-block rounded px-1 font-mono text-[0.8rem] leading-5 ${SW_CHIP}`} style={swStyle(nsSwatch(n))} title={t.nsLabel(n.type, n.ino, nsTag(n, t))} aria-hidden="true">
+                    <span className={`inline-block rounded px-1 font-mono text-[0.8667rem] leading-5 ${SW_CHIP}`} style={swStyle(nsSwatch(n))} title={t.nsLabel(n.type, n.ino, nsTag(n, t))} aria-hidden="true">
                       {shortIno(n.ino)}
                     </span>
                     <span className="sr-only">{t.nsLabel(n.type, n.ino, nsTag(n, t))}</span>

@@ -109,8 +109,8 @@ export function TraceView({ trace, t }: { trace: TraceEntry[]; t: Strings }) {
                   <tr key={e.seq} data-row="" tabIndex={-1} className="nsx-row border-b border-line/60 align-top hover:bg-surface-2" data-trace-seq={e.seq} data-sys={e.sys}>
                     <td className="whitespace-nowrap px-2 py-1 font-mono text-[0.8667rem] text-muted">{formatClock(e.at)}</td>
                     <td className="whitespace-nowrap px-2 py-1">
-                      <span className={`inline-block rounded px-1.5 font-mono text-[0.8rem] leading-5 ring-1 ring-inset ${WHO_TONE[e.who] ?? ""}`}>{e.who}</span>
-                      {e.scope !== "lab" && <span className="ml-1 font-mono text-[0.8rem] text-subtle">{e.scope}</span>}
+                      <span className={`inline-block rounded px-1.5 font-mono text-[0.8667rem] leading-5 ring-1 ring-inset ${WHO_TONE[e.who] ?? ""}`}>{e.who}</span>
+                      {e.scope !== "lab" && <span className="ml-1 font-mono text-[0.8667rem] text-subtle">{e.scope}</span>}
                     </td>
                     <td className="whitespace-nowrap px-2 py-1 font-mono">
                       {pages.length ? (
@@ -121,7 +121,7 @@ export function TraceView({ trace, t }: { trace: TraceEntry[]; t: Strings }) {
                         <span className="font-semibold">{e.sys}</span>
                       )}
                       {pages.slice(1).map((p) => (
-                        <a key={p.url} href={p.url} target="_blank" rel="noreferrer" className="ml-1.5 text-[0.8rem] text-muted underline decoration-line-strong underline-offset-2 hover:text-accent" title={t.manPage(p.label)}>
+                        <a key={p.url} href={p.url} target="_blank" rel="noreferrer" className="ml-1.5 text-[0.8667rem] text-muted underline decoration-line-strong underline-offset-2 hover:text-accent" title={t.manPage(p.label)}>
                           {p.label}
                         </a>
                       ))}

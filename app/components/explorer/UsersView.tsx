@@ -70,7 +70,7 @@ function MapTable({ title, lines, t }: { title: string; lines: IdMapLine[]; t: S
         <p className="text-[0.9333rem] text-warning">{t.unwritten}</p>
       ) : (
         <table className="w-full border-collapse text-left font-mono text-[0.9333rem]">
-          <thead className="text-[0.8rem] text-muted">
+          <thead className="text-[0.8667rem] text-muted">
             <tr className="border-b border-line">
               <th scope="col" className="py-1 pr-3 font-sans font-medium">
                 {t.inside}
