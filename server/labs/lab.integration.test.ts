@@ -166,6 +166,18 @@ describe("API", () => {
 
 describe("cleanup", () => {
   test("500 create/destroy cycles leave nothing behind", async () => {
+    // a server of its own, so the other tests' labs cannot change the counts
+    const own = await testServer({ NSLAB_UID_BASE: "1450000000", NSLAB_CGROUP_PARENT: "nslab-test-cycles", NSLAB_STATE_DIR: "/run/nslab-test-cycles" });
+    try {
+      await cycles(own);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+async function cycles(s: Awaited<ReturnType<typeof testServer>>): Promise<void> {
+  {
     const count = () => {
       const pids = fs.readdirSync("/proc").filter((n) => /^\d+$/.test(n));
       // zombies of ours (labs and shells are the server's children) and lab-owned processes
@@ -210,5 +222,5 @@ describe("cleanup", () => {
     assert.ok(afterCounts.fds <= before.fds, `fds ${before.fds} -> ${afterCounts.fds}`);
     // unrelated host processes may come and go; ours must not accumulate
     assert.ok(afterCounts.processes <= before.processes + 3, `processes ${before.processes} -> ${afterCounts.processes}`);
-  });
-});
+  }
+}
