@@ -177,50 +177,48 @@ describe("cleanup", () => {
 });
 
 async function cycles(s: Awaited<ReturnType<typeof testServer>>): Promise<void> {
-  {
-    const count = () => {
-      const pids = fs.readdirSync("/proc").filter((n) => /^\d+$/.test(n));
-      // zombies of ours (labs and shells are the server's children) and lab-owned processes
-      let zombies = 0;
-      let labProcesses = 0;
-      for (const p of pids) {
-        try {
-          const st = fs.readFileSync(`/proc/${p}/status`, "utf8");
-          if (/^State:\s+Z/m.test(st) && Number(/^PPid:\s+(\d+)/m.exec(st)![1]) === process.pid) zombies++;
-          const uid = Number(/^Uid:\s+(\d+)/m.exec(st)![1]);
-          if (uid >= s.config.uidBase && uid < s.config.uidBase + s.config.maxLabs * 65536) labProcesses++;
-        } catch {}
-      }
-      const cg = s.mgr.cgroups.layout;
-      const cgDirs =
-        cg.version === 1
-          ? Object.values(cg.mounts).flatMap((m) => fs.readdirSync(`${m}/${s.config.cgroupParent}`))
-          : cg.version === 2
-            ? fs.readdirSync(`${cg.mount}/${s.config.cgroupParent}`)
-            : [];
-      return {
-        processes: pids.length,
-        zombies,
-        labProcesses,
-        mounts: fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").length,
-        fds: fs.readdirSync("/proc/self/fd").length,
-        cgroups: cgDirs.filter((d) => /^[0-9a-f]{16}$/.test(d)).length,
-      };
-    };
-    const labsBefore = s.mgr.count;
-    const before = count();
-    for (let i = 0; i < 500; i++) {
-      const lab = await s.mgr.create({});
-      if (i % 50 === 0) assert.equal((await lab.exec("echo ok")).stdout, "ok\n");
-      await s.mgr.destroy(lab.id);
+  const count = () => {
+    const pids = fs.readdirSync("/proc").filter((n) => /^\d+$/.test(n));
+    // zombies of ours (labs and shells are the server's children) and lab-owned processes
+    let zombies = 0;
+    let labProcesses = 0;
+    for (const p of pids) {
+      try {
+        const st = fs.readFileSync(`/proc/${p}/status`, "utf8");
+        if (/^State:\s+Z/m.test(st) && Number(/^PPid:\s+(\d+)/m.exec(st)![1]) === process.pid) zombies++;
+        const uid = Number(/^Uid:\s+(\d+)/m.exec(st)![1]);
+        if (uid >= s.config.uidBase && uid < s.config.uidBase + s.config.maxLabs * 65536) labProcesses++;
+      } catch {}
     }
-    await new Promise((r) => setTimeout(r, 200));
-    const afterCounts = count();
-    assert.equal(s.mgr.count, labsBefore);
-    assert.equal(afterCounts.zombies, 0, "no zombie children of the server");
-    assert.deepEqual({ ...afterCounts, processes: 0, fds: 0 }, { ...before, processes: 0, fds: 0 });
-    assert.ok(afterCounts.fds <= before.fds, `fds ${before.fds} -> ${afterCounts.fds}`);
-    // unrelated host processes may come and go; ours must not accumulate
-    assert.ok(afterCounts.processes <= before.processes + 3, `processes ${before.processes} -> ${afterCounts.processes}`);
+    const cg = s.mgr.cgroups.layout;
+    const cgDirs =
+      cg.version === 1
+        ? Object.values(cg.mounts).flatMap((m) => fs.readdirSync(`${m}/${s.config.cgroupParent}`))
+        : cg.version === 2
+          ? fs.readdirSync(`${cg.mount}/${s.config.cgroupParent}`)
+          : [];
+    return {
+      processes: pids.length,
+      zombies,
+      labProcesses,
+      mounts: fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").length,
+      fds: fs.readdirSync("/proc/self/fd").length,
+      cgroups: cgDirs.filter((d) => /^[0-9a-f]{16}$/.test(d)).length,
+    };
+  };
+  const labsBefore = s.mgr.count;
+  const before = count();
+  for (let i = 0; i < 500; i++) {
+    const lab = await s.mgr.create({});
+    if (i % 50 === 0) assert.equal((await lab.exec("echo ok")).stdout, "ok\n");
+    await s.mgr.destroy(lab.id);
   }
+  await new Promise((r) => setTimeout(r, 200));
+  const afterCounts = count();
+  assert.equal(s.mgr.count, labsBefore);
+  assert.equal(afterCounts.zombies, 0, "no zombie children of the server");
+  assert.deepEqual({ ...afterCounts, processes: 0, fds: 0 }, { ...before, processes: 0, fds: 0 });
+  assert.ok(afterCounts.fds <= before.fds, `fds ${before.fds} -> ${afterCounts.fds}`);
+  // unrelated host processes may come and go; ours must not accumulate
+  assert.ok(afterCounts.processes <= before.processes + 3, `processes ${before.processes} -> ${afterCounts.processes}`);
 }
