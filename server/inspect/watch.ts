@@ -1,4 +1,5 @@
 import "server-only";
+import fs from "node:fs";
 import type { ExplorerServerMessage, LabSnapshot, MountEntry, TraceEntry } from "../../lib/protocol.ts";
 import type { LabHandle } from "../labs/types.ts";
 import { LabInspector, mountsHash, snapshotHash } from "./snapshot.ts";
@@ -57,6 +58,10 @@ class Watch {
   traceQueued = false;
   offs: (() => void)[] = [];
   errorLogged = false;
+  /** the last cheap fingerprint the poll saw, and when something last changed */
+  print: string | null = null;
+  changedAt = Date.now();
+  ticks = 0;
   constructor(readonly lab: LabHandle) {
     this.inspector = new LabInspector(lab);
   }
@@ -140,7 +145,7 @@ export class ExplorerHub {
         }),
       );
     }
-    w.poll = setInterval(() => this.refresh(w), this.o.pollMs);
+    w.poll = setInterval(() => this.pollTick(w), this.o.pollMs);
     w.poll.unref();
     w.lastSeq = lab.trace().at(-1)?.seq ?? 0;
     return w;
@@ -177,6 +182,26 @@ export class ExplorerHub {
     if (!fresh.length) return;
     w.lastSeq = fresh.at(-1)!.seq;
     this.broadcast(w, { type: "trace", entries: fresh });
+  }
+
+  /**
+   * The poll looks for changes nobody announced. It first takes a cheap fingerprint (the lab's
+   * pids, each one's comm and namespace links: ~10 small reads per process) and inspects fully
+   * only when that changed or someone follows mount tables. A lab quiet for a while is polled at a
+   * quarter of the rate; terminal activity still triggers an inspection at once. Measured with
+   * bench/explorer-idle.ts: 50 watched idle labs went from 24 % of a core to a few percent.
+   */
+  private async pollTick(w: Watch): Promise<void> {
+    if (w.disposed || w.running) return;
+    const quiet = Date.now() - w.changedAt > IDLE_AFTER_MS;
+    if (quiet && w.ticks++ % 4 !== 0) return;
+    const followsMounts = [...w.subs].some((s) => s.mountPids.length > 0);
+    if (!followsMounts && this.o.isAlive(w.lab)) {
+      const print = await fingerprint(w.lab).catch(() => null);
+      if (print !== null && print === w.print) return;
+      w.print = print;
+    }
+    this.refresh(w);
   }
 
   /** Inspects the lab now, or once more after the inspection under way. */
@@ -217,6 +242,7 @@ export class ExplorerHub {
     const h = snapshotHash(snap);
     if (h !== w.hash) {
       w.hash = h;
+      w.changedAt = Date.now();
       w.last = snap;
       this.broadcast(w, { type: "snapshot", snapshot: snap });
     }
@@ -241,6 +267,23 @@ export class ExplorerHub {
       for (const pid of s.mountHashes.keys()) if (!s.mountPids.includes(pid)) s.mountHashes.delete(pid);
     }
   }
+}
+
+const IDLE_AFTER_MS = 5_000;
+const NS_LINKS = ["user", "pid", "mnt", "uts", "ipc", "net", "cgroup", "time"];
+
+/** What a change to the lab's processes or namespaces would alter, read cheaply. */
+async function fingerprint(lab: LabHandle): Promise<string> {
+  const pids = (lab as { hostPidsSync?: () => number[] | null }).hostPidsSync?.() ?? (await lab.hostPids());
+  const parts: string[] = [];
+  for (const p of pids) {
+    try {
+      parts.push(`${p}:${fs.readFileSync(`/proc/${p}/comm`, "latin1")}:${NS_LINKS.map((t) => fs.readlinkSync(`/proc/${p}/ns/${t}`)).join(",")}`);
+    } catch {
+      parts.push(`${p}:gone`);
+    }
+  }
+  return parts.join(";");
 }
 
 function deliver(s: Subscriber, msg: ExplorerServerMessage): void {

@@ -151,8 +151,22 @@ export class Cgroups {
       }
       await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => walk(path.join(dir, e.name))));
     };
-    await Promise.all(cg.dirs.map(walk));
+    // every process is in exactly one cgroup of each hierarchy: one hierarchy lists them all
+    if (cg.dirs[0]) await walk(cg.dirs[0]);
     return [...out];
+  }
+
+  /** The same, read synchronously: a handful of cgroupfs reads, for frequent cheap polls. */
+  pidsSync(cg: LabCgroup): number[] {
+    const out: number[] = [];
+    const walk = (dir: string): void => {
+      try {
+        for (const p of fs.readFileSync(path.join(dir, "cgroup.procs"), "latin1").split("\n")) if (p) out.push(Number(p));
+        for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(dir, e.name));
+      } catch {}
+    };
+    if (cg.dirs[0]) walk(cg.dirs[0]);
+    return out;
   }
 
   /** Kills whatever is left and removes the lab's cgroups, children first. */

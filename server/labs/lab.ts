@@ -218,6 +218,11 @@ export class Lab implements LabHandle {
     return hostPidsByNamespace(this.init.pid);
   }
 
+  /** Host pids from the lab's cgroup, synchronously; null without cgroups (rootless). */
+  hostPidsSync(): number[] | null {
+    return this.o.cgroup ? this.o.cgroups.pidsSync(this.o.cgroup).sort((a, b) => a - b) : null;
+  }
+
   onActivity(fn: () => void): () => void {
     this.activity.add(fn);
     return () => this.activity.delete(fn);
