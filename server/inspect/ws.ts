@@ -1,4 +1,5 @@
 import "server-only";
+import { keepAlive } from "../http/heartbeat.ts";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
@@ -67,22 +68,12 @@ export function parseExplorerClientMessage(text: string): { pids: number[] } | {
 export class ExplorerSockets {
   readonly hub: ExplorerHub;
   private wss: WebSocketServer;
+  private track: (ws: WebSocket) => void;
 
   constructor(hub?: ExplorerHub) {
     this.hub = hub ?? new ExplorerHub({ isAlive: (lab) => (lab as Lab).running !== false });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME, perMessageDeflate: false });
-    const heartbeat = setInterval(() => {
-      for (const ws of this.wss.clients) {
-        const w = ws as WebSocket & { alive?: boolean };
-        if (w.alive === false) {
-          ws.terminate();
-          continue;
-        }
-        w.alive = false;
-        ws.ping();
-      }
-    }, 30_000);
-    heartbeat.unref();
+    this.track = keepAlive(this.wss);
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, lab: Lab): void {
@@ -90,9 +81,7 @@ export class ExplorerSockets {
   }
 
   private connected(ws: WebSocket, lab: Lab): void {
-    const w = ws as WebSocket & { alive?: boolean };
-    w.alive = true;
-    ws.on("pong", () => (w.alive = true));
+    this.track(ws);
     const out = new Outbox(ws);
     const sub: Subscription = this.hub.subscribe(lab, (msg) => {
       out.send(msg);

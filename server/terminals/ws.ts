@@ -1,4 +1,5 @@
 import "server-only";
+import { keepAlive } from "../http/heartbeat.ts";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
@@ -13,21 +14,11 @@ import type { Terminal, TerminalClient } from "./terminal.ts";
  */
 export class TerminalSockets {
   private wss: WebSocketServer;
+  private track: (ws: WebSocket) => void;
 
   constructor(private readonly config: Config) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false });
-    const heartbeat = setInterval(() => {
-      for (const ws of this.wss.clients) {
-        const w = ws as WebSocket & { alive?: boolean };
-        if (w.alive === false) {
-          ws.terminate();
-          continue;
-        }
-        w.alive = false;
-        ws.ping();
-      }
-    }, 30_000);
-    heartbeat.unref();
+    this.track = keepAlive(this.wss);
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, lab: Lab, query: URLSearchParams): void {
@@ -35,8 +26,7 @@ export class TerminalSockets {
   }
 
   private async connected(ws: WebSocket, lab: Lab, query: URLSearchParams): Promise<void> {
-    (ws as WebSocket & { alive?: boolean }).alive = true;
-    ws.on("pong", () => ((ws as WebSocket & { alive?: boolean }).alive = true));
+    this.track(ws);
     const control = (m: ServerControl) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
     };
