@@ -10,6 +10,7 @@ export class CommandMarks {
 
   /** Returns the exit statuses of the commands that finished in this chunk. */
   scan(chunk: Buffer): number[] {
+    if (!this.tail && !chunk.includes(0x1b)) return []; // the common case: no escape at all
     const text = this.tail + chunk.toString("latin1");
     const found: number[] = [];
     const re = /\x1b\]633;D;(\d{1,3})\x07/g;

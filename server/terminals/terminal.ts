@@ -5,6 +5,9 @@ import { setWinsize, signalName } from "../native/core.ts";
 import type { ExitStatus } from "../native/exits.ts";
 import type { LabProcess } from "../labs/process.ts";
 import { CommandMarks } from "./osc.ts";
+
+const COALESCE_MS = 2;
+const COALESCE_BYTES = 32 * 1024;
 import { Scrollback } from "./scrollback.ts";
 
 /** One attached browser (or other client) of a terminal. */
@@ -44,6 +47,12 @@ export class Terminal {
   private paused = false;
   /** output read while nobody is attached; reading stops once a scrollback's worth is held */
   private detachedBytes = 0;
+  /** output read but not yet sent to the client (see onOutput) */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private pendingMarks: number[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+  private lastFlush = 0;
   private graceTimer: NodeJS.Timeout | null = null;
   private tokens: number;
   private lastRefill = Date.now();
@@ -86,6 +95,7 @@ export class Terminal {
   attach(client: TerminalClient, offset: number): void {
     if (this.disposed) throw new Error("terminal is closed");
     if (this.client && this.client !== client) this.client.close(4001, "attached elsewhere");
+    this.dropPending(); // the replay below covers it
     this.client = client;
     this.everAttached = true;
     this.clearGrace();
@@ -99,6 +109,7 @@ export class Terminal {
 
   detach(client: TerminalClient): void {
     if (this.client !== client) return;
+    this.dropPending();
     this.client = null;
     // keep reading what the shell prints meanwhile, up to a scrollback's worth, so a reattach
     // shows it; then the pty fills and the shell waits, as on a stopped terminal
@@ -138,6 +149,7 @@ export class Terminal {
     if (this.disposed) return;
     this.disposed = true;
     this.clearGrace();
+    this.flush(); // the last output before the end
     if (!this.exit) {
       this.proc.killGroup("SIGHUP");
       this.proc.kill("SIGKILL");
@@ -160,10 +172,14 @@ export class Terminal {
     this.scroll.append(data);
     const finished = this.marks.scan(data);
     if (this.client) {
-      this.client.sendData(data);
-      this.unacked += data.length;
-      if (this.unacked > FLOW_HIGH_WATER) this.setPaused(true);
-      for (const code of finished) this.client.sendControl({ type: "command", exitCode: code });
+      this.pending.push(data);
+      this.pendingBytes += data.length;
+      this.pendingMarks.push(...finished);
+      // Output that follows quiet goes out at once (a keystroke's echo); output that streams is
+      // sent in frames of up to COALESCE_BYTES or every COALESCE_MS, not one per pty read.
+      const streaming = performance.now() - this.lastFlush < COALESCE_MS;
+      if (!streaming || this.pendingBytes >= COALESCE_BYTES) this.flush();
+      else if (!this.flushTimer) this.flushTimer = setTimeout(() => this.flush(), COALESCE_MS);
     } else {
       this.detachedBytes += data.length;
       if (this.detachedBytes >= this.opts.scrollbackBytes) this.setPaused(true);
@@ -171,11 +187,39 @@ export class Terminal {
     this.hooks.onActivity();
   }
 
+  /** Sends what is pending to the attached client, then the command marks it carried. */
+  private flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.lastFlush = performance.now();
+    const client = this.client;
+    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    const marks = this.pendingMarks;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.pendingMarks = [];
+    if (!client || !data.length) return;
+    client.sendData(data);
+    this.unacked += data.length;
+    if (this.unacked > FLOW_HIGH_WATER) this.setPaused(true);
+    for (const code of marks) client.sendControl({ type: "command", exitCode: code });
+  }
+
+  /** Forgets unsent output when the client goes: the scrollback holds it for a reattach. */
+  private dropPending(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.pendingMarks = [];
+  }
+
   private onExit(st: ExitStatus): void {
     this.exit = st;
     // let the last output drain from the pty before announcing the exit
     setTimeout(() => {
       if (this.disposed) return;
+      this.flush();
       this.client?.sendControl(exitMessage(st));
       this.hooks.onActivity();
       if (!this.client) this.startGrace();

@@ -81,7 +81,7 @@ export class TerminalSockets {
     const t = term;
     ws.off("message", keep);
     const onMessage = (data: RawData, isBinary: boolean) => {
-      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       if (isBinary) {
         if (!t.input(client, buf))
           control({ type: "error", code: "input_rate", message: "Input is arriving faster than the terminal accepts; some was dropped." });
