@@ -21,8 +21,8 @@ function vanished(e: unknown): boolean {
 
 const scratch = Buffer.alloc(64 * 1024);
 
-/** Reads a whole procfs file (open, read, close, without readFileSync's fstat dance); null if gone. */
-export function readText(file: string): string | null {
+/** Opens a procfs file and runs `read` on it; null when the process vanished meanwhile. */
+function withProcFile(file: string, read: (fd: number) => string): string | null {
   let fd: number;
   try {
     fd = fs.openSync(file, "r");
@@ -31,6 +31,18 @@ export function readText(file: string): string | null {
     throw e;
   }
   try {
+    return read(fd);
+  } catch (e) {
+    if (vanished(e)) return null;
+    throw e;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Reads a whole procfs file (open, read, close, without readFileSync's fstat dance); null if gone. */
+export function readText(file: string): string | null {
+  return withProcFile(file, (fd) => {
     let n = 0;
     let chunks: Buffer[] | null = null;
     for (;;) {
@@ -46,24 +58,12 @@ export function readText(file: string): string | null {
     if (!chunks) return scratch.toString("utf8", 0, n);
     chunks.push(Buffer.from(scratch.subarray(0, n)));
     return Buffer.concat(chunks).toString("utf8");
-  } catch (e) {
-    if (vanished(e)) return null;
-    throw e;
-  } finally {
-    fs.closeSync(fd);
-  }
+  });
 }
 
 /** Reads at most `max` bytes (for files a process controls the size of, like cmdline). */
 function readHead(file: string, max: number): string | null {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, "r");
-  } catch (e) {
-    if (vanished(e)) return null;
-    throw e;
-  }
-  try {
+  return withProcFile(file, (fd) => {
     let n = 0;
     while (n < max) {
       const r = fs.readSync(fd, scratch, n, max - n, null);
@@ -71,12 +71,7 @@ function readHead(file: string, max: number): string | null {
       n += r;
     }
     return scratch.toString("utf8", 0, n);
-  } catch (e) {
-    if (vanished(e)) return null;
-    throw e;
-  } finally {
-    fs.closeSync(fd);
-  }
+  });
 }
 
 export interface StatusFields {
