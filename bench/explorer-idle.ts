@@ -18,7 +18,7 @@ async function cpuPercent(ms: number): Promise<number> {
   return ((c.user + c.system) / 1000 / (performance.now() - t0)) * 100;
 }
 
-const s = await testServer({ NSLAB_LABS_PER_CLIENT: String(labs + 10), NSLAB_MAX_LABS: String(labs + 10), NSLAB_STATE_DIR: "/run/nslab-bench-explorer" });
+const s = await testServer({ NSLAB_LABS_PER_CLIENT: String(labs + 10), NSLAB_MAX_LABS: String(labs + 10) });
 const made = [];
 for (let i = 0; i < labs; i++) made.push(await createLab(s.url));
 await new Promise((r) => setTimeout(r, 1000));

@@ -56,8 +56,8 @@ if (spawnSync("sh", ["-c", "command -v bwrap"]).status !== 0) {
 }
 // cold: every lab built on request (NSLAB_POOL=0); warm: the default pool keeps labs ready, and
 // the next one is prepared while the learner reads (here: a pause between rounds, like a person).
-const cold = await testServer({ NSLAB_LABS_PER_CLIENT: "1000", NSLAB_STATE_DIR: "/run/nslab-bench", NSLAB_POOL: "0" });
-const warm = await testServer({ NSLAB_LABS_PER_CLIENT: "1000", NSLAB_STATE_DIR: "/run/nslab-bench-warm", NSLAB_POOL: "2" });
+const cold = await testServer({ NSLAB_LABS_PER_CLIENT: "1000", NSLAB_POOL: "0" });
+const warm = await testServer({ NSLAB_LABS_PER_CLIENT: "1000", NSLAB_POOL: "2" });
 const coldTotal: number[] = [], coldCreate: number[] = [], warmTotal: number[] = [], bw: number[] = [];
 for (let i = 0; i < warmup; i++) await nslabRound(cold.url);
 for (let i = 0; i < rounds; i++) {

@@ -179,8 +179,6 @@ async function startNslab(): Promise<{ url: string; pid: number; proc: ChildProc
       ...process.env,
       NSLAB_POOL: "0",
       NSLAB_LABS_PER_CLIENT: "100",
-      NSLAB_STATE_DIR: "/run/nslab-bench-term",
-      NSLAB_CGROUP_PARENT: "nslab-bench-term",
     },
     stdio: ["pipe", "pipe", "inherit"],
   });

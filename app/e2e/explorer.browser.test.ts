@@ -13,7 +13,7 @@ let server: NslabServer;
 let browser: Browser;
 let page: Page;
 before(async () => {
-  server = await startAppServer({ NSLAB_STATE_DIR: "/run/nslab-browser-explorer" });
+  server = await startAppServer();
   browser = await launch();
   page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
   await page.goto(`${server.url}/lessons/mount-namespaces`);

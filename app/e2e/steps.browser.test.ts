@@ -9,7 +9,7 @@ let server: NslabServer;
 let browser: Browser;
 let page: Page;
 before(async () => {
-  server = await startAppServer({ NSLAB_STATE_DIR: "/run/nslab-browser-steps" });
+  server = await startAppServer();
   browser = await launch();
   page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
 });

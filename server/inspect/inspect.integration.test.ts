@@ -15,6 +15,7 @@ import type { ExplorerServerMessage, LabSnapshot, MountEntry } from "../../lib/p
 import { loadConfig } from "../config.ts";
 import { LabManager } from "../labs/manager.ts";
 import { createLab, testServer, TermClient } from "../testing/harness.ts";
+import { isolatedEnv } from "../testing/instance.ts";
 import { peerGroups } from "./mountinfo.ts";
 import { readNsLinks } from "./procfs.ts";
 import { mountsOf, snapshotLab } from "./snapshot.ts";
@@ -22,7 +23,7 @@ import { mountsOf, snapshotLab } from "./snapshot.ts";
 if (process.getuid?.() !== 0) throw new Error("inspect integration tests need root: they create real labs");
 
 // a uid range, cgroup parent and state dir of their own, so a test server someone else runs on this host is not disturbed
-const ENV = { NSLAB_STATE_DIR: "/run/nslab-test-inspect", NSLAB_UID_BASE: "3000000000", NSLAB_MAX_LABS: "20", NSLAB_CGROUP_PARENT: "nslab-test-inspect" };
+const ENV = { ...isolatedEnv("inspect"), NSLAB_MAX_LABS: "20" };
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures");
 const own = readNsLinks(process.pid);
 const proc = (s: LabSnapshot, pid: number) => s.processes.find((p) => p.hostPid === pid);
@@ -45,7 +46,7 @@ describe("snapshots of a lab (LabManager)", () => {
       assert.equal(init.cmdline, "nslab-init");
       assert.ok(s.processes.every((p) => p.nspid.length >= 2), "only processes in the lab's pid namespace (not nslab-helper on its way in)");
       assert.equal(init.uidInside, 0);
-      assert.ok(init.uidHost >= 3_000_000_000, "root of the lab is an unprivileged host uid");
+      assert.ok(init.uidHost >= Number(ENV.NSLAB_UID_BASE), "root of the lab is an unprivileged host uid, in this instance's range");
       for (const [t, ino] of Object.entries(init.ns)) {
         const n = s.namespaces.find((x) => x.type === t && x.ino === ino)!;
         assert.equal(n.isLabRoot, true, t);

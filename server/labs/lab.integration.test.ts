@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import fs from "node:fs";
 import os from "node:os";
 import { api, createLab, testServer, TermClient } from "../testing/harness.ts";
+import { isolatedEnv } from "../testing/instance.ts";
 
 if (process.getuid?.() !== 0) throw new Error("lab integration tests need root: they create real namespaces");
 
@@ -167,7 +168,7 @@ describe("API", () => {
 describe("cleanup", () => {
   test("500 create/destroy cycles leave nothing behind", async () => {
     // a server of its own, so the other tests' labs cannot change the counts
-    const own = await testServer({ NSLAB_UID_BASE: "1450000000", NSLAB_CGROUP_PARENT: "nslab-test-cycles", NSLAB_STATE_DIR: "/run/nslab-test-cycles" });
+    const own = await testServer(isolatedEnv("cycles"));
     try {
       await cycles(own);
     } finally {

@@ -5,7 +5,7 @@ import { api, createLab, testServer, TermClient } from "../testing/harness.ts";
 
 let s: Awaited<ReturnType<typeof testServer>>;
 before(async () => {
-  s = await testServer({ NSLAB_POOL: "1", NSLAB_STATE_DIR: "/run/nslab-test-pool" });
+  s = await testServer({ NSLAB_POOL: "1" });
 });
 after(async () => s.close());
 

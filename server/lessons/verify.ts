@@ -1,6 +1,7 @@
 import "server-only";
 import { loadConfig, type Config } from "../config.ts";
 import type { LabHandle } from "../labs/types.ts";
+import { isolatedEnv } from "../testing/instance.ts";
 import * as catalog from "./catalog.ts";
 import { runCheck, runSolution, setupResults } from "./runner.ts";
 
@@ -17,13 +18,12 @@ export interface Verdict {
 }
 
 /**
- * The lab manager's config for verification: its own state directory and uid range, so that it
- * can run beside a dev server or the integration tests without sharing lab uids.
+ * The lab manager's config for verification: its own state directory, cgroup parent and uid range,
+ * so that it can run beside a dev server, the integration tests or another checkout's verifier.
  */
 export function verifierConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return loadConfig({
-    NSLAB_STATE_DIR: "/run/nslab-verify",
-    NSLAB_UID_BASE: "1600000000",
+    ...isolatedEnv("verify"),
     NSLAB_MAX_LABS: "16",
     ...env,
   });
