@@ -23,7 +23,7 @@ import { mountsOf, snapshotLab } from "./snapshot.ts";
 if (process.getuid?.() !== 0) throw new Error("inspect integration tests need root: they create real labs");
 
 // a uid range, cgroup parent and state dir of their own, so a test server someone else runs on this host is not disturbed
-const ENV = { ...isolatedEnv("inspect"), NSLAB_MAX_LABS: "20" };
+const ENV: Record<string, string> = { ...isolatedEnv("inspect"), NSLAB_MAX_LABS: "20" };
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures");
 const own = readNsLinks(process.pid);
 const proc = (s: LabSnapshot, pid: number) => s.processes.find((p) => p.hostPid === pid);
