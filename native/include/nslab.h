@@ -1,9 +1,11 @@
 /* nslab native core: the part of a lab that must run between clone() and execve().
  *
  * Node is multithreaded, and the kernel refuses unshare(CLONE_NEWUSER) and setns() into user or
- * mount namespaces to threaded callers (unshare(2), setns(2)). clone() with CLONE_NEW* flags is
- * fine: the child starts single-threaded. So the server calls these functions through koffi; each
- * clones a child that finishes the namespace setup alone and then execs.
+ * mount namespaces to threaded callers (unshare(2), setns(2)). So the server calls these
+ * functions through koffi, and nslab_lab_create and nslab_spawn do the namespace work elsewhere:
+ * each posix_spawns nslab-helper (a small single-threaded program, src/helper.c), which clone3()s
+ * or setns()es the lab's process, and answers on a pipe. The process it makes is the server's
+ * child (CLONE_PARENT).
  *
  * Every function returns 0 or a negative errno. Functions that produce data write one JSON object
  * into the caller's buffer (`out`, `outlen`): {"ok":true,...} or {"ok":false,"step":...,"errno":...}.
@@ -20,9 +22,13 @@ NSLAB_API int nslab_abi_version(void);
 /* Where nslab-helper is (native/build/nslab-helper). Must be called before creating labs. */
 NSLAB_API int nslab_set_helper(const char *path);
 
-/* Creates a lab from a spec (see docs/architecture.md, "Lab spec"): a child in new user, pid, mnt,
- * uts, ipc, net, cgroup (and time) namespaces that builds its root, pivots into it and execs the
- * lab's init. out: {"ok":true,"pid":N,"pidfd":N,"trace":[...]} */
+/* How long nslab_lab_create and nslab_spawn wait for the helper's answer before they kill it and
+ * fail with -ETIMEDOUT (default 20000 ms; 1..600000). */
+NSLAB_API int nslab_set_helper_timeout(int ms);
+
+/* Creates a lab from a spec (see docs/architecture.md, "Lab spec"): the helper makes a process in
+ * new user, pid, mnt, uts, ipc, net, cgroup (and time) namespaces that builds its root, pivots
+ * into it and execs the lab's init. out: {"ok":true,"pid":N,"pidfd":N,"trace":[...]} */
 NSLAB_API int nslab_lab_create(const char *spec, char *out, size_t outlen);
 
 /* Starts a process inside a running lab: a login shell on a pty from the lab's own devpts, or a

@@ -22,8 +22,17 @@
 #include <unistd.h>
 
 static char *helper_path;
+/* How long the server waits for the helper's answer before it kills it: a stuck helper must not
+ * hold a thread-pool thread, and with it the server, forever. Settable for tests. */
+static int helper_timeout_ms = 20000;
 
 int nslab_abi_version(void) { return NSLAB_ABI_VERSION; }
+
+int nslab_set_helper_timeout(int ms) {
+  if (ms < 1 || ms > 600000) return -EINVAL;
+  helper_timeout_ms = ms;
+  return 0;
+}
 
 int nslab_set_helper(const char *path) {
   if (access(path, X_OK) < 0) return -errno;
@@ -41,12 +50,11 @@ int nslab_set_helper(const char *path) {
 static int open_lab_ptmx(struct trace_buf *t, const struct spec *s, char *err, size_t errlen) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/root", (int)s->lab_pid);
-  int root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  autofd root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) return snprintf(err, errlen, "open %s", path), -errno;
   /* the pid could have been reused: the pidfd says whether our lab's init is still alive */
   if (syscall(SYS_pidfd_send_signal, s->lab_pidfd, 0, NULL, 0) < 0) {
     int e = errno;
-    close(root);
     snprintf(err, errlen, "the lab's init has exited");
     return -e;
   }
@@ -56,30 +64,24 @@ static int open_lab_ptmx(struct trace_buf *t, const struct spec *s, char *err, s
   tr_str(r, path);
   tr_str(r, "dev/pts/ptmx");
   tr_raw(r, "{O_RDWR|O_NOCTTY|O_CLOEXEC|O_NONBLOCK, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS}");
-  int fd = (int)tr_end(r, syscall(SYS_openat2, root, "dev/pts/ptmx", &how, sizeof how));
-  int e = errno;
-  close(root);
-  if (fd < 0) return snprintf(err, errlen, "open the lab's /dev/pts/ptmx"), -e;
+  autofd fd = (int)tr_end(r, syscall(SYS_openat2, root, "dev/pts/ptmx", &how, sizeof how));
+  if (fd < 0) return snprintf(err, errlen, "open the lab's /dev/pts/ptmx"), -errno;
   struct stat st;
   if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 ||
       minor(st.st_rdev) != 2) {
-    close(fd);
     snprintf(err, errlen, "the lab's /dev/pts/ptmx is not a pty multiplexer");
     return -EPERM;
   }
   int unlock = 0;
   struct winsize ws = {.ws_row = s->rows, .ws_col = s->cols};
   if (ioctl(fd, TIOCSPTLCK, &unlock) < 0 || ioctl(fd, TIOCSWINSZ, &ws) < 0) {
-    e = errno;
-    close(fd);
     snprintf(err, errlen, "unlock or size the pty");
-    return -e;
+    return -errno;
   }
-  return fd;
+  return steal_fd(&fd);
 }
 
-/* Reads exactly len bytes, or fails: at EOF, or when the helper has not answered by the deadline
- * (a stuck helper must not hold a thread-pool thread, and with it the server, forever). */
+/* Reads exactly len bytes, or fails: at EOF, or when the helper has not answered by the deadline. */
 static int read_exact(int fd, void *buf, size_t len, uint64_t deadline_ns) {
   char *p = buf;
   while (len) {
@@ -97,28 +99,57 @@ static int read_exact(int fd, void *buf, size_t len, uint64_t deadline_ns) {
   return 0;
 }
 
-#define HELPER_TIMEOUT_NS (20ull * 1000000000ull)
-
-struct run {
-  const char *mode;  /* "lab" or "spawn" */
-  int fds[8];        /* fd to place at each helper fd number, -1: none */
+/* One call into the helper, from the server's side: the parsed spec, the fds the helper gets at
+ * fixed numbers, its answer and both traces. call_end releases it all (autocall). */
+struct call {
+  struct spec s;
+  int fds[8]; /* fd to place at each helper fd number, -1: none (borrowed, not owned) */
   struct helper_result res;
-  struct trace_buf *helper_trace;
+  struct trace_buf *t, *ht; /* ours, and the helper's records */
   pid_t helper;
+  char err[256];
 };
 
-/* Starts the helper with the fds in place, attaches it to the lab's cgroups, sends the spec and
- * collects the answer. Returns 0 when the helper answered (res says how it went). */
-static int run_helper(struct run *h, const struct spec *s, const char *spec_text,
-                      struct trace_buf *t, char *err, size_t errlen) {
-  if (!helper_path) return snprintf(err, errlen, "nslab_set_helper was not called"), -ENOENT;
-  int specp[2] = {-1, -1}, resp[2] = {-1, -1}, rc = 0;
-  if (pipe2(specp, O_CLOEXEC) < 0 || pipe2(resp, O_CLOEXEC) < 0) {
-    rc = -errno;
-    goto out;
-  }
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t at;
+static void call_end(struct call *c) {
+  trace_free(c->t);
+  trace_free(c->ht);
+  spec_free(&c->s);
+}
+#define autocall __attribute__((cleanup(call_end))) struct call
+
+/* An error answer, always a negative errno (a helper that failed with errno 0 still failed). */
+static int answer_error(char *out, size_t outlen, const char *step, int err, const char *detail,
+                        const struct trace_buf *t) {
+  int rc = out_error(out, outlen, step, err, detail, t);
+  return rc < 0 ? rc : -EIO;
+}
+
+/* The shared prologue: parse the spec, make the traces. 0, or an error answer. */
+static int call_begin(struct call *c, const char *text, char *out, size_t outlen) {
+  memset(c, 0, sizeof *c);
+  for (int i = 0; i < 8; i++) c->fds[i] = -1;
+  int rc = spec_parse(&c->s, text, c->err, sizeof c->err);
+  if (rc < 0) return answer_error(out, outlen, "spec", rc, c->err, NULL);
+  c->t = trace_new();
+  c->ht = trace_new();
+  if (!c->t || !c->ht) return answer_error(out, outlen, "helper", ENOMEM, "", NULL);
+  return 0;
+}
+
+static void close_fds8(int (*fds)[8]) {
+  for (int i = 0; i < 8; i++) close_fdp(&(*fds)[i]);
+}
+
+static void posix_spawnattr_destroyp(posix_spawnattr_t *a) { posix_spawnattr_destroy(a); }
+static void posix_spawn_file_actions_destroyp(posix_spawn_file_actions_t *f) {
+  posix_spawn_file_actions_destroy(f);
+}
+
+/* posix_spawn of the helper (CLONE_VM|CLONE_VFORK: nothing of the server is copied) with c->fds
+ * at their numbers and nothing else, default signal dispositions and an empty environment. */
+static int start_helper(struct call *c, const char *mode) {
+  __attribute__((cleanup(posix_spawn_file_actions_destroyp))) posix_spawn_file_actions_t fa;
+  __attribute__((cleanup(posix_spawnattr_destroyp))) posix_spawnattr_t at;
   posix_spawn_file_actions_init(&fa);
   posix_spawnattr_init(&at);
   sigset_t none, all;
@@ -128,83 +159,76 @@ static int run_helper(struct run *h, const struct spec *s, const char *spec_text
   posix_spawnattr_setsigdefault(&at, &all); /* Node ignores SIGPIPE; the lab must not inherit that */
   posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   /* Each source is first moved above the target range, so no dup2 overwrites a later source. */
-  int hi[8];
-  for (int i = 0; i < 8; i++) hi[i] = -1;
-  h->fds[HELPER_FD_SPEC] = specp[0];
-  h->fds[HELPER_FD_RESULT] = resp[1];
+  __attribute__((cleanup(close_fds8))) int hi[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
   for (int i = 0; i < 8; i++) {
-    if (h->fds[i] < 0) continue;
-    hi[i] = fcntl(h->fds[i], F_DUPFD_CLOEXEC, 64);
-    if (hi[i] < 0) {
-      rc = -errno;
-      goto spawn_done;
-    }
+    if (c->fds[i] < 0) continue;
+    if ((hi[i] = fcntl(c->fds[i], F_DUPFD_CLOEXEC, 64)) < 0) return -errno;
+    posix_spawn_file_actions_adddup2(&fa, hi[i], i);
   }
-  for (int i = 0; i < 8; i++)
-    if (hi[i] >= 0) posix_spawn_file_actions_adddup2(&fa, hi[i], i);
   posix_spawn_file_actions_addclosefrom_np(&fa, 8);
-  char *argv[] = {"nslab-helper", (char *)h->mode, NULL};
+  char *argv[] = {"nslab-helper", (char *)mode, NULL};
   char *envp[] = {NULL};
-  struct trace_rec *r = tr_begin(t, WHO_SERVER, "posix_spawn");
+  struct trace_rec *r = tr_begin(c->t, WHO_SERVER, "posix_spawn");
   tr_str(r, "nslab-helper");
-  tr_raw(r, h->mode);
+  tr_raw(r, mode);
   tr_flags(r, CLONE_VM | CLONE_VFORK, FT_CLONE);
-  int e = posix_spawn(&h->helper, helper_path, &fa, &at, argv, envp);
-  tr_end(r, e ? -1 : h->helper);
-  if (e) rc = -e;
-spawn_done:
-  for (int i = 0; i < 8; i++)
-    if (hi[i] >= 0) close(hi[i]);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&at);
-  close(specp[0]), specp[0] = -1;
-  close(resp[1]), resp[1] = -1;
-  if (rc < 0) {
-    snprintf(err, errlen, "starting %s", helper_path);
-    goto out;
+  int e = posix_spawn(&c->helper, helper_path, &fa, &at, argv, envp);
+  tr_end(r, e ? -1 : c->helper);
+  return -e;
+}
+
+/* Starts the helper, attaches it to the lab's cgroups, sends the spec and collects the answer.
+ * 0 when the helper answered (c->res says how it went), else -errno with c->err set. */
+static int run_helper(struct call *c, const char *mode, const char *spec_text) {
+  if (!helper_path) return snprintf(c->err, sizeof c->err, "nslab_set_helper was not called"), -ENOENT;
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return -errno;
+  autofd spec_r = p[0], spec_w = p[1];
+  if (pipe2(p, O_CLOEXEC) < 0) return -errno;
+  autofd res_r = p[0], res_w = p[1];
+  c->fds[HELPER_FD_SPEC] = spec_r;
+  c->fds[HELPER_FD_RESULT] = res_w;
+  int rc = start_helper(c, mode);
+  close(steal_fd(&spec_r));
+  close(steal_fd(&res_w));
+  if (rc < 0) return snprintf(c->err, sizeof c->err, "starting %s", helper_path), rc;
+  /* Into the lab's cgroups before it does anything: what it creates is born there. */
+  for (int i = 0; i < c->s.n_cgroups && rc == 0; i++) {
+    rc = cgroup_attach(c->t, c->s.cgroup_procs[i], c->helper);
+    if (rc < 0) snprintf(c->err, sizeof c->err, "joining %s", c->s.cgroup_procs[i]);
   }
-  /* Into the lab's cgroup before it does anything: what it creates is born there. */
-  for (int i = 0; i < s->n_cgroups && rc == 0; i++) {
-    rc = cgroup_attach(t, s->cgroup_procs[i], h->helper);
-    if (rc < 0) snprintf(err, errlen, "joining %s", s->cgroup_procs[i]);
-  }
-  if (rc == 0) rc = write_all(specp[1], spec_text, strlen(spec_text));
-  close(specp[1]), specp[1] = -1; /* EOF: the helper goes */
+  if (rc == 0) rc = write_all(spec_w, spec_text, strlen(spec_text));
+  close(steal_fd(&spec_w)); /* EOF: the helper goes (or, after an error, gives up) */
   /* the answer: the fixed-size result, then the helper's trace records */
-  uint64_t deadline = now_ns() + HELPER_TIMEOUT_NS;
-  int rr = read_exact(resp[0], &h->res, sizeof h->res, deadline);
+  uint64_t deadline = now_ns() + (uint64_t)helper_timeout_ms * 1000000ull;
+  int rr = read_exact(res_r, &c->res, sizeof c->res, deadline);
   if (rr < 0) {
-    if (rr == -ETIMEDOUT) kill(h->helper, SIGKILL);
+    memset(&c->res, 0, sizeof c->res); /* a partial answer names no process */
+    if (rr == -ETIMEDOUT) kill(c->helper, SIGKILL);
     if (rc == 0) {
       rc = rr == -ETIMEDOUT ? -ETIMEDOUT : -EPROTO;
-      snprintf(err, errlen, rr == -ETIMEDOUT ? "the helper did not answer in time" : "the helper died without answering");
+      snprintf(c->err, sizeof c->err, "%s", rr == -ETIMEDOUT ? "the helper did not answer in time" : "the helper died without answering");
     }
   } else {
     uint32_t n = 0;
-    if (read_exact(resp[0], &n, sizeof n, deadline) == 0 && n <= TRACE_MAX &&
-        read_exact(resp[0], h->helper_trace->rec, n * sizeof h->helper_trace->rec[0], deadline) == 0)
-      h->helper_trace->n = n;
+    if (read_exact(res_r, &n, sizeof n, deadline) == 0 && n <= TRACE_MAX &&
+        read_exact(res_r, c->ht->rec, n * sizeof c->ht->rec[0], deadline) == 0)
+      c->ht->n = n;
   }
-  /* it exits right after answering; the monitor reaps it, we need not wait */
-  monitor_reap_quietly(h->helper);
-out:
-  for (int i = 0; i < 2; i++) {
-    if (specp[i] >= 0) close(specp[i]);
-    if (resp[i] >= 0) close(resp[i]);
-  }
+  /* it exits right after answering (or was killed); the monitor reaps it, we need not wait */
+  monitor_reap_quietly(c->helper);
   return rc;
 }
 
-/* Appends the helper's records to ours, on our clock. */
+/* Appends the helper's records to ours. CLOCK_MONOTONIC is shared (the helper is not in a time
+ * namespace), so both have the same origin. */
 static void merge_trace(struct trace_buf *t, const struct trace_buf *h) {
   for (uint32_t i = 0; i < h->n && i < TRACE_MAX; i++) {
     if (t->n >= TRACE_MAX) {
       t->dropped++;
       continue;
     }
-    t->rec[t->n] = h->rec[i];
-    /* CLOCK_MONOTONIC is shared (the helper is not in a time namespace): same origin */
-    t->n++;
+    t->rec[t->n++] = h->rec[i];
   }
   t->dropped += h->dropped;
 }
@@ -224,158 +248,96 @@ static int pidfd_for(pid_t pid) {
   return fd < 0 ? -errno : fd;
 }
 
-int nslab_lab_create(const char *spec_text, char *out, size_t outlen) {
-  struct spec s;
-  char err[256] = "";
-  int rc = spec_parse(&s, spec_text, err, sizeof err);
-  if (rc < 0) {
-    spec_free(&s);
-    return out_error(out, outlen, "spec", -rc, err, NULL);
+/* The shared epilogue, part 1: runs the helper; on success gives the process it made a pidfd and
+ * starts the answer ({"ok":true,"pid":N,"pidfd":N). Returns the pidfd, or -errno after writing
+ * an error answer. */
+static int call_run(struct call *c, const char *mode, const char *spec_text, struct out *o,
+                    char *out, size_t outlen) {
+  int rc = run_helper(c, mode, spec_text);
+  merge_trace(c->t, c->ht);
+  if (rc < 0) return answer_error(out, outlen, "helper", rc, c->err, c->t);
+  if (!c->res.ok) {
+    reap_failed(c->res.pid);
+    return answer_error(out, outlen, c->res.step, c->res.err, c->res.detail, c->t);
   }
-  if (!s.root || s.init_fd < 0) {
-    spec_free(&s);
-    return out_error(out, outlen, "spec", EINVAL, "a lab needs root and init_fd", NULL);
-  }
-  struct trace_buf *t = trace_new(), *ht = trace_new();
-  struct run h = {.mode = "lab", .helper_trace = ht};
-  for (int i = 0; i < 8; i++) h.fds[i] = -1;
-  h.fds[HELPER_FD_INIT] = s.init_fd;
-  if (!t || !ht) rc = -ENOMEM;
-  else rc = run_helper(&h, &s, spec_text, t, err, sizeof err);
-  if (ht) merge_trace(t, ht);
-  if (rc < 0 || !h.res.ok) {
-    reap_failed(h.res.pid);
-    if (rc < 0) out_error(out, outlen, "helper", rc, err, t);
-    else rc = out_error(out, outlen, h.res.step, h.res.err, h.res.detail, t);
-    goto done;
-  }
-  int pidfd = pidfd_for(h.res.pid);
+  int pidfd = pidfd_for(c->res.pid);
   if (pidfd < 0) {
-    reap_failed(h.res.pid);
-    rc = out_error(out, outlen, "pidfd_open", pidfd, "", t);
-    goto done;
+    reap_failed(c->res.pid);
+    return answer_error(out, outlen, "pidfd_open", pidfd, "", c->t);
   }
+  out_init(o, out, outlen);
+  out_raw(o, "{\"ok\":true,\"pid\":");
+  out_int(o, c->res.pid);
+  out_raw(o, ",\"pidfd\":");
+  out_int(o, pidfd);
+  return pidfd;
+}
+
+/* Part 2: the trace ends the answer. */
+static int call_done(struct call *c, struct out *o) {
+  out_raw(o, ",\"trace\":");
+  out_trace(o, c->t);
+  out_raw(o, "}");
+  return 0;
+}
+
+int nslab_lab_create(const char *spec_text, char *out, size_t outlen) {
+  autocall c;
+  int rc = call_begin(&c, spec_text, out, outlen);
+  if (rc < 0) return rc;
+  if (!c.s.root || c.s.init_fd < 0)
+    return answer_error(out, outlen, "spec", EINVAL, "a lab needs root and init_fd", NULL);
+  c.fds[HELPER_FD_INIT] = c.s.init_fd;
   struct out o;
-  out_init(&o, out, outlen);
-  out_raw(&o, "{\"ok\":true,\"pid\":");
-  out_int(&o, h.res.pid);
-  out_raw(&o, ",\"pidfd\":");
-  out_int(&o, pidfd);
+  if ((rc = call_run(&c, "lab", spec_text, &o, out, outlen)) < 0) return rc;
   out_raw(&o, ",\"timens\":");
-  out_raw(&o, h.res.timens ? "true" : "false");
-  out_raw(&o, ",\"trace\":");
-  out_trace(&o, t);
-  out_raw(&o, "}");
-  rc = 0;
-done:
-  trace_free(t);
-  trace_free(ht);
-  spec_free(&s);
-  return rc;
+  out_raw(&o, c.res.timens ? "true" : "false");
+  return call_done(&c, &o);
 }
 
 int nslab_spawn(const char *spec_text, char *out, size_t outlen) {
-  struct spec s;
-  char err[256] = "";
-  int rc = spec_parse(&s, spec_text, err, sizeof err);
-  if (rc < 0) {
-    spec_free(&s);
-    return out_error(out, outlen, "spec", -rc, err, NULL);
-  }
-  if (s.lab_pidfd < 0 || s.lab_pid <= 0 || s.argc < 1 || s.argv[0][0] != '/') {
-    spec_free(&s);
-    return out_error(out, outlen, "spec", EINVAL, "spawn needs lab and an absolute arg", NULL);
-  }
-  struct trace_buf *t = trace_new(), *ht = trace_new();
-  struct run h = {.mode = "spawn", .helper_trace = ht};
-  for (int i = 0; i < 8; i++) h.fds[i] = -1;
-  int master = -1, slave = -1, devnull = -1, outp[2] = {-1, -1}, errp[2] = {-1, -1};
-  const char *step = "stdio";
-  if (!t || !ht) {
-    rc = -ENOMEM;
-    goto fail;
-  }
-  h.fds[HELPER_FD_PIDFD] = s.lab_pidfd;
-  if (s.pty) {
-    if ((master = open_lab_ptmx(t, &s, err, sizeof err)) < 0) {
-      rc = master;
-      goto fail;
-    }
-    struct trace_rec *r = tr_begin(t, WHO_SERVER, "ioctl");
+  autocall c;
+  int rc = call_begin(&c, spec_text, out, outlen);
+  if (rc < 0) return rc;
+  if (c.s.lab_pidfd < 0 || c.s.lab_pid <= 0 || c.s.argc < 1 || c.s.argv[0][0] != '/')
+    return answer_error(out, outlen, "spec", EINVAL, "spawn needs lab and an absolute arg", NULL);
+  /* ours: what the answer hands to the server (master, or the read ends of the pipes) */
+  autofd master = -1, out_r = -1, err_r = -1;
+  /* the child's: closed once the helper has its copies */
+  autofd slave = -1, devnull = -1, out_w = -1, err_w = -1;
+  c.fds[HELPER_FD_PIDFD] = c.s.lab_pidfd;
+  if (c.s.pty) {
+    if ((master = open_lab_ptmx(c.t, &c.s, c.err, sizeof c.err)) < 0)
+      return answer_error(out, outlen, "stdio", master, c.err, c.t);
+    struct trace_rec *r = tr_begin(c.t, WHO_SERVER, "ioctl");
     tr_int(r, master);
     tr_raw(r, "TIOCGPTPEER, O_RDWR|O_NOCTTY|O_CLOEXEC");
     slave = (int)tr_end(r, ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
-    if (slave < 0) {
-      rc = -errno;
-      snprintf(err, sizeof err, "TIOCGPTPEER");
-      goto fail;
-    }
-    h.fds[HELPER_FD_STDIN] = h.fds[HELPER_FD_STDOUT] = h.fds[HELPER_FD_STDERR] = slave;
+    if (slave < 0) return answer_error(out, outlen, "stdio", -errno, "TIOCGPTPEER", c.t);
+    c.fds[HELPER_FD_STDIN] = c.fds[HELPER_FD_STDOUT] = c.fds[HELPER_FD_STDERR] = slave;
   } else {
-    if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 || pipe2(outp, O_CLOEXEC) < 0 ||
-        pipe2(errp, O_CLOEXEC) < 0) {
-      rc = -errno;
-      goto fail;
-    }
-    h.fds[HELPER_FD_STDIN] = devnull;
-    h.fds[HELPER_FD_STDOUT] = outp[1];
-    h.fds[HELPER_FD_STDERR] = errp[1];
-  }
-  step = "helper";
-  rc = run_helper(&h, &s, spec_text, t, err, sizeof err);
-  merge_trace(t, ht);
-  /* the child has its copies now (or never will) */
-  if (slave >= 0) close(slave), slave = -1;
-  if (devnull >= 0) close(devnull), devnull = -1;
-  if (outp[1] >= 0) close(outp[1]), outp[1] = -1;
-  if (errp[1] >= 0) close(errp[1]), errp[1] = -1;
-  if (rc < 0) goto fail;
-  if (!h.res.ok) {
-    reap_failed(h.res.pid);
-    rc = out_error(out, outlen, h.res.step, h.res.err, h.res.detail, t);
-    goto cleanup;
-  }
-  int pidfd = pidfd_for(h.res.pid);
-  if (pidfd < 0) {
-    reap_failed(h.res.pid);
-    rc = pidfd;
-    step = "pidfd_open";
-    goto fail;
+    int p[2];
+    if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+      return answer_error(out, outlen, "stdio", -errno, "/dev/null", c.t);
+    if (pipe2(p, O_CLOEXEC) < 0) return answer_error(out, outlen, "stdio", -errno, "pipe", c.t);
+    out_r = p[0], out_w = p[1];
+    if (pipe2(p, O_CLOEXEC) < 0) return answer_error(out, outlen, "stdio", -errno, "pipe", c.t);
+    err_r = p[0], err_w = p[1];
+    c.fds[HELPER_FD_STDIN] = devnull;
+    c.fds[HELPER_FD_STDOUT] = out_w;
+    c.fds[HELPER_FD_STDERR] = err_w;
   }
   struct out o;
-  out_init(&o, out, outlen);
-  out_raw(&o, "{\"ok\":true,\"pid\":");
-  out_int(&o, h.res.pid);
-  out_raw(&o, ",\"pidfd\":");
-  out_int(&o, pidfd);
-  if (s.pty) {
+  rc = call_run(&c, "spawn", spec_text, &o, out, outlen);
+  if (rc < 0) return rc;
+  if (c.s.pty) {
     out_raw(&o, ",\"master\":");
-    out_int(&o, master);
+    out_int(&o, steal_fd(&master));
   } else {
     out_raw(&o, ",\"stdout\":");
-    out_int(&o, outp[0]);
+    out_int(&o, steal_fd(&out_r));
     out_raw(&o, ",\"stderr\":");
-    out_int(&o, errp[0]);
+    out_int(&o, steal_fd(&err_r));
   }
-  out_raw(&o, ",\"trace\":");
-  out_trace(&o, t);
-  out_raw(&o, "}");
-  trace_free(t);
-  trace_free(ht);
-  spec_free(&s);
-  return 0;
-fail:
-  out_error(out, outlen, step, rc, err, t);
-cleanup:
-  if (master >= 0) close(master);
-  if (slave >= 0) close(slave);
-  if (devnull >= 0) close(devnull);
-  for (int i = 0; i < 2; i++) {
-    if (outp[i] >= 0) close(outp[i]);
-    if (errp[i] >= 0) close(errp[i]);
-  }
-  trace_free(t);
-  trace_free(ht);
-  spec_free(&s);
-  return rc < 0 ? rc : -EIO;
+  return call_done(&c, &o);
 }

@@ -41,11 +41,11 @@ static char *read_spec(void) {
 int helper_main(int argc, char **argv) {
   struct helper_result res;
   memset(&res, 0, sizeof res);
-  struct trace_buf *t = trace_new();
+  autotrace t = trace_new();
   int lab = argc > 1 && s_eq(argv[1], "lab");
   int spawn = argc > 1 && s_eq(argv[1], "spawn");
-  char *text = read_spec();
-  struct spec s;
+  autofree char *text = read_spec();
+  autospec s = {0};
   char err[180];
   if (!t || !text) {
     res.err = ENOMEM;
@@ -58,17 +58,12 @@ int helper_main(int argc, char **argv) {
     res.err = EINVAL;
     s_cpy(res.step, sizeof res.step, "spec");
     s_cpy(res.detail, sizeof res.detail, err);
-    spec_free(&s);
+  } else if (lab) {
+    s.init_fd = HELPER_FD_INIT;
+    lab_create_local(&s, t, &res);
   } else {
-    if (lab) {
-      s.init_fd = HELPER_FD_INIT;
-      lab_create_local(&s, t, &res);
-    } else {
-      spawn_local(&s, t, &res);
-    }
-    spec_free(&s);
+    spawn_local(&s, t, &res);
   }
-  free(text);
   int rc = write_all(HELPER_FD_RESULT, &res, sizeof res);
   uint32_t n = t ? t->n : 0;
   if (rc == 0) rc = write_all(HELPER_FD_RESULT, &n, sizeof n);

@@ -30,29 +30,18 @@ static const char *type_name(int t) {
 /* inode of the namespace the ioctl returns, or 0 when there is none we may see (EPERM: beyond
  * our own namespace; EINVAL: the type has no hierarchy) */
 static unsigned long long related(int fd, unsigned long req) {
-  int rel = ioctl(fd, req);
-  if (rel < 0) return 0;
+  autofd rel = ioctl(fd, req);
   struct stat st;
-  unsigned long long ino = fstat(rel, &st) == 0 ? (unsigned long long)st.st_ino : 0;
-  close(rel);
-  return ino;
+  return rel >= 0 && fstat(rel, &st) == 0 ? (unsigned long long)st.st_ino : 0;
 }
 
 int nslab_ns_info(const char *path, char *out, size_t outlen) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  autofd fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return out_error(out, outlen, "open", errno, path, NULL);
   struct stat st;
-  if (fstat(fd, &st) < 0) {
-    int e = errno;
-    close(fd);
-    return out_error(out, outlen, "fstat", e, path, NULL);
-  }
+  if (fstat(fd, &st) < 0) return out_error(out, outlen, "fstat", errno, path, NULL);
   int type = ioctl(fd, NS_GET_NSTYPE);
-  if (type < 0) {
-    int e = errno;
-    close(fd);
-    return out_error(out, outlen, "NS_GET_NSTYPE", e, path, NULL);
-  }
+  if (type < 0) return out_error(out, outlen, "NS_GET_NSTYPE", errno, path, NULL);
   unsigned long long parent =
       (type == CLONE_NEWPID || type == CLONE_NEWUSER) ? related(fd, NS_GET_PARENT) : 0;
   unsigned long long owner = related(fd, NS_GET_USERNS);
@@ -61,7 +50,6 @@ int nslab_ns_info(const char *path, char *out, size_t outlen) {
     uid_t u;
     if (ioctl(fd, NS_GET_OWNER_UID, &u) == 0) owner_uid = u;
   }
-  close(fd);
   struct out o;
   out_init(&o, out, outlen);
   out_raw(&o, "{\"ok\":true,\"ino\":");

@@ -5,9 +5,32 @@
 #ifndef NSLAB_INTERNAL_H
 #define NSLAB_INTERNAL_H
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/types.h>
+#include <unistd.h>
+
+/* ---- cleanup attributes (bubblewrap's utils.h does the same): a variable declared with one of
+ * these is released when it leaves scope, on every return path, so error paths need no goto
+ * chain. steal_fd() hands an fd on (and disarms its cleanup). close_fdp is async-signal-safe and
+ * may run in a cloned child; free_p and the others only in the parent. ---- */
+static inline void close_fdp(int *fd) {
+  if (*fd >= 0) {
+    int e = errno;
+    close(*fd);
+    errno = e;
+  }
+}
+static inline void free_p(void *p) { free(*(void **)p); }
+static inline int steal_fd(int *fd) {
+  int f = *fd;
+  *fd = -1;
+  return f;
+}
+#define autofd __attribute__((cleanup(close_fdp))) int
+#define autofree __attribute__((cleanup(free_p)))
 
 #define MAX_OPS 96
 #define MAX_ARGS 32
@@ -64,6 +87,7 @@ struct spec {
 
 int spec_parse(struct spec *s, const char *text, char *err, size_t errlen);
 void spec_free(struct spec *s);
+#define autospec __attribute__((cleanup(spec_free))) struct spec
 
 /* ---- trace: every system call the core makes for a lab, in a MAP_SHARED buffer so the child's
  * records survive into the parent ---- */
@@ -84,6 +108,8 @@ struct trace_buf {
 };
 struct trace_buf *trace_new(void);
 void trace_free(struct trace_buf *t);
+static inline void trace_freep(struct trace_buf **t) { trace_free(*t); }
+#define autotrace __attribute__((cleanup(trace_freep))) struct trace_buf *
 struct trace_rec *tr_begin(struct trace_buf *t, int who, const char *sys);
 void tr_str(struct trace_rec *r, const char *s);
 void tr_raw(struct trace_rec *r, const char *s);
@@ -110,13 +136,12 @@ int out_error(char *buf, size_t cap, const char *step, int err, const char *deta
 
 /* ---- child error reports, sent over the status pipe ---- */
 struct child_msg {
-  int32_t kind; /* MSG_ERROR or MSG_PID */
+  int32_t kind; /* MSG_ERROR */
   int32_t err;
-  int32_t pid;
   char step[36];
   char detail[184];
 };
-enum { MSG_ERROR = 1, MSG_PID = 2 };
+enum { MSG_ERROR = 1 };
 
 /* ---- small async-signal-safe helpers (util.c) ---- */
 size_t s_len(const char *s);
@@ -131,7 +156,13 @@ int copy_fd(int in, int out);
 int close_fds_except(int keep1, int keep2); /* close every fd >= 3 but these */
 void reset_signals(void);
 long sys_clone3_fork(uint64_t flags, int *pidfd);
-int child_fail(int status_fd, const char *step, int err, const char *detail);
+/* Reports a failed step (its name, errno and a detail) on the status pipe. */
+void report_failure(int status_fd, const char *step, int err, const char *detail);
+/* The same from a child between clone() and execve(), which then exits: it never returns. */
+_Noreturn void child_die(int status_fd, const char *step, int err, const char *detail);
+/* Reads the status pipe until EOF (lab.c): 1 and the first error report if a child failed. EOF
+ * without a report means every child involved exec'd (the pipe is O_CLOEXEC) or exited. */
+int read_status(int fd, struct child_msg *err);
 
 /* ---- per-namespace pieces ---- */
 /* user.c */
@@ -158,7 +189,7 @@ int pid_exec_init(struct trace_buf *t, int init_fd);
 int time_ns_available(void);
 /* steps.c */
 int lab_parent_steps(struct spec *s, struct trace_buf *t, pid_t pid, int sync_fd);
-int lab_child_steps(struct spec *s, struct trace_buf *t, int sync_fd, int status_fd);
+_Noreturn void lab_child_steps(struct spec *s, struct trace_buf *t, int sync_fd, int status_fd);
 pid_t spawn_steps(struct spec *s, struct trace_buf *t, int status_fd, int stdio[3]);
 
 /* ---- the helper (helper.c): fixed fd layout and its binary answer ---- */

@@ -10,22 +10,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Reads the child's reports until EOF. EOF with no error means every child involved has
- * exec'd (the pipe is O_CLOEXEC) or exited normally. */
-int read_status(int fd, struct child_msg *err, pid_t *reported_pid) {
-  struct child_msg m;
-  int failed = 0;
-  for (;;) {
-    ssize_t n = read(fd, &m, sizeof m);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    if ((size_t)n != sizeof m) continue;
-    if (m.kind == MSG_ERROR && !failed) *err = m, failed = 1;
-    if (m.kind == MSG_PID && reported_pid) *reported_pid = m.pid;
-  }
-  return failed;
-}
-
 static void fail(struct helper_result *res, const char *step, int err, const char *detail) {
   res->ok = 0;
   res->err = err < 0 ? -err : err;
@@ -36,8 +20,12 @@ static void fail(struct helper_result *res, const char *step, int err, const cha
 /* The lab's first process is created with CLONE_PARENT: its parent is the server, which reaps it
  * and is the parent whose death kills it (PR_SET_PDEATHSIG). */
 void lab_create_local(struct spec *s, struct trace_buf *t, struct helper_result *res) {
-  int syncp[2] = {-1, -1}, statp[2] = {-1, -1};
-  if (pipe2(syncp, O_CLOEXEC) < 0 || pipe2(statp, O_CLOEXEC) < 0) return fail(res, "pipe", errno, "");
+  autofd sync_r = -1, sync_w = -1, stat_r = -1, stat_w = -1, pidfd = -1;
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return fail(res, "pipe", errno, "");
+  sync_r = p[0], sync_w = p[1];
+  if (pipe2(p, O_CLOEXEC) < 0) return fail(res, "pipe", errno, "");
+  stat_r = p[0], stat_w = p[1];
   uint64_t flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
                    CLONE_NEWNET | CLONE_PARENT;
   if (s->ns_time && time_ns_available()) flags |= CLONE_NEWTIME;
@@ -45,7 +33,6 @@ void lab_create_local(struct spec *s, struct trace_buf *t, struct helper_result 
   res->timens = s->ns_time;
   struct trace_rec *r = tr_begin(t, WHO_SERVER, "clone3");
   tr_flags(r, flags | CLONE_PIDFD, FT_CLONE);
-  int pidfd = -1;
   long pid = sys_clone3_fork(flags, &pidfd);
   if (pid < 0 && errno == EINVAL && (flags & CLONE_NEWTIME)) {
     /* clone3 took CLONE_NEWTIME only from Linux 6.3 (and its stable backports); on older kernels
@@ -58,35 +45,29 @@ void lab_create_local(struct spec *s, struct trace_buf *t, struct helper_result 
     pid = sys_clone3_fork(flags, &pidfd);
   }
   if (pid == 0) {
-    close(syncp[1]);
-    close(statp[0]);
-    lab_child_steps(s, t, syncp[0], statp[1]);
-    _exit(127);
+    close(steal_fd(&sync_w));
+    close(steal_fd(&stat_r));
+    lab_child_steps(s, t, sync_r, stat_w);
   }
   tr_end(r, pid);
   int clone_errno = errno;
-  close(syncp[0]);
-  close(statp[1]);
+  close(steal_fd(&sync_r));
+  close(steal_fd(&stat_w));
   if (pid < 0) {
-    close(syncp[1]);
-    close(statp[0]);
     char msg[96];
     snprintf(msg, sizeof msg, "clone3: %s", strerror(clone_errno));
     return fail(res, "clone", clone_errno, msg);
   }
   res->pid = (int32_t)pid;
-  int rc = lab_parent_steps(s, t, (pid_t)pid, syncp[1]);
-  close(syncp[1]);
+  int rc = lab_parent_steps(s, t, (pid_t)pid, sync_w);
+  close(steal_fd(&sync_w));
   struct child_msg m;
-  int failed = rc < 0 ? 0 : read_status(statp[0], &m, NULL);
-  close(statp[0]);
+  int failed = rc < 0 ? 0 : read_status(stat_r, &m);
   if (rc < 0 || failed) {
     /* the server reaps it: it is the server's child */
     syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-    close(pidfd);
     if (rc < 0) return fail(res, "parent-setup", rc, "writing the id maps");
     return fail(res, m.step, m.err, m.detail);
   }
-  close(pidfd);
   res->ok = 1;
 }

@@ -67,10 +67,8 @@ static int make_target(const char *src, const char *dst) {
     }
   int rc = parent[0] ? mkdir_p(parent, 0755) : 0;
   if (rc < 0) return rc;
-  int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0 && errno != EEXIST) return -errno;
-  if (fd >= 0) close(fd);
-  return 0;
+  autofd fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  return fd < 0 && errno != EEXIST ? -errno : 0;
 }
 
 /* Read-only for a whole subtree. mount_setattr(2) changes only the named attributes; the older
@@ -102,18 +100,11 @@ static int copy_file(struct trace_buf *t, const char *src, const char *dst, unsi
   struct trace_rec *r = tr_begin(t, WHO_CHILD, "copy");
   tr_str(r, src);
   tr_str(r, dst);
-  int in = open(src, O_RDONLY | O_CLOEXEC);
+  autofd in = open(src, O_RDONLY | O_CLOEXEC);
   if (in < 0) return (int)tr_end(r, -errno);
-  int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (out < 0) {
-    int e = errno;
-    close(in);
-    errno = e;
-    return (int)tr_end(r, -e);
-  }
+  autofd out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (out < 0) return (int)tr_end(r, -errno);
   int rc = copy_fd(in, out);
-  close(in);
-  close(out);
   if (rc < 0) errno = -rc;
   tr_end(r, rc < 0 ? -1 : 0);
   return rc;

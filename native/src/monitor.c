@@ -56,36 +56,39 @@ static void *run(void *arg) {
   return NULL;
 }
 
+static void unlockp(pthread_mutex_t **m) { pthread_mutex_unlock(*m); }
+/* holds the lock until the end of the scope */
+#define LOCKED(m) __attribute__((cleanup(unlockp))) pthread_mutex_t *guard_ = (pthread_mutex_lock(m), (m))
+
 int nslab_monitor_start(void) {
-  pthread_mutex_lock(&lock);
-  int rc = evr;
-  if (rc >= 0) goto out;
-  int p[2];
-  if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0 || pipe2(p, O_CLOEXEC) < 0 ||
-      pipe2(stopfd, O_CLOEXEC) < 0) {
-    rc = -errno;
-    goto out;
+  LOCKED(&lock);
+  if (evr >= 0) return evr;
+  int p[2], q[2];
+  autofd e = epoll_create1(EPOLL_CLOEXEC);
+  if (e < 0 || pipe2(p, O_CLOEXEC) < 0) return -errno;
+  autofd r = p[0], w = p[1];
+  if (pipe2(q, O_CLOEXEC) < 0) return -errno;
+  autofd sr = q[0], sw = q[1];
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)sr};
+  if (epoll_ctl(e, EPOLL_CTL_ADD, sr, &ev) < 0) return -errno;
+  /* published before the thread starts: it reads them */
+  ep = e, evr = r, evw = w, stopfd[0] = sr, stopfd[1] = sw;
+  int rc = pthread_create(&thread, NULL, run, NULL);
+  if (rc) {
+    ep = evr = evw = stopfd[0] = stopfd[1] = -1; /* the autofds close them */
+    return -rc;
   }
-  evr = p[0], evw = p[1];
-  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)stopfd[0]};
-  epoll_ctl(ep, EPOLL_CTL_ADD, stopfd[0], &ev);
-  if ((rc = -pthread_create(&thread, NULL, run, NULL)) < 0) goto out;
-  rc = evr;
-out:
-  pthread_mutex_unlock(&lock);
-  return rc;
+  steal_fd(&e), steal_fd(&r), steal_fd(&w), steal_fd(&sr), steal_fd(&sw);
+  return evr;
 }
 
 static int watch(int pidfd, int quiet) {
   if (ep < 0) return -ENOTCONN;
-  int fd = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);
+  autofd fd = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);
   if (fd < 0) return -errno;
   struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)(unsigned)fd | ((uint64_t)quiet << 32)};
-  if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
-    int e = errno;
-    close(fd);
-    return -e;
-  }
+  if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) return -errno;
+  steal_fd(&fd); /* the monitor thread closes it after the reap */
   return 0;
 }
 
@@ -106,12 +109,10 @@ void monitor_reap_quietly(pid_t pid) {
 }
 
 void nslab_monitor_stop(void) {
-  pthread_mutex_lock(&lock);
-  if (evr >= 0) {
-    (void)!write(stopfd[1], "x", 1);
-    pthread_join(thread, NULL);
-    close(ep), close(evr), close(evw), close(stopfd[0]), close(stopfd[1]);
-    ep = evr = evw = stopfd[0] = stopfd[1] = -1;
-  }
-  pthread_mutex_unlock(&lock);
+  LOCKED(&lock);
+  if (evr < 0) return;
+  (void)!write(stopfd[1], "x", 1);
+  pthread_join(thread, NULL);
+  close(ep), close(evr), close(evw), close(stopfd[0]), close(stopfd[1]);
+  ep = evr = evw = stopfd[0] = stopfd[1] = -1;
 }

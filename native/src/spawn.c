@@ -6,22 +6,20 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-int read_status(int fd, struct child_msg *err, pid_t *reported_pid);
-
 void spawn_local(struct spec *s, struct trace_buf *t, struct helper_result *res) {
-  int statp[2];
-  if (pipe2(statp, O_CLOEXEC) < 0) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) {
     res->err = errno;
     s_cpy(res->step, sizeof res->step, "pipe");
     return;
   }
+  autofd stat_r = p[0], stat_w = p[1];
   int stdio[3] = {HELPER_FD_STDIN, HELPER_FD_STDOUT, HELPER_FD_STDERR};
   s->lab_pidfd = HELPER_FD_PIDFD;
-  pid_t pid = spawn_steps(s, t, statp[1], stdio);
-  close(statp[1]);
+  pid_t pid = spawn_steps(s, t, stat_w, stdio);
+  close(steal_fd(&stat_w));
   struct child_msg m;
-  int failed = read_status(statp[0], &m, NULL);
-  close(statp[0]);
+  int failed = read_status(stat_r, &m);
   res->pid = pid > 0 ? pid : 0;
   if (pid < 0 || failed) {
     res->ok = 0;

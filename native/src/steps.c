@@ -28,10 +28,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define STEP(name, detail, expr)                                   \
-  do {                                                             \
-    int rc_ = (expr);                                              \
-    if (rc_ < 0) return child_fail(status_fd, name, rc_, detail);  \
+/* A step of the child: on failure, report it and exit (child_die never returns). */
+#define STEP(name, detail, expr)                           \
+  do {                                                     \
+    int rc_ = (expr);                                      \
+    if (rc_ < 0) child_die(status_fd, name, rc_, detail);  \
   } while (0)
 
 static int wait_for_parent(int sync_fd) {
@@ -67,7 +68,7 @@ int lab_parent_steps(struct spec *s, struct trace_buf *t, pid_t pid, int sync_fd
 }
 
 /* ---------- the new lab's side: everything between clone() and execve() ---------- */
-int lab_child_steps(struct spec *s, struct trace_buf *t, int sync_fd, int status_fd) {
+_Noreturn void lab_child_steps(struct spec *s, struct trace_buf *t, int sync_fd, int status_fd) {
   reset_signals();
   STEP("wait-for-parent", "", wait_for_parent(sync_fd));
   STEP("become-root", "", user_become_root(t, WHO_CHILD, s->setgroups_deny));
@@ -87,8 +88,7 @@ int lab_child_steps(struct spec *s, struct trace_buf *t, int sync_fd, int status
   STEP("stdio", "/dev/null", null_stdio());
   umask(022);
   unblock_signals();
-  pid_exec_init(t, s->init_fd);
-  _exit(127);
+  child_die(status_fd, "exec-init", pid_exec_init(t, s->init_fd), "");
 }
 
 /* ---------- a process entering a running lab (terminal shell or check) ----------
@@ -108,15 +108,15 @@ static int c2_main(void *arg) {
   struct c2_ctx *c = arg;
   struct spec *s = c->s;
   int status_fd = c->status_fd;
-  if (setsid() < 0) return child_fail(status_fd, "setsid", -errno, "");
+  if (setsid() < 0) child_die(status_fd, "setsid", errno, "");
   if (s->pty) {
     struct trace_rec *r = tr_begin(c->t, WHO_SHELL, "ioctl");
     tr_raw(r, "0, TIOCSCTTY, 0");
     if (tr_end(r, ioctl(c->stdio[0], TIOCSCTTY, 0)) < 0)
-      return child_fail(status_fd, "controlling-tty", -errno, "");
+      child_die(status_fd, "controlling-tty", errno, "");
   }
   for (int i = 0; i < 3; i++)
-    if (dup2(c->stdio[i], i) < 0) return child_fail(status_fd, "stdio", -errno, "");
+    if (dup2(c->stdio[i], i) < 0) child_die(status_fd, "stdio", errno, "");
   /* status_fd stays open (O_CLOEXEC) to report an exec failure; everything else goes */
   close_fds_except(status_fd, -1);
   if (!s->cwd || chdir(s->cwd) < 0) (void)!chdir("/");
@@ -128,16 +128,12 @@ static int c2_main(void *arg) {
   tr_end(r, 0);
   execve(s->argv[0], (char *const *)s->argv, (char *const *)s->envp);
   if (r) r->ret = -1, r->err = errno;
-  return child_fail(status_fd, "execve", -errno, s->argv[0]);
+  child_die(status_fd, "execve", errno, s->argv[0]);
 }
 
+/* The helper's own failures (it is not a child that exits): reported the same way, returned. */
 static pid_t spawn_fail(int status_fd, const char *step, int err) {
-  struct child_msg m;
-  memset(&m, 0, sizeof m);
-  m.kind = MSG_ERROR;
-  m.err = err;
-  s_cpy(m.step, sizeof m.step, step);
-  (void)write_all(status_fd, &m, sizeof m);
+  report_failure(status_fd, step, err, "");
   return -err;
 }
 

@@ -134,7 +134,7 @@ long sys_clone3_fork(uint64_t flags, int *pidfd) {
   return syscall(SYS_clone3, &args, sizeof args);
 }
 
-int child_fail(int status_fd, const char *step, int err, const char *detail) {
+void report_failure(int status_fd, const char *step, int err, const char *detail) {
   struct child_msg m;
   memset(&m, 0, sizeof m);
   m.kind = MSG_ERROR;
@@ -142,5 +142,22 @@ int child_fail(int status_fd, const char *step, int err, const char *detail) {
   s_cpy(m.step, sizeof m.step, step);
   s_cpy(m.detail, sizeof m.detail, detail ? detail : "");
   (void)write_all(status_fd, &m, sizeof m);
+}
+
+_Noreturn void child_die(int status_fd, const char *step, int err, const char *detail) {
+  report_failure(status_fd, step, err, detail);
   _exit(127);
+}
+
+int read_status(int fd, struct child_msg *err) {
+  struct child_msg m;
+  int failed = 0;
+  for (;;) {
+    ssize_t n = read(fd, &m, sizeof m);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if ((size_t)n != sizeof m || m.kind != MSG_ERROR) continue;
+    if (!failed) *err = m, failed = 1;
+  }
+  return failed;
 }
