@@ -1,6 +1,8 @@
 import { useId, useRef, useState } from "react";
 import type { LabSnapshot, MountEntry, ProcessInfo } from "@/lib/protocol";
-import { diffMounts, groupsAcross, groupSwatch, mountRows, mountsWithAncestors, nsSwatch, peerLanes, processTree, propagationLabel, shortIno, type LaneCell } from "./model";
+import { groupSwatch, nsSwatch, shortIno } from "./model/colours";
+import { diffMounts, groupsAcross, mountRows, mountsWithAncestors, peerLanes, propagationLabel, type LaneCell } from "./model/mounts";
+import { processTree } from "./model/processes";
 import type { Strings } from "./strings";
 import { Empty, SW_BORDER, SW_CHIP, SW_SOLID, swStyle, TreeGuides, useRovingRows } from "./ui";
 

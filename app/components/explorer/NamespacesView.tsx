@@ -1,5 +1,8 @@
 import type { LabSnapshot, NamespaceInfo } from "@/lib/protocol";
-import { nsColumns, nsHierarchy, nsKey, nsSwatch, processTree, shortIno, withChanges, type ChangesView, type NsNode, type Shown } from "./model";
+import { withChanges, type ChangesView, type Shown } from "./model/changes";
+import { nsSwatch, shortIno } from "./model/colours";
+import { nsColumns, nsHierarchy, nsKey, type NsNode } from "./model/namespaces";
+import { processTree } from "./model/processes";
 import type { Strings } from "./strings";
 import { changeClass, Empty, NsChip, nsTag, SectionTitle, SW_CHIP, SW_SOLID, swStyle, useRovingRows } from "./ui";
 

@@ -1,5 +1,7 @@
 import type { LabSnapshot } from "@/lib/protocol";
-import { differingTypes, labRoots, nsKey, pidLevels, processTree, withChanges, type ChangesView } from "./model";
+import { withChanges, type ChangesView } from "./model/changes";
+import { differingTypes, labRoots, nsKey } from "./model/namespaces";
+import { pidLevels, processTree } from "./model/processes";
 import type { Strings } from "./strings";
 import { changeClass, Empty, NsChip, TreeGuides, useRovingRows } from "./ui";
 

@@ -1,6 +1,6 @@
 import { useEffect, useId, useLayoutEffect, useRef, useState } from "react";
 import type { TraceEntry } from "@/lib/protocol";
-import { formatClock, formatDuration, manPages, traceResult } from "./model";
+import { formatClock, formatDuration, manPages, traceResult } from "./model/trace";
 import type { Strings } from "./strings";
 import { Empty, useRovingRows } from "./ui";
 

@@ -1,5 +1,5 @@
 import type { IdMapLine, LabSnapshot } from "@/lib/protocol";
-import { nsHierarchy, nsKey, rangeText } from "./model";
+import { nsHierarchy, nsKey, rangeText } from "./model/namespaces";
 import type { Strings } from "./strings";
 import { Empty, NsChip, nsTag } from "./ui";
 

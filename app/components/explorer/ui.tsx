@@ -1,7 +1,7 @@
 /** Small pieces the explorer's views share: colour chips, tree guides, keyboard-navigable rows. */
 import { useEffect, useRef, type CSSProperties, type KeyboardEvent, type ReactNode } from "react";
 import type { NamespaceInfo } from "@/lib/protocol";
-import { nsSwatch, shortIno, swatchVars, type Swatch } from "./model";
+import { nsSwatch, shortIno, swatchVars, type Swatch } from "./model/colours";
 import type { Strings } from "./strings";
 
 /** Classes painting an element with the swatch set by swatchVars() on it. */

@@ -1,0 +1,54 @@
+/** Processes: their PIDs at each level, and the process tree by parent. Pure functions. */
+import type { ProcessInfo } from "@/lib/protocol";
+
+export interface PidLevel {
+  level: "host" | "lab" | "nested";
+  pid: number;
+}
+
+/** NSpid as levels: the host's pid, the lab's, then each nested pid namespace's. */
+export function pidLevels(nspid: number[]): PidLevel[] {
+  return nspid.map((pid, i) => ({ level: i === 0 ? "host" : i === 1 ? "lab" : "nested", pid }));
+}
+
+/** "host 48213 · lab 7 · 1" */
+export function pidLabel(nspid: number[], names: { host: string; lab: string } = { host: "host", lab: "lab" }): string {
+  return pidLevels(nspid)
+    .map((l) => (l.level === "host" ? `${names.host} ${l.pid}` : l.level === "lab" ? `${names.lab} ${l.pid}` : String(l.pid)))
+    .join(" · ");
+}
+
+export interface TreeRow<T> {
+  item: T;
+  depth: number;
+  /** for each ancestor level (and this row last), whether that node is the last of its siblings: draws the tree's guides */
+  lasts: boolean[];
+}
+
+/** Processes as a tree by parent pid, depth first; children by host pid. Parents outside the list make roots. */
+export function processTree<T extends Pick<ProcessInfo, "hostPid" | "ppid">>(processes: T[]): TreeRow<T>[] {
+  const byPid = new Map(processes.map((p) => [p.hostPid, p]));
+  const children = new Map<number, T[]>();
+  const roots: T[] = [];
+  for (const p of processes) {
+    if (p.ppid !== p.hostPid && byPid.has(p.ppid)) {
+      const list = children.get(p.ppid) ?? [];
+      list.push(p);
+      children.set(p.ppid, list);
+    } else roots.push(p);
+  }
+  const out: TreeRow<T>[] = [];
+  const seen = new Set<number>();
+  const walk = (list: T[], depth: number, lasts: boolean[]) => {
+    list.sort((a, b) => a.hostPid - b.hostPid);
+    list.forEach((p, i) => {
+      if (seen.has(p.hostPid)) return; // a cycle cannot happen in /proc, but a merged list with ghosts might
+      seen.add(p.hostPid);
+      const l = [...lasts, i === list.length - 1];
+      out.push({ item: p, depth, lasts: l });
+      walk(children.get(p.hostPid) ?? [], depth + 1, l);
+    });
+  };
+  walk(roots, 0, []);
+  return out;
+}

@@ -1,0 +1,103 @@
+/** The syscall trace: man page links, errno names, results, durations, clock times, merging batches. */
+import type { TraceEntry } from "@/lib/protocol";
+
+const SECTION2 = new Set(
+  (
+    "accept access bind brk chdir chmod chown chroot clone close connect dup dup2 dup3 epoll_create epoll_ctl epoll_wait " +
+    "eventfd execve execveat exit fchdir fchmod fchown fcntl fork fsconfig fsmount fsopen fstat getdents getpid getuid " +
+    "ioctl kill link listen lseek mkdir mknod mmap mount mount_setattr move_mount open open_tree openat openat2 pidfd_open " +
+    "pidfd_send_signal pipe pipe2 pivot_root prctl read readlink rename rmdir setdomainname setgid setgroups sethostname " +
+    "setns setpgid setresgid setresuid setsid setuid socket stat statx symlink umount unlink unshare wait4 waitid write"
+  ).split(" "),
+);
+/** System calls whose man page is another's (clone3 is documented in clone(2), umount2 in umount(2)). */
+const PAGE_OF: Record<string, string> = { clone3: "clone", umount2: "umount", dup3: "dup", pipe2: "pipe", wait4: "wait4", fchownat: "chown", mkdirat: "mkdir", symlinkat: "symlink", newfstatat: "stat" };
+
+export interface ManLink {
+  label: string; // "clone(2)"
+  url: string;
+}
+
+const man = (name: string, section: "2" | "3" | "7"): ManLink => ({ label: `${name}(${section})`, url: `https://man7.org/linux/man-pages/man${section}/${name}.${section}.html` });
+
+/**
+ * The man page that documents a trace entry's call, and a second page that explains what it did
+ * when that is more telling (writing uid_map → user_namespaces(7)). null for steps that are not
+ * system calls (nslab's own "copy").
+ */
+export function manPages(sys: string, args = ""): ManLink[] {
+  if (sys === "ioctl") {
+    if (/\bTIOC/.test(args)) return [man("ioctl_tty", "2")];
+    if (/\bNS_GET_/.test(args)) return [man("ioctl_ns", "2")];
+    if (/\bSIOC/.test(args)) return [man("ioctl", "2"), man("netdevice", "7")];
+    return [man("ioctl", "2")];
+  }
+  if (sys === "posix_spawn") return [man("posix_spawn", "3")];
+  const page = PAGE_OF[sys] ?? sys;
+  if (!SECTION2.has(page) && !SECTION2.has(sys)) return [];
+  const links = [man(page, "2")];
+  if (sys === "write" || sys === "openat" || sys === "open") {
+    if (/\/(uid_map|gid_map|setgroups)\b/.test(args)) links.push(man("user_namespaces", "7"));
+    else if (/cgroup/.test(args)) links.push(man("cgroups", "7"));
+  }
+  if (sys === "clone3" || sys === "clone" || sys === "unshare" || sys === "setns") links.push(man("namespaces", "7"));
+  if (sys === "mount" && /MS_(SHARED|SLAVE|PRIVATE|UNBINDABLE)/.test(args)) links.push(man("mount_namespaces", "7"));
+  if (sys === "mount_setattr" && /MS_(SHARED|SLAVE|PRIVATE|UNBINDABLE)/.test(args)) links.push(man("mount_namespaces", "7"));
+  return links;
+}
+
+/** Linux errno names (asm-generic/errno-base.h and errno.h, as on x86-64 and arm64). */
+const ERRNO: string[] = [
+  "OK", "EPERM", "ENOENT", "ESRCH", "EINTR", "EIO", "ENXIO", "E2BIG", "ENOEXEC", "EBADF", "ECHILD", "EAGAIN", "ENOMEM",
+  "EACCES", "EFAULT", "ENOTBLK", "EBUSY", "EEXIST", "EXDEV", "ENODEV", "ENOTDIR", "EISDIR", "EINVAL", "ENFILE", "EMFILE",
+  "ENOTTY", "ETXTBSY", "EFBIG", "ENOSPC", "ESPIPE", "EROFS", "EMLINK", "EPIPE", "EDOM", "ERANGE", "EDEADLK",
+  "ENAMETOOLONG", "ENOLCK", "ENOSYS", "ENOTEMPTY", "ELOOP", "", "ENOMSG", "EIDRM", "ECHRNG", "EL2NSYNC", "EL3HLT",
+  "EL3RST", "ELNRNG", "EUNATCH", "ENOCSI", "EL2HLT", "EBADE", "EBADR", "EXFULL", "ENOANO", "EBADRQC", "EBADSLT", "",
+  "EBFONT", "ENOSTR", "ENODATA", "ETIME", "ENOSR", "ENONET", "ENOPKG", "EREMOTE", "ENOLINK", "EADV", "ESRMNT", "ECOMM",
+  "EPROTO", "EMULTIHOP", "EDOTDOT", "EBADMSG", "EOVERFLOW", "ENOTUNIQ", "EBADFD", "EREMCHG", "ELIBACC", "ELIBBAD",
+  "ELIBSCN", "ELIBMAX", "ELIBEXEC", "EILSEQ", "ERESTART", "ESTRPIPE", "EUSERS", "ENOTSOCK", "EDESTADDRREQ", "EMSGSIZE",
+  "EPROTOTYPE", "ENOPROTOOPT", "EPROTONOSUPPORT", "ESOCKTNOSUPPORT", "EOPNOTSUPP", "EPFNOSUPPORT", "EAFNOSUPPORT",
+  "EADDRINUSE", "EADDRNOTAVAIL", "ENETDOWN", "ENETUNREACH", "ENETRESET", "ECONNABORTED", "ECONNRESET", "ENOBUFS",
+  "EISCONN", "ENOTCONN", "ESHUTDOWN", "ETOOMANYREFS", "ETIMEDOUT", "ECONNREFUSED", "EHOSTDOWN", "EHOSTUNREACH",
+  "EALREADY", "EINPROGRESS", "ESTALE", "EUCLEAN", "ENOTNAM", "ENAVAIL", "EISNAM", "EREMOTEIO", "EDQUOT", "ENOMEDIUM",
+  "EMEDIUMTYPE", "ECANCELED", "ENOKEY", "EKEYEXPIRED", "EKEYREVOKED", "EKEYREJECTED", "EOWNERDEAD", "ENOTRECOVERABLE",
+  "ERFKILL", "EHWPOISON",
+];
+
+export function errnoName(n: number): string {
+  const e = Math.abs(n);
+  return ERRNO[e] || `errno ${e}`;
+}
+
+/** What a call returned: its value, or -1 and the errno's name. */
+export function traceResult(e: Pick<TraceEntry, "ret" | "errno">): { text: string; failed: boolean } {
+  if (e.errno) return { text: `-1 ${errnoName(e.errno)}`, failed: true };
+  return { text: String(e.ret), failed: e.ret < 0 };
+}
+
+export function formatDuration(ns: number): string {
+  if (!(ns >= 0)) return "";
+  if (ns < 1_000) return "<1 µs";
+  if (ns < 1_000_000) return `${Math.round(ns / 1_000)} µs`;
+  if (ns < 1_000_000_000) return `${(ns / 1_000_000).toFixed(ns < 10_000_000 ? 1 : 0)} ms`;
+  return `${(ns / 1_000_000_000).toFixed(2)} s`;
+}
+
+/** "20:28:01.123" in local time. */
+export function formatClock(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+/** Appends trace entries, dropping repeats (a reconnect resends the backlog) and keeping the newest `max`. */
+export function mergeTrace(have: TraceEntry[], add: TraceEntry[], max = 2000): TraceEntry[] {
+  const last = have.at(-1)?.seq ?? 0;
+  let fresh = add.filter((e) => e.seq > last);
+  // the lab's sequence restarts only with a new lab: a lower seq than we have means start over
+  if (!fresh.length && add.length && add.at(-1)!.seq < last && add[0]!.seq === 1) return add.slice(-max);
+  fresh = fresh.sort((a, b) => a.seq - b.seq);
+  const out = fresh.length ? [...have, ...fresh] : have;
+  return out.length > max ? out.slice(-max) : out;
+}
