@@ -103,7 +103,7 @@ describe("TerminalConnection", () => {
     ws.data(200);
     ws.drop();
     assert.equal(states.at(-1)?.kind, "reconnecting");
-    await tick(300); // first backoff is 250 ms
+    await tick(350); // first backoff is 250 ms ±20%
     const ws2 = FakeSocket.all[1]!;
     assert.equal(ws2.params.get("terminal"), "t1");
     assert.equal(ws2.params.get("offset"), "500");
@@ -124,7 +124,7 @@ describe("TerminalConnection", () => {
     assert.equal(resets, 1);
     ws.data(1000);
     ws.drop();
-    await tick(300);
+    await tick(350);
     assert.equal(FakeSocket.all[1]!.params.get("offset"), "5096");
     c.dispose();
   });
@@ -156,7 +156,7 @@ describe("TerminalConnection", () => {
     ws.control({ type: "ready", terminal: "t1", offset: 0, replayed: 0, reset: false });
     ws.data(ACK_EVERY * 2);
     ws.drop();
-    await tick(300);
+    await tick(350);
     const ws2 = FakeSocket.all[1]!;
     ws2.open();
     ws2.control({ type: "ready", terminal: "t1", offset: ACK_EVERY * 2, replayed: 0, reset: false });
@@ -187,7 +187,7 @@ describe("TerminalConnection", () => {
     ws.control({ type: "ready", terminal: "t1", offset: 0, replayed: 0, reset: false });
     ws.drop(4001, "attached elsewhere");
     assert.deepEqual(states.at(-1), { kind: "closed", reason: "attached-elsewhere", message: "attached elsewhere" });
-    await tick(300);
+    await tick(350);
     assert.equal(FakeSocket.all.length, 1, "no automatic reconnect");
     c.reconnectNow();
     assert.equal(FakeSocket.all.length, 2);
@@ -202,19 +202,32 @@ describe("TerminalConnection", () => {
     c.dispose();
   });
 
-  test("backoff doubles up to 5 s", async () => {
-    const c = make();
+  test("follows the shared backoff policy, and probes the lab after three failures", async () => {
+    let probes = 0;
+    const c = new TerminalConnection({
+      lab: { id: "0123456789abcdef", token: "tok" },
+      terminal: null,
+      sink: sink(),
+      events: { state: (s) => states.push(s), ready: () => {}, exit: () => {}, command: () => {}, error: () => {} },
+      probe: async () => (++probes >= 2 ? "gone" : "ok"),
+    });
     c.connect();
     const delays: number[] = [];
-    for (let i = 0; i < 7; i++) {
+    for (let i = 0; i < 3; i++) {
       const before = Date.now();
       FakeSocket.all.at(-1)!.drop();
       const s = states.at(-1);
       assert.equal(s?.kind, "reconnecting");
-      if (s?.kind === "reconnecting") delays.push(Math.round((s.retryAt - before) / 50) * 50);
-      c.reconnectNow(); // skip the wait
+      if (s?.kind === "reconnecting") delays.push(s.retryAt - before);
+      if (i < 2) c.reconnectNow(); // skip the wait
     }
-    assert.deepEqual(delays, [250, 500, 1000, 2000, 4000, 5000, 5000]);
+    assert.ok(delays[0]! >= 200 && delays[0]! <= 300 && delays[1]! >= 400 && delays[1]! <= 600 && delays[2]! >= 800 && delays[2]! <= 1200, `${delays}`);
+    await tick(1300);
+    assert.equal(probes, 1, "the third retry asked whether the lab is still there");
+    FakeSocket.all.at(-1)!.drop();
+    await tick(2500);
+    assert.equal(probes, 2);
+    assert.deepEqual(states.at(-1), { kind: "closed", reason: "lab-destroyed", message: "" });
     c.dispose();
   });
 });

@@ -152,7 +152,7 @@ export function Explorer({ labId, token, lang }: { labId: string; token: string;
         {tab === "trace" ? (
           <TraceView trace={trace} t={t} />
         ) : !snap ? (
-          <p className="px-4 py-6 text-[0.9333rem] text-muted">{conn.kind === "gone" ? t.gone : t.waiting}</p>
+          <p className="px-4 py-6 text-[0.9333rem] text-muted">{conn.kind === "closed" ? t.gone : t.waiting}</p>
         ) : tab === "processes" ? (
           <ProcessesView snap={snap} changes={changes} t={t} />
         ) : tab === "namespaces" ? (
@@ -181,7 +181,7 @@ function Status({ conn, t, onRetry }: { conn: ExplorerConnState; t: ReturnType<t
         {t.live}
       </span>
     );
-  if (conn.kind === "gone")
+  if (conn.kind === "closed")
     return (
       <span className="text-danger" role="status" data-testid="explorer-status">
         {t.gone}

@@ -55,8 +55,7 @@ beforeEach(() => {
     onMessage: (m) => msgs.push(m),
     onState: (s) => states.push(s),
     socket: (u) => new FakeSocket(u),
-    backoffMinMs: 20,
-    backoffMaxMs: 80,
+    policy: { firstMs: 20, maxMs: 80, factor: 2, jitter: 0.2 },
   });
 });
 afterEach(() => conn.dispose());
@@ -65,8 +64,9 @@ test("delivers messages and ignores garbage", () => {
   conn.connect();
   assert.deepEqual(states.at(-1), { kind: "connecting" });
   last().open();
-  assert.deepEqual(states.at(-1), { kind: "open" });
+  assert.deepEqual(states.at(-1), { kind: "connecting" }, "open once the first snapshot came");
   last().message(snapshot);
+  assert.deepEqual(states.at(-1), { kind: "open" });
   last().message("{not json");
   last().onmessage?.({ data: new ArrayBuffer(2) });
   assert.deepEqual(msgs, [snapshot]);
@@ -119,17 +119,17 @@ test("the lab going away ends it: no reconnect", async () => {
   last().open();
   last().message({ type: "error", code: "lab_gone", message: "gone" });
   last().drop(4410);
-  assert.equal(states.at(-1)!.kind, "gone");
+  assert.equal(states.at(-1)!.kind, "closed");
   await wait(60);
   assert.equal(FakeSocket.all.length, 1);
   conn.reconnectNow();
   assert.equal(FakeSocket.all.length, 1);
   // close code alone is enough too
-  const c2 = new ExplorerConnection({ url: () => "ws://x", onMessage: () => {}, onState: (s) => states.push(s), socket: (u) => new FakeSocket(u), backoffMinMs: 10 });
+  const c2 = new ExplorerConnection({ url: () => "ws://x", onMessage: () => {}, onState: (s) => states.push(s), socket: (u) => new FakeSocket(u) });
   c2.connect();
   last().open();
   last().drop(4410);
-  assert.equal(states.at(-1)!.kind, "gone");
+  assert.deepEqual(states.at(-1), { kind: "closed", reason: "lab-destroyed", message: "The lab is not running any more." });
   c2.dispose();
 });
 
