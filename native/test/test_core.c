@@ -42,9 +42,20 @@ static int count_fds(void) {
 }
 
 static char root_dir[] = "/tmp/nslab-test-root";
+/* a cgroup of the test's own (v1 pids hierarchy, or the v2 root), joined and bound like the
+ * server does, so the sanitized core runs through every mount operation the server uses */
+static char cg_dir[256], cg_bind[64];
+
+static void make_cgroup(void) {
+  const char *base = access("/sys/fs/cgroup/pids/cgroup.procs", F_OK) == 0 ? "/sys/fs/cgroup/pids"
+                                                                            : "/sys/fs/cgroup";
+  snprintf(cg_dir, sizeof cg_dir, "%s/nslab-ctest-%d", base, (int)getpid());
+  snprintf(cg_bind, sizeof cg_bind, "/sys/fs/cgroup%s", strcmp(base, "/sys/fs/cgroup") ? "/pids" : "");
+  if (mkdir(cg_dir, 0755) < 0) cg_dir[0] = 0;
+}
 
 static void lab_spec(char *buf, size_t cap, int init_fd) {
-  snprintf(buf, cap,
+  int n = snprintf(buf, cap,
            "hostname\tlab-test\n"
            "uid_map\t0 2000000 65536\n"
            "gid_map\t0 2000000 65536\n"
@@ -68,8 +79,20 @@ static void lab_spec(char *buf, size_t cap, int init_fd) {
            "dev-bind\t/dev/zero\t/dev/zero\n"
            "devpts\t/dev/pts\tnewinstance,ptmxmode=0666,mode=0620\n"
            "symlink\tpts/ptmx\t/dev/ptmx\n"
-           "mqueue\t/dev/mqueue\n",
+           "mqueue\t/dev/mqueue\n"
+           "sysfs\t/sys\n"
+           "sysfs\t/run/nslab/sysfs\n"
+           "dir\t/srv\t0755\n"
+           "bind\t/tmp/nslab-test-root\t/srv/scratch\n"
+           "remount-ro\t/srv/scratch\n"
+           "tmpfs\t/dev/shm\tsize=1m,mode=01777\n",
            init_fd, root_dir);
+  if (cg_dir[0])
+    snprintf(buf + n, cap - (size_t)n,
+             "cgroup\t%s/cgroup.procs\n"
+             "tmpfs\t/sys/fs/cgroup\tsize=16k,mode=0755\n"
+             "bind\t%s\t%s\n",
+             cg_dir, cg_dir, cg_bind);
 }
 
 static int read_all(int fd, char *buf, size_t cap, int timeout_ms) {
@@ -98,10 +121,48 @@ static void wait_exit(int evfd, int pid) {
 
 static char out[1 << 16];
 
+/* A helper that never answers is killed after the timeout, and the call fails with ETIMEDOUT
+ * (client.c, run_helper). The stand-in helper writes its pid and sleeps. */
+static void test_helper_timeout(const char *real_helper) {
+  char dir[] = "/tmp/nslab-stuck-XXXXXX";
+  if (!mkdtemp(dir)) {
+    CHECK(0, "mkdtemp");
+    return;
+  }
+  char script[128], pidfile[128];
+  snprintf(script, sizeof script, "%s/helper", dir);
+  snprintf(pidfile, sizeof pidfile, "%s/pid", dir);
+  FILE *f = fopen(script, "w");
+  fprintf(f, "#!/bin/sh\necho $$ > %s\nexec sleep 60\n", pidfile);
+  fclose(f);
+  chmod(script, 0755);
+  CHECK(nslab_set_helper(script) == 0, "set stuck helper");
+  CHECK(nslab_set_helper_timeout(300) == 0, "set timeout");
+  CHECK(nslab_set_helper_timeout(0) == -EINVAL, "a zero timeout is refused");
+  char spec[256];
+  snprintf(spec, sizeof spec, "root\t%s\tsize=1m\ninit_fd\t0\n", root_dir);
+  int rc = nslab_lab_create(spec, out, sizeof out);
+  CHECK(rc == -ETIMEDOUT && strstr(out, "the helper did not answer in time"), "timeout: %d %s", rc, out);
+  /* killed, and reaped by the monitor: gone from /proc (no zombie left) */
+  char buf[32] = "";
+  FILE *p = fopen(pidfile, "r");
+  if (p) (void)!fgets(buf, sizeof buf, p), fclose(p);
+  int pid = atoi(buf);
+  CHECK(pid > 0, "the stuck helper ran");
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/%d", pid);
+  for (int i = 0; i < 200 && pid > 0 && access(proc, F_OK) == 0; i++) usleep(10000);
+  CHECK(pid > 0 && access(proc, F_OK) != 0, "the stuck helper %d was killed and reaped", pid);
+  unlink(pidfile), unlink(script), rmdir(dir);
+  nslab_set_helper_timeout(20000);
+  nslab_set_helper(real_helper);
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) return fprintf(stderr, "usage: test-core path/to/nslab-init path/to/nslab-helper\n"), 2;
   if (geteuid() != 0) return fprintf(stderr, "test-core needs root\n"), 2;
   mkdir(root_dir, 0755);
+  make_cgroup();
   CHECK(nslab_set_helper("/nonexistent/helper") == -ENOENT, "a missing helper is refused");
   CHECK(nslab_set_helper(argv[2]) == 0, "set helper");
   int base_fds = count_fds();
@@ -111,8 +172,16 @@ int main(int argc, char **argv) {
   /* bad specs are refused with a reason, not a crash */
   CHECK(nslab_lab_create("bogus\tkey\n", out, sizeof out) == -EINVAL && strstr(out, "unknown key"),
         "unknown key: %s", out);
-  CHECK(nslab_lab_create("ro-bind\t/usr\tusr\n", out, sizeof out) == -EINVAL, "relative dst");
-  CHECK(nslab_lab_create("ro-bind\t/usr\t/../etc\n", out, sizeof out) == -EINVAL, "dotdot dst");
+  /* the path guard in spec.c, by its message: without it these would fail later, elsewhere */
+  CHECK(nslab_lab_create("ro-bind\t/usr\tusr\n", out, sizeof out) == -EINVAL &&
+            strstr(out, "spec line 1: destination must be absolute, without ..: usr"),
+        "relative dst: %s", out);
+  CHECK(nslab_lab_create("hostname\tx\nro-bind\t/usr\t/../etc\n", out, sizeof out) == -EINVAL &&
+            strstr(out, "spec line 2: destination must be absolute, without ..: /../etc"),
+        "dotdot dst: %s", out);
+  CHECK(nslab_spawn("dir\t/a/..\t0755\n", out, sizeof out) == -EINVAL &&
+            strstr(out, "destination must be absolute, without .."),
+        "dotdot dst (spawn): %s", out);
   CHECK(nslab_spawn("arg\t/bin/sh\n", out, sizeof out) == -EINVAL, "spawn without lab");
 
   int init_fd = nslab_sealed_copy(argv[1]);
@@ -129,8 +198,18 @@ int main(int argc, char **argv) {
     CHECK(strstr(out, "CLONE_NEWUSER") != NULL, "trace lacks decoded clone flags");
     int pid = (int)json_int(out, "pid"), pidfd = (int)json_int(out, "pidfd");
     CHECK(nslab_monitor_watch(pidfd) == 0, "watch");
-    /* the lab's init holds nothing of ours: its fds 0-2 are the lab's /dev/null, and no others */
+    /* init names itself once it runs (the sanitized build takes a moment to start): wait for that */
     char fdpath[64], target[256];
+    snprintf(fdpath, sizeof fdpath, "/proc/%d/comm", pid);
+    for (int i = 0; i < 500; i++) {
+      FILE *c = fopen(fdpath, "r");
+      target[0] = 0;
+      if (c) (void)!fgets(target, sizeof target, c), fclose(c);
+      if (strcmp(target, "nslab-init\n") == 0) break;
+      usleep(10000);
+    }
+    CHECK(strcmp(target, "nslab-init\n") == 0, "init runs: comm %s", target);
+    /* the lab's init holds nothing of ours: its fds 0-2 are the lab's /dev/null, and no others */
     for (int fd = 0; fd < 3; fd++) {
       snprintf(fdpath, sizeof fdpath, "/proc/%d/fd/%d", pid, fd);
       ssize_t n = readlink(fdpath, target, sizeof target - 1);
@@ -146,9 +225,11 @@ int main(int argc, char **argv) {
     char sp[1024];
     snprintf(sp, sizeof sp,
              "lab\t%d\t%d\nstdio\tpipes\ntimens\t1\ncwd\t/root\narg\t/bin/sh\narg\t-c\n"
-             "arg\tcat /proc/1/comm; hostname; id -u; cat /proc/self/uid_map; set -- /proc/[0-9]*; echo $#; echo err >&2\n"
-             "env\tPATH=/usr/bin:/bin\n",
-             pid, pidfd);
+             "arg\tcat /proc/1/comm; hostname; id -u; cat /proc/self/uid_map; set -- /proc/[0-9]*; echo $#; "
+             "echo err >&2; ls /sys/class/net; grep -c . %s/cgroup.procs; grep -q ' /srv/scratch ro,' /proc/self/mountinfo && echo scratch-ro\n"
+             "env\tPATH=/usr/bin:/bin\n%s%s%s",
+             pid, pidfd, cg_dir[0] ? cg_bind : "/proc/self", cg_dir[0] ? "cgroup\t" : "", cg_dir,
+             cg_dir[0] ? "/cgroup.procs\n" : "");
     rc = nslab_spawn(sp, out, sizeof out);
     CHECK(rc == 0, "spawn pipes: %d %s", rc, out);
     if (rc == 0) {
@@ -162,6 +243,10 @@ int main(int argc, char **argv) {
       CHECK(strstr(buf, "0    2000000      65536") != NULL, "uid_map: [%s]", buf);
       CHECK(strstr(buf, "\n2\n") != NULL, "lab should hold exactly init and the shell: [%s]", buf);
       CHECK(strcmp(ebuf, "err\n") == 0, "stderr: [%s]", ebuf);
+      CHECK(strstr(buf, "\nlo\n") != NULL, "the lab's sysfs shows its own lo: [%s]", buf);
+      CHECK(strstr(buf, "scratch-ro\n") != NULL, "bind + remount-ro: [%s]", buf);
+      /* init and the shell (and grep) are in the lab's cgroup, seen through the bound directory */
+      if (cg_dir[0]) CHECK(strstr(buf, "lo\n3\n") != NULL, "cgroup members: [%s]", buf);
       wait_exit(evfd, cpid);
       close(so), close(se), close(cfd);
       char host[256];
@@ -210,6 +295,12 @@ int main(int argc, char **argv) {
       close(so), close(se), close(cfd);
     }
 
+    /* and init still runs after all of it (a sanitizer report would have aborted it) */
+    snprintf(fdpath, sizeof fdpath, "/proc/%d/stat", pid);
+    FILE *st = fopen(fdpath, "r");
+    char state = '?';
+    if (st) (void)!fscanf(st, "%*d %*s %c", &state), fclose(st);
+    CHECK(state == 'S', "the lab's init is alive and waiting: state %c", state);
     CHECK(nslab_signal(pidfd, SIGKILL) == 0, "kill lab");
     wait_exit(evfd, pid);
     close(pidfd);
@@ -222,6 +313,10 @@ int main(int argc, char **argv) {
   CHECK(nslab_features(out, sizeof out) == 0 && strstr(out, "\"pidfd\":true"), "features: %s", out);
 
   close(init_fd);
+  if (cg_dir[0]) CHECK(rmdir(cg_dir) == 0, "the test cgroup is empty and removable: %s", strerror(errno));
+
+  test_helper_timeout(argv[2]);
+
   nslab_monitor_stop();
   CHECK(count_fds() == base_fds, "fd leak: %d before, %d after", base_fds, count_fds());
   printf("%d passed, %d failed\n", checks - failures, failures);
