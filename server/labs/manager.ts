@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { LabMode } from "../../lib/protocol.ts";
 import { IDS_PER_LAB, REPO_ROOT, type Config } from "../config.ts";
-import { INIT_BINARY, NativeError, closeFd, features, labCreate, sealedCopy } from "../native/core.ts";
+import { initBinary, NativeError, closeFd, features, labCreate, sealedCopy } from "../native/core.ts";
 import { Cgroups, detectCgroups, type LabCgroup } from "./cgroup.ts";
 import { IdRanges } from "./ids.ts";
 import { Lab } from "./lab.ts";
@@ -60,7 +60,7 @@ export class LabManager {
     writeEtcTemplate(this.etcTemplate, this.cgroups.version);
     this.staging = path.join(config.stateDir, "root");
     fs.mkdirSync(this.staging, { recursive: true, mode: 0o755 });
-    this.initFd = sealedCopy(INIT_BINARY);
+    this.initFd = sealedCopy(initBinary());
     this.timens = features().timens === true;
     // nslab's own files must not be visible in a lab: hide the install if a bound dir holds it
     this.hide = ["/usr", "/bin", "/sbin", "/lib", "/lib64"].some((d) => REPO_ROOT === d || REPO_ROOT.startsWith(d + "/"))

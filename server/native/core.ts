@@ -12,8 +12,12 @@ import { REPO_ROOT } from "../config.ts";
  */
 export const NATIVE_DIR = path.join(REPO_ROOT, "native", "build");
 const LIB = path.join(NATIVE_DIR, "libnslab.so");
-export const INIT_BINARY = path.join(NATIVE_DIR, "nslab-init");
 export const HELPER_BINARY = path.join(NATIVE_DIR, "nslab-helper");
+let initBinaryPath = path.join(NATIVE_DIR, "nslab-init");
+/** The lab init binary new lab managers copy into their sealed memfd. */
+export function initBinary(): string {
+  return initBinaryPath;
+}
 
 if (!fs.existsSync(LIB)) {
   throw new Error(`nslab: ${LIB} is missing. Run \`npm install\` (it builds native/ with your C compiler).`);
@@ -37,6 +41,19 @@ const fns = {
 
 if (fns.abi() !== 1) throw new Error("nslab: native/build/libnslab.so is from another version; run `npm install`");
 if (fns.setHelper(HELPER_BINARY) !== 0) throw new Error(`nslab: ${HELPER_BINARY} is missing or not executable; run \`npm install\``);
+
+/**
+ * Tests only: from now on, labs are made by the sanitized helper and run the sanitized init
+ * (native/build/test-helper and test-init, built by `make -C native test`), so the server's own
+ * lab spec goes through AddressSanitizer and UndefinedBehaviorSanitizer, fatally.
+ */
+export function useSanitizedNative(): void {
+  const helper = path.join(NATIVE_DIR, "test-helper");
+  const init = path.join(NATIVE_DIR, "test-init");
+  for (const f of [helper, init]) if (!fs.existsSync(f)) throw new Error(`${f} is missing: run make -C native sanitized`);
+  if (fns.setHelper(helper) !== 0) throw new Error(`nslab: cannot use ${helper}`);
+  initBinaryPath = init;
+}
 
 const OUT_SIZE = 256 * 1024;
 const out = Buffer.alloc(OUT_SIZE);
