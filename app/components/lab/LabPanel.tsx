@@ -3,19 +3,16 @@ import { useCallback, useEffect, useImperativeHandle, useRef, useState, type Ref
 import { dict, type Lang } from "@/app/i18n/dict";
 import { api, ApiCallError } from "@/app/lib/api";
 import { readJson, writeJson } from "@/app/lib/storage";
-import { storedTerminals, storeTerminals, type LabPhase, type StoredLab } from "@/app/lib/use-lab";
-import type { ConnectionState } from "@/app/lib/terminal-connection";
-import { Terminal, type TerminalHandle } from "../terminal/Terminal";
+import { storedTerminals, type LabPhase, type StoredLab } from "@/app/lib/use-lab";
+import { Terminal } from "../terminal/Terminal";
 import { Icon } from "../ui/Icon";
 import { SplitPane } from "../ui/SplitPane";
 import { ExplorerSlot } from "./ExplorerSlot";
 import { LabPhaseView } from "./LabPhaseView";
-import { TerminalTabs, type TabInfo } from "./TerminalTabs";
+import { LabToolbar } from "./LabToolbar";
+import type { TabInfo } from "./TerminalTabs";
+import { useTerminalTabs, type RunOptions } from "./use-terminal-tabs";
 
-export interface RunOptions {
-  terminal?: number; // 1-based; default: the active terminal
-  interrupt?: boolean; // Ctrl-C first
-}
 export interface LabPanelHandle {
   run(command: string, opts?: RunOptions): void;
 }
@@ -31,8 +28,6 @@ interface Props {
 }
 
 const EXPLORER_KEY = "nslab:explorer-open";
-let keySeq = 0;
-const newKey = () => `t${Date.now().toString(36)}${(keySeq++).toString(36)}`;
 
 /** The right side of a lesson: the lab's state, terminal tabs, and the explorer slot. */
 export function LabPanel({ phase, lang, ref, onReset, onRetry, onGone, onCommand }: Props) {
@@ -84,9 +79,10 @@ function initialTerminals(phase: Extract<LabPhase, { kind: "ready" }>): (string 
   return ids.length ? ids : [null];
 }
 
+/** A running lab: terminal tabs and panes, the explorer below them. */
 function ReadyLab({
   lab,
-  initialTerminals: initial,
+  initialTerminals,
   lang,
   explorerOpen,
   onToggleExplorer,
@@ -106,94 +102,9 @@ function ReadyLab({
   runRef: React.RefObject<LabPanelHandle["run"]>;
 }) {
   const t = dict(lang);
-  const [tabs, setTabs] = useState<TabInfo[]>(() => initial.map((tid) => ({ key: newKey(), tid, exit: null, conn: "connecting" })));
-  const [active, setActive] = useState<string | null>(() => tabs[0]?.key ?? null);
-  const handles = useRef(new Map<string, TerminalHandle>());
-  const pending = useRef(new Map<string, string[]>()); // input for terminals not mounted yet
-  const tabsRef = useRef(tabs);
-  tabsRef.current = tabs;
-  const cbs = useRef({ onGone, onCommand });
-  cbs.current = { onGone, onCommand };
-
-  // remember the terminal ids so a reload reattaches to the same shells
-  useEffect(() => {
-    storeTerminals(
-      lab.id,
-      tabs.flatMap((x) => (x.tid ? [x.tid] : [])),
-    );
-  }, [lab.id, tabs]);
-
-  const patch = useCallback((key: string, p: Partial<TabInfo>) => {
-    setTabs((ts) => ts.map((x) => (x.key === key ? { ...x, ...p } : x)));
-  }, []);
-
-  const addTab = useCallback((): string => {
-    const key = newKey();
-    setTabs((ts) => [...ts, { key, tid: null, exit: null, conn: "connecting", focus: true }]);
-    setActive(key);
-    return key;
-  }, []);
-
-  const closeTab = useCallback(
-    (key: string) => {
-      const ts = tabsRef.current;
-      const i = ts.findIndex((x) => x.key === key);
-      if (i < 0) return;
-      const tab = ts[i]!;
-      if (tab.tid) api.closeTerminal(lab, tab.tid).catch(() => {});
-      const rest = ts.filter((x) => x.key !== key);
-      setTabs(rest);
-      setActive((a) => (a === key ? (rest[Math.min(i, rest.length - 1)]?.key ?? null) : a));
-    },
-    [lab],
-  );
-
-  const type = useCallback((key: string, text: string) => {
-    const h = handles.current.get(key);
-    if (h) h.type(text);
-    else pending.current.set(key, [...(pending.current.get(key) ?? []), text]);
-  }, []);
-
-  // Run: into terminal N (opening terminals up to N), or the active one
-  runRef.current = (command, opts = {}) => {
-    let ts = tabsRef.current;
-    let key: string | null = null;
-    if (opts.terminal && opts.terminal >= 1) {
-      while (ts.length < opts.terminal) {
-        const k = newKey();
-        ts = [...ts, { key: k, tid: null, exit: null, conn: "connecting" }];
-      }
-      if (ts !== tabsRef.current) setTabs(ts);
-      key = ts[opts.terminal - 1]!.key;
-    } else {
-      key = ts.find((x) => x.key === active)?.key ?? ts[0]?.key ?? null;
-      if (!key) {
-        key = newKey();
-        setTabs([{ key, tid: null, exit: null, conn: "connecting" }]);
-      }
-    }
-    setActive(key);
-    const line = command.replace(/\r?\n/g, "\r").replace(/\r+$/, "") + "\r";
-    const k = key;
-    if (opts.interrupt) {
-      type(k, "\x03");
-      setTimeout(() => type(k, line), 150);
-    } else type(k, line);
-  };
-
-  // Ctrl+` (anywhere on the page) puts the keyboard in the active terminal
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.ctrlKey && !e.altKey && !e.metaKey && e.code === "Backquote") {
-        const key = active ?? tabsRef.current[0]?.key;
-        if (!key) return;
-        e.preventDefault();
-        handles.current.get(key)?.focus();
-      }
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [active]);
+  const tabs = useTerminalTabs(lab, initialTerminals);
+  runRef.current = tabs.run;
+  usePaneKeys(tabs.focus);
 
   const probe = useCallback(async (): Promise<"ok" | "gone" | "unknown"> => {
     try {
@@ -204,96 +115,104 @@ function ReadyLab({
     }
   }, [lab]);
 
-  const terminals = (
-    <div className="relative min-h-0 flex-1 bg-term-bg">
-      {tabs.map((tab, i) => (
-        <div
-          key={tab.key}
-          id={`panel-${tab.key}`}
-          role="tabpanel"
-          aria-labelledby={`tab-${tab.key}`}
-          className="absolute inset-0"
-          hidden={tab.key !== active}
-        >
-          <Terminal
-            ref={(h) => {
-              if (h) {
-                handles.current.set(tab.key, h);
-                const queued = pending.current.get(tab.key);
-                if (queued) {
-                  pending.current.delete(tab.key);
-                  for (const q of queued) h.type(q);
-                }
-              } else handles.current.delete(tab.key);
-            }}
-            lab={lab}
-            initialTerminalId={tab.tid}
-            index={i + 1}
-            visible={tab.key === active}
-            autoFocus={tab.focus}
-            lang={lang}
-            onReady={(tid) => patch(tab.key, { tid })}
-            onState={(s: ConnectionState) => {
-              patch(tab.key, { conn: s.kind });
-              if (s.kind === "closed" && s.reason === "lab-destroyed") cbs.current.onGone();
-            }}
-            onExit={(code, signal) => patch(tab.key, { exit: { code, signal } })}
-            onCommand={(code) => cbs.current.onCommand(code)}
-            onNewTerminal={() => {
-              closeTab(tab.key);
-              addTab();
-            }}
-            probe={probe}
-          />
-        </div>
-      ))}
-      {tabs.length === 0 && (
-        <div className="absolute inset-0 flex items-center justify-center">
-          <button type="button" className="btn-secondary" onClick={addTab} data-testid="terminal-empty-new">
-            <Icon name="plus" size={14} /> {t.newTerminal}
-          </button>
-        </div>
-      )}
-    </div>
-  );
-
   return (
     <>
-      <div className="flex h-11 shrink-0 items-center gap-2 border-b border-line px-2">
-        <TerminalTabs tabs={tabs} active={active} lang={lang} onSelect={setActive} onClose={closeTab} onAdd={addTab} />
-        <div className="ml-auto flex shrink-0 items-center gap-1">
-          <span className="hidden truncate pr-1 font-mono text-[0.7667rem] text-subtle xl:inline" title={lab.id} data-testid="lab-info">
-            {t.labInfo(lab.hostname, lab.mode === "root" ? t.modeRoot : t.modeRootless)}
-          </span>
-          <button
-            type="button"
-            onClick={onToggleExplorer}
-            aria-pressed={explorerOpen}
-            aria-label={explorerOpen ? t.hideExplorer : t.showExplorer}
-            title={explorerOpen ? t.hideExplorer : t.showExplorer}
-            data-testid="toggle-explorer"
-            className={"btn-ghost btn-sm " + (explorerOpen ? "bg-surface-3 text-fg" : "")}
-          >
-            <Icon name="layers" size={14} />
-            <span className="hidden lg:inline">{t.explorer}</span>
-          </button>
-          <button type="button" onClick={onReset} className="btn-ghost btn-sm" data-testid="reset-lab" title={t.resetLab}>
-            <Icon name="refresh" size={14} />
-            <span className="hidden lg:inline">{t.resetLab}</span>
-          </button>
-        </div>
-      </div>
+      <LabToolbar
+        lab={lab}
+        lang={lang}
+        tabs={tabs.tabs}
+        active={tabs.active}
+        explorerOpen={explorerOpen}
+        onSelect={tabs.setActive}
+        onClose={tabs.close}
+        onAdd={tabs.add}
+        onToggleExplorer={onToggleExplorer}
+        onReset={onReset}
+      />
       <SplitPane
-          vertical
-          collapsed={!explorerOpen}
-          storageKey="nslab:split:explorer"
-          initial={0.55}
-          min={0.2}
-          max={0.85}
-          label={t.resizeExplorer}
-          first={terminals}
-          second={<ExplorerSlot lab={lab} lang={lang} />}
-        />
+        vertical
+        collapsed={!explorerOpen}
+        storageKey="nslab:split:explorer"
+        initial={0.55}
+        min={0.2}
+        max={0.85}
+        label={t.resizeExplorer}
+        first={
+          <div className="relative min-h-0 flex-1 bg-term-bg">
+            {tabs.tabs.map((tab, i) => (
+              <TerminalPane key={tab.key} tab={tab} index={i + 1} lab={lab} lang={lang} tabs={tabs} probe={probe} onGone={onGone} onCommand={onCommand} />
+            ))}
+            {tabs.tabs.length === 0 && (
+              <div className="absolute inset-0 flex items-center justify-center">
+                <button type="button" className="btn-secondary" onClick={tabs.add} data-testid="terminal-empty-new">
+                  <Icon name="plus" size={14} /> {t.newTerminal}
+                </button>
+              </div>
+            )}
+          </div>
+        }
+        second={<ExplorerSlot lab={lab} lang={lang} />}
+      />
     </>
   );
+}
+
+/** One tab's panel: its terminal, shown while the tab is active. */
+function TerminalPane({
+  tab,
+  index,
+  lab,
+  lang,
+  tabs,
+  probe,
+  onGone,
+  onCommand,
+}: {
+  tab: TabInfo;
+  index: number;
+  lab: StoredLab;
+  lang: Lang;
+  tabs: ReturnType<typeof useTerminalTabs>;
+  probe(): Promise<"ok" | "gone" | "unknown">;
+  onGone(): void;
+  onCommand(exitCode: number): void;
+}) {
+  const visible = tab.key === tabs.active;
+  const key = tab.key;
+  return (
+    <div id={`panel-${key}`} role="tabpanel" aria-labelledby={`tab-${key}`} className="absolute inset-0" hidden={!visible}>
+      <Terminal
+        ref={(h) => tabs.attach(key, h)}
+        lab={lab}
+        initialTerminalId={tab.tid}
+        index={index}
+        visible={visible}
+        autoFocus={tab.focus}
+        lang={lang}
+        onReady={(tid) => tabs.patch(key, { tid })}
+        onState={(s) => {
+          tabs.patch(key, { conn: s.kind });
+          if (s.kind === "closed" && s.reason === "lab-destroyed") onGone();
+        }}
+        onExit={(code, signal) => tabs.patch(key, { exit: { code, signal } })}
+        onCommand={onCommand}
+        onNewTerminal={() => {
+          tabs.close(key);
+          tabs.add();
+        }}
+        probe={probe}
+      />
+    </div>
+  );
+}
+
+/** Ctrl+` (anywhere on the page) puts the keyboard in the active terminal. */
+function usePaneKeys(focusTerminal: (key: string | null) => boolean) {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.ctrlKey && !e.altKey && !e.metaKey && e.code === "Backquote" && focusTerminal(null)) e.preventDefault();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [focusTerminal]);
 }

@@ -1,0 +1,77 @@
+/**
+ * One live terminal in an element: xterm.js, its renderer, keys, and the connection to a lab
+ * terminal, following the element's size. What Terminal.tsx mounts; no React.
+ */
+import type { Terminal as XTerm } from "@xterm/xterm";
+import type { FitAddon } from "@xterm/addon-fit";
+import type { LabCredentials } from "@/app/lib/api";
+import type { Theme } from "@/app/lib/prefs";
+import { TerminalConnection, type ConnectionEvents } from "@/app/lib/terminal-connection";
+import { attachRenderer, type RendererKind } from "./renderer";
+import { bufferText, copyOnSelect, createXterm, installKeys, proposedSize, refit, type XtermModules } from "./xterm";
+
+const RESIZE_DEBOUNCE_MS = 80;
+
+export interface MountOptions {
+  lab: LabCredentials;
+  terminal: string | null;
+  theme: Theme;
+  large: boolean;
+  /** The element that gets the test hook nslabText() (browser tests cannot read a WebGL canvas). */
+  hookEl: HTMLElement | null;
+  events: ConnectionEvents;
+  onRenderer(r: RendererKind): void;
+  /** Keys the page handles while the terminal has the keyboard (true: handled). */
+  onKey?(e: KeyboardEvent): boolean;
+  probe?(): Promise<"ok" | "gone" | "unknown">;
+}
+
+export interface MountedTerminal {
+  term: XTerm;
+  fit: FitAddon;
+  conn: TerminalConnection;
+  dispose(): void;
+}
+
+export function mountTerminal(m: XtermModules, el: HTMLElement, o: MountOptions): MountedTerminal {
+  const { term, fit } = createXterm(m, el, { theme: o.theme, large: o.large });
+  if (o.hookEl) (o.hookEl as HTMLElement & { nslabText?: () => string }).nslabText = () => bufferText(term);
+  const disposeRenderer = attachRenderer(term, m.webgl, o.onRenderer);
+  installKeys(term, o.onKey);
+  const stopCopy = copyOnSelect(term);
+
+  const conn = new TerminalConnection({
+    lab: o.lab,
+    terminal: o.terminal,
+    sink: { write: (data, done) => term.write(data, done), reset: () => term.reset(), size: () => proposedSize(el, fit) },
+    events: o.events,
+    probe: o.probe,
+  });
+  term.onData((d) => conn.send(d));
+  term.onBinary((d) => conn.sendBinaryString(d));
+  term.onResize(({ cols, rows }) => conn.resize(cols, rows));
+
+  // follow the panel's size; never fit a hidden (0×0) terminal
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const ro = new ResizeObserver(() => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => refit(el, fit), RESIZE_DEBOUNCE_MS);
+  });
+  ro.observe(el);
+  refit(el, fit);
+  conn.connect();
+
+  return {
+    term,
+    fit,
+    conn,
+    dispose() {
+      ro.disconnect();
+      if (timer) clearTimeout(timer);
+      stopCopy();
+      conn.dispose();
+      disposeRenderer();
+      term.dispose();
+    },
+  };
+}
