@@ -1,22 +1,10 @@
 /**
- * Lesson shapes shared by the browser and the server (the lesson API). Pure types and
- * constants only. The lesson files and their format are described in docs/lessons.md; the
- * server-only loader lives in server/lessons/.
+ * Lesson shapes shared by the browser and the server (the lesson API). Pure types only; lesson
+ * and step ids follow lib/ids.ts, languages lib/languages.ts. The lesson files and their format
+ * are described in docs/lessons.md; the server-only loader lives in server/lessons/.
  */
+import type { Lang } from "./languages.ts";
 import type { NsType } from "./protocol.ts";
-
-/** Languages a lesson can be written in; "en" is required and is the fallback. */
-export const LESSON_LANGUAGES = ["en", "zh-CN"] as const;
-export type LessonLang = (typeof LESSON_LANGUAGES)[number];
-export const DEFAULT_LESSON_LANG: LessonLang = "en";
-
-export function isLessonLang(v: unknown): v is LessonLang {
-  return typeof v === "string" && (LESSON_LANGUAGES as readonly string[]).includes(v);
-}
-
-/** Lesson and step ids: lowercase letters, digits and dashes. */
-export const LESSON_ID_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-export const LESSON_ID_MAX = 100;
 
 export type LessonFormat = "nslab" | "killercoda";
 
@@ -29,7 +17,7 @@ export interface LessonMeta {
   minutes: number;
   namespaces: NsType[];
   prerequisites: string[];
-  languages: LessonLang[]; // languages the lesson is written in, "en" first
+  languages: Lang[]; // languages the lesson is written in, "en" first
   format: LessonFormat;
   steps: number; // how many steps
 }
@@ -51,13 +39,13 @@ export interface LessonStep {
 /** A whole lesson in one language (the requested one, or "en" when it has no such translation). */
 export interface Lesson {
   meta: LessonMeta;
-  lang: LessonLang;
+  lang: Lang;
   introHtml: string;
   steps: LessonStep[];
   finishHtml?: string;
 }
 
-/** POST /api/labs/:id/check and /solve take {lesson, step} (CheckRequest in protocol.ts). */
+/** POST /api/labs/:id/solve (body {lesson, step}, both ids: lib/ids.ts) answers this; /check answers CheckResponse (protocol.ts). */
 export interface SolveResponse {
   passed: boolean; // the step's check after the solution ran
   feedback: string;

@@ -1,18 +1,15 @@
 /**
- * The one protocol module shared by the browser and the server: HTTP API shapes, the terminal
- * WebSocket protocol, explorer snapshots and trace entries. Pure types and pure functions only:
- * nothing here may touch Node or the DOM. Documented in docs/protocol.md and docs/api.md.
+ * The one protocol module shared by the browser and the server: HTTP API shapes and error codes,
+ * the terminal WebSocket protocol, the explorer's messages, close codes and trace entries. Pure
+ * types and pure functions only: nothing here may touch Node or the DOM. Documented in
+ * docs/protocol.md and docs/api.md. Id rules are in ids.ts, languages in languages.ts, errno
+ * names in errno.ts, lesson shapes in lessons.ts.
  */
-
-export const PROTOCOL_VERSION = 1;
 
 /* ------------------------------------------------------------------ HTTP API */
 
 export type LabMode = "root" | "rootless";
 
-export interface CreateLabRequest {
-  lesson?: string;
-}
 export interface CreateLabResponse {
   id: string;
   token: string;
@@ -20,6 +17,12 @@ export interface CreateLabResponse {
   hostname: string;
 }
 export type LabState = "running" | "exited" | "destroyed";
+export interface TerminalStatus {
+  id: string;
+  attached: boolean;
+  exited: boolean;
+  exitCode: number | null;
+}
 export interface LabStatus {
   id: string;
   state: LabState;
@@ -27,22 +30,76 @@ export interface LabStatus {
   hostname: string;
   lesson: string | null;
   createdAt: string;
-  terminals: { id: string; attached: boolean; exited: boolean; exitCode: number | null }[];
+  terminals: TerminalStatus[];
   limits: { pids: number; memoryBytes: number; cpuPercent: number; scratchBytes: number };
 }
+
+/** The stable machine codes of API errors (docs/api.md); the status for each is in server/http/errors.ts. */
+export const API_ERROR_CODES = [
+  "bad_request", // a body or parameter that breaks the rules
+  "bad_json", // a body that is not JSON
+  "body_too_large",
+  "unsupported_media_type",
+  "unauthorized", // no token
+  "forbidden", // a WebSocket from a foreign origin
+  "not_found", // no such endpoint, lab (or wrong token), terminal or process
+  "method_not_allowed",
+  "unknown_lesson",
+  "unknown_step",
+  "no_check",
+  "no_solution",
+  "rate_limited", // too many labs (this address, or the server)
+  "busy", // a lab's script queue is full
+  "lab_gone", // the lab is not running any more
+  "lab_create_failed",
+  "internal",
+] as const;
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+
 export interface ApiError {
-  error: string; // stable machine code, e.g. "not_found", "rate_limited", "bad_request"
+  error: ApiErrorCode;
   message: string; // for people
 }
 
-export interface CheckRequest {
-  lesson: string;
-  step: string;
-}
 export interface CheckResponse {
   passed: boolean;
   feedback: string;
 }
+
+/* ------------------------------------------------------------------ WebSocket close codes */
+
+/**
+ * How the server ends a lab socket (docs/protocol.md). A client must not reconnect after any of
+ * the 4xxx codes: each one means the thing it was attached to is gone or taken.
+ */
+export const CLOSE = {
+  /** the terminal is gone; the `closed` message before it (and the close reason) says why */
+  TERMINAL_CLOSED: 4000,
+  /** another client attached to the same terminal */
+  ATTACHED_ELSEWHERE: 4001,
+  /** ?terminal= names no terminal of this lab */
+  NO_SUCH_TERMINAL: 4404,
+  /** the lab is not running any more */
+  LAB_GONE: 4410,
+  /** the lab has its maximum of terminals */
+  TOO_MANY_TERMINALS: 4429,
+  /** a frame over the size limit (sent by the ws library itself) */
+  FRAME_TOO_LARGE: 1009,
+  /** the server failed */
+  SERVER_ERROR: 1011,
+} as const;
+export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
+
+/** Codes of `error` messages on the sockets; the connection stays open unless a close follows. */
+export const SOCKET_ERROR_CODES = [
+  "bad_message", // unparsable or unknown client message
+  "input_rate", // terminal input over the rate limit, dropped
+  "resize_failed",
+  "too_many_terminals", // followed by CLOSE.TOO_MANY_TERMINALS
+  "terminal_failed", // followed by CLOSE.SERVER_ERROR
+  "lab_gone", // explorer: followed by CLOSE.LAB_GONE
+] as const;
+export type SocketErrorCode = (typeof SOCKET_ERROR_CODES)[number];
 
 /* ------------------------------------------------------------------ terminal WebSocket */
 // Binary frames carry terminal bytes both ways. Text frames carry JSON control messages.
@@ -56,6 +113,9 @@ export type ClientControl =
   | { type: "ack"; bytes: number } // bytes processed since the previous ack
   | { type: "ping"; t: number };
 
+/** Why a terminal ended (the `closed` message, and the reason of a TERMINAL_CLOSED close). */
+export type ClosedReason = "grace-expired" | "lab-destroyed" | "terminal-closed";
+
 export type ServerControl =
   | {
       type: "ready";
@@ -65,8 +125,8 @@ export type ServerControl =
       reset: boolean; // true when the client must clear its screen before writing
     }
   | { type: "exit"; code: number | null; signal: string | null }
-  | { type: "closed"; reason: "grace-expired" | "lab-destroyed" | "terminal-closed"; message: string }
-  | { type: "error"; code: string; message: string }
+  | { type: "closed"; reason: ClosedReason; message: string }
+  | { type: "error"; code: SocketErrorCode; message: string }
   | { type: "command"; exitCode: number } // the shell finished a command (prompt returned)
   | { type: "pong"; t: number };
 
@@ -191,9 +251,37 @@ export type ExplorerServerMessage =
   | { type: "snapshot"; snapshot: LabSnapshot }
   | { type: "mounts"; pid: number; mounts: MountEntry[] }
   | { type: "trace"; entries: TraceEntry[] }
-  | { type: "error"; code: string; message: string };
+  | { type: "error"; code: SocketErrorCode; message: string };
 
 export type ExplorerClientMessage =
   | { type: "mounts"; pid: number }
   | { type: "mounts"; pid: null }
-  | { type: "mounts"; pids: number[] }; // watch the mounts of several processes (side by side), at most 4
+  | { type: "mounts"; pids: number[] }; // watch the mounts of several processes (side by side)
+
+/** An explorer client frame is at most this long (the server's socket refuses longer frames). */
+export const EXPLORER_MAX_FRAME = 4096;
+/** How many processes' mount tables one explorer client may follow at once. */
+export const EXPLORER_MAX_MOUNT_PIDS = 4;
+
+/** Parses and validates one explorer client frame into the pids to follow ([] = none). Never throws. */
+export function parseExplorerClientMessage(text: string): { pids: number[] } | { error: string } {
+  if (text.length > EXPLORER_MAX_FRAME) return { error: "message too long" };
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return { error: "message is not valid JSON" };
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return { error: "message must be an object" };
+  const m = v as Record<string, unknown>;
+  if (m.type !== "mounts") return { error: `unknown message type: ${String(m.type).slice(0, 40)}` };
+  const isPid = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x > 0;
+  if ("pids" in m) {
+    if (!Array.isArray(m.pids) || m.pids.length > EXPLORER_MAX_MOUNT_PIDS || !m.pids.every(isPid))
+      return { error: `pids must be at most ${EXPLORER_MAX_MOUNT_PIDS} process ids` };
+    return { pids: m.pids };
+  }
+  if (m.pid === null) return { pids: [] };
+  if (isPid(m.pid)) return { pids: [m.pid] };
+  return { error: "pid must be a process id or null" };
+}

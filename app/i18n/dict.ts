@@ -3,14 +3,11 @@
  * this is only the chrome around it. Keep the two dictionaries in the same order.
  */
 
-export const LANGS = ["en", "zh-CN"] as const;
-export type Lang = (typeof LANGS)[number];
-export const DEFAULT_LANG: Lang = "en";
-export const LANG_COOKIE = "nslab-lang";
+import type { Lang } from "@/lib/languages";
 
-export function isLang(v: unknown): v is Lang {
-  return typeof v === "string" && (LANGS as readonly string[]).includes(v);
-}
+// the language list is lib/languages.ts (lessons use the same one)
+export { DEFAULT_LANG, isLang, LANGUAGES, type Lang } from "@/lib/languages";
+export const LANG_COOKIE = "nslab-lang";
 
 const en = {
   productTagline: "Learn Linux namespaces with the real thing",

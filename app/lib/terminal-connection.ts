@@ -3,7 +3,7 @@
  * the stream offset so a reconnect resumes exactly where it stopped, and acknowledges output after
  * the terminal has rendered it (flow control). Reconnecting is ReconnectingSocket's job.
  */
-import { ACK_EVERY, type ClientControl, type ServerControl } from "@/lib/protocol";
+import { ACK_EVERY, CLOSE, type ClientControl, type ServerControl } from "@/lib/protocol";
 import { labSocketUrl, type LabCredentials } from "./api";
 import { ReconnectingSocket, type Final, type LinkState, type SocketLike } from "./reconnecting-socket";
 
@@ -245,11 +245,11 @@ export class TerminalConnection {
 
 /** What a close code means for a terminal: gone for good (and why), or null to reconnect. */
 function finalOf(code: number, reason: string): Final<FinalReason> | null {
-  if (code === 4001) return { reason: "attached-elsewhere", message: reason };
-  if (code === 4404) return { reason: "terminal-closed", message: reason };
-  if (code === 4410) return { reason: "lab-destroyed", message: reason };
-  if (code === 4429) return { reason: "too-many-terminals", message: reason };
-  if (code === 4000)
+  if (code === CLOSE.ATTACHED_ELSEWHERE) return { reason: "attached-elsewhere", message: reason };
+  if (code === CLOSE.NO_SUCH_TERMINAL) return { reason: "terminal-closed", message: reason };
+  if (code === CLOSE.LAB_GONE) return { reason: "lab-destroyed", message: reason };
+  if (code === CLOSE.TOO_MANY_TERMINALS) return { reason: "too-many-terminals", message: reason };
+  if (code === CLOSE.TERMINAL_CLOSED)
     return { reason: reason === "lab-destroyed" ? "lab-destroyed" : reason === "grace-expired" ? "grace-expired" : "terminal-closed", message: reason };
   return null;
 }

@@ -1,5 +1,6 @@
 import "server-only";
 import type { IncomingMessage } from "node:http";
+import { isToken } from "../../lib/ids.ts";
 
 /** The client's address: the socket's, or the first X-Forwarded-For hop behind a trusted proxy. */
 export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
@@ -15,11 +16,11 @@ export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
 export function bearerToken(req: IncomingMessage, query: URLSearchParams): string | null {
   const h = req.headers.authorization;
   if (h) {
-    const m = /^Bearer\s+([A-Za-z0-9_-]{1,128})$/.exec(h.trim());
-    return m ? m[1]! : null;
+    const m = /^Bearer\s+(\S+)$/.exec(h.trim());
+    return m && isToken(m[1]) ? m[1] : null;
   }
   const q = query.get("token");
-  return q && /^[A-Za-z0-9_-]{1,128}$/.test(q) ? q : null;
+  return isToken(q) ? q : null;
 }
 
 /**

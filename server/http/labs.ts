@@ -1,19 +1,18 @@
 import "server-only";
+import { isLabId, isLessonId } from "../../lib/ids.ts";
 import type { CreateLabResponse } from "../../lib/protocol.ts";
 import type { Lab } from "../labs/lab.ts";
 import { CapacityError, LabCreateError, type LabManager } from "../labs/manager.ts";
 import { HttpError, type RouteContext, type Router } from "./router.ts";
 import { bearerToken } from "./client.ts";
 
-const ID = /^[0-9a-f]{16}$/;
-const LESSON = /^[a-z0-9][a-z0-9-]{0,99}$/;
 
 /** Finds the lab a request is about, or answers 401 (no token) / 404 (unknown lab or wrong token). */
 export function labFor(mgr: LabManager, ctx: RouteContext): Lab {
   const id = ctx.params.id ?? "";
   const token = bearerToken(ctx.req, ctx.query);
   if (!token) throw new HttpError(401, "unauthorized", "This needs the lab's token (Authorization: Bearer …).", { "www-authenticate": "Bearer" });
-  const lab = ID.test(id) ? mgr.authenticate(id, token) : undefined;
+  const lab = isLabId(id) ? mgr.authenticate(id, token) : undefined;
   if (!lab) throw new HttpError(404, "not_found", "No such lab, or the token does not belong to it.");
   return lab;
 }
@@ -25,7 +24,7 @@ export function labRoutes(router: Router, mgr: LabManager, lessonExists: (id: st
     for (const k of Object.keys(body)) if (k !== "lesson") throw new HttpError(400, "bad_request", `Unknown field "${k.slice(0, 40)}".`);
     let lesson: string | null = null;
     if (body.lesson !== undefined && body.lesson !== null) {
-      if (typeof body.lesson !== "string" || !LESSON.test(body.lesson)) throw new HttpError(400, "bad_request", "lesson must be a lesson id.");
+      if (!isLessonId(body.lesson)) throw new HttpError(400, "bad_request", "lesson must be a lesson id.");
       if (!lessonExists(body.lesson)) throw new HttpError(400, "unknown_lesson", `There is no lesson "${body.lesson}".`);
       lesson = body.lesson;
     }

@@ -1,12 +1,12 @@
 import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ApiError } from "../../lib/protocol.ts";
+import type { ApiError, ApiErrorCode } from "../../lib/protocol.ts";
 
 /** Thrown by handlers (or anything they call) to answer with a JSON error. */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {

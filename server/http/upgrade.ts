@@ -4,6 +4,7 @@ import type { Duplex } from "node:stream";
 import type { Config } from "../config.ts";
 import type { Lab } from "../labs/lab.ts";
 import type { LabManager } from "../labs/manager.ts";
+import { isLabId } from "../../lib/ids.ts";
 import { bearerToken, originAllowed } from "./client.ts";
 
 export type LabUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, lab: Lab, query: URLSearchParams) => void;
@@ -15,7 +16,7 @@ export interface UpgradeDeps {
   next: ((req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void> | void) | null;
 }
 
-const PATH = /^\/api\/labs\/([0-9a-f]{16})\/(terminals|explorer)$/;
+const PATH = /^\/api\/labs\/([^/]+)\/(terminals|explorer)$/;
 
 function refuse(socket: Duplex, status: number, text: string, message: string): void {
   const body = JSON.stringify({ error: text.toLowerCase().replace(/ /g, "_"), message });
@@ -28,7 +29,7 @@ export function createUpgradeDispatcher(d: UpgradeDeps) {
     socket.on("error", () => socket.destroy());
     const url = new URL(req.url ?? "/", "http://localhost");
     const m = PATH.exec(url.pathname);
-    if (!m) {
+    if (!m || !isLabId(m[1])) {
       if (d.next && url.pathname.startsWith("/_next/")) {
         void d.next(req, socket, head);
         return;

@@ -1,6 +1,6 @@
 import "server-only";
 import fs from "node:fs";
-import type { ExplorerServerMessage, LabSnapshot, MountEntry, TraceEntry } from "../../lib/protocol.ts";
+import { EXPLORER_MAX_MOUNT_PIDS, NS_TYPES, type ExplorerServerMessage, type LabSnapshot, type MountEntry, type TraceEntry } from "../../lib/protocol.ts";
 import type { LabHandle } from "../labs/types.ts";
 import { LabInspector, mountsHash, snapshotHash } from "./snapshot.ts";
 
@@ -77,7 +77,7 @@ export class ExplorerHub {
       pollMs: opts.pollMs ?? 250,
       traceBacklog: opts.traceBacklog ?? 500,
       isAlive: opts.isAlive ?? (() => true),
-      maxMountPids: opts.maxMountPids ?? 4,
+      maxMountPids: opts.maxMountPids ?? EXPLORER_MAX_MOUNT_PIDS,
     };
   }
 
@@ -270,7 +270,6 @@ export class ExplorerHub {
 }
 
 const IDLE_AFTER_MS = 5_000;
-const NS_LINKS = ["user", "pid", "mnt", "uts", "ipc", "net", "cgroup", "time"];
 
 /** What a change to the lab's processes or namespaces would alter, read cheaply. */
 async function fingerprint(lab: LabHandle): Promise<string> {
@@ -278,7 +277,7 @@ async function fingerprint(lab: LabHandle): Promise<string> {
   const parts: string[] = [];
   for (const p of pids) {
     try {
-      parts.push(`${p}:${fs.readFileSync(`/proc/${p}/comm`, "latin1")}:${NS_LINKS.map((t) => fs.readlinkSync(`/proc/${p}/ns/${t}`)).join(",")}`);
+      parts.push(`${p}:${fs.readFileSync(`/proc/${p}/comm`, "latin1")}:${NS_TYPES.map((t) => fs.readlinkSync(`/proc/${p}/ns/${t}`)).join(",")}`);
     } catch {
       parts.push(`${p}:gone`);
     }

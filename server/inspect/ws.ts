@@ -3,7 +3,7 @@ import { keepAlive } from "../http/heartbeat.ts";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
-import type { ExplorerServerMessage, TraceEntry } from "../../lib/protocol.ts";
+import { CLOSE, EXPLORER_MAX_FRAME, parseExplorerClientMessage, type ExplorerServerMessage, type TraceEntry } from "../../lib/protocol.ts";
 import type { Lab } from "../labs/lab.ts";
 import type { LabManager } from "../labs/manager.ts";
 import { HttpError, type RouteContext, type Router } from "../http/router.ts";
@@ -22,7 +22,6 @@ import { ExplorerHub, type Subscription } from "./watch.ts";
  * Mounted by server/http/features.ts.
  */
 
-const MAX_CLIENT_FRAME = 4096;
 const HIGH_WATER = 512 * 1024; // above this many buffered bytes, snapshots and mounts are coalesced
 
 export type LabFor = (mgr: LabManager, ctx: RouteContext) => Lab;
@@ -43,28 +42,6 @@ export function explorerUpgrade(router: Router, mgr: LabManager, labFor: LabFor)
   return (req, socket, head, lab) => sockets.upgrade(req, socket, head, lab);
 }
 
-/** Parses one client frame; never throws. */
-export function parseExplorerClientMessage(text: string): { pids: number[] } | { error: string } {
-  if (text.length > MAX_CLIENT_FRAME) return { error: "message too long" };
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return { error: "message is not valid JSON" };
-  }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return { error: "message must be an object" };
-  const m = v as Record<string, unknown>;
-  if (m.type !== "mounts") return { error: `unknown message type: ${String(m.type).slice(0, 40)}` };
-  const isPid = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x > 0;
-  if ("pids" in m) {
-    if (!Array.isArray(m.pids) || m.pids.length > 4 || !m.pids.every(isPid)) return { error: "pids must be at most 4 process ids" };
-    return { pids: m.pids };
-  }
-  if (m.pid === null) return { pids: [] };
-  if (isPid(m.pid)) return { pids: [m.pid] };
-  return { error: "pid must be a process id or null" };
-}
-
 export class ExplorerSockets {
   readonly hub: ExplorerHub;
   private wss: WebSocketServer;
@@ -72,7 +49,7 @@ export class ExplorerSockets {
 
   constructor(hub?: ExplorerHub) {
     this.hub = hub ?? new ExplorerHub({ isAlive: (lab) => (lab as Lab).running !== false });
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME, perMessageDeflate: false });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: EXPLORER_MAX_FRAME, perMessageDeflate: false });
     this.track = keepAlive(this.wss);
   }
 
@@ -85,7 +62,7 @@ export class ExplorerSockets {
     const out = new Outbox(ws);
     const sub: Subscription = this.hub.subscribe(lab, (msg) => {
       out.send(msg);
-      if (msg.type === "error" && msg.code === "lab_gone") ws.close(4410, "lab gone");
+      if (msg.type === "error" && msg.code === "lab_gone") ws.close(CLOSE.LAB_GONE, "lab gone");
     });
     ws.on("message", (data: RawData, isBinary: boolean) => {
       if (isBinary) return out.send({ type: "error", code: "bad_message", message: "The explorer takes JSON text frames." });

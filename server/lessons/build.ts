@@ -1,13 +1,14 @@
 import "server-only";
 import type { NsType } from "../../lib/protocol.ts";
-import { LESSON_LANGUAGES, type Lesson, type LessonLang, type LessonMeta } from "../../lib/lessons.ts";
+import { LANGUAGES, type Lang } from "../../lib/languages.ts";
+import type { Lesson, LessonMeta } from "../../lib/lessons.ts";
 import type { RawLesson } from "./model.ts";
 
 /** What the catalog keeps of one lesson: the public Lesson per language, and the scripts. */
 export interface BuiltLesson {
   id: string;
   folder: string;
-  byLang: Map<LessonLang, Lesson>;
+  byLang: Map<Lang, Lesson>;
   /** Every setup script in order: the introduction's, then each step's. */
   setup: string[];
   steps: Map<string, StepScripts>;
@@ -26,10 +27,10 @@ export interface StepScripts {
 export function buildLesson(files: RawLesson[]): BuiltLesson {
   const en = files.find((f) => f.lang === "en");
   if (!en) throw new Error("buildLesson: no en file");
-  const languages = LESSON_LANGUAGES.filter((l) => files.some((f) => f.lang === l));
-  const byLang = new Map<LessonLang, Lesson>();
+  const languages = LANGUAGES.filter((l) => files.some((f) => f.lang === l));
+  const byLang = new Map<Lang, Lesson>();
   for (const f of files) {
-    const lang = f.lang as LessonLang;
+    const lang = f.lang as Lang;
     const v = (k: string) => f.meta.get(k)?.value;
     const meta: LessonMeta = {
       id: v("id") as string,

@@ -2,7 +2,8 @@ import "server-only";
 import type fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_LESSON_LANG, isLessonLang, type Lesson, type LessonLang, type LessonMeta } from "../../lib/lessons.ts";
+import { DEFAULT_LANG, isLang, type Lang } from "../../lib/languages.ts";
+import type { Lesson, LessonMeta } from "../../lib/lessons.ts";
 import { buildLesson, type BuiltLesson, type StepScripts } from "./build.ts";
 import * as files from "./files.ts";
 import { loadScenario } from "./killercoda.ts";
@@ -81,7 +82,7 @@ function readFolder(abs: string, folder: string, errors: LessonError[]): RawLess
     if (!name.endsWith(".md")) continue;
     const file = files.join(abs, name);
     const lang = name.slice(0, -3);
-    if (!isLessonLang(lang)) {
+    if (!isLang(lang)) {
       errors.push({ file: display(file), line: 1, message: `"${name}" is not a language file nslab knows (en.md, zh-CN.md)` });
       continue;
     }
@@ -133,16 +134,16 @@ function treeSignature(dir: string, depth = 0): string {
 }
 
 /** The catalogue in `lang` (each lesson falls back to English), sorted by order, then id. */
-export function list(lang: LessonLang = DEFAULT_LESSON_LANG): LessonMeta[] {
+export function list(lang: Lang = DEFAULT_LANG): LessonMeta[] {
   return [...current().lessons.values()]
-    .map((l) => (l.byLang.get(lang) ?? l.byLang.get(DEFAULT_LESSON_LANG)!).meta)
+    .map((l) => (l.byLang.get(lang) ?? l.byLang.get(DEFAULT_LANG)!).meta)
     .sort((a, b) => a.order - b.order || a.id.localeCompare(b.id));
 }
 
 /** A lesson in `lang`, or in English when it has no such translation; null if there is no such lesson. */
-export function get(id: string, lang: LessonLang = DEFAULT_LESSON_LANG): Lesson | null {
+export function get(id: string, lang: Lang = DEFAULT_LANG): Lesson | null {
   const l = current().lessons.get(id);
-  return l ? (l.byLang.get(lang) ?? l.byLang.get(DEFAULT_LESSON_LANG)!) : null;
+  return l ? (l.byLang.get(lang) ?? l.byLang.get(DEFAULT_LANG)!) : null;
 }
 
 export function hasLesson(id: string): boolean {

@@ -1,6 +1,8 @@
 import "server-only";
 import type { CheckResponse } from "../../lib/protocol.ts";
-import { DEFAULT_LESSON_LANG, LESSON_ID_MAX, LESSON_LANGUAGES, isLessonLang, type LessonLang, type SolveResponse } from "../../lib/lessons.ts";
+import { LESSON_ID_MAX, isLessonId } from "../../lib/ids.ts";
+import { DEFAULT_LANG, LANGUAGES, isLang, type Lang } from "../../lib/languages.ts";
+import type { SolveResponse } from "../../lib/lessons.ts";
 import { HttpError, type RouteContext, type Router } from "../http/router.ts";
 import { LabGoneError } from "../labs/lab.ts";
 import type { LabHandle } from "../labs/types.ts";
@@ -15,7 +17,7 @@ export function lessonRoutes(router: Router, deps: { getLab(id: string, ctx: Rou
   router.add("GET", "/api/lessons/:id", (ctx) => {
     const lang = langParam(ctx.query);
     const id = ctx.params.id ?? "";
-    const lesson = isId(id) ? catalog.get(id, lang) : null;
+    const lesson = isLessonId(id) ? catalog.get(id, lang) : null;
     if (!lesson) throw new HttpError(404, "unknown_lesson", "There is no such lesson.");
     return { status: 200, body: lesson };
   });
@@ -41,16 +43,11 @@ export function lessonRoutes(router: Router, deps: { getLab(id: string, ctx: Rou
 }
 
 /** ?lang=en|zh-CN, default en; anything else is a 400 (a typo should not silently give English). */
-function langParam(q: URLSearchParams): LessonLang {
+function langParam(q: URLSearchParams): Lang {
   const all = q.getAll("lang");
-  if (all.length === 0) return DEFAULT_LESSON_LANG;
-  if (all.length > 1 || !isLessonLang(all[0])) throw new HttpError(400, "bad_request", `lang must be one of ${LESSON_LANGUAGES.join(", ")}.`);
+  if (all.length === 0) return DEFAULT_LANG;
+  if (all.length > 1 || !isLang(all[0])) throw new HttpError(400, "bad_request", `lang must be one of ${LANGUAGES.join(", ")}.`);
   return all[0];
-}
-
-const ID = /^[a-z0-9-]+$/;
-function isId(v: unknown): v is string {
-  return typeof v === "string" && v.length > 0 && v.length <= LESSON_ID_MAX && ID.test(v);
 }
 
 /** The body of check and solve: exactly {lesson, step}, both ids. */
@@ -61,7 +58,7 @@ function stepRequest(body: unknown): { lesson: string; step: string } {
   for (const k of Object.keys(b)) if (k !== "lesson" && k !== "step") throw bad(`Unknown field "${k.slice(0, 40)}"; send {"lesson", "step"} only.`);
   for (const k of ["lesson", "step"] as const) {
     if (b[k] === undefined) throw bad(`${k} is missing.`);
-    if (!isId(b[k])) throw bad(`${k} must be an id: 1 to ${LESSON_ID_MAX} characters of a-z, 0-9 and -.`);
+    if (!isLessonId(b[k])) throw bad(`${k} must be an id: 1 to ${LESSON_ID_MAX} characters of a-z and 0-9 in words joined by single dashes.`);
   }
   return { lesson: b.lesson as string, step: b.step as string };
 }

@@ -1,6 +1,7 @@
 import "server-only";
 import { NS_TYPES } from "../../lib/protocol.ts";
-import { LESSON_ID_MAX, LESSON_ID_RE, LESSON_LANGUAGES } from "../../lib/lessons.ts";
+import { isLessonId, isStepId } from "../../lib/ids.ts";
+import { LANGUAGES } from "../../lib/languages.ts";
 import { parseInfo } from "./codeinfo.ts";
 import type { LessonError, RawLesson, Script } from "./model.ts";
 
@@ -20,7 +21,7 @@ export function validateFile(raw: RawLesson): LessonError[] {
   for (const s of raw.steps) {
     const e = (line: number, message: string) => err(line, message, s.file);
     if (s.id === null) e(s.line, `the step heading "${s.title}" must be followed by a line <!-- step: id -->`);
-    else if (!LESSON_ID_RE.test(s.id) || s.id.length > LESSON_ID_MAX) e(s.line + 1, `step id "${s.id}" must be lowercase letters, digits and single dashes`);
+    else if (!isStepId(s.id)) e(s.line + 1, `step id "${s.id}" must be lowercase letters, digits and single dashes`);
     else if (seen.has(s.id)) e(s.line + 1, `step id "${s.id}" is already used by the step on line ${seen.get(s.id)}`);
     else seen.set(s.id, s.line);
     if (!s.title) e(s.line, "the step has no title");
@@ -52,7 +53,7 @@ function validateMeta(raw: RawLesson, err: (line: number, message: string) => vo
 
   const id = field("id");
   if (id) {
-    if (typeof id.value !== "string" || !LESSON_ID_RE.test(id.value) || id.value.length > LESSON_ID_MAX)
+    if (!isLessonId(id.value))
       err(id.line, `${name("id")} must be lowercase letters, digits and single dashes, e.g. pid-namespaces`);
     else if (raw.format === "nslab") {
       const m = /^(\d{2})-(.+)$/.exec(raw.folder);
@@ -82,7 +83,7 @@ function validateMeta(raw: RawLesson, err: (line: number, message: string) => vo
   if (pre) {
     if (!isStringList(pre.value)) err(pre.line, `${name("prerequisites")} must be a list of lesson ids, e.g. [pid-namespaces] or []`);
     else {
-      for (const p of pre.value) if (!LESSON_ID_RE.test(p)) err(pre.line, `prerequisite "${p}" is not a lesson id`);
+      for (const p of pre.value) if (!isLessonId(p)) err(pre.line, `prerequisite "${p}" is not a lesson id`);
       if (new Set(pre.value).size !== pre.value.length) err(pre.line, `${name("prerequisites")} lists a lesson twice`);
       if (typeof id?.value === "string" && pre.value.includes(id.value)) err(pre.line, "a lesson cannot be its own prerequisite");
     }
@@ -117,8 +118,8 @@ export function validateLesson(folderPath: string, files: RawLesson[]): LessonEr
   const en = files.find((f) => f.lang === "en");
   if (!en) return [{ file: folderPath, line: 1, message: "the lesson has no en.md (English is required)" }];
   if (en.format === "nslab")
-    for (const lang of LESSON_LANGUAGES)
-      if (!files.some((f) => f.lang === lang)) errors.push({ file: folderPath, line: 1, message: `the lesson has no ${lang}.md (every nslab lesson is written in ${LESSON_LANGUAGES.join(" and ")})` });
+    for (const lang of LANGUAGES)
+      if (!files.some((f) => f.lang === lang)) errors.push({ file: folderPath, line: 1, message: `the lesson has no ${lang}.md (every nslab lesson is written in ${LANGUAGES.join(" and ")})` });
   for (const f of files) {
     if (f === en) continue;
     for (const k of ["id", "order", "minutes", "namespaces", "prerequisites"]) {

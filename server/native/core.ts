@@ -3,6 +3,7 @@ import koffi from "koffi";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { errnoName } from "../../lib/errno.ts";
 import { REPO_ROOT } from "../config.ts";
 
 /**
@@ -108,19 +109,11 @@ export class NativeError extends Error {
   }
 }
 
-const ERRNO_NAMES: Record<number, string> = Object.fromEntries(
-  Object.entries(os.constants.errno).map(([name, num]) => [num, name]),
-);
-
 const SIGNAL_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(os.constants.signals).map(([name, num]) => [num, name]),
 );
 export function signalName(n: number | null): string | null {
   return n == null ? null : (SIGNAL_NAMES[n] ?? String(n));
-}
-
-export function errnoName(n: number): string {
-  return ERRNO_NAMES[n] ?? (n ? `errno ${n}` : "ok");
 }
 
 function check(rc: number, json: Record<string, unknown>): Record<string, unknown> {

@@ -1,6 +1,6 @@
 import "server-only";
 import tty from "node:tty";
-import { FLOW_HIGH_WATER, FLOW_LOW_WATER, type ServerControl } from "../../lib/protocol.ts";
+import { CLOSE, FLOW_HIGH_WATER, FLOW_LOW_WATER, type ClosedReason, type CloseCode, type ServerControl } from "../../lib/protocol.ts";
 import { setWinsize, signalName } from "../native/core.ts";
 import type { ExitStatus } from "../native/exits.ts";
 import type { LabProcess } from "../labs/process.ts";
@@ -17,7 +17,7 @@ export interface TerminalClient {
   sendData(data: Buffer): void;
   sendControl(msg: ServerControl): void;
   /** Ends the connection (the terminal stays). */
-  close(code: number, reason: string): void;
+  close(code: CloseCode, reason: string): void;
 }
 
 export interface TerminalOptions {
@@ -97,7 +97,7 @@ export class Terminal {
 
   attach(client: TerminalClient, offset: number): void {
     if (this.disposed) throw new Error("terminal is closed");
-    if (this.client && this.client !== client) this.client.close(4001, "attached elsewhere");
+    if (this.client && this.client !== client) this.client.close(CLOSE.ATTACHED_ELSEWHERE, "attached elsewhere");
     this.dropPending(); // the replay below covers it
     this.client = client;
     this.everAttached = true;
@@ -148,7 +148,7 @@ export class Terminal {
   }
 
   /** Ends the shell (SIGHUP to its session, then SIGKILL) and releases the pty. */
-  dispose(reason: "grace-expired" | "lab-destroyed" | "terminal-closed"): void {
+  dispose(reason: ClosedReason): void {
     if (this.disposed) return;
     this.disposed = true;
     this.clearGrace();
@@ -165,7 +165,7 @@ export class Terminal {
     };
     if (this.client) {
       this.client.sendControl({ type: "closed", reason, message: messages[reason] });
-      this.client.close(4000, reason);
+      this.client.close(CLOSE.TERMINAL_CLOSED, reason);
       this.client = null;
     }
     this.hooks.onDisposed(this);

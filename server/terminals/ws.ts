@@ -3,7 +3,7 @@ import { keepAlive } from "../http/heartbeat.ts";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
-import { parseClientControl, TERMINAL_MAX, TERMINAL_MIN, type ServerControl } from "../../lib/protocol.ts";
+import { CLOSE, parseClientControl, TERMINAL_MAX, TERMINAL_MIN, type ServerControl } from "../../lib/protocol.ts";
 import type { Config } from "../config.ts";
 import { TooManyTerminalsError, LabGoneError, type Lab } from "../labs/lab.ts";
 import type { Terminal, TerminalClient } from "./terminal.ts";
@@ -48,7 +48,7 @@ export class TerminalSockets {
         term = lab.terminals.get(tid);
         if (!term) {
           control({ type: "closed", reason: "terminal-closed", message: "That terminal no longer exists." });
-          ws.close(4404, "no such terminal");
+          ws.close(CLOSE.NO_SUCH_TERMINAL, "no such terminal");
           return;
         }
       } else {
@@ -67,14 +67,14 @@ export class TerminalSockets {
     } catch (e) {
       if (e instanceof TooManyTerminalsError) {
         control({ type: "error", code: "too_many_terminals", message: e.message });
-        ws.close(4429, "too many terminals");
+        ws.close(CLOSE.TOO_MANY_TERMINALS, "too many terminals");
       } else if (e instanceof LabGoneError) {
         control({ type: "closed", reason: "lab-destroyed", message: e.message });
-        ws.close(4410, "lab gone");
+        ws.close(CLOSE.LAB_GONE, "lab gone");
       } else {
         console.error("nslab: opening a terminal failed:", e);
         control({ type: "error", code: "terminal_failed", message: "The terminal could not be opened." });
-        ws.close(1011, "terminal failed");
+        ws.close(CLOSE.SERVER_ERROR, "terminal failed");
       }
       return;
     }

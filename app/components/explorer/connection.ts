@@ -1,9 +1,9 @@
 /**
  * The explorer's WebSocket (WS /api/labs/:id/explorer), independent of React: delivers server
  * messages and re-sends the chosen mount pids after every (re)connect. Reconnecting is
- * ReconnectingSocket's job; it stops when the lab is gone (close code 4410, or a lab_gone error).
+ * ReconnectingSocket's job; it stops when the lab is gone (close code CLOSE.LAB_GONE, or a lab_gone error).
  */
-import type { ExplorerClientMessage, ExplorerServerMessage } from "@/lib/protocol";
+import { CLOSE, type ExplorerClientMessage, type ExplorerServerMessage } from "@/lib/protocol";
 import { ReconnectingSocket, type BackoffPolicy, type LinkState, type SocketLike } from "@/app/lib/reconnecting-socket";
 
 export type ExplorerConnState = LinkState<"lab-destroyed">;
@@ -48,7 +48,7 @@ export class ExplorerConnection {
       },
       onClose: (code) => {
         this.live = false;
-        return code === 4410 ? { reason: "lab-destroyed", message: GONE } : null;
+        return code === CLOSE.LAB_GONE ? { reason: "lab-destroyed", message: GONE } : null;
       },
     });
   }

@@ -1,13 +1,13 @@
 "use client";
 import Link from "next/link";
-import { dict, LANG_COOKIE, LANGS, type Lang } from "@/app/i18n/dict";
+import { dict, LANG_COOKIE, LANGUAGES, type Lang } from "@/app/i18n/dict";
 
 /** English / 简体中文: links to this page in the other language; remembers the choice in a cookie. */
 export function LanguageSwitch({ lang, hrefs }: { lang: Lang; hrefs: Record<Lang, string> }) {
   const t = dict(lang);
   return (
     <nav aria-label={t.language} className="flex items-center rounded-md border border-line bg-surface p-0.5 text-[0.8667rem]">
-      {LANGS.map((l) => {
+      {LANGUAGES.map((l) => {
         const active = l === lang;
         return (
           <Link
