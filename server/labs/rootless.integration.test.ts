@@ -1,20 +1,74 @@
 /**
  * Rootless mode: the server as an unprivileged user (here `nobody`) still makes real labs, with a
  * one-id mapping and setgroups denied, and without cgroup limits.
+ *
+ * `nobody` may not be able to read the checkout at all: a clone in root's 0700 home directory is
+ * the common case. So the probe runs from a copy that `nobody` can read: the probe and everything
+ * it imports bundled into one file by esbuild (what tsx compiles with), beside copies of koffi (a
+ * native addon, not bundled, with its platform binary) and native/build. The copy is made fresh on every run and removed
+ * after, so the test always exercises the same path whether or not the checkout is readable.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import { test } from "node:test";
+import { after, before, test } from "node:test";
+import { build } from "esbuild";
 import { REPO_ROOT } from "../config.ts";
+
+let dir = "";
+
+/** Copies `src` to `dst` and makes the copy readable (and directories searchable) by everyone. */
+function copyReadable(src: string, dst: string): void {
+  fs.cpSync(src, dst, { recursive: true, dereference: true });
+  const fix = (p: string) => {
+    const st = fs.statSync(p);
+    fs.chmodSync(p, st.mode | (st.isDirectory() || st.mode & 0o100 ? 0o555 : 0o444));
+    if (st.isDirectory()) for (const e of fs.readdirSync(p)) fix(path.join(p, e));
+  };
+  fix(dst);
+}
+
+before(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "nslab-rootless-"));
+  fs.chmodSync(dir, 0o755);
+  // the probe at <dir>/server/probe.mjs: config.ts finds the "repository" (native/build) one level up
+  await build({
+    entryPoints: [path.join(REPO_ROOT, "server", "testing", "rootless-probe.ts")],
+    outfile: path.join(dir, "server", "probe.mjs"),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    external: ["koffi"],
+    alias: { "server-only": path.join(REPO_ROOT, "scripts", "empty.cjs") },
+    // CommonJS dependencies inside an ES module bundle call require()
+    banner: { js: 'import { createRequire as __nslabRequire } from "node:module"; const require = __nslabRequire(import.meta.url);' },
+    logLevel: "error",
+  });
+  // koffi and its platform binary (@koromix/koffi-<platform>-<arch>, an optional dependency)
+  for (const pkg of ["koffi", "@koromix"])
+    if (fs.existsSync(path.join(REPO_ROOT, "node_modules", pkg))) copyReadable(path.join(REPO_ROOT, "node_modules", pkg), path.join(dir, "node_modules", pkg));
+  copyReadable(path.join(REPO_ROOT, "native", "build"), path.join(dir, "native", "build"));
+  fs.chmodSync(path.join(dir, "server"), 0o755);
+  fs.chmodSync(path.join(dir, "server", "probe.mjs"), 0o644);
+  fs.mkdirSync(path.join(dir, "state"));
+  fs.chownSync(path.join(dir, "state"), 65534, 65534);
+});
+
+after(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 test("an unprivileged server creates real labs in rootless mode", () => {
   assert.equal(process.getuid?.(), 0, "this test switches to an unprivileged user, so it starts as root");
-  const r = spawnSync(
-    "setpriv",
-    ["--reuid=65534", "--regid=65534", "--clear-groups", "--", process.execPath, "--import", "tsx", "--import", "./scripts/hooks.mjs", path.join("server", "testing", "rootless-probe.ts")],
-    { cwd: REPO_ROOT, encoding: "utf8", timeout: 60_000, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/tmp", NSLAB_STATE_DIR: "/tmp/nslab-rootless-test", NODE_ENV: "test" } },
-  );
+  const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", process.execPath, path.join(dir, "server", "probe.mjs")], {
+    cwd: dir,
+    encoding: "utf8",
+    timeout: 60_000,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/tmp", NSLAB_STATE_DIR: path.join(dir, "state"), NODE_ENV: "test" },
+  });
   assert.equal(r.status, 0, `probe failed:\n${r.stdout}\n${r.stderr}`);
   const res = JSON.parse(r.stdout.trim().split("\n").pop()!);
   assert.equal(res.mode, "rootless");
