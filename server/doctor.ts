@@ -62,6 +62,18 @@ for (const [bin, pkg] of tools) {
   const found = ["/usr/bin", "/usr/sbin", "/bin", "/sbin"].some((d) => fs.existsSync(path.join(d, bin)));
   add(found ? "ok" : bin === "gcc" || bin === "ping" || bin === "capsh" ? "warn" : "fail", `lab tool ${bin}`, found ? "" : `install ${pkg}`);
 }
+// Lessons: one with errors is left out of the catalogue (the others are served); say which and why.
+{
+  const { loadCatalog, lessonsDir } = await import("./lessons/catalog.ts");
+  const c = loadCatalog(lessonsDir());
+  if (!c.errors.length) add("ok", `lessons: ${c.lessons.size} served`, c.notes.length ? `${c.notes.length} note(s): npm run lessons:check` : "");
+  else {
+    add("warn", `lessons: ${c.leftOut.length} left out of the catalogue (${c.leftOut.join(", ")}), ${c.lessons.size} served`, "fix these, then restart (npm run lessons:check lists them):");
+    for (const e of c.errors.slice(0, 20)) add("warn", `  ${e.file}:${e.line}`, e.message);
+    if (c.errors.length > 20) add("warn", `  … and ${c.errors.length - 20} more`);
+  }
+}
+
 const chromium = spawnSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).stdout.trim();
 add(chromium ? "ok" : "warn", "chromium (browser tests only)", chromium || "apt-get install chromium");
 add("ok", "mode", process.getuid?.() === 0 ? "root: each lab gets its own host uid range and cgroup limits" : "rootless: one-id labs, no cgroup limits");

@@ -1,6 +1,7 @@
 import "server-only";
 import { ConfigError, loadConfig } from "./config.ts";
 import { startServer } from "./server.ts";
+import { loaded as lessonCatalog } from "./lessons/catalog.ts";
 
 /** `npm start` / `npm run dev`: one process, one port. SIGINT/SIGTERM destroy every lab first. */
 async function main(): Promise<void> {
@@ -17,6 +18,10 @@ async function main(): Promise<void> {
   const s = await startServer(config);
   const L = s.mgr.cgroups.layout;
   const cg = L.version ? `cgroup v${L.version} limits` : `no cgroup limits: ${L.reason}`;
+  // load the lessons now, so their problems are in the start-up log (lessons with errors are left out)
+  const lessons = lessonCatalog();
+  const left = lessons.leftOut.length ? `, ${lessons.leftOut.length} left out because of errors (above): ${lessons.leftOut.join(", ")}` : "";
+  console.log(`nslab: ${lessons.lessons.size} lessons${left}`);
   console.log(`nslab: listening on ${s.url.replace("127.0.0.1", "localhost")} (${s.mgr.mode} mode, ${cg}${config.dev ? ", development" : ""})`);
   let stopping = false;
   const stop = async (sig: string) => {

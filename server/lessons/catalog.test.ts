@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -86,5 +87,51 @@ describe("the cached catalog (fixtures)", () => {
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
+  });
+});
+
+describe("a broken lesson folder beside good ones (fixtures/mixed)", () => {
+  const mixed = path.join(here, "fixtures/mixed");
+  const repo = path.resolve(here, "../..");
+  const check = (...args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", "--import", "./scripts/hooks.mjs", "scripts/lessons-check.ts", ...args], { cwd: repo, encoding: "utf8" });
+
+  test("the good lessons are served, the broken ones left out and reported", () => {
+    const c = catalog.loadCatalog(mixed);
+    assert.deepEqual([...c.lessons.keys()].sort(), ["good", "kc-minimal"]);
+    assert.deepEqual(c.leftOut, ["02-broken", "kc-bad-json"]);
+    assert.ok(c.errors.length >= 2);
+    assert.ok(c.errors.every((e) => /02-broken|kc-bad-json/.test(e.file)), "errors name the broken folders only");
+    assert.deepEqual(c.notes.map((n) => path.basename(path.dirname(n.file))), ["kc-minimal"]);
+  });
+
+  test("lessons:check fails on it (so npm test fails on a broken lesson), --report (npm run build) does not", () => {
+    const strict = check(mixed);
+    assert.equal(strict.status, 1, strict.stderr);
+    assert.match(strict.stderr, /02-broken\/en\.md:\d+: step "nothing" has no check block/);
+    assert.match(strict.stderr, /kc-minimal\/index\.json:8: note: backend\.imageid/);
+    assert.match(strict.stderr, /left out of the catalogue: 02-broken, kc-bad-json; 2 lessons \(2 steps\) are served/);
+    const report = check(mixed, "--report");
+    assert.equal(report.status, 0, report.stderr);
+    assert.match(report.stderr, /left out of the catalogue: 02-broken, kc-bad-json/);
+    const good = check(path.join(here, "fixtures/catalog"));
+    assert.equal(good.status, 0, good.stderr);
+  });
+
+  test("the server's catalogue logs what it leaves out", (t) => {
+    const saved = process.env.NSLAB_LESSONS_DIR;
+    const logged: string[] = [];
+    t.mock.method(console, "error", (...a: unknown[]) => void logged.push(a.join(" ")));
+    try {
+      process.env.NSLAB_LESSONS_DIR = mixed;
+      assert.deepEqual(catalog.list().map((m) => m.id), ["good", "kc-minimal"]);
+      assert.equal(catalog.get("broken"), null);
+      assert.deepEqual(catalog.loaded().leftOut, ["02-broken", "kc-bad-json"]);
+    } finally {
+      if (saved === undefined) delete process.env.NSLAB_LESSONS_DIR;
+      else process.env.NSLAB_LESSONS_DIR = saved;
+    }
+    assert.ok(logged.some((l) => /nslab lessons: .*02-broken\/en\.md:\d+: step "nothing" has no check block/.test(l)), logged.join("\n"));
+    assert.ok(logged.some((l) => /2 lesson folders left out of the catalogue \(problems above\): 02-broken, kc-bad-json; 2 lessons served/.test(l)), logged.join("\n"));
   });
 });

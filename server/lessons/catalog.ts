@@ -14,13 +14,18 @@ import { validateCatalog, validateFile, validateLesson } from "./schema.ts";
 /**
  * Every lesson under lessons/ (nslab folders NN-id/ and Killercoda scenario folders), loaded once
  * and cached. In development (NODE_ENV=development) each call reloads if a file changed, so a
- * lesson writer sees an edit on reload. A lesson whose English file has errors is left out (and
- * the errors logged); a translation with errors is left out on its own, so English is served.
+ * lesson writer sees an edit on reload. A lesson with errors is left out (and the errors logged),
+ * while every other lesson is served: one broken folder never takes the catalogue down. A
+ * translation with errors is left out on its own, so English is served.
  */
 
 export interface LoadedCatalog {
   lessons: Map<string, BuiltLesson>;
   errors: LessonError[];
+  /** remarks that do not stop a lesson (e.g. a Killercoda backend nslab ignores) */
+  notes: LessonError[];
+  /** folders left out of the catalogue because of their errors */
+  leftOut: string[];
 }
 
 export type { StepScripts };
@@ -47,18 +52,22 @@ function display(abs: string): string {
 export function loadCatalog(dir: string = lessonsDir()): LoadedCatalog {
   dir = files.resolve(dir);
   const errors: LessonError[] = [];
+  const notes: LessonError[] = [];
   const lessons = new Map<string, BuiltLesson>();
   const refs: { id: string; en: RawLesson }[] = [];
+  const leftOut: string[] = [];
   let folders: fs.Dirent[];
   try {
     folders = files.list(dir);
   } catch (e) {
-    return { lessons, errors: [{ file: display(dir), line: 1, message: `cannot read the lessons folder: ${(e as Error).message}` }] };
+    return { lessons, errors: [{ file: display(dir), line: 1, message: `cannot read the lessons folder: ${(e as Error).message}` }], notes, leftOut };
   }
   for (const entry of folders.sort((a, b) => a.name.localeCompare(b.name))) {
     if (!entry.isDirectory() || entry.name.startsWith(".")) continue;
     const abs = files.join(dir, entry.name);
+    const before = errors.length;
     const raws = readFolder(abs, entry.name, errors);
+    for (const r of raws) notes.push(...r.notes);
     const fileErrors = new Map(raws.map((f) => [f, validateFile(f)]));
     const lessonErrors = validateLesson(display(abs), raws);
     for (const e of [...fileErrors.values()].flat()) errors.push(e);
@@ -66,13 +75,29 @@ export function loadCatalog(dir: string = lessonsDir()): LoadedCatalog {
     const usable = raws.filter((f) => fileErrors.get(f)!.length === 0 && !lessonErrors.some((e) => e.file === f.file));
     const en = raws.find((f) => f.lang === "en");
     if (en && typeof en.meta.get("id")?.value === "string") refs.push({ id: en.meta.get("id")!.value as string, en });
-    if (!usable.some((f) => f.lang === "en")) continue;
+    // the folder itself is wrong (no en.md, an unknown language file): the lesson is left out
+    const folderBroken = errors.slice(before).some((e) => e.file === display(abs) || !raws.some((f) => f.file === e.file));
+    if (folderBroken || !usable.some((f) => f.lang === "en")) {
+      leftOut.push(entry.name);
+      continue;
+    }
     const built = buildLesson(usable);
     if (!lessons.has(built.id)) lessons.set(built.id, built);
+    else leftOut.push(entry.name); // the id is taken (validateCatalog says by whom)
   }
-  errors.push(...validateCatalog(refs));
+  // across lessons: a duplicate id, a missing prerequisite or a cycle leaves its lesson out too
+  for (const { ids, ...e } of validateCatalog(refs)) {
+    errors.push(e);
+    for (const id of ids) {
+      const l = lessons.get(id);
+      if (!l) continue;
+      lessons.delete(id);
+      leftOut.push(l.folder);
+    }
+  }
   errors.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
-  return { lessons, errors };
+  notes.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+  return { lessons, errors, notes, leftOut: [...new Set(leftOut)].sort() };
 }
 
 function readFolder(abs: string, folder: string, errors: LessonError[]): RawLesson[] {
@@ -103,9 +128,22 @@ function current(): LoadedCatalog {
   const signature = dev ? treeSignature(dir) : "";
   if (cache && cache.dir === dir && cache.signature === signature) return cache.loaded;
   const loaded = loadCatalog(dir);
-  for (const e of loaded.errors) console.error(`nslab lessons: ${e.file}:${e.line}: ${e.message}`);
+  report(loaded);
   cache = { dir, signature, loaded };
   return loaded;
+}
+
+/** Logs the problems and notes of a load, and which lessons are left out because of them. */
+function report(c: LoadedCatalog): void {
+  for (const e of c.errors) console.error(`nslab lessons: ${e.file}:${e.line}: ${e.message}`);
+  for (const n of c.notes) console.error(`nslab lessons: ${n.file}:${n.line}: note: ${n.message}`);
+  if (c.leftOut.length)
+    console.error(`nslab lessons: ${c.leftOut.length} lesson folder${c.leftOut.length === 1 ? "" : "s"} left out of the catalogue (problems above): ${c.leftOut.join(", ")}; ${c.lessons.size} lessons served`);
+}
+
+/** The catalogue as loaded now (loading it if needed): for the start-up summary and the doctor. */
+export function loaded(): LoadedCatalog {
+  return current();
 }
 
 /** Paths, sizes and mtimes of everything under dir (lessons are two levels deep, scenarios three). */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -122,6 +123,49 @@ describe("JSON with lines", () => {
       ['{"a": "x\n"}', 1, /span lines/],
     ] as const) {
       assert.throws(() => parseJsonWithLines(text), (e: unknown) => e instanceof JsonSyntaxError && e.line === line && re.test(e.message), text);
+    }
+  });
+});
+
+describe("a scenario with only title, details and backend (fixture mixed/kc-minimal)", () => {
+  const raw = loadScenario(path.join(here, "fixtures/mixed/kc-minimal"), { folder: "kc-minimal", display });
+
+  test("loads without a problem: description and time are optional, as in Killercoda", () => {
+    assert.deepEqual(validateFile(raw), []);
+    assert.deepEqual(validateLesson("kc-minimal", [raw]), []);
+    assert.equal(raw.meta.get("summary")!.value, "");
+    assert.equal(raw.meta.get("minutes")!.value, 5, "estimated: 5 minutes a step");
+    assert.deepEqual([raw.steps[0]!.title, raw.steps[0]!.checks.length, raw.steps[0]!.solutions.length], ["Step 1", 1, 1]);
+  });
+
+  test("a backend nslab cannot give is accepted, with a note", () => {
+    assert.equal(raw.notes.length, 1);
+    assert.match(raw.notes[0]!.message, /^backend\.imageid "kubernetes-kubeadm-1node" is ignored/);
+    assert.equal(raw.notes[0]!.line, 8);
+  });
+
+  test("a plain Linux image needs no note; other backend keys and the finish's scripts get one", () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "nslab-kc-"));
+    try {
+      fs.cpSync(path.join(here, "fixtures/mixed/kc-minimal"), tmp, { recursive: true });
+      const index = (backend: unknown, finish?: unknown) =>
+        fs.writeFileSync(path.join(tmp, "index.json"), JSON.stringify({ title: "t", details: { steps: [{ text: "step1.md", verify: "verify1.sh" }], ...(finish ? { finish } : {}) }, backend }, null, 1));
+      for (const image of ["ubuntu", "ubuntu20.04", "debian"]) {
+        index({ imageid: image });
+        assert.deepEqual(loadScenario(tmp, { folder: "t", display }).notes, [], image);
+      }
+      index({ imageid: "ubuntu", gpu: true });
+      assert.match(loadScenario(tmp, { folder: "t", display }).notes[0]!.message, /^backend\.gpu is ignored/);
+      fs.writeFileSync(path.join(tmp, "fin.sh"), "echo bye\n");
+      index({ imageid: "ubuntu" }, { text: "step1.md", foreground: "fin.sh", background: "fin.sh" });
+      const r = loadScenario(tmp, { folder: "t", display });
+      assert.deepEqual(validateFile(r), []);
+      assert.match(r.notes[0]!.message, /details\.finish\.background is not run/);
+      assert.ok(r.finishHtml!.startsWith('<pre data-nslab-code data-kind="run"><code class="language-bash">echo bye\n'), "the finish's foreground is a run block");
+      index("ubuntu");
+      assert.match(validateFile(loadScenario(tmp, { folder: "t", display }))[0]!.message, /^backend must be an object/);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
     }
   });
 });

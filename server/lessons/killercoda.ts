@@ -21,7 +21,12 @@ const TOP_KEYS = ["title", "description", "difficulty", "time", "details", "back
 const NSLAB_KEYS = ["order", "minutes", "namespaces", "prerequisites"];
 const STEP_KEYS = ["title", "text", "verify", "background", "foreground"];
 const INTRO_KEYS = ["title", "text", "background", "foreground"];
-const FINISH_KEYS = ["title", "text"];
+const FINISH_KEYS = ["title", "text", "background", "foreground"];
+const BACKEND_KEYS = ["imageid"];
+/** Killercoda images that are one plain Linux host, which is what a lab is */
+const PLAIN_IMAGE = /^(ubuntu|debian)[\w.-]*$/;
+/** without "time": an estimate, so the catalogue can still say how long it takes */
+const MINUTES_PER_STEP = 5;
 const DEFAULT_ORDER = 1000; // scenarios without an nslab block come after the course
 
 export interface ScenarioOptions {
@@ -62,12 +67,15 @@ export function loadScenario(dir: string, o: ScenarioOptions): RawLesson {
   raw.meta.set("prerequisites", { value: [], line: 1 });
   const title = top.get("title");
   if (title) raw.meta.set("title", { value: toValue(title.node), line: title.keyLine });
+  // Killercoda needs only title, details and backend: description and time are optional there
   const desc = top.get("description");
-  if (desc) raw.meta.set("summary", { value: toValue(desc.node), line: desc.keyLine });
+  raw.meta.set("summary", desc ? { value: toValue(desc.node), line: desc.keyLine } : { value: "", line: 1 });
   const time = top.get("time");
   const minutes = time ? /(\d+)/.exec(String(toValue(time.node))) : null;
   // "time": "10 minutes" in Killercoda; without a number the schema reports it at this line
   if (time) raw.meta.set("minutes", { value: minutes ? Number(minutes[1]) : toValue(time.node), line: time.keyLine });
+  const backend = top.get("backend");
+  if (backend) checkBackend(raw, backend, indexFile);
   const ext = top.get("nslab");
   if (ext) {
     const fields = object(ext.node, "nslab", err, NSLAB_KEYS);
@@ -119,9 +127,36 @@ export function loadScenario(dir: string, o: ScenarioOptions): RawLesson {
   const finish = d.get("finish");
   if (finish) {
     const f = object(finish.node, "details.finish", err, FINISH_KEYS);
-    if (f) raw.finishHtml = render(raw, scenario, f, "details.finish", finish.keyLine);
+    if (f) {
+      raw.finishHtml = foreground(scenario, f) + render(raw, scenario, f, "details.finish", finish.keyLine);
+      const bg = f.get("background");
+      if (bg && scenario.read(bg, "details.finish.background"))
+        note(raw, bg.keyLine, "details.finish.background is not run: nslab runs background scripts when the lab is made, and the finish page has no lab step after it");
+    }
   }
+  if (!raw.meta.has("minutes")) raw.meta.set("minutes", { value: Math.max(1, raw.steps.length) * MINUTES_PER_STEP, line: 1 });
   return raw;
+}
+
+function note(raw: RawLesson, line: number, message: string): void {
+  raw.notes.push({ file: raw.file, line, message });
+}
+
+/** The backend is Killercoda's choice of VM image. A lab is always one namespace lab on this host. */
+function checkBackend(raw: RawLesson, backend: JsonEntry, file: string): void {
+  if (backend.node.kind !== "object") {
+    raw.errors.push({ file, line: backend.keyLine, message: "backend must be an object like { \"imageid\": \"ubuntu\" }" });
+    return;
+  }
+  for (const [k, e] of backend.node.entries) {
+    if (!BACKEND_KEYS.includes(k)) {
+      note(raw, e.keyLine, `backend.${k} is ignored (nslab runs every scenario in a namespace lab on its own host)`);
+      continue;
+    }
+    const image = toValue(e.node);
+    if (typeof image !== "string" || !PLAIN_IMAGE.test(image))
+      note(raw, e.keyLine, `backend.imageid ${JSON.stringify(image)} is ignored: the scenario runs in a namespace lab with this host's programs, not on that image, so commands it expects (kubectl, docker, ...) may be missing`);
+  }
 }
 
 type Err = (line: number, message: string, file?: string) => void;

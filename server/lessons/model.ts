@@ -73,6 +73,8 @@ export interface RawLesson {
   blocks: BlockRef[];
   misplaced: Misplaced[];
   errors: LessonError[]; // problems found while reading (syntax errors, missing files)
+  /** things worth knowing that do not stop the lesson (a Killercoda backend nslab ignores, ...) */
+  notes: LessonError[];
 }
 
 export function emptyRaw(format: LessonFormat, folder: string, file: string, lang: string): RawLesson {
@@ -92,5 +94,6 @@ export function emptyRaw(format: LessonFormat, folder: string, file: string, lan
     blocks: [],
     misplaced: [],
     errors: [],
+    notes: [],
   };
 }

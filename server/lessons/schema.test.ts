@@ -73,7 +73,7 @@ describe("the schema on broken lessons", () => {
   });
 
   test("serves what is still usable: English when only the translation is wrong", () => {
-    assert.deepEqual([...lessons.keys()].sort(), ["cycle-a", "cycle-b", "mismatch"]);
+    assert.deepEqual([...lessons.keys()].sort(), ["mismatch"], "lessons in a prerequisite cycle are left out");
     assert.deepEqual([...lessons.get("mismatch")!.byLang.keys()], ["en"]);
   });
 

@@ -63,7 +63,9 @@ function validateMeta(raw: RawLesson, err: (line: number, message: string) => vo
   }
   for (const [k, max] of [["title", 120], ["summary", 400]] as const) {
     const f = field(k);
-    if (f && (typeof f.value !== "string" || !f.value.trim())) err(f.line, `${name(k)} must be a non-empty string`);
+    // a Killercoda scenario may leave out its description (Killercoda does not require one)
+    const mayBeEmpty = k === "summary" && raw.format === "killercoda";
+    if (f && (typeof f.value !== "string" || (!mayBeEmpty && !f.value.trim()))) err(f.line, `${name(k)} must be a ${mayBeEmpty ? "" : "non-empty "}string`);
     else if (f && (f.value as string).length > max) err(f.line, `${name(k)} is longer than ${max} characters`);
   }
   for (const [k, min, max] of [["order", 0, 9999], ["minutes", 1, 600]] as const) {
@@ -162,13 +164,19 @@ export interface CatalogLessonRef {
   en: RawLesson;
 }
 
+/** A problem across lessons, with the ids of the lessons it makes unusable. */
+export interface CatalogError extends LessonError {
+  ids: string[];
+}
+
 /** Across lessons: unique ids, prerequisites that exist, no prerequisite cycles. */
-export function validateCatalog(lessons: CatalogLessonRef[]): LessonError[] {
-  const errors: LessonError[] = [];
+export function validateCatalog(lessons: CatalogLessonRef[]): CatalogError[] {
+  const errors: CatalogError[] = [];
   const byId = new Map<string, CatalogLessonRef>();
   for (const l of lessons) {
     const prev = byId.get(l.id);
-    if (prev) errors.push({ file: l.en.file, line: l.en.meta.get("id")?.line ?? 1, message: `lesson id "${l.id}" is already used by ${prev.en.file}` });
+    // the first folder keeps the id; the duplicate is left out by the catalogue (ids: none)
+    if (prev) errors.push({ file: l.en.file, line: l.en.meta.get("id")?.line ?? 1, message: `lesson id "${l.id}" is already used by ${prev.en.file}`, ids: [] });
     else byId.set(l.id, l);
   }
   const prereqs = (l: CatalogLessonRef): string[] => {
@@ -177,7 +185,8 @@ export function validateCatalog(lessons: CatalogLessonRef[]): LessonError[] {
   };
   for (const l of byId.values()) {
     const line = l.en.meta.get("prerequisites")?.line ?? 1;
-    for (const p of prereqs(l)) if (!byId.has(p)) errors.push({ file: l.en.file, line, message: `prerequisite "${p}" is not a lesson (no lessons/NN-${p}/ or lessons/${p}/)` });
+    for (const p of prereqs(l))
+      if (!byId.has(p)) errors.push({ file: l.en.file, line, message: `prerequisite "${p}" is not a lesson (no lessons/NN-${p}/ or lessons/${p}/)`, ids: [l.id] });
   }
   // a cycle would make every lesson in it unreachable for a learner who follows prerequisites
   const state = new Map<string, "visiting" | "done">();
@@ -186,7 +195,7 @@ export function validateCatalog(lessons: CatalogLessonRef[]): LessonError[] {
     if (state.get(id) === "visiting") {
       const l = byId.get(id)!;
       const cycle = [...path.slice(path.indexOf(id)), id];
-      errors.push({ file: l.en.file, line: l.en.meta.get("prerequisites")?.line ?? 1, message: `prerequisites form a cycle: ${cycle.join(" -> ")}` });
+      errors.push({ file: l.en.file, line: l.en.meta.get("prerequisites")?.line ?? 1, message: `prerequisites form a cycle: ${cycle.join(" -> ")}`, ids: cycle });
       return;
     }
     state.set(id, "visiting");
