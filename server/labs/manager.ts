@@ -9,6 +9,7 @@ import { Cgroups, detectCgroups, type LabCgroup } from "./cgroup.ts";
 import { IdRanges } from "./ids.ts";
 import { Lab } from "./lab.ts";
 import { LabProcess } from "./process.ts";
+import { recover, lockStateDir } from "./recovery.ts";
 import { rootfsSpec, specLine, writeEtcTemplate } from "./rootfs.ts";
 import { TraceLog } from "./trace.ts";
 
@@ -50,7 +51,10 @@ export class LabManager {
   private readonly pool: Lab[] = [];
   private refilling = false;
 
-  private constructor(readonly config: Config) {
+  private constructor(
+    readonly config: Config,
+    private readonly unlockStateDir: () => void,
+  ) {
     this.mode = process.getuid?.() === 0 ? "root" : "rootless";
     this.cgroups = new Cgroups(this.mode === "root" ? detectCgroups() : { version: 0, reason: "rootless mode" }, config.cgroupParent);
     if (this.mode === "root") this.cgroups.prepare();
@@ -69,7 +73,24 @@ export class LabManager {
   }
 
   static async start(config: Config): Promise<LabManager> {
-    const mgr = new LabManager(config);
+    // one live server per state dir / cgroup parent / uid range; then remove what a server that
+    // died without shutting down (kill -9) left behind, before any new lab exists
+    const unlock = lockStateDir(config.stateDir);
+    let mgr: LabManager;
+    try {
+      const root = process.getuid?.() === 0;
+      const r = await recover({
+        stateDir: config.stateDir,
+        cgroupParent: config.cgroupParent,
+        uids: root ? [config.uidBase, config.uidBase + config.maxLabs * IDS_PER_LAB] : null,
+      });
+      if (r.cgroups || r.processes)
+        console.error(`nslab: cleaned up after a server that did not shut down: ${r.cgroups} lab cgroups removed, ${r.processes} processes killed`);
+      mgr = new LabManager(config, unlock);
+    } catch (e) {
+      unlock();
+      throw e;
+    }
     mgr.refill();
     return mgr;
   }
@@ -266,6 +287,7 @@ export class LabManager {
     this.pool.length = 0;
     await Promise.allSettled([...this.labs.values()].map((l) => this.destroy(l.id)));
     closeFd(this.initFd);
+    this.unlockStateDir();
   }
 }
 
