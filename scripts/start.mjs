@@ -1,4 +1,6 @@
 // `npm start`: serve a production build, building it first if there is none.
+// `node scripts/start.mjs --build-only`: only that first step (deploy/nslab.service runs it before
+// starting the server itself as the service's main process).
 import { spawnSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -11,6 +13,7 @@ if (!fs.existsSync(path.join(root, ".next", "BUILD_ID"))) {
   const b = spawnSync("npm", ["run", "build"], { stdio: "inherit" });
   if (b.status !== 0) process.exit(b.status ?? 1);
 }
+if (process.argv.includes("--build-only")) process.exit(0);
 const child = spawn(process.execPath, ["--import", "tsx", "--import", "./scripts/hooks.mjs", "server/main.ts"], {
   stdio: "inherit",
   env: { ...process.env, NODE_ENV: "production" },

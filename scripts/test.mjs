@@ -37,7 +37,7 @@ const walk = (dir) => {
     else if (/\.test\.tsx?$/.test(e.name)) files.push(p);
   }
 };
-for (const d of ["lib", "server", "app", "scripts", "bench"]) if (fs.existsSync(d)) walk(d);
+for (const d of ["lib", "server", "app", "scripts", "bench", "deploy"]) if (fs.existsSync(d)) walk(d);
 
 const browser = files.some((f) => f.includes(".browser.test."));
 if (browser && !fs.existsSync(".next/BUILD_ID")) run("npm", ["run", "build"]);

@@ -50,6 +50,14 @@ function labCgroups(): string[] {
   return out;
 }
 
+function uidOf(pid: number): number {
+  try {
+    return Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, "latin1"))?.[1]);
+  } catch {
+    return -1;
+  }
+}
+
 /** Live processes running under the instance's lab uid range. */
 function uidRangeProcesses(): number[] {
   const out: number[] = [];
@@ -87,11 +95,10 @@ test(`after kill -9 of a server holding ${LABS} labs, the next start leaves noth
       assert.match(out, /moved/);
     }
   }
-  const snap = (await api(first.url, "GET", `/api/labs/${labs[0]!.id}/processes`, labs[0]!.token)).json as LabSnapshot;
-  const firstUid = snap.processes.find((p) => p.nspid.at(-1) === 1 && p.nspid.length === 2)!.uidHost;
   const before = labCgroups();
   assert.ok(before.length >= LABS, `the labs have cgroups (${before.length})`);
   assert.ok(uidRangeProcesses().length >= 2 * LABS, "each lab has at least init and a shell");
+  assert.ok(uidRangeProcesses().some((pid) => uidOf(pid) === uidBase), "the first uid range is in use");
 
   for (const t of terms) t.close();
   first.proc.kill("SIGKILL");
@@ -128,7 +135,7 @@ test(`after kill -9 of a server holding ${LABS} labs, the next start leaves noth
     const again = [];
     for (let i = 0; i < LABS; i++) again.push(await createLab(second.url));
     const s2 = (await api(second.url, "GET", `/api/labs/${again[0]!.id}/processes`, again[0]!.token)).json as LabSnapshot;
-    assert.equal(s2.processes.find((p) => p.nspid.at(-1) === 1 && p.nspid.length === 2)!.uidHost, firstUid, "the first uid range is handed out again");
+    assert.equal(s2.processes.find((p) => p.nspid.at(-1) === 1 && p.nspid.length === 2)!.uidHost, uidBase, "the first uid range is handed out again");
     const ids = new Set(again.map((l) => l.id));
     assert.ok(labCgroups().every((d) => ids.has(path.basename(d))), "the only lab cgroups are the new labs'");
   } finally {

@@ -1,0 +1,215 @@
+/**
+ * What ships in deploy/ works with the tools that read it:
+ *  - nslab.service passes `systemd-analyze verify`, and says what a root-mode server needs;
+ *  - the Caddyfile adapts, and a real Caddy in front of a real nslab server serves the API over
+ *    TLS, passes a lab terminal's WebSocket through (surviving Caddy's request timeouts, scaled
+ *    down here so the test is short) and sets X-Forwarded-For to the real client whatever the
+ *    client claims, so per-address limits cannot be dodged;
+ *  - the AppArmor profile compiles (apparmor_parser), and holds the rule Ubuntu 24.04 needs.
+ * CI installs systemd, caddy and apparmor (.ci/run); where one is missing here, its test says so
+ * and is skipped.
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import https from "node:https";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { after, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { WebSocket } from "ws";
+import { testServer } from "../server/testing/harness.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
+const missing = (cmd: string, pkg: string) => (has(cmd) ? false : `${cmd} is not installed (apt-get install ${pkg})`);
+
+describe("deploy/nslab.service", { skip: missing("systemd-analyze", "systemd") }, () => {
+  const unit = fs.readFileSync(path.join(here, "nslab.service"), "utf8");
+  const directives = (key: string) => [...unit.matchAll(new RegExp(`^${key}=(.*)$`, "gm"))].map((m) => m[1]!);
+
+  test("systemd-analyze verify accepts it", () => {
+    const r = spawnSync("systemd-analyze", ["verify", path.join(here, "nslab.service")], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr.trim(), "", "no warnings either");
+  });
+
+  test("root, Delegate=yes, the server itself as the main process, a clean stop", () => {
+    assert.deepEqual(directives("User"), ["root"]);
+    assert.deepEqual(directives("Delegate"), ["yes"]);
+    assert.deepEqual(directives("KillMode"), ["mixed"]);
+    assert.deepEqual(directives("TasksMax"), ["infinity"]);
+    assert.match(directives("ExecStart")[0]!, /server\/main\.ts$/);
+    assert.match(directives("ExecStartPre")[0]!, /scripts\/start\.mjs --build-only$/);
+    assert.match(directives("Environment")[0]!, /HOST=127\.0\.0\.1/, "only the proxy reaches it");
+    assert.match(directives("Environment")[0]!, /NSLAB_TRUST_PROXY=1/);
+    for (const k of ["ProtectSystem", "PrivateTmp", "PrivateDevices", "ProtectKernelTunables", "NoNewPrivileges"])
+      assert.deepEqual(directives(k), [], `${k} would give the server a namespace or limit of its own`);
+  });
+
+  test("--build-only builds when needed and starts nothing", () => {
+    const src = fs.readFileSync(path.resolve(here, "../scripts/start.mjs"), "utf8");
+    assert.ok(src.indexOf('includes("--build-only")') > src.indexOf("npm\", [\"run\", \"build\"]"), "the build comes first");
+  });
+});
+
+describe("deploy/Caddyfile", { skip: missing("caddy", "caddy") }, () => {
+  const procs: ChildProcess[] = [];
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "nslab-caddy-"));
+  after(() => {
+    for (const p of procs) p.kill("SIGKILL");
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+  const caddyEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => ({
+    NODE_ENV: "test",
+    PATH: process.env.PATH,
+    HOME: tmp,
+    XDG_DATA_HOME: path.join(tmp, "data"),
+    XDG_CONFIG_HOME: path.join(tmp, "config"),
+    ...extra,
+  });
+
+  test("adapts: one site, a reverse proxy to nslab that flushes at once, request timeouts", () => {
+    const r = spawnSync("caddy", ["adapt", "--config", path.join(here, "Caddyfile")], { encoding: "utf8", env: caddyEnv({ NSLAB_DOMAIN: "labs.example.org" }) });
+    assert.equal(r.status, 0, r.stderr);
+    const cfg = JSON.parse(r.stdout);
+    const srv = cfg.apps.http.servers.srv0;
+    assert.deepEqual(srv.listen, [":443"]);
+    assert.equal(srv.read_header_timeout, 10e9);
+    assert.equal(cfg.apps.tls?.automation?.policies?.[0]?.issuers, undefined, "certificates from the default issuers (ACME)");
+    assert.equal(cfg.apps.pki.certificate_authorities.local.install_trust, false, "the trust store is never touched");
+    const text = JSON.stringify(srv.routes);
+    assert.match(text, /"host":\["labs\.example\.org"\]/);
+    assert.match(text, /"handler":"reverse_proxy"/);
+    assert.match(text, /"flush_interval":-1/);
+    assert.match(text, /"dial":"127\.0\.0\.1:3000"/);
+    assert.equal(cfg.apps.http.servers.srv0.automatic_https?.disable, undefined, "HTTPS stays on");
+  });
+
+  test("a real Caddy in front of a real server: TLS, a lab terminal through it, the client's real address", async () => {
+    const s = await testServer({ NSLAB_TRUST_PROXY: "1", NSLAB_LABS_PER_CLIENT: "1" });
+    try {
+      const [httpPort, httpsPort, adminPort] = await freePorts(3);
+      // the shipped file with its request timeouts cut to 1-2 s: a WebSocket must outlive them
+      const file = path.join(tmp, "Caddyfile");
+      fs.writeFileSync(
+        file,
+        fs
+          .readFileSync(path.join(here, "Caddyfile"), "utf8")
+          .replace(/read_header \d+s/, "read_header 1s")
+          .replace(/read_body \d+s/, "read_body 2s")
+          .replace(/idle \d+m/, "idle 2s"),
+      );
+      const caddy = spawn("caddy", ["run", "--config", file], {
+        env: caddyEnv({
+          NSLAB_DOMAIN: "localhost",
+          NSLAB_UPSTREAM: new URL(s.url).host,
+          NSLAB_HTTP_PORT: String(httpPort),
+          NSLAB_HTTPS_PORT: String(httpsPort),
+          NSLAB_CADDY_ADMIN: `localhost:${adminPort}`,
+        }),
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      procs.push(caddy);
+      let log = "";
+      caddy.stderr!.on("data", (d) => (log += d));
+      const base = `https://localhost:${httpsPort}`;
+      await until(async () => (await get(`${base}/api/health`).catch(() => null))?.status === 200, () => `Caddy did not serve ${base}:\n${log}`);
+
+      // a lab, asked for from "6.6.6.6": Caddy replaces the claim with the real address, so the
+      // second lab from "7.7.7.7" is the same client's second (NSLAB_LABS_PER_CLIENT=1)
+      const first = await post(`${base}/api/labs`, {}, { "x-forwarded-for": "6.6.6.6" });
+      assert.equal(first.status, 201, first.body);
+      const second = await post(`${base}/api/labs`, {}, { "x-forwarded-for": "7.7.7.7" });
+      assert.notEqual(second.status, 201, "a spoofed X-Forwarded-For does not make a new client");
+      const lab = JSON.parse(first.body);
+
+      const ws = new WebSocket(`wss://localhost:${httpsPort}/api/labs/${lab.id}/terminals?token=${lab.token}`, {
+        rejectUnauthorized: false,
+        origin: base,
+      });
+      let out = "";
+      ws.on("message", (d, binary) => {
+        if (!binary) return;
+        out += String(d);
+        ws.send(JSON.stringify({ type: "ack", bytes: (d as Buffer).length }));
+      });
+      let closed: number | null = null;
+      ws.on("close", (code) => (closed = code));
+      await new Promise((resolve, reject) => (ws.once("open", resolve), ws.once("error", reject)));
+      ws.send(Buffer.from("echo through-$((6*7))\r"));
+      await until(() => out.includes("through-42"), () => `no shell output through Caddy:\n${out}`);
+      // idle longer than every request timeout of the (scaled) Caddyfile
+      await new Promise((r) => setTimeout(r, 3500));
+      assert.equal(closed, null, "the terminal's WebSocket outlives Caddy's request timeouts");
+      ws.send(Buffer.from("echo still-$((6*7))\r"));
+      await until(() => out.includes("still-42"), () => `the socket went quiet after idling:\n${out}`);
+      ws.close();
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe("deploy/apparmor/nslab", { skip: missing("apparmor_parser", "apparmor") }, () => {
+  const file = path.join(here, "apparmor", "nslab");
+  const profile = fs.readFileSync(file, "utf8");
+
+  test("attaches to the helper, confines nothing, allows user namespaces (AppArmor 4 ABI)", () => {
+    assert.match(profile, /^abi <abi\/4\.0>,$/m);
+    assert.match(profile, /^@\{nslab_root\} = \/opt\/nslab$/m);
+    assert.match(profile, /^profile nslab-helper @\{nslab_root\}\/native\/build\/nslab-helper flags=\(unconfined\) \{$/m);
+    assert.match(profile, /^ {2}userns,$/m);
+  });
+
+  test("apparmor_parser compiles it", () => {
+    // The userns rule and ABI 4.0 are AppArmor 4 (Ubuntu 23.10+). An older parser (Debian 12 has
+    // 3.0) compiles the rest of the profile, so its syntax is still checked here.
+    const v4 = fs.existsSync("/etc/apparmor.d/abi/4.0");
+    const text = v4 ? profile : profile.replace("abi <abi/4.0>,", "abi <abi/3.0>,").replace(/^ {2}userns,$/m, "");
+    const tmp = path.join(os.tmpdir(), `nslab-apparmor-${process.pid}`);
+    fs.writeFileSync(tmp, text);
+    try {
+      const r = spawnSync("apparmor_parser", ["--skip-kernel-load", "--skip-cache", "--debug", tmp], { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^Name:\s+nslab-helper$/m);
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+  });
+});
+
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<net.Server>((r) => {
+      const s = net.createServer();
+      s.listen(0, "127.0.0.1", () => r(s));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+function request(url: string, method: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method, rejectUnauthorized: false, headers: { ...headers, ...(body ? { "content-type": "application/json" } : {}) } }, (res) => {
+      let b = "";
+      res.on("data", (d) => (b += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: b }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+const get = (url: string) => request(url, "GET");
+const post = (url: string, body: unknown, headers: Record<string, string> = {}) => request(url, "POST", JSON.stringify(body), headers);
+
+async function until(pred: () => boolean | Promise<boolean>, what: () => string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(what());
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
