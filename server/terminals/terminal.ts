@@ -27,6 +27,17 @@ export interface TerminalOptions {
   inputBurstBytes: number;
 }
 
+/**
+ * Someone following a terminal's output without driving it (a broadcast stream, an instructor
+ * looking over a learner's shoulder). Observers see every byte the pty gives, attached client or
+ * not, and are never flow-controlled: they must not block (see broadcast.ts).
+ */
+export interface TerminalObserver {
+  output(data: Buffer): void;
+  resize(cols: number, rows: number): void;
+  closed(): void;
+}
+
 export interface TerminalHooks {
   onActivity(): void;
   onDisposed(t: Terminal): void;
@@ -60,6 +71,7 @@ export class Terminal {
   private tokens: number;
   private lastRefill = Date.now();
   private disposed = false;
+  private readonly observers = new Set<TerminalObserver>();
   exit: ExitStatus | null = null;
   everAttached = false;
   cols: number;
@@ -125,6 +137,11 @@ export class Terminal {
   /** Input from the attached client. Returns false when over the input rate limit (dropped). */
   input(client: TerminalClient, data: Buffer): boolean {
     if (client !== this.client || this.exit || this.disposed) return true;
+    return this.write(data);
+  }
+
+  /** Writes input to the pty within the input rate limit (token bucket); false when dropped. */
+  private write(data: Buffer): boolean {
     const now = Date.now();
     this.tokens = Math.min(this.opts.inputBurstBytes, this.tokens + ((now - this.lastRefill) / 1000) * this.opts.inputBytesPerSec);
     this.lastRefill = now;
@@ -132,6 +149,34 @@ export class Terminal {
     this.tokens -= data.length;
     this.stream.write(data);
     return true;
+  }
+
+  /**
+   * Input from someone the learner let take over (not the attached client); the same rate limit
+   * as the learner's own input applies to both together. False when dropped.
+   */
+  inject(data: Buffer): boolean {
+    if (this.exit || this.disposed) return false;
+    return this.write(data);
+  }
+
+  /** Follows the output from now on; returns the function that stops following. */
+  observe(o: TerminalObserver): () => void {
+    if (this.disposed) {
+      o.closed();
+      return () => {};
+    }
+    this.observers.add(o);
+    return () => this.observers.delete(o);
+  }
+
+  get closed(): boolean {
+    return this.disposed;
+  }
+
+  /** The last `maxBytes` of output (what a new observer needs to rebuild the screen). */
+  recent(maxBytes: number): Buffer {
+    return this.scroll.since(Math.max(0, this.scroll.end - maxBytes)).data;
   }
 
   ack(client: TerminalClient, bytes: number): void {
@@ -144,6 +189,7 @@ export class Terminal {
     if (this.disposed) return false;
     this.cols = cols;
     this.rows = rows;
+    for (const o of this.observers) o.resize(cols, rows);
     return setWinsize(this.masterFd, rows, cols);
   }
 
@@ -168,11 +214,14 @@ export class Terminal {
       this.client.close(CLOSE.TERMINAL_CLOSED, reason);
       this.client = null;
     }
+    for (const o of [...this.observers]) o.closed();
+    this.observers.clear();
     this.hooks.onDisposed(this);
   }
 
   private onOutput(data: Buffer): void {
     this.scroll.append(data);
+    for (const o of this.observers) o.output(data);
     const finished = this.marks.scan(data);
     if (this.client) {
       this.pending.push(data);
