@@ -33,6 +33,18 @@ export interface Config {
   trustProxy: boolean;
   /** extra allowed WebSocket origins besides the site's own */
   allowedOrigins: string[];
+  /** lasting data (the classroom's SQLite database); unlike stateDir it must survive a reboot */
+  dataDir: string;
+  /** the site's address as learners reach it (join links, QR codes); default: from the request */
+  publicUrl: string | null;
+  classes: {
+    /** learners are warned this long before a class's labs are destroyed */
+    endWarningMs: number;
+    /** ended classes and their progress are deleted after this many days */
+    retentionDays: number;
+    /** the most learners one class may have */
+    maxLearners: number;
+  };
 }
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -74,6 +86,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (uidBase + maxLabs * IDS_PER_LAB > 4_294_967_294)
     throw new ConfigError("NSLAB_UID_BASE + NSLAB_MAX_LABS * 65536 exceeds the 32-bit uid space");
   const stateDefault = isRoot ? "/run/nslab" : path.join(os.tmpdir(), `nslab-${process.getuid?.() ?? "user"}`);
+  const dataDefault = isRoot ? "/var/lib/nslab" : path.join(env.XDG_DATA_HOME || path.join(os.homedir(), ".local", "share"), "nslab");
+  const publicUrl = env.NSLAB_PUBLIC_URL?.trim() || null;
+  if (publicUrl && !/^https?:\/\/[^/\s]+\/?$/.test(publicUrl)) throw new ConfigError(`NSLAB_PUBLIC_URL must be like https://nslab.example.org, got "${publicUrl}"`);
   return {
     port: int(env, "PORT", 3000, 1, 65535),
     host: env.HOST || "0.0.0.0",
@@ -101,5 +116,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inputBurstBytes: bytes(env, "NSLAB_INPUT_BURST", 512 * 1024, 1024, 1024 ** 3),
     trustProxy: env.NSLAB_TRUST_PROXY === "1",
     allowedOrigins: (env.NSLAB_ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+    dataDir: path.resolve(env.NSLAB_DATA_DIR || dataDefault),
+    publicUrl: publicUrl ? publicUrl.replace(/\/$/, "") : null,
+    classes: {
+      endWarningMs: int(env, "NSLAB_CLASS_END_WARNING_MS", 60_000, 0, 3600_000),
+      retentionDays: int(env, "NSLAB_CLASS_RETENTION_DAYS", 30, 1, 3650),
+      maxLearners: int(env, "NSLAB_CLASS_MAX_LEARNERS", 200, 1, 10_000),
+    },
   };
 }

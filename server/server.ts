@@ -9,10 +9,18 @@ import { createUpgradeDispatcher } from "./http/upgrade.ts";
 import { labRoutes } from "./http/labs.ts";
 import { TerminalSockets } from "./terminals/ws.ts";
 import { mountFeatures } from "./http/features.ts";
+import { Classroom } from "./classes/classroom.ts";
+import { managerLabs } from "./classes/labs.ts";
+import { SqliteClassStore } from "./classes/sqlite.ts";
+import { classRoutes, classSockets } from "./http/classes.ts";
+import { DEFAULT_STREAM_OPTIONS } from "./terminals/broadcast.ts";
+import * as catalog from "./lessons/catalog.ts";
+import { runSetup } from "./lessons/runner.ts";
 
 export interface NslabServer {
   server: http.Server;
   mgr: LabManager;
+  classes: Classroom;
   url: string;
   close(): Promise<void>;
 }
@@ -24,7 +32,18 @@ export interface NslabServer {
 export async function startServer(config: Config, opts: { pages?: boolean } = {}): Promise<NslabServer> {
   const mgr = await LabManager.start(config);
   const router = new Router();
-  const optional = mountFeatures(router, mgr);
+  const lessons = {
+    exists: (id: string) => catalog.hasLesson(id),
+    steps: (id: string) => catalog.get(id)?.steps.map((s) => ({ id: s.id, hasCheck: s.hasCheck })) ?? null,
+  };
+  const classes = await Classroom.start(SqliteClassStore.open(config.dataDir), managerLabs(mgr, runSetup), lessons, {
+    endWarningMs: config.classes.endWarningMs,
+    retentionMs: config.classes.retentionDays * 24 * 3600_000,
+    maxLearnersCap: config.classes.maxLearners,
+    stream: DEFAULT_STREAM_OPTIONS,
+  });
+  const optional = mountFeatures(router, mgr, (lab, lesson, step, r, kind) => classes.checkRan(lab.id, lesson, step, r, kind));
+  classRoutes(router, classes, config, lessons.steps);
   labRoutes(router, mgr, optional.lessonExists);
   router.add("GET", "/api/health", () => ({ status: 200, body: { ok: true, mode: mgr.mode, labs: mgr.count, cgroup: mgr.cgroups.version } }));
 
@@ -59,6 +78,7 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
       mgr,
       routes: { terminals: (req, socket, head, lab, query) => terminals.upgrade(req, socket, head, lab, query), explorer: optional.explorer },
       next: nextUpgrade,
+      others: [classSockets(classes, config)],
     }),
   );
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
@@ -67,10 +87,12 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
   return {
     server,
     mgr,
+    classes,
     url: `http://${host}:${addr.port}`,
     async close() {
       server.close();
       server.closeAllConnections();
+      await classes.shutdown();
       await mgr.shutdown();
     },
   };

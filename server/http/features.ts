@@ -3,15 +3,19 @@ import type { LabManager } from "../labs/manager.ts";
 import type { Router } from "./router.ts";
 import type { LabUpgrade } from "./upgrade.ts";
 import { labFor } from "./labs.ts";
-import { lessonRoutes } from "../lessons/routes.ts";
+import { lessonRoutes, type LessonRouteDeps } from "../lessons/routes.ts";
 import { hasLesson } from "../lessons/catalog.ts";
 import { explorerUpgrade } from "../inspect/ws.ts";
 import { LabInspector } from "../inspect/snapshot.ts";
 import { HttpError } from "./router.ts";
 
 /** The lesson API and the explorer socket, on top of the lab routes. */
-export function mountFeatures(router: Router, mgr: LabManager): { lessonExists: (id: string) => boolean; explorer: LabUpgrade } {
-  lessonRoutes(router, { getLab: (_id, ctx) => labFor(mgr, ctx) });
+export function mountFeatures(
+  router: Router,
+  mgr: LabManager,
+  onResult?: LessonRouteDeps["onResult"],
+): { lessonExists: (id: string) => boolean; explorer: LabUpgrade } {
+  lessonRoutes(router, { getLab: (_id, ctx) => labFor(mgr, ctx), onResult });
   const explorer = explorerUpgrade(router, mgr, labFor);
   // the names the lab-core API promises (docs/api.md), beside the explorer's own
   router.add("GET", "/api/labs/:id/processes", async (ctx) => ({ status: 200, body: await new LabInspector(labFor(mgr, ctx)).snapshot() }));

@@ -14,6 +14,8 @@ export interface UpgradeDeps {
   mgr: LabManager;
   routes: { terminals: LabUpgrade; explorer: LabUpgrade | null };
   next: ((req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void> | void) | null;
+  /** other socket endpoints (the classroom's): true when they took the request */
+  others?: ((req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => boolean)[];
 }
 
 const PATH = /^\/api\/labs\/([^/]+)\/(terminals|explorer)$/;
@@ -30,6 +32,7 @@ export function createUpgradeDispatcher(d: UpgradeDeps) {
     const url = new URL(req.url ?? "/", "http://localhost");
     const m = PATH.exec(url.pathname);
     if (!m || !isLabId(m[1])) {
+      for (const other of d.others ?? []) if (other(req, socket, head, url)) return;
       if (d.next && url.pathname.startsWith("/_next/")) {
         void d.next(req, socket, head);
         return;

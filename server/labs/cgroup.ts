@@ -169,6 +169,31 @@ export class Cgroups {
     return out;
   }
 
+  /** Memory in use (page cache included, as the limit counts it) and the number of tasks; null where unreadable. */
+  usage(cg: LabCgroup): { memoryBytes: number | null; pids: number | null } {
+    const L = this.layout;
+    const read = (file: string | null): number | null => {
+      if (!file) return null;
+      try {
+        const v = Number(fs.readFileSync(file, "latin1").trim());
+        return Number.isFinite(v) ? v : null;
+      } catch {
+        return null;
+      }
+    };
+    if (L.version === 2) {
+      const d = cg.dirs[0] ?? null;
+      return { memoryBytes: read(d && path.join(d, "memory.current")), pids: read(d && path.join(d, "pids.current")) };
+    }
+    if (L.version === 1) {
+      const dir = (c: Controller) => cg.dirs.find((d) => L.mounts[c] && d.startsWith(L.mounts[c] + "/")) ?? null;
+      const m = dir("memory");
+      const p = dir("pids");
+      return { memoryBytes: read(m && path.join(m, "memory.usage_in_bytes")), pids: read(p && path.join(p, "pids.current")) };
+    }
+    return { memoryBytes: null, pids: null };
+  }
+
   /** Kills whatever is left and removes the lab's cgroups, children first. */
   async destroy(cg: LabCgroup): Promise<void> {
     for (let attempt = 0; attempt < 100; attempt++) {

@@ -218,6 +218,12 @@ export class Lab implements LabHandle {
     return hostPidsByNamespace(this.init.pid);
   }
 
+  /** What the lab uses now against its limits (cgroup counters; null without cgroups). */
+  usage(): { memoryBytes: number | null; pids: number | null; limits: LabStatus["limits"] } {
+    const u = this.o.cgroup ? this.o.cgroups.usage(this.o.cgroup) : { memoryBytes: null, pids: null };
+    return { ...u, limits: this.o.limits };
+  }
+
   /** Host pids from the lab's cgroup, synchronously; null without cgroups (rootless). */
   hostPidsSync(): number[] | null {
     return this.o.cgroup ? this.o.cgroups.pidsSync(this.o.cgroup).sort((a, b) => a - b) : null;

@@ -30,6 +30,8 @@ export class LabCreateError extends Error {
 export interface CreateOptions {
   lesson?: string | null;
   clientIp?: string;
+  /** already admitted elsewhere (a class join): the per-address cap does not apply (a classroom shares one address) */
+  admitted?: boolean;
 }
 
 /**
@@ -138,7 +140,7 @@ export class LabManager {
   async create(opts: CreateOptions = {}): Promise<Lab & { token: string }> {
     if (this.closed) throw new CapacityError("The server is shutting down.", false);
     const clientIp = opts.clientIp ?? "local";
-    if (this.countForClient(clientIp) >= this.config.labsPerClient)
+    if (!opts.admitted && this.countForClient(clientIp) >= this.config.labsPerClient)
       throw new CapacityError(`Your address already has ${this.config.labsPerClient} labs open. Close one (or reset a lesson's lab) first.`, true);
     let lab: Lab | undefined;
     while ((lab = this.pool.shift()) && !lab.running) await this.destroy(lab.id).catch(() => {});
@@ -159,7 +161,7 @@ export class LabManager {
     const clientIp = opts.clientIp ?? "local";
     if (this.labs.size >= this.config.maxLabs)
       throw new CapacityError(`This server is at its limit of ${this.config.maxLabs} labs. Try again in a few minutes.`, false);
-    if (this.countForClient(clientIp) >= this.config.labsPerClient)
+    if (!opts.admitted && this.countForClient(clientIp) >= this.config.labsPerClient)
       throw new CapacityError(`Your address already has ${this.config.labsPerClient} labs open. Close one (or reset a lesson's lab) first.`, true);
     const range = this.mode === "root" ? this.ids.acquire() : { slot: -1, hostId: process.getuid!() };
     if (!range) throw new CapacityError("No uid range is free for a new lab.", false);

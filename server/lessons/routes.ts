@@ -11,7 +11,20 @@ import { LabBusyError, serialize } from "./labqueue.ts";
 import { NoSuchScriptError, runCheck, runSolution } from "./runner.ts";
 
 /** The lesson API (docs/api.md): the catalogue, one lesson, and checking or solving a step in a lab. */
-export function lessonRoutes(router: Router, deps: { getLab(id: string, ctx: RouteContext): LabHandle }): void {
+export interface LessonRouteDeps {
+  getLab(id: string, ctx: RouteContext): LabHandle;
+  /** every check and solve that ran, with its result (the classroom records class members' progress) */
+  onResult?(lab: LabHandle, lesson: string, step: string, result: CheckResponse, kind: "check" | "solve"): Promise<void> | void;
+}
+
+export function lessonRoutes(router: Router, deps: LessonRouteDeps): void {
+  const report = async (lab: LabHandle, lesson: string, step: string, r: CheckResponse, kind: "check" | "solve") => {
+    try {
+      await deps.onResult?.(lab, lesson, step, r, kind);
+    } catch (e) {
+      console.error("nslab lessons: recording a check result failed:", e);
+    }
+  };
   router.add("GET", "/api/lessons", (ctx) => ({ status: 200, body: catalog.list(langParam(ctx.query)) }));
 
   router.add("GET", "/api/lessons/:id", (ctx) => {
@@ -26,6 +39,7 @@ export function lessonRoutes(router: Router, deps: { getLab(id: string, ctx: Rou
     const lab = deps.getLab(ctx.params.id ?? "", ctx);
     const { lesson, step } = stepRequest(ctx.body);
     const res: CheckResponse = await inLab(lab, () => runCheck(lab, lesson, step));
+    await report(lab, lesson, step, res, "check");
     return { status: 200, body: res };
   });
 
@@ -38,6 +52,7 @@ export function lessonRoutes(router: Router, deps: { getLab(id: string, ctx: Rou
       const output = sol.timedOut ? `${sol.output}\n(the solution timed out)`.trimStart() : sol.output;
       return { ...check, output };
     });
+    await report(lab, lesson, step, res, "solve");
     return { status: 200, body: res };
   });
 }

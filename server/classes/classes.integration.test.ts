@@ -1,0 +1,198 @@
+/**
+ * The classroom against real labs: joining, progress from real checks, the dashboard socket,
+ * watching a learner's own terminal, take-over only with consent, the broadcast, the end, and
+ * class data across a server restart.
+ */
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { after, before, test } from "node:test";
+import { WebSocket } from "ws";
+import type { JoinResponse, RosterResponse } from "../../lib/classes.ts";
+import { api, TermClient, testServer } from "../testing/harness.ts";
+
+type Server = Awaited<ReturnType<typeof testServer>>;
+let s: Server;
+before(async () => {
+  s = await testServer({ NSLAB_CLASS_END_WARNING_MS: "1500" });
+});
+after(async () => {
+  await s?.close();
+});
+
+/** A class socket that collects JSON messages and binary bytes. */
+class Sock {
+  ws: WebSocket;
+  msgs: Record<string, unknown>[] = [];
+  text = "";
+  opened: Promise<void>;
+  closedWith: number | null = null;
+  constructor(base: string, path: string, token: string) {
+    this.ws = new WebSocket(`${base.replace("http", "ws")}${path}?token=${token}`);
+    this.opened = new Promise((res, rej) => {
+      this.ws.once("open", () => res());
+      this.ws.once("unexpected-response", (_q, r) => rej(new Error(`HTTP ${r.statusCode}`)));
+      this.ws.once("error", rej);
+    });
+    this.ws.on("message", (d, bin) => {
+      if (bin) this.text += (d as Buffer).toString("utf8");
+      else this.msgs.push(JSON.parse(d.toString()));
+    });
+    this.ws.on("close", (code) => (this.closedWith = code));
+  }
+  async until(pred: () => boolean, what: string, ms = 15_000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!pred()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; messages: ${JSON.stringify(this.msgs).slice(-1500)}; text: ${this.text.slice(-500)}`);
+      await new Promise((r) => setTimeout(r, 30));
+    }
+  }
+  has(type: string, where: (m: Record<string, unknown>) => boolean = () => true) {
+    return this.msgs.some((m) => m.type === type && where(m));
+  }
+  json(m: unknown) {
+    this.ws.send(JSON.stringify(m));
+  }
+  close() {
+    this.ws.close();
+  }
+}
+
+async function newClass(title = "Morning class") {
+  const r = await api(s.url, "POST", "/api/classes", undefined, { title, lessons: ["uts-namespaces", "pid-namespaces"] });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  return r.json as { id: string; code: string; instructorKey: string; joinUrl: string; instructorUrl: string };
+}
+async function join(code: string, name: string, key?: string) {
+  const r = await api(s.url, "POST", "/api/classes/join", undefined, { code, name, ...(key ? { key } : {}) });
+  assert.ok(r.status === 201 || r.status === 200, JSON.stringify(r.json));
+  return r.json as JoinResponse;
+}
+
+test("a class: join, rejoin as the same learner, progress from a real check on the dashboard, export without formulas", async () => {
+  const c = await newClass();
+  assert.match(c.code, /^[2345679ACDEFGHJKMNPRTWXY]{6}$/);
+  assert.ok(c.instructorUrl.endsWith(`#key=${c.instructorKey}`));
+  assert.equal((await api(s.url, "GET", `/api/classes/${c.id}`)).status, 401);
+  assert.equal((await api(s.url, "GET", `/api/classes/${c.id}`, "x".repeat(32))).status, 404);
+
+  const dash = new Sock(s.url, `/api/classes/${c.id}/dashboard`, c.instructorKey);
+  await dash.opened;
+  const ada = await join(c.code.toLowerCase().replace(/(...)/, "$1-"), "=cmd|' /C calc'!A0");
+  const bob = await join(c.code, "Bob");
+  assert.notEqual(ada.lab.id, bob.lab.id);
+  // a learner key is no instructor key, and a learner cannot see the roster
+  assert.equal((await api(s.url, "GET", `/api/classes/${c.id}`, ada.key)).status, 404);
+  const again = await join(c.code, "ignored", ada.key);
+  assert.equal(again.learnerId, ada.learnerId);
+  assert.equal(again.lab.id, ada.lab.id, "a rejoin gets the same lab while it runs");
+
+  // Ada runs the step's command in her terminal, then the check: the dashboard shows the pass
+  const term = new TermClient(s.url, ada.lab);
+  await term.opened;
+  await term.until((t) => /# $/m.test(t.output), "a prompt");
+  await term.run("uname -a");
+  const check = await api(s.url, "POST", `/api/labs/${ada.lab.id}/check`, ada.lab.token, { lesson: "uts-namespaces", step: "read-the-names" });
+  assert.equal(check.json.passed, true, JSON.stringify(check.json));
+  await dash.until(
+    () => dash.has("learners", (m) => (m.learners as { id: string; passed: { step: string }[] }[]).some((l) => l.id === ada.learnerId && l.passed.some((p) => p.step === "read-the-names"))),
+    "the pass on the dashboard",
+  );
+  const roster = (await api(s.url, "GET", `/api/classes/${c.id}`, c.instructorKey)).json as RosterResponse;
+  const row = roster.learners.find((l) => l.id === ada.learnerId)!;
+  assert.equal(row.checks, 1);
+  assert.equal(row.lab?.alive, true);
+
+  const csv = await fetch(`${s.url}/api/classes/${c.id}/export?format=csv`, { headers: { authorization: `Bearer ${c.instructorKey}` } }).then((r) => r.text());
+  assert.match(csv, /,'=cmd\|' \/C calc'!A0,/, "a name that looks like a formula is text");
+  assert.match(csv, /uts-namespaces,1,read-the-names,/);
+  term.close();
+  dash.close();
+  await api(s.url, "DELETE", `/api/classes/${c.id}?now=1`, c.instructorKey);
+});
+
+test("wrong codes are rate-limited per address", async () => {
+  let last = 0;
+  for (let i = 0; i < 12; i++) last = (await api(s.url, "POST", "/api/classes/join", undefined, { code: "222222", name: "guess" })).status;
+  assert.equal(last, 429);
+  const c = await newClass("after guessing");
+  const r = await api(s.url, "POST", "/api/classes/join", undefined, { code: c.code, name: "legit" });
+  assert.equal(r.status, 429, "even a right code waits: the guesser learns nothing");
+  await api(s.url, "DELETE", `/api/classes/${c.id}?now=1`, c.instructorKey);
+});
+
+test("watching a learner's own shell is read-only; take-over needs consent and ends on revoke; the end destroys the labs", async () => {
+  // a fresh address: the guessing test above used up 127.0.0.1's attempts
+  const c = await newClass("Watch");
+  const ada = await s.classes.join({ code: c.code, name: "Ada" }, "10.0.0.1");
+  const ctl = new Sock(s.url, `/api/classes/${c.id}/learner`, ada.key);
+  await ctl.opened;
+  const term = new TermClient(s.url, ada.lab);
+  await term.opened;
+  await term.until((t) => t.ready !== undefined, "ready");
+  ctl.json({ type: "position", lesson: "uts-namespaces", step: null, terminal: term.ready!.terminal });
+  await term.until((t) => /# $/m.test(t.output), "a prompt");
+  await term.run("echo ada-was-here");
+
+  const watch = new Sock(s.url, `/api/classes/${c.id}/learners/${ada.learnerId}/watch`, c.instructorKey);
+  await watch.opened;
+  await watch.until(() => watch.text.includes("ada-was-here"), "the learner's screen, at once");
+  await ctl.until(() => ctl.has("watchers", (m) => m.count === 1), "the learner sees a watcher");
+  term.send("echo live-$((6*7))\r");
+  await watch.until(() => watch.text.includes("live-42"), "live output of the same shell");
+  watch.ws.send(Buffer.from("rm -rf /\r"));
+  await watch.until(() => watch.has("error", (m) => m.code === "read_only"), "input refused");
+
+  const drivePath = `/api/classes/${c.id}/learners/${ada.learnerId}/drive`;
+  await assert.rejects(new Sock(s.url, drivePath, c.instructorKey).opened, /HTTP 403/);
+  assert.equal((await api(s.url, "POST", `/api/classes/${c.id}/learners/${ada.learnerId}/ask`, c.instructorKey, { kind: "takeover" })).status, 202);
+  await ctl.until(() => ctl.has("request", (m) => m.kind === "takeover"), "the learner is asked");
+  ctl.json({ type: "answer", kind: "takeover", allow: true });
+  await ctl.until(() => ctl.has("grants", (m) => m.takeover === true), "consent recorded");
+  const drive = new Sock(s.url, drivePath, c.instructorKey);
+  await drive.opened;
+  drive.ws.send(Buffer.from("echo typed-by-$((1+1))-hands\r"));
+  await term.until((t) => t.output.includes("typed-by-2-hands"), "the instructor's input in the learner's shell");
+  ctl.json({ type: "revoke", kind: "takeover" });
+  await drive.until(() => drive.closedWith === 4403, "the drive socket is closed on revoke");
+
+  // the end: a warning, then every lab of the class is gone
+  const labs = [ada.lab.id];
+  assert.equal((await api(s.url, "DELETE", `/api/classes/${c.id}`, c.instructorKey)).status, 202);
+  await ctl.until(() => ctl.has("ending"), "the warning");
+  assert.ok(s.mgr.get(ada.lab.id)?.running, "labs live through the warning");
+  await ctl.until(() => ctl.has("ended"), "the end", 10_000);
+  await ctl.until(() => ctl.closedWith === 4100, "socket closed");
+  for (const id of labs) assert.equal(s.mgr.get(id), undefined);
+  await assert.rejects(s.classes.join({ code: c.code, name: "late" }, "10.0.0.3"), { code: "class_ended" });
+  term.close();
+});
+
+test("class data survives a restart; a learner who comes back gets a fresh lab and keeps their progress", async () => {
+  const dataDir = fs.mkdtempSync("/run/nslab-restart-");
+  try {
+    const a = await testServer({ NSLAB_DATA_DIR: dataDir });
+    const r = await api(a.url, "POST", "/api/classes", undefined, { title: "Restart", lessons: ["uts-namespaces"] });
+    const c = r.json as { id: string; code: string; instructorKey: string };
+    const ada = await a.classes.join({ code: c.code, name: "Ada" }, "10.0.0.2");
+    await api(a.url, "POST", `/api/labs/${ada.lab.id}/solve`, ada.lab.token, { lesson: "uts-namespaces", step: "read-the-names" });
+    await a.close();
+
+    const b = await testServer({ NSLAB_DATA_DIR: dataDir });
+    try {
+      const roster = (await api(b.url, "GET", `/api/classes/${c.id}`, c.instructorKey)).json as RosterResponse;
+      assert.equal(roster.learners[0]?.name, "Ada");
+      assert.deepEqual(roster.learners[0]?.passed.map((p) => [p.step, p.via]), [["read-the-names", "solve"]]);
+      assert.equal(roster.learners[0]?.lab, null, "labs do not survive a restart");
+      const back = await b.classes.join({ code: c.code, name: "x", key: ada.key }, "10.0.0.2");
+      assert.equal(back.learnerId, ada.learnerId);
+      assert.equal(back.freshLab, true);
+      assert.notEqual(back.lab.id, ada.lab.id);
+      const me = await api(b.url, "GET", `/api/classes/${c.id}/me`, ada.key);
+      assert.equal(me.json.passed.length, 1);
+    } finally {
+      await b.close();
+    }
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,372 @@
+import "server-only";
+import {
+  CLASS_LESSONS_MAX,
+  NAME_MAX,
+  TITLE_MAX,
+  cleanText,
+  isCode,
+  normalizeCode,
+  type CreateClassRequest,
+  type JoinResponse,
+} from "../../lib/classes.ts";
+import type { StreamOptions } from "../terminals/broadcast.ts";
+import { ClassError } from "./errors.ts";
+import { progressCsv, progressJson, type ExportInput } from "./export.ts";
+import type { ClassLab, ClassLabs } from "./labs.ts";
+import { RateLimiter } from "./ratelimit.ts";
+import { ClassRuntime, LearnerState, type LessonCatalog } from "./runtime.ts";
+import { CLASS_ID_RE, hashKey, keyMatches, learnerIdOfKey, learnerKey, newClassId, newJoinCode, newLearnerId, newSecret } from "./secrets.ts";
+import type { ClassRecord, ClassStore } from "./store.ts";
+
+export interface ClassroomOptions {
+  /** learners are warned this long before the class's labs are destroyed */
+  endWarningMs: number;
+  /** ended classes (and their progress) are deleted this long after they ended */
+  retentionMs: number;
+  /** the most learners a class may be made for */
+  maxLearnersCap: number;
+  stream: StreamOptions;
+}
+
+const HOUR = 3600_000;
+const DAY = 24 * HOUR;
+const DEFAULT_LENGTH = 3 * HOUR;
+const MAX_LENGTH = 7 * DAY;
+const MAX_AHEAD = 60 * DAY;
+/** learners may join this long before the class starts */
+const JOIN_EARLY = 30 * 60_000;
+const TICK_MS = 1000;
+
+/**
+ * Every class of this server: creating and joining them, finding them by key, their windows
+ * (warning, then the end), and progress from checks run in class labs. Knows nothing of HTTP:
+ * server/http/classes.ts is its adapter. Owner of every ClassRuntime; shutdown() closes them all.
+ */
+export class Classroom {
+  private readonly live = new Map<string, ClassRuntime>();
+  /** lab id → its class and learner (null: the instructor's lab) */
+  private readonly byLab = new Map<string, { rt: ClassRuntime; learnerId: string | null }>();
+  /** failed join attempts, per address and overall: codes cannot be guessed */
+  private readonly failures: RateLimiter;
+  private readonly allFailures: RateLimiter;
+  private readonly creations = new RateLimiter(10, 10);
+  private readonly timer: NodeJS.Timeout;
+  private ending = new Set<string>();
+  private closed = false;
+
+  private constructor(
+    private readonly store: ClassStore,
+    private readonly labs: ClassLabs,
+    private readonly lessons: LessonCatalog,
+    private readonly opts: ClassroomOptions,
+  ) {
+    this.failures = new RateLimiter(10, 10);
+    this.allFailures = new RateLimiter(300, 300);
+    this.timer = setInterval(() => void this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  /** Opens the classroom: purges old ended classes and resumes the unfinished ones (their labs are gone). */
+  static async start(store: ClassStore, labs: ClassLabs, lessons: LessonCatalog, opts: ClassroomOptions): Promise<Classroom> {
+    const c = new Classroom(store, labs, lessons, opts);
+    await store.purgeEnded(Date.now() - opts.retentionMs);
+    for (const rec of await store.unfinishedClasses()) {
+      const rt = c.runtime(rec);
+      await rt.load();
+      c.live.set(rec.id, rt);
+    }
+    await c.tick();
+    return c;
+  }
+
+  private runtime(rec: ClassRecord): ClassRuntime {
+    return new ClassRuntime(rec, {
+      store: this.store,
+      lessons: this.lessons,
+      stream: this.opts.stream,
+      makeLab: (rt, lesson, owner) => this.makeLab(rt, lesson, owner),
+      labGone: (id) => this.byLab.delete(id),
+    });
+  }
+
+  private async makeLab(rt: ClassRuntime, lesson: string | null, learnerId: string | null): Promise<ClassLab> {
+    let lab: ClassLab;
+    try {
+      lab = await this.labs.create(lesson, `class:${rt.id}`);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      console.error(`nslab classes: a lab for class ${rt.id} could not be made: ${msg}`);
+      throw new ClassError("no_capacity", "No lab could be made for you right now. Try again in a minute.", 60);
+    }
+    this.byLab.set(lab.credentials.id, { rt, learnerId });
+    return lab;
+  }
+
+  get classes(): number {
+    return this.live.size;
+  }
+
+  /* ------------------------------------------------------------ creating and finding classes */
+
+  async create(body: unknown, clientIp: string, now = Date.now()): Promise<{ rt: ClassRuntime; instructorKey: string }> {
+    if (this.closed) throw new ClassError("no_capacity", "The server is shutting down.");
+    if (!this.creations.take(clientIp)) throw new ClassError("rate_limited", "Too many classes made from this address; try again in a minute.", this.creations.retryAfter(clientIp));
+    const req = parseCreate(body, this.lessons, this.opts.maxLearnersCap, now);
+    const instructorKey = newSecret();
+    for (let attempt = 0; ; attempt++) {
+      const rec: ClassRecord = {
+        id: newClassId(),
+        code: newJoinCode(),
+        title: req.title,
+        lessons: req.lessons,
+        startsAt: req.startsAt,
+        endsAt: req.endsAt,
+        createdAt: now,
+        state: "open",
+        locked: false,
+        maxLearners: req.maxLearners,
+        instructorKeyHash: hashKey(instructorKey),
+        labsEndAt: null,
+        endedAt: null,
+        follow: null,
+      };
+      try {
+        await this.store.createClass(rec);
+      } catch (e) {
+        if (attempt < 5 && (await this.store.classByCode(rec.code))) continue; // a code taken already: draw another
+        throw e;
+      }
+      const rt = this.runtime(rec);
+      this.live.set(rec.id, rt);
+      return { rt, instructorKey };
+    }
+  }
+
+  /** The class, if this is its instructor key; not_found for a wrong key or an unknown class alike. */
+  async instructor(id: string, key: string | null): Promise<ClassRuntime> {
+    const rt = await this.find(id);
+    if (!rt || !keyMatches(key, rt.rec.instructorKeyHash)) throw new ClassError("not_found", "No such class, or the key does not belong to it.");
+    return rt;
+  }
+
+  /** The class and the learner this key belongs to. */
+  async learner(id: string, key: string | null): Promise<{ rt: ClassRuntime; L: LearnerState }> {
+    const rt = await this.find(id);
+    const lid = key ? learnerIdOfKey(key) : null;
+    const L = lid ? rt?.learners.get(lid) : undefined;
+    if (!rt || !L || !keyMatches(key, L.rec.keyHash)) throw new ClassError("not_found", "No such class, or the key does not belong to a learner of it.");
+    return { rt, L };
+  }
+
+  private async find(id: string): Promise<ClassRuntime | null> {
+    if (!CLASS_ID_RE.test(id)) return null;
+    const rt = this.live.get(id);
+    if (rt) return rt;
+    // an ended class: read-only (roster and export), loaded from the store each time
+    const rec = await this.store.getClass(id);
+    if (!rec) return null;
+    const ended = this.runtime(rec);
+    await ended.load();
+    ended.dispose();
+    return ended;
+  }
+
+  /* ------------------------------------------------------------ joining */
+
+  async join(body: unknown, clientIp: string): Promise<JoinResponse & { rejoined: boolean }> {
+    const b = (typeof body === "object" && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
+    for (const k of Object.keys(b)) if (!["code", "name", "key"].includes(k)) throw new ClassError("bad_request", `Unknown field "${k.slice(0, 40)}".`);
+    if (typeof b.code !== "string") throw new ClassError("bad_request", "code is missing.");
+    // a guesser who used up their attempts learns nothing more, right or wrong
+    const wait = Math.max(this.failures.retryAfter(clientIp), this.allFailures.retryAfter("*"));
+    if (wait > 0) throw new ClassError("rate_limited", `Too many attempts with wrong codes. Try again in ${wait} s.`, wait);
+    const code = normalizeCode(b.code);
+    const rt = isCode(code) ? [...this.live.values()].find((r) => r.rec.code === code) : undefined;
+    if (!rt) {
+      this.failures.take(clientIp);
+      this.allFailures.take("*");
+      const ended = isCode(code) ? await this.store.classByCode(code) : null;
+      if (ended) throw new ClassError("class_ended", "This class has ended.");
+      throw new ClassError("not_found", "There is no class with this code. Check it and try again.");
+    }
+    const now = Date.now();
+
+    // the learner's own key: the same learner, and their lab if it still runs
+    const key = typeof b.key === "string" ? b.key : null;
+    const lid = key ? learnerIdOfKey(key) : null;
+    const known = lid ? rt.learners.get(lid) : undefined;
+    let L: LearnerState;
+    let rejoined = false;
+    let newKey: string;
+    if (known && keyMatches(key, known.rec.keyHash)) {
+      L = known;
+      rejoined = true;
+      newKey = key!;
+      L.rec.lastSeenAt = now;
+      await this.store.updateLearner(rt.id, L.rec.id, { lastSeenAt: now });
+    } else {
+      if (rt.rec.state !== "open") throw new ClassError("class_ended", "This class is ending; joining is closed.");
+      if (now < rt.rec.startsAt - JOIN_EARLY)
+        throw new ClassError("not_started", `This class opens for joining at ${new Date(rt.rec.startsAt - JOIN_EARLY).toISOString()}.`);
+      if (rt.rec.locked) throw new ClassError("class_locked", "The instructor has closed this class to new learners.");
+      if (rt.learners.size >= rt.rec.maxLearners) throw new ClassError("class_full", "This class is full.");
+      const name = cleanText(b.name, NAME_MAX);
+      if (!name) throw new ClassError("bad_request", `Give a display name (1 to ${NAME_MAX} characters).`);
+      const id = newLearnerId();
+      newKey = learnerKey(id);
+      const rec = { id, classId: rt.id, name: uniqueName(rt, name), keyHash: hashKey(newKey), joinedAt: now, lastSeenAt: now, lesson: null, step: null, stepSince: null, labId: null };
+      await this.store.addLearner(rec);
+      L = new LearnerState(rec);
+      rt.learners.set(id, L);
+      rt.classChanged();
+    }
+    const { lab, fresh } = await rt.labFor(L);
+    rt.touch(L);
+    return { classId: rt.id, learnerId: L.rec.id, key: newKey, name: L.rec.name, lab: lab.credentials, freshLab: fresh, rejoined };
+  }
+
+  /* ------------------------------------------------------------ the instructor's controls */
+
+  async update(rt: ClassRuntime, body: unknown, now = Date.now()): Promise<void> {
+    if (!rt.open) throw new ClassError("class_ended", "This class has ended.");
+    const b = (typeof body === "object" && body !== null && !Array.isArray(body) ? body : null) as Record<string, unknown> | null;
+    if (!b) throw new ClassError("bad_request", "Send a JSON object.");
+    for (const k of Object.keys(b)) if (!["locked", "endsAt", "title"].includes(k)) throw new ClassError("bad_request", `Unknown field "${k.slice(0, 40)}".`);
+    const patch: Partial<ClassRecord> = {};
+    if (b.locked !== undefined) {
+      if (typeof b.locked !== "boolean") throw new ClassError("bad_request", "locked must be true or false.");
+      patch.locked = b.locked;
+    }
+    if (b.title !== undefined) {
+      const title = cleanText(b.title, TITLE_MAX);
+      if (!title) throw new ClassError("bad_request", "title cannot be empty.");
+      patch.title = title;
+    }
+    if (b.endsAt !== undefined) {
+      const endsAt = time(b.endsAt, "endsAt");
+      if (endsAt <= now + this.opts.endWarningMs) throw new ClassError("bad_request", "endsAt must be later than the end warning from now; to end now, DELETE the class.");
+      if (endsAt - rt.rec.startsAt > MAX_LENGTH) throw new ClassError("bad_request", "A class lasts at most 7 days.");
+      patch.endsAt = endsAt;
+      if (rt.rec.state === "ending" && !this.ending.has(rt.id)) {
+        // extended during the warning of a scheduled end: the class goes on
+        patch.state = "open";
+        patch.labsEndAt = null;
+      }
+    }
+    await this.store.updateClass(rt.id, patch);
+    Object.assign(rt.rec, patch);
+    rt.classChanged();
+  }
+
+  /** Ends the class: learners are warned, and after the warning every class lab is destroyed. */
+  async end(rt: ClassRuntime, warningMs = this.opts.endWarningMs): Promise<void> {
+    if (!rt.open) return;
+    this.ending.add(rt.id);
+    const labsEndAt = Date.now() + Math.max(0, warningMs);
+    if (rt.rec.state === "ending" && rt.rec.labsEndAt !== null && rt.rec.labsEndAt <= labsEndAt) return;
+    rt.rec.state = "ending";
+    rt.rec.labsEndAt = labsEndAt;
+    await this.store.updateClass(rt.id, { state: "ending", labsEndAt });
+    rt.announceEnding();
+    if (warningMs <= 0) await this.tick();
+  }
+
+  /** Each second: warnings for windows about to close, and the end of classes whose time has come. */
+  private async tick(): Promise<void> {
+    const now = Date.now();
+    for (const rt of [...this.live.values()]) {
+      const r = rt.rec;
+      if (r.state === "open" && now >= r.endsAt - this.opts.endWarningMs) {
+        r.state = "ending";
+        r.labsEndAt = Math.max(r.endsAt, now);
+        await this.store.updateClass(r.id, { state: "ending", labsEndAt: r.labsEndAt });
+        rt.announceEnding();
+      } else if (r.state === "ending" && r.labsEndAt !== null && now >= r.labsEndAt) {
+        await this.finish(rt);
+      }
+    }
+  }
+
+  private async finish(rt: ClassRuntime): Promise<void> {
+    if (!this.live.delete(rt.id)) return;
+    this.ending.delete(rt.id);
+    rt.rec.state = "ended";
+    rt.rec.endedAt = Date.now();
+    await this.store.updateClass(rt.id, { state: "ended", endedAt: rt.rec.endedAt });
+    await rt.end();
+  }
+
+  /* ------------------------------------------------------------ progress */
+
+  /** A check (or solution) ran in a lab; if it is a class lab, it is the learner's progress. */
+  async checkRan(labId: string, lesson: string, step: string, r: { passed: boolean; feedback: string }, kind: "check" | "solve"): Promise<void> {
+    const owner = this.byLab.get(labId);
+    if (!owner || owner.learnerId === null || !owner.rt.open) return;
+    const L = owner.rt.learners.get(owner.learnerId);
+    if (L) await owner.rt.recordCheck(L, lesson, step, r.passed, kind, r.feedback);
+  }
+
+  async export(rt: ClassRuntime, format: "csv" | "json"): Promise<string | unknown> {
+    const input: ExportInput = {
+      class: rt.rec,
+      learners: [...rt.learners.values()].map((L) => ({ id: L.rec.id, name: L.rec.name, joinedAt: L.rec.joinedAt, passed: L.passed, checks: L.checks, failedChecks: L.failed })),
+      steps: (l) => this.lessons.steps(l)?.map((s) => s.id) ?? [],
+    };
+    return format === "csv" ? progressCsv(input) : progressJson(input);
+  }
+
+  /** Server shutdown: classes stay in the store and resume on the next start. */
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    for (const rt of this.live.values()) rt.close();
+    this.live.clear();
+    this.byLab.clear();
+    await this.store.close();
+  }
+}
+
+function uniqueName(rt: ClassRuntime, name: string): string {
+  const taken = new Set([...rt.learners.values()].map((L) => L.rec.name.toLowerCase()));
+  if (!taken.has(name.toLowerCase())) return name;
+  for (let n = 2; ; n++) {
+    const candidate = `${name.slice(0, NAME_MAX - 4)} (${n})`;
+    if (!taken.has(candidate.toLowerCase())) return candidate;
+  }
+}
+
+function time(v: unknown, field: string): number {
+  const t = typeof v === "number" ? v : typeof v === "string" ? Date.parse(v) : NaN;
+  if (!Number.isFinite(t) || t < 0) throw new ClassError("bad_request", `${field} must be an ISO time or milliseconds since 1970.`);
+  return Math.round(t);
+}
+
+function parseCreate(body: unknown, lessons: LessonCatalog, cap: number, now: number): Required<Omit<CreateClassRequest, "startsAt" | "endsAt">> & { startsAt: number; endsAt: number } {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ClassError("bad_request", "Send a JSON object.");
+  const b = body as Record<string, unknown>;
+  for (const k of Object.keys(b))
+    if (!["title", "lessons", "startsAt", "endsAt", "maxLearners"].includes(k)) throw new ClassError("bad_request", `Unknown field "${k.slice(0, 40)}".`);
+  const title = cleanText(b.title, TITLE_MAX);
+  if (!title) throw new ClassError("bad_request", `title is required (1 to ${TITLE_MAX} characters).`);
+  if (!Array.isArray(b.lessons) || b.lessons.length < 1 || b.lessons.length > CLASS_LESSONS_MAX)
+    throw new ClassError("bad_request", `lessons must list 1 to ${CLASS_LESSONS_MAX} lesson ids.`);
+  const ids: string[] = [];
+  for (const l of b.lessons) {
+    if (typeof l !== "string" || !/^[a-z0-9-]{1,100}$/.test(l)) throw new ClassError("bad_request", "lessons must be lesson ids.");
+    if (!lessons.exists(l)) throw new ClassError("unknown_lesson", `There is no lesson "${l}".`);
+    if (!ids.includes(l)) ids.push(l);
+  }
+  const startsAt = b.startsAt === undefined || b.startsAt === null ? now : time(b.startsAt, "startsAt");
+  const endsAt = b.endsAt === undefined || b.endsAt === null ? startsAt + DEFAULT_LENGTH : time(b.endsAt, "endsAt");
+  if (startsAt > now + MAX_AHEAD) throw new ClassError("bad_request", "startsAt may be at most 60 days ahead.");
+  if (endsAt <= startsAt) throw new ClassError("bad_request", "endsAt must be after startsAt.");
+  if (endsAt <= now) throw new ClassError("bad_request", "endsAt must be in the future.");
+  if (endsAt - startsAt > MAX_LENGTH) throw new ClassError("bad_request", "A class lasts at most 7 days.");
+  let maxLearners = Math.min(100, cap);
+  if (b.maxLearners !== undefined) {
+    if (typeof b.maxLearners !== "number" || !Number.isInteger(b.maxLearners) || b.maxLearners < 1 || b.maxLearners > cap)
+      throw new ClassError("bad_request", `maxLearners must be a whole number from 1 to ${cap}.`);
+    maxLearners = b.maxLearners;
+  }
+  return { title, lessons: ids, startsAt, endsAt, maxLearners };
+}
