@@ -277,6 +277,14 @@ export class ClassRuntime {
     return { lab: await L.labMaking, fresh: true };
   }
 
+  /** The learner's reset: their lab is destroyed (labFor makes the next one). */
+  async dropLab(L: LearnerState): Promise<void> {
+    const lab = L.lab;
+    if (!lab) return;
+    this.learnerLabGone(L);
+    await lab.destroy();
+  }
+
   private setLearnerLab(L: LearnerState, lab: ClassLab): void {
     L.labOff?.();
     L.lab = lab;
@@ -641,9 +649,24 @@ export class ClassRuntime {
     this.classChanged();
   }
 
-  /** The end: every class lab destroyed, every socket closed, every stream disposed. */
+  /** The end: every class lab destroyed, then everyone told, every socket closed, every stream disposed. */
   async end(): Promise<void> {
     const labs: ClassLab[] = [];
+    for (const L of this.learners.values()) {
+      L.labOff?.();
+      if (L.lab) labs.push(L.lab);
+      L.lab = null;
+      L.labOff = null;
+    }
+    this.instructor.off?.();
+    if (this.instructor.lab) labs.push(this.instructor.lab);
+    this.instructor.lab = null;
+    await Promise.allSettled(
+      labs.map(async (lab) => {
+        this.deps.labGone(lab.credentials.id);
+        await lab.destroy();
+      }),
+    );
     for (const L of this.learners.values()) {
       L.send({ type: "ended" });
       for (const s of L.sockets) s.close(CLASS_CLOSE.ended, "class ended");
@@ -652,26 +675,13 @@ export class ClassRuntime {
         v.send({ type: "off", reason: "class-ended" });
         v.close(CLASS_CLOSE.ended, "class ended");
       }
-      L.labOff?.();
-      if (L.lab) labs.push(L.lab);
-      L.lab = null;
-      L.labOff = null;
     }
     for (const v of this.stageViewers) {
       v.send({ type: "off", reason: "class-ended" });
       v.close(CLASS_CLOSE.ended, "class ended");
     }
     this.toDashboards({ type: "class", class: this.view() });
-    this.instructor.off?.();
-    if (this.instructor.lab) labs.push(this.instructor.lab);
-    this.instructor.lab = null;
     this.dispose();
-    await Promise.allSettled(
-      labs.map(async (lab) => {
-        this.deps.labGone(lab.credentials.id);
-        await lab.destroy();
-      }),
-    );
   }
 
   /** Releases timers, streams and sockets' registrations (the labs are the caller's business). */

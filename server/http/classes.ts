@@ -253,6 +253,18 @@ export function classRoutes(router: Router, classes: Classroom, config: Config, 
   );
   router.add(
     "POST",
+    "/api/classes/:id/me/lab",
+    wrap(async (ctx) => {
+      const { rt, L } = await learner(ctx);
+      if (!rt.open) throw new ClassError("class_ended", "This class has ended.");
+      const b = obj(ctx.body);
+      if (b.fresh === true) await rt.dropLab(L);
+      const { lab, fresh } = await rt.labFor(L);
+      return { status: 200, body: { lab: lab.credentials, freshLab: fresh } };
+    }),
+  );
+  router.add(
+    "POST",
     "/api/classes/:id/me/steps",
     wrap(async (ctx) => {
       const { rt, L } = await learner(ctx);
