@@ -4,6 +4,7 @@
  * Pure types and pure functions only. Documented in docs/api.md, docs/protocol.md and
  * docs/classroom.md.
  */
+import { isLessonId, isStepId, isTerminalId } from "./ids.ts";
 
 /* ------------------------------------------------------------------ join codes and names */
 
@@ -241,12 +242,6 @@ export type LearnerClientMessage =
   | { type: "revoke"; kind: ConsentKind }
   | { type: "ping"; t: number };
 
-const ID_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-const TID_RE = /^t\d{1,6}$/;
-
-function isId(v: unknown): v is string {
-  return typeof v === "string" && v.length > 0 && v.length <= 100 && ID_RE.test(v);
-}
 
 /** Parses one text frame from a learner's page. Never throws. */
 export function parseLearnerMessage(text: string): LearnerClientMessage | { error: string } {
@@ -262,9 +257,9 @@ export function parseLearnerMessage(text: string): LearnerClientMessage | { erro
   const kind = (k: unknown): k is ConsentKind => k === "takeover" || k === "broadcast";
   switch (m.type) {
     case "position":
-      if (!isId(m.lesson)) return { error: "position needs a lesson id" };
-      if (m.step !== null && m.step !== undefined && !isId(m.step)) return { error: "step must be a step id or null" };
-      if (m.terminal !== null && m.terminal !== undefined && !(typeof m.terminal === "string" && TID_RE.test(m.terminal)))
+      if (!isLessonId(m.lesson)) return { error: "position needs a lesson id" };
+      if (m.step !== null && m.step !== undefined && !isStepId(m.step)) return { error: "step must be a step id or null" };
+      if (m.terminal !== null && m.terminal !== undefined && !isTerminalId(m.terminal))
         return { error: "terminal must be a terminal id or null" };
       return { type: "position", lesson: m.lesson, step: (m.step as string | undefined) ?? null, terminal: (m.terminal as string | undefined) ?? null };
     case "hand":

@@ -53,6 +53,14 @@ export const API_ERROR_CODES = [
   "lab_gone", // the lab is not running any more
   "lab_create_failed",
   "internal",
+  // classes (lib/classes.ts)
+  "not_started", // the class does not take learners yet
+  "class_locked", // the instructor closed joining
+  "class_full",
+  "class_ended", // the class is ending or ended
+  "no_capacity", // no lab could be made for a learner now
+  "no_consent", // the learner has not agreed (take-over, showing their terminal)
+  "conflict", // the class is not in a state for this (no lab yet, no demo lab)
 ] as const;
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 

@@ -9,6 +9,7 @@ import {
   type CreateClassRequest,
   type JoinResponse,
 } from "../../lib/classes.ts";
+import { isLessonId } from "../../lib/ids.ts";
 import type { StreamOptions } from "../terminals/broadcast.ts";
 import { ClassError } from "./errors.ts";
 import { progressCsv, progressJson, type ExportInput } from "./export.ts";
@@ -352,7 +353,7 @@ function parseCreate(body: unknown, lessons: LessonCatalog, cap: number, now: nu
     throw new ClassError("bad_request", `lessons must list 1 to ${CLASS_LESSONS_MAX} lesson ids.`);
   const ids: string[] = [];
   for (const l of b.lessons) {
-    if (typeof l !== "string" || !/^[a-z0-9-]{1,100}$/.test(l)) throw new ClassError("bad_request", "lessons must be lesson ids.");
+    if (!isLessonId(l)) throw new ClassError("bad_request", "lessons must be lesson ids.");
     if (!lessons.exists(l)) throw new ClassError("unknown_lesson", `There is no lesson "${l}".`);
     if (!ids.includes(l)) ids.push(l);
   }

@@ -13,6 +13,7 @@ import {
   type RosterResponse,
   type StreamMessage,
 } from "../../lib/classes.ts";
+import { isTerminalId } from "../../lib/ids.ts";
 import type { Config } from "../config.ts";
 import type { Classroom } from "../classes/classroom.ts";
 import { ClassError, type ClassErrorCode } from "../classes/errors.ts";
@@ -189,7 +190,7 @@ export function classRoutes(router: Router, classes: Classroom, config: Config, 
       const b = obj(ctx.body);
       const source = b.source ?? null;
       if (source !== null && source !== "instructor" && source !== "learner") throw new ClassError("bad_request", 'source must be "instructor", "learner" or null.');
-      const terminal = typeof b.terminal === "string" && /^t\d{1,6}$/.test(b.terminal) ? b.terminal : null;
+      const terminal = isTerminalId(b.terminal) ? b.terminal : null;
       const learnerId = typeof b.learnerId === "string" ? b.learnerId : null;
       if (source === "instructor" && !rt.instructor.lab) throw new ClassError("conflict", "Open the demo lab first (POST /api/classes/:id/instructor-lab).");
       rt.setStage({ source, learnerId: source === "learner" ? learnerId : null, terminal: source === "instructor" ? terminal : null });
