@@ -164,6 +164,13 @@ _Noreturn void child_die(int status_fd, const char *step, int err, const char *d
  * without a report means every child involved exec'd (the pipe is O_CLOEXEC) or exited. */
 int read_status(int fd, struct child_msg *err);
 
+/* ---- the lab's seccomp filter (seccomp.c) ---- */
+struct sock_filter;
+/* builds the program into buf; returns its length or -errno (notify: tracing's USER_NOTIF) */
+int seccomp_build(struct sock_filter *buf, size_t cap, int notify);
+int seccomp_prepare(int notify);                   /* in the helper, before it clones */
+int seccomp_apply(struct trace_buf *t, int who);   /* in the child, before its execve */
+
 /* ---- per-namespace pieces ---- */
 /* user.c */
 int user_write_maps(struct trace_buf *t, pid_t pid, const char *uid_map, const char *gid_map,

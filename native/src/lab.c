@@ -26,6 +26,8 @@ void lab_create_local(struct spec *s, struct trace_buf *t, struct helper_result 
   sync_r = p[0], sync_w = p[1];
   if (pipe2(p, O_CLOEXEC) < 0) return fail(res, "pipe", errno, "");
   stat_r = p[0], stat_w = p[1];
+  int rc = seccomp_prepare(0);
+  if (rc < 0) return fail(res, "seccomp", rc, "building the filter");
   uint64_t flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
                    CLONE_NEWNET | CLONE_PARENT;
   if (s->ns_time && time_ns_available()) flags |= CLONE_NEWTIME;
@@ -59,7 +61,7 @@ void lab_create_local(struct spec *s, struct trace_buf *t, struct helper_result 
     return fail(res, "clone", clone_errno, msg);
   }
   res->pid = (int32_t)pid;
-  int rc = lab_parent_steps(s, t, (pid_t)pid, sync_w);
+  rc = lab_parent_steps(s, t, (pid_t)pid, sync_w);
   close(steal_fd(&sync_w));
   struct child_msg m;
   int failed = rc < 0 ? 0 : read_status(stat_r, &m);

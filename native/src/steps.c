@@ -86,6 +86,8 @@ _Noreturn void lab_child_steps(struct spec *s, struct trace_buf *t, int sync_fd,
   STEP("close-fds", "", close_fds_except(status_fd, s->init_fd));
   /* and 0-2 were the helper's (the server's stderr among them): the lab gets the lab's /dev/null */
   STEP("stdio", "/dev/null", null_stdio());
+  /* the lab's seccomp filter (seccomp.c), inherited by everything init ever starts */
+  STEP("seccomp", "", seccomp_apply(t, WHO_CHILD));
   umask(022);
   unblock_signals();
   child_die(status_fd, "exec-init", pid_exec_init(t, s->init_fd), "");
@@ -122,6 +124,9 @@ static int c2_main(void *arg) {
   if (!s->cwd || chdir(s->cwd) < 0) (void)!chdir("/");
   umask(022);
   unblock_signals();
+  /* a process that enters with setns does not inherit init's filter: it gets its own copy */
+  int rc = seccomp_apply(c->t, WHO_SHELL);
+  if (rc < 0) child_die(status_fd, "seccomp", rc, "");
   struct trace_rec *r = tr_begin(c->t, WHO_SHELL, "execve");
   tr_str(r, s->argv[0]);
   tr_raw(r, "argv, envp");
@@ -149,6 +154,7 @@ pid_t spawn_steps(struct spec *s, struct trace_buf *t, int status_fd, int stdio[
   if (tr_end(r, setns(s->lab_pidfd, flags)) < 0) return spawn_fail(status_fd, "setns", errno);
   int rc = user_become_root(t, WHO_SHELL, s->setgroups_deny);
   if (rc < 0) return spawn_fail(status_fd, "become-root", -rc);
+  if ((rc = seccomp_prepare(0)) < 0) return spawn_fail(status_fd, "seccomp", -rc);
   size_t stack_size = 64 * 1024;
   void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);

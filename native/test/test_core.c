@@ -2,6 +2,8 @@
  * (and so by `npm test`). Needs root: it creates real namespaces. */
 #define _GNU_SOURCE
 #include "../include/nslab.h"
+#include "../src/internal.h"
+#include <linux/filter.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -184,6 +186,14 @@ int main(int argc, char **argv) {
         "dotdot dst (spawn): %s", out);
   CHECK(nslab_spawn("arg\t/bin/sh\n", out, sizeof out) == -EINVAL, "spawn without lab");
 
+  /* the seccomp program: builds (no call named twice in the policy), fits BPF_MAXINSNS, and the
+   * tracing variant only adds notifications */
+  static struct sock_filter prog[4096];
+  int plain = seccomp_build(prog, 4096, 0), traced = seccomp_build(prog, 4096, 1);
+  CHECK(plain > 20 && plain < 4096, "seccomp program: %d instructions", plain);
+  CHECK(traced >= plain && traced < 4096, "traced seccomp program: %d instructions", traced);
+  CHECK(seccomp_build(prog, 8, 0) == -E2BIG, "a program that does not fit is refused");
+
   int init_fd = nslab_sealed_copy(argv[1]);
   CHECK(init_fd >= 0, "sealed copy: %d", init_fd);
   CHECK(write(init_fd, "x", 1) < 0, "sealed memfd must refuse writes");
@@ -226,7 +236,8 @@ int main(int argc, char **argv) {
     snprintf(sp, sizeof sp,
              "lab\t%d\t%d\nstdio\tpipes\ntimens\t1\ncwd\t/root\narg\t/bin/sh\narg\t-c\n"
              "arg\tcat /proc/1/comm; hostname; id -u; cat /proc/self/uid_map; set -- /proc/[0-9]*; echo $#; "
-             "echo err >&2; ls /sys/class/net; grep -c . %s/cgroup.procs; grep -q ' /srv/scratch ro,' /proc/self/mountinfo && echo scratch-ro\n"
+             "echo err >&2; ls /sys/class/net; grep -c . %s/cgroup.procs; grep -q ' /srv/scratch ro,' /proc/self/mountinfo && echo scratch-ro; "
+             "grep -h '^Seccomp:' /proc/1/status /proc/self/status | tr -d '\\t'\n"
              "env\tPATH=/usr/bin:/bin\n%s%s%s",
              pid, pidfd, cg_dir[0] ? cg_bind : "/proc/self", cg_dir[0] ? "cgroup\t" : "", cg_dir,
              cg_dir[0] ? "/cgroup.procs\n" : "");
@@ -245,6 +256,7 @@ int main(int argc, char **argv) {
       CHECK(strcmp(ebuf, "err\n") == 0, "stderr: [%s]", ebuf);
       CHECK(strstr(buf, "\nlo\n") != NULL, "the lab's sysfs shows its own lo: [%s]", buf);
       CHECK(strstr(buf, "scratch-ro\n") != NULL, "bind + remount-ro: [%s]", buf);
+      CHECK(strstr(buf, "Seccomp:2\nSeccomp:2\n") != NULL, "init and the command run filtered: [%s]", buf);
       /* init and the shell (and grep) are in the lab's cgroup, seen through the bound directory */
       if (cg_dir[0]) CHECK(strstr(buf, "lo\n3\n") != NULL, "cgroup members: [%s]", buf);
       wait_exit(evfd, cpid);

@@ -4,21 +4,52 @@
  * protection makes the test fail (checked once by mutation, listed in /work/notes).
  */
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { NativeError } from "../native/core.ts";
-import { createLab, testServer } from "../testing/harness.ts";
+import { NATIVE_DIR, NativeError } from "../native/core.ts";
+import { api, createLab, testServer, TermClient } from "../testing/harness.ts";
 import type { Lab } from "./lab.ts";
 
 if (process.getuid?.() !== 0) throw new Error("these tests need root: they create real namespaces");
 
 let s: Awaited<ReturnType<typeof testServer>>;
+let bystander: Lab;
 before(async () => {
   s = await testServer({ NSLAB_MEMORY_MAX: "256M", NSLAB_LABS_PER_CLIENT: "20" });
+  bystander = await newLab();
 });
 after(async () => s.close());
 
+/** native/build/attack (native/test/attack.c): the hostile learner's probes, copied into a lab. */
+const ATTACK = path.join(NATIVE_DIR, "attack");
+async function armed(): Promise<Lab> {
+  if (!fs.existsSync(ATTACK)) throw new Error(`${ATTACK} is missing: run make -C native sanitized`);
+  const lab = await newLab();
+  const b64 = fs.readFileSync(ATTACK).toString("base64");
+  const r = await lab.exec(`base64 -d > /root/attack <<'EOF'\n${b64}\nEOF\nchmod +x /root/attack`);
+  assert.equal(r.code, 0, r.stderr);
+  return lab;
+}
+
+/** `name=RESULT` lines as a record */
+function results(out: string): Record<string, string> {
+  return Object.fromEntries(out.trim().split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+}
+
+/** During and after an attack: another lab still runs commands, and the server answers. */
+async function othersUnharmed(): Promise<void> {
+  const [r, h] = await Promise.all([bystander.exec("echo alive", { timeoutMs: 30_000 }), api(s.url, "GET", "/api/health")]);
+  assert.equal(r.stdout, "alive\n", "another lab still runs commands");
+  assert.equal(h.status, 200);
+  assert.equal(h.json.ok, true);
+}
+
+const created = new Map<string, Awaited<ReturnType<typeof createLab>>>();
 async function newLab(): Promise<Lab> {
-  return s.mgr.get((await createLab(s.url)).id)!;
+  const c = await createLab(s.url);
+  created.set(c.id, c);
+  return s.mgr.get(c.id)!;
 }
 
 async function sh(lab: Lab, script: string, timeoutMs = 20_000) {
@@ -63,6 +94,93 @@ describe("the server opens the lab's ptmx from the host side (client.c open_lab_
     // another device the lab can bind there is refused the same way
     await sh(lab, "rm /dev/pts/ptmx && touch /dev/pts/ptmx && mount --bind /dev/null /dev/pts/ptmx");
     assert.equal((await openFails(lab)).detail, "the lab's /dev/pts/ptmx is not a pty multiplexer");
+    await s.mgr.destroy(lab.id);
+  });
+});
+
+describe("the seccomp filter (native/src/seccomp.c, seccomp.policy)", () => {
+  test("is on every process of a lab: init, checks, terminal shells, and what they start", async () => {
+    const lab = await newLab();
+    const r = await sh(lab, "for p in 1 $$; do grep -E '^(NoNewPrivs|Seccomp|Seccomp_filters):' /proc/$p/status | tr '\\n' ' '; echo; done");
+    assert.deepEqual(r.stdout.trim().split("\n").map((l) => l.trim().replace(/\s+/g, " ")), [
+      "NoNewPrivs: 0 Seccomp: 2 Seccomp_filters: 1",
+      "NoNewPrivs: 0 Seccomp: 2 Seccomp_filters: 1",
+    ]);
+    const t = await lab.openTerminal(80, 24);
+    const status = fs.readFileSync(`/proc/${t.pid}/status`, "utf8");
+    assert.match(status, /^Seccomp:\s+2$/m, "the terminal's shell");
+    assert.match(status, /^Seccomp_filters:\s+1$/m);
+    t.dispose("terminal-closed");
+    await s.mgr.destroy(lab.id);
+  });
+
+  test("refuses keyrings, io_uring, userfaultfd, bpf, perf, file handles, foreign socket families and architectures", async () => {
+    const lab = await armed();
+    const r = results((await sh(lab, "/root/attack syscalls")).stdout);
+    assert.deepEqual(r, {
+      // finding 4: keyrings are kernel memory outside the memory cgroup, counted per host uid
+      add_key: "EPERM",
+      request_key: "EPERM",
+      keyctl: "EPERM",
+      // finding 12: kernel attack surface
+      io_uring_setup: "EPERM",
+      userfaultfd: "EPERM",
+      perf_event_open: "EPERM",
+      bpf: "EPERM",
+      open_by_handle_at: "EPERM",
+      personality_query: "OK",
+      personality_no_aslr: "EPERM",
+      // finding 9: only unix, inet, inet6 and netlink (AF_VSOCK is not network-namespaced)
+      socket_vsock: "EAFNOSUPPORT",
+      socket_packet: "EAFNOSUPPORT",
+      socket_inet: "OK",
+      socket_unix: "OK",
+      socket_netlink: "OK",
+      socket_inet6: "OK",
+      socket_vsock_high: "EAFNOSUPPORT",
+      socketpair_vsock: "EAFNOSUPPORT",
+      // what the lessons teach stays allowed
+      unshare_user: "OK",
+      // other ABIs: x32 numbers get ENOSYS, an i386 call kills the process (SIGSYS), numbers past
+      // the newest known call get ENOSYS, unknown ones below it EPERM
+      x32_getpid: "ENOSYS",
+      tuxcall: "EPERM",
+      i386_getpid: "signal 31",
+      beyond_table: "ENOSYS",
+    });
+    await othersUnharmed();
+    await s.mgr.destroy(lab.id);
+  });
+
+  test("refuses TIOCSTI and TIOCLINUX on the lab's own terminal, also with high bits in the request (CVE-2019-10063)", async () => {
+    const lab = await armed();
+    const t = new TermClient(s.url, created.get(lab.id)!);
+    await t.opened;
+    await t.until((c) => /[#$] $/.test(c.output), "the first prompt");
+    const r = results(await t.run("/root/attack tty"));
+    assert.deepEqual(r, { tiocsti: "EPERM", tiocsti_high: "EPERM", tioclinux: "EPERM", tiocgwinsz: "OK" });
+    // nothing was pushed into the shell's input: the next command runs as typed
+    assert.equal((await t.run("echo clean")).trim(), "clean");
+    t.close();
+    await s.mgr.destroy(lab.id);
+  });
+
+  test("PTRACE_ATTACH/SEIZE cannot stop the lab's init; ptrace works on the lab's other processes; orphans are still reaped", async () => {
+    const lab = await armed();
+    const r = results((await sh(lab, "/root/attack ptrace")).stdout);
+    assert.deepEqual(r, { ptrace_attach_1: "EPERM", ptrace_seize_1: "EPERM", ptrace_attach_1_high: "EPERM", process_vm_writev_1: "EPERM", ptrace_attach_child: "OK" });
+    assert.match((await sh(lab, "strace -p 1 2>&1 | head -1")).stdout, /Operation not permitted/);
+    assert.match(fs.readFileSync(`/proc/${lab.initPid}/stat`, "utf8"), /^\d+ \(nslab-init\) S /, "init is not stopped");
+    // orphans re-parented to init are reaped: no zombie stays behind
+    await sh(lab, "for i in $(seq 30); do sh -c 'sleep 0.05 &' ; done; sleep 0.5");
+    let zombies = "";
+    for (let i = 0; i < 50; i++) {
+      zombies = (await sh(lab, "ps -eo stat= | grep -c '^Z' || true")).stdout.trim();
+      if (zombies === "0") break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.equal(zombies, "0");
+    await othersUnharmed();
     await s.mgr.destroy(lab.id);
   });
 });
