@@ -57,6 +57,11 @@ struct mount_op {
   enum op_kind kind;
   const char *src, *dst, *data;
   unsigned mode;
+  /* 1: done by the lab's first process, inside the lab's namespaces (proc, sysfs, devpts and
+   * mqueue must be: they show the mounter's pid, net, ipc namespace; and whatever lies below one
+   * of them). 0: done by the helper, as host root, before the lab's namespaces exist, so the
+   * kernel locks what the lab gets (steps.c). spec_parse decides. */
+  int in_lab;
 };
 
 struct spec {
@@ -65,9 +70,11 @@ struct spec {
   const char *hostname, *domainname;
   const char *root, *root_opts;
   const char *uid_map, *gid_map;
+  long lab_uid, lab_gid; /* the host ids the lab's root maps to (first line of each map), or -1 */
   int setgroups_deny;
   int ns_time;
   int init_fd;
+  int host_built; /* the helper built the root as host root (root mode); set by lab_host_steps */
   struct mount_op ops[MAX_OPS];
   int n_ops;
   /* spawn */
@@ -179,6 +186,9 @@ int user_become_root(struct trace_buf *t, int who, int setgroups_deny);
 /* uts.c */
 int uts_set_names(struct trace_buf *t, const char *hostname, const char *domainname);
 /* mnt.c */
+void mnt_set_side(int who); /* whose records the mount steps are: WHO_SERVER (helper) or WHO_CHILD */
+int mnt_new_host_namespace(struct trace_buf *t);
+int mnt_bind_root(struct trace_buf *t, const char *root);
 int mnt_make_private(struct trace_buf *t);
 int mnt_root_tmpfs(struct trace_buf *t, const char *root, const char *opts);
 int mnt_apply_op(struct trace_buf *t, const char *root, const struct mount_op *op);
@@ -195,6 +205,7 @@ int pid_exec_init(struct trace_buf *t, int init_fd);
 /* time.c */
 int time_ns_available(void);
 /* steps.c */
+int lab_host_steps(struct spec *s, struct trace_buf *t, const char **step, const char **detail);
 int lab_parent_steps(struct spec *s, struct trace_buf *t, pid_t pid, int sync_fd);
 _Noreturn void lab_child_steps(struct spec *s, struct trace_buf *t, int sync_fd, int status_fd);
 pid_t spawn_steps(struct spec *s, struct trace_buf *t, int status_fd, int stdio[3]);

@@ -28,11 +28,21 @@ void lab_create_local(struct spec *s, struct trace_buf *t, struct helper_result 
   stat_r = p[0], stat_w = p[1];
   int rc = seccomp_prepare(0);
   if (rc < 0) return fail(res, "seccomp", rc, "building the filter");
+  const char *step = "", *detail = "";
+  if ((rc = lab_host_steps(s, t, &step, &detail)) < 0) return fail(res, step, rc, detail);
   uint64_t flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
                    CLONE_NEWNET | CLONE_PARENT;
   if (s->ns_time && time_ns_available()) flags |= CLONE_NEWTIME;
   else s->ns_time = 0;
   res->timens = s->ns_time;
+  /* The namespaces are created as the lab's own host uid (the effective uid alone, for the one
+   * call): a user namespace's owner is its creator's euid, and the kernel's per-user counters
+   * (user namespaces, inotify instances, POSIX message queue bytes, ...) are charged to the
+   * owner at every level up to the host (user_namespaces(7), /proc/sys/user). Created by host
+   * root, every lab would share root's counters, and one lab could drain them for all. */
+  int as_lab = geteuid() == 0 && s->lab_uid > 0;
+  if (as_lab && syscall(SYS_setresuid, -1, (uid_t)s->lab_uid, -1) < 0)
+    return fail(res, "lab-uid", errno, "becoming the lab's host uid");
   struct trace_rec *r = tr_begin(t, WHO_SERVER, "clone3");
   tr_flags(r, flags | CLONE_PIDFD, FT_CLONE);
   long pid = sys_clone3_fork(flags, &pidfd);
@@ -53,6 +63,16 @@ void lab_create_local(struct spec *s, struct trace_buf *t, struct helper_result 
   }
   tr_end(r, pid);
   int clone_errno = errno;
+  /* back to root (its capabilities return from the permitted set), to write the id maps */
+  if (as_lab && syscall(SYS_setresuid, -1, 0, -1) < 0) {
+    if (pid > 0) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    return fail(res, "lab-uid", errno, "back to root");
+  }
+  if (r && as_lab) {
+    char num[16];
+    s_cat(r->args, sizeof r->args, ", as host uid ");
+    s_cat(r->args, sizeof r->args, s_u64(num, sizeof num, (unsigned long long)s->lab_uid));
+  }
   close(steal_fd(&sync_r));
   close(steal_fd(&stat_w));
   if (pid < 0) {

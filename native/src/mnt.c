@@ -8,8 +8,13 @@
  *    /sys, a minimal /dev with the lab's own devpts instance, mqueue.
  * 4. pivot_root(".", ".") and detach the old root (pivot_root(2), NOTES), so no path leads back to
  *    the host's tree.
- * Paths are joined to the new root by plain string concatenation: only this single-threaded child
- * exists in the new tree while it is built, so nothing can race it with symlinks. */
+ * In root mode steps 1-3 happen twice over: the helper, as host root in a mount namespace of its
+ * own, builds everything that does not need the lab's namespaces (so the lab receives it locked,
+ * mnt_new_host_namespace below); the lab's first process adds proc, sysfs, devpts, mqueue and
+ * what lies below them (steps.c lists the order).
+ * Paths are joined to the new root by plain string concatenation: only one single-threaded process
+ * (the helper, then the lab's first process) exists in the tree while it is built, so nothing can
+ * race it with symlinks. */
 #include "internal.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +22,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -24,9 +30,14 @@
 #define SYS_mount_setattr 442
 #endif
 
+/* Who does the mount steps now: the helper as host root (WHO_SERVER), or the lab's first process
+ * (WHO_CHILD). One process does one side at a time, so a process-wide setting is enough. */
+static int side = WHO_CHILD;
+void mnt_set_side(int who) { side = who; }
+
 static long traced_mount(struct trace_buf *t, const char *src, const char *dst, const char *type,
                          unsigned long flags, const char *data) {
-  struct trace_rec *r = tr_begin(t, WHO_CHILD, "mount");
+  struct trace_rec *r = tr_begin(t, side, "mount");
   tr_str(r, src);
   tr_str(r, dst);
   tr_str(r, type);
@@ -34,6 +45,26 @@ static long traced_mount(struct trace_buf *t, const char *src, const char *dst, 
   if (data) tr_str(r, data);
   else tr_raw(r, "NULL");
   return tr_end(r, mount(src, dst, type, flags, data));
+}
+
+/* The helper's own mount namespace, owned by the host's user namespace, where it builds the lab's
+ * root before the lab exists. The lab's mount namespace is then a copy made into a less privileged
+ * user namespace, and the kernel locks every mount that comes with it (mount_namespaces(7),
+ * "Restrictions on mount namespaces"): the lab cannot make a read-only bind writable, unmount a
+ * mount to see what is under it, or remount a superblock the host owns (the root tmpfs and
+ * /dev/shm keep their sizes). */
+int mnt_new_host_namespace(struct trace_buf *t) {
+  struct trace_rec *r = tr_begin(t, side, "unshare");
+  tr_raw(r, "CLONE_NEWNS");
+  if (tr_end(r, unshare(CLONE_NEWNS)) < 0) return -errno;
+  return mnt_make_private(t);
+}
+
+/* pivot_root(2) refuses a new root that is a locked mount, and the root tmpfs arrives locked: the
+ * lab binds it onto itself, and that bind (with copies of everything below it, locks included) is
+ * the lab's own mount. */
+int mnt_bind_root(struct trace_buf *t, const char *root) {
+  return traced_mount(t, root, root, NULL, MS_BIND | MS_REC, NULL) < 0 ? -errno : 0;
 }
 
 int mnt_make_private(struct trace_buf *t) {
@@ -76,7 +107,7 @@ static int make_target(const char *src, const char *dst) {
  * namespace (nosuid, nodev, noexec, atime), or it fails with EPERM (mount(2), EPERM). */
 static int make_readonly(struct trace_buf *t, const char *dst, int recursive) {
   struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
-  struct trace_rec *r = tr_begin(t, WHO_CHILD, "mount_setattr");
+  struct trace_rec *r = tr_begin(t, side, "mount_setattr");
   tr_raw(r, "AT_FDCWD");
   tr_str(r, dst);
   tr_raw(r, recursive ? "AT_RECURSIVE" : "0");
@@ -97,7 +128,7 @@ static int make_readonly(struct trace_buf *t, const char *dst, int recursive) {
 }
 
 static int copy_file(struct trace_buf *t, const char *src, const char *dst, unsigned mode) {
-  struct trace_rec *r = tr_begin(t, WHO_CHILD, "copy");
+  struct trace_rec *r = tr_begin(t, side, "copy");
   tr_str(r, src);
   tr_str(r, dst);
   autofd in = open(src, O_RDONLY | O_CLOEXEC);
@@ -117,13 +148,13 @@ int mnt_apply_op(struct trace_buf *t, const char *root, const struct mount_op *o
   switch (op->kind) {
   case OP_DIR: {
     if ((rc = mkdir_p(dst, op->mode)) < 0) return rc;
-    struct trace_rec *r = tr_begin(t, WHO_CHILD, "chmod");
+    struct trace_rec *r = tr_begin(t, side, "chmod");
     tr_str(r, op->dst);
     tr_int(r, op->mode);
     return tr_end(r, chmod(dst, op->mode)) < 0 ? -errno : 0; /* mkdir's mode met the umask */
   }
   case OP_SYMLINK: {
-    struct trace_rec *r = tr_begin(t, WHO_CHILD, "symlink");
+    struct trace_rec *r = tr_begin(t, side, "symlink");
     tr_str(r, op->src);
     tr_str(r, op->dst);
     return tr_end(r, symlink(op->src, dst)) < 0 && errno != EEXIST ? -errno : 0;
@@ -170,14 +201,14 @@ int mnt_apply_op(struct trace_buf *t, const char *root, const struct mount_op *o
 /* pivot_root(".", "."): the old root ends up mounted on top of the new one; detaching it leaves
  * only the new tree (pivot_root(2), "NOTES"). No directory for the old root is needed. */
 int mnt_pivot_root(struct trace_buf *t, const char *root) {
-  struct trace_rec *r = tr_begin(t, WHO_CHILD, "chdir");
+  struct trace_rec *r = tr_begin(t, side, "chdir");
   tr_str(r, root);
   if (tr_end(r, chdir(root)) < 0) return -errno;
-  r = tr_begin(t, WHO_CHILD, "pivot_root");
+  r = tr_begin(t, side, "pivot_root");
   tr_str(r, ".");
   tr_str(r, ".");
   if (tr_end(r, syscall(SYS_pivot_root, ".", ".")) < 0) return -errno;
-  r = tr_begin(t, WHO_CHILD, "umount2");
+  r = tr_begin(t, side, "umount2");
   tr_str(r, ".");
   tr_flags(r, MNT_DETACH, FT_UMOUNT);
   if (tr_end(r, umount2(".", MNT_DETACH)) < 0) return -errno;

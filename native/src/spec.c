@@ -47,6 +47,43 @@ static void unescape(char *v) {
   *w = 0;
 }
 
+/* path is dir or below it */
+static int under(const char *path, const char *dir) {
+  size_t n = strlen(dir);
+  if (n == 1 && dir[0] == '/') return 1;
+  return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == 0);
+}
+
+/* Which steps the lab's first process must do itself (see struct mount_op). The helper does the
+ * others first, so a host step may not cover something a lab step made earlier in the spec: that
+ * order would be reversed. */
+static int assign_sides(struct spec *s, char *err, size_t errlen) {
+  for (int i = 0; i < s->n_ops; i++) {
+    struct mount_op *op = &s->ops[i];
+    op->in_lab = op->kind == OP_PROC || op->kind == OP_SYSFS || op->kind == OP_DEVPTS ||
+                 op->kind == OP_MQUEUE;
+    for (int j = 0; j < i && !op->in_lab; j++)
+      if (s->ops[j].in_lab && under(op->dst, s->ops[j].dst)) op->in_lab = 1;
+    for (int j = 0; j < i && !op->in_lab; j++)
+      if (s->ops[j].in_lab && under(s->ops[j].dst, op->dst) && op->kind != OP_SYMLINK &&
+          op->kind != OP_DIR && op->kind != OP_COPY) {
+        snprintf(err, errlen, "spec: %s would cover %s, which the lab mounts itself: list it first", op->dst,
+                 s->ops[j].dst);
+        return -EINVAL;
+      }
+  }
+  return 0;
+}
+
+/* the host id a map gives to id 0 ("0 HOST COUNT" on its first line), or -1 */
+static long host_id_of_root(const char *map) {
+  if (!map) return -1;
+  char *end;
+  if (strtoul(map, &end, 10) != 0 || end == map) return -1;
+  unsigned long host = strtoul(end, &end, 10);
+  return host > 0xfffffffful ? -1 : (long)host;
+}
+
 int spec_parse(struct spec *s, const char *text, char *err, size_t errlen) {
   memset(s, 0, sizeof *s);
   s->init_fd = -1;
@@ -153,7 +190,9 @@ int spec_parse(struct spec *s, const char *text, char *err, size_t errlen) {
   }
   s->argv[s->argc] = NULL;
   s->envp[s->envc] = NULL;
-  return 0;
+  s->lab_uid = host_id_of_root(s->uid_map);
+  s->lab_gid = host_id_of_root(s->gid_map);
+  return assign_sides(s, err, errlen);
 }
 
 void spec_free(struct spec *s) {

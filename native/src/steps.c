@@ -5,14 +5,22 @@
  *
  *   helper (nslab-helper, exec'd by the server) child (single-threaded, new namespaces)
  *   ---------------------------------            ---------------------------------------
+ *   new mount namespace of its own; as host
+ *   root, builds the root: tmpfs, read-only
+ *   binds, /etc, /dev, /dev/shm (lab_host_steps)
  *   clone3(CLONE_NEWUSER|NEWPID|NEWNS|...   -->  blocks on the sync pipe
- *          |CLONE_PARENT)
+ *          |CLONE_PARENT) as the lab's own
+ *          host uid (lab.c)
  *   write setgroups, uid_map, gid_map
  *   release the sync pipe                   -->  becomes root inside, new cgroup namespace,
- *                                                hostname, private mounts, root tmpfs, binds,
- *                                                /proc /sys /dev, pivot_root, lo up,
- *                                                closes every inherited fd, execs nslab-init
+ *                                                hostname, binds the (locked) root onto itself,
+ *                                                /proc /sys /dev/pts /dev/mqueue and the cgroup
+ *                                                binds, pivot_root, lo up, closes every
+ *                                                inherited fd, seccomp filter, execs nslab-init
  *   status pipe: EOF means exec succeeded   <--  (the pipe is O_CLOEXEC)
+ *
+ * Without root (rootless mode) the helper cannot make a mount namespace of its own; the child then
+ * builds the whole root itself, and the kernel does not lock it.
  */
 #include "internal.h"
 #include <errno.h>
@@ -59,6 +67,44 @@ static void unblock_signals(void) {
   sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* ---------- the helper's side, before the lab exists (root mode) ----------
+ * Everything a lab step does not need the lab's namespaces for is built here, by host root, so
+ * the lab receives it locked (mnt.c, mnt_new_host_namespace). Files and directories are created
+ * with the lab's root as their owner (setfsuid/setfsgid: the filesystem ids alone; fsuid other
+ * than 0 also drops CAP_DAC_OVERRIDE and the other file capabilities, capabilities(7), so host
+ * files are read with the lab's rights, not root's). */
+static int set_fs_ids(long uid, long gid) {
+  syscall(SYS_setfsgid, (gid_t)gid);
+  syscall(SYS_setfsuid, (uid_t)uid);
+  /* setfsuid() reports no error: ask again (a second call returns the current id) */
+  if ((long)(uid_t)syscall(SYS_setfsuid, (uid_t)-1) != uid) return -EPERM;
+  return 0;
+}
+
+int lab_host_steps(struct spec *s, struct trace_buf *t, const char **step, const char **detail) {
+  if (geteuid() != 0 || s->lab_uid < 0 || s->lab_gid < 0) return 0; /* rootless: the child builds */
+  mnt_set_side(WHO_SERVER);
+  int rc = mnt_new_host_namespace(t);
+  *step = "host-mount-namespace", *detail = "";
+  if (rc == 0) {
+    rc = set_fs_ids(s->lab_uid, s->lab_gid);
+    *step = "fs-ids";
+  }
+  if (rc == 0) {
+    rc = mnt_root_tmpfs(t, s->root, s->root_opts);
+    *step = "root-tmpfs", *detail = s->root;
+  }
+  for (int i = 0; i < s->n_ops && rc == 0; i++) {
+    if (s->ops[i].in_lab) continue;
+    rc = mnt_apply_op(t, s->root, &s->ops[i]);
+    *step = "build-root", *detail = s->ops[i].dst;
+  }
+  set_fs_ids(0, 0);
+  mnt_set_side(WHO_CHILD);
+  if (rc == 0) s->host_built = 1;
+  return rc;
+}
+
 /* ---------- the parent's side of a new lab ----------
  * (The server already put the helper, and so this child, into the lab's cgroup: helper.c.) */
 int lab_parent_steps(struct spec *s, struct trace_buf *t, pid_t pid, int sync_fd) {
@@ -75,9 +121,11 @@ _Noreturn void lab_child_steps(struct spec *s, struct trace_buf *t, int sync_fd,
   STEP("cgroup-namespace", "", cgroup_new_namespace(t));
   STEP("hostname", s->hostname, uts_set_names(t, s->hostname, s->domainname));
   STEP("private-propagation", "/", mnt_make_private(t));
-  STEP("root-tmpfs", s->root, mnt_root_tmpfs(t, s->root, s->root_opts));
+  if (s->host_built) STEP("bind-root", s->root, mnt_bind_root(t, s->root));
+  else STEP("root-tmpfs", s->root, mnt_root_tmpfs(t, s->root, s->root_opts));
   for (int i = 0; i < s->n_ops; i++)
-    STEP("build-root", s->ops[i].dst, mnt_apply_op(t, s->root, &s->ops[i]));
+    if (!s->host_built || s->ops[i].in_lab)
+      STEP("build-root", s->ops[i].dst, mnt_apply_op(t, s->root, &s->ops[i]));
   STEP("pivot-root", s->root, mnt_pivot_root(t, s->root));
   STEP("loopback-up", "lo", net_loopback_up(t));
   /* If the server dies, its labs die with it rather than live on unowned. */

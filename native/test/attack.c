@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/io_uring.h>
 #include <linux/keyctl.h>
+#include <linux/mount.h>
 #include <linux/perf_event.h>
 #include <linux/userfaultfd.h>
 #include <netinet/in.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
 #include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
@@ -131,8 +133,32 @@ static void probe_ptrace(void) {
   waitpid(p, NULL, 0);
 }
 
+/* Finding 10: read-only binds and tmpfs sizes the lab receives must stay as they are. */
+static void probe_mounts(void) {
+  struct mount_attr attr = {.attr_clr = MOUNT_ATTR_RDONLY};
+  report("mount_setattr_usr_rw", syscall(SYS_mount_setattr, AT_FDCWD, "/usr", AT_RECURSIVE, &attr, sizeof attr));
+  report("remount_usr_rw", mount(NULL, "/usr", NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV, NULL));
+  report("remount_root_size", mount(NULL, "/", NULL, MS_REMOUNT, "size=4g"));
+  report("remount_shm_size", mount(NULL, "/dev/shm", NULL, MS_REMOUNT, "size=4g"));
+  report("umount_usr", umount2("/usr", MNT_DETACH));
+  /* still the lab's own: a new tmpfs, and making it read-only and back */
+  report("mount_tmpfs", mount("t", "/mnt", "tmpfs", 0, "size=1m"));
+  report("remount_own_ro", mount(NULL, "/mnt", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL));
+  report("remount_own_rw", mount(NULL, "/mnt", NULL, MS_REMOUNT | MS_BIND, NULL));
+  umount2("/mnt", MNT_DETACH);
+}
+
+static int put(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int rc = write(fd, text, strlen(text)) < 0 ? -1 : 0;
+  close(fd);
+  return rc;
+}
+
 /* Holds as many user namespaces as the kernel gives: each child makes a chain of 32 nested ones
- * (the nesting limit) and the parent keeps an fd to the deepest, which keeps all 32 alive. */
+ * (the nesting limit; each level maps its root onto the level above, or the next unshare is
+ * refused) and the parent keeps an fd to the deepest, which keeps all 32 alive. */
 static void drain_userns(long want) {
   struct rlimit rl;
   getrlimit(RLIMIT_NOFILE, &rl);
@@ -149,11 +175,17 @@ static void drain_userns(long want) {
     pid_t p = fork();
     if (p == 0) {
       int depth = 0, e = 0;
-      for (; depth < 32; depth++)
+      for (; depth < 32; depth++) {
         if (unshare(CLONE_NEWUSER) < 0) {
           e = errno;
           break;
         }
+        if (put("/proc/self/setgroups", "deny") < 0 || put("/proc/self/uid_map", "0 0 1") < 0 ||
+            put("/proc/self/gid_map", "0 0 1") < 0) {
+          e = errno, depth++;
+          break;
+        }
+      }
       int msg[2] = {depth, e};
       (void)!write(pfd[1], msg, sizeof msg);
       pause();
@@ -224,10 +256,11 @@ int main(int argc, char **argv) {
   if (!strcmp(what, "syscalls")) probe_syscalls();
   else if (!strcmp(what, "tty")) probe_tty();
   else if (!strcmp(what, "ptrace")) probe_ptrace();
+  else if (!strcmp(what, "mounts")) probe_mounts();
   else if (!strcmp(what, "userns")) drain_userns(argc > 2 && atol(argv[2]) > 0 ? atol(argv[2]) : 1L << 30);
   else if (!strcmp(what, "inotify")) drain_inotify();
   else if (!strcmp(what, "tcp")) fill_tcp(argc > 2 && atoi(argv[2]) > 0 ? atoi(argv[2]) : 64);
-  else return fprintf(stderr, "usage: attack syscalls|tty|ptrace|userns [N]|inotify|tcp [conns]\n"), 2;
+  else return fprintf(stderr, "usage: attack syscalls|tty|ptrace|mounts|userns [N]|inotify|tcp [conns]\n"), 2;
   if (!strcmp(argv[argc - 1], "hold")) pause(); /* keep what was taken until killed */
   return 0;
 }

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { NATIVE_DIR, NativeError } from "../native/core.ts";
+import { NATIVE_DIR, NativeError, nsInfo } from "../native/core.ts";
 import { api, createLab, testServer, TermClient } from "../testing/harness.ts";
 import type { Lab } from "./lab.ts";
 
@@ -16,7 +16,8 @@ if (process.getuid?.() !== 0) throw new Error("these tests need root: they creat
 let s: Awaited<ReturnType<typeof testServer>>;
 let bystander: Lab;
 before(async () => {
-  s = await testServer({ NSLAB_MEMORY_MAX: "256M", NSLAB_LABS_PER_CLIENT: "20" });
+  // memory enough for lab A to hold a full quota of user namespaces (charged to its cgroup)
+  s = await testServer({ NSLAB_MEMORY_MAX: "768M", NSLAB_LABS_PER_CLIENT: "20" });
   bystander = await newLab();
 });
 after(async () => s.close());
@@ -184,3 +185,83 @@ describe("the seccomp filter (native/src/seccomp.c, seccomp.policy)", () => {
     await s.mgr.destroy(lab.id);
   });
 });
+
+describe("locked mounts (native/src/mnt.c: built by host root, copied into the lab's namespaces)", () => {
+  test("finding 10: /usr and every bind are read-only as a mount flag, and neither that nor the tmpfs sizes can be undone", async () => {
+    const lab = await armed();
+    // every bind the server asked for, seen from inside: "ro" in the mount's own flags
+    const binds = (await sh(lab, "awk '$4 == \"/\" || $5 ~ /^\\/(usr|etc)/ {print $5, $6}' /proc/self/mountinfo")).stdout.trim().split("\n");
+    const usr = binds.find((l) => l.startsWith("/usr "));
+    assert.ok(usr, binds.join("\n"));
+    for (const l of binds.filter((b) => /^\/(usr|etc\/ld\.so\.cache|etc\/os-release)\b/.test(b))) assert.match(l, / ro,/, l);
+    assert.equal((await sh(lab, "findmnt -no OPTIONS /usr | cut -d, -f1")).stdout, "ro\n");
+    const r = results((await sh(lab, "/root/attack mounts")).stdout);
+    assert.deepEqual(r, {
+      mount_setattr_usr_rw: "EPERM",
+      remount_usr_rw: "EPERM",
+      remount_root_size: "EPERM",
+      remount_shm_size: "EPERM",
+      umount_usr: "EINVAL",
+      mount_tmpfs: "OK",
+      remount_own_ro: "OK",
+      remount_own_rw: "OK",
+    });
+    // the same with the tools a learner types
+    const t = await sh(lab, "mount -o remount,bind,rw /usr 2>&1; touch /usr/nslab-x 2>&1; df --output=size -B1 / /dev/shm | tail -2");
+    assert.match(t.stdout, /permission denied/i);
+    assert.match(t.stdout, /Read-only file system/);
+    const [root, shm] = t.stdout.trim().split("\n").slice(-2).map(Number);
+    assert.equal(root, Number(s.config.limits.scratchBytes), "the root tmpfs keeps its size");
+    assert.equal(shm, Number(s.config.limits.shmBytes), "/dev/shm keeps its size");
+    await othersUnharmed();
+    await s.mgr.destroy(lab.id);
+  });
+});
+
+describe("per-user kernel counters (finding 3): each lab's user namespace is created as its own host uid", () => {
+  test("inotify instances, POSIX message queue bytes and user namespaces drained in one lab leave another lab, a new lab and the host untouched", async () => {
+    const a = await armed();
+    const b = await armed();
+    // the owner of a lab's user namespace is the lab's own host uid, not root
+    const hostUid = Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${a.initPid}/status`, "utf8"))![1]);
+    assert.ok(hostUid >= s.config.uidBase);
+    assert.equal(nsInfo(`/proc/${a.initPid}/ns/user`)!.ownerUid, hostUid);
+    // inotify: held until the lab is destroyed
+    await sh(a, "setsid -f sh -c '/root/attack inotify hold > /root/inotify.out' </dev/null >/dev/null 2>&1");
+    const ino = results(await waitFor(a, "grep inotify_stop /root/inotify.out >/dev/null && cat /root/inotify.out"));
+    assert.equal(ino.inotify_stop, "EMFILE");
+    // POSIX message queues: each default queue charges 80 KiB of RLIMIT_MSGQUEUE
+    const mq = await sh(a, "i=0; while touch /dev/mqueue/q$i 2>/dev/null; do i=$((i+1)); [ $i -gt 100 ] && break; done; echo $i");
+    const queues = Number(mq.stdout.trim());
+    assert.ok(queues > 0 && queues < 100, `lab A made ${queues} queues before its budget ran out`);
+    // user namespaces: until the kernel says no
+    await sh(a, "setsid -f sh -c '/root/attack userns 0 hold > /root/userns.out' </dev/null >/dev/null 2>&1");
+    const us = results(await waitFor(a, "grep userns_stop /root/userns.out >/dev/null && cat /root/userns.out", 120_000));
+    assert.equal(us.userns_stop, "ENOSPC", JSON.stringify(us));
+    assert.equal((await sh(a, "unshare -U true 2>&1 || echo refused")).stdout.trim().split("\n").pop(), "refused", "lab A has used up its own");
+    // lab B has all of its own
+    const inoB = results((await sh(b, "/root/attack inotify")).stdout);
+    assert.equal(Number(inoB.inotify_held), Number(ino.inotify_held), "lab B gets as many inotify instances as lab A had");
+    const mqB = await sh(b, "i=0; while touch /dev/mqueue/q$i 2>/dev/null; do i=$((i+1)); [ $i -gt 100 ] && break; done; echo $i");
+    assert.equal(Number(mqB.stdout.trim()), queues, "lab B gets the same message queue budget");
+    assert.equal((await sh(b, "unshare -U true && echo ok")).stdout, "ok\n");
+    // a new lab is created, and works (lesson 07's mqueue step, lesson 09's unshare -U)
+    const c = await newLab();
+    assert.equal((await sh(c, "unshare -Ur true && touch /dev/mqueue/lesson07 && echo ok")).stdout, "ok\n");
+    // and the host's root still has its own inotify instances (the server's fs.watch)
+    const w = fs.watch("/tmp");
+    w.close();
+    await othersUnharmed();
+    for (const l of [a, b, c]) await s.mgr.destroy(l.id);
+  });
+});
+
+async function waitFor(lab: Lab, script: string, ms = 30_000): Promise<string> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const r = await lab.exec(script);
+    if (r.code === 0) return r.stdout;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${script}\n${r.stdout}${r.stderr}`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
