@@ -1,20 +1,24 @@
 import "server-only";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import type { Config } from "./config.ts";
+import { ExplorerHub } from "./inspect/watch.ts";
 import { LabManager } from "./labs/manager.ts";
+import * as catalog from "./lessons/catalog.ts";
 import { clientIp } from "./http/client.ts";
+import { ExplorerSockets } from "./http/explorer-socket.ts";
+import { inspectRoutes } from "./http/inspect.ts";
+import { labFor, labRoutes } from "./http/labs.ts";
+import { lessonRoutes } from "./http/lessons.ts";
 import { Router, send } from "./http/router.ts";
+import { TerminalSockets } from "./http/terminal-socket.ts";
 import { createUpgradeDispatcher } from "./http/upgrade.ts";
-import { labRoutes } from "./http/labs.ts";
-import { TerminalSockets } from "./terminals/ws.ts";
-import { mountFeatures } from "./http/features.ts";
 import { Classroom } from "./classes/classroom.ts";
 import { managerLabs } from "./classes/labs.ts";
 import { SqliteClassStore } from "./classes/sqlite.ts";
 import { classRoutes, classSockets } from "./http/classes.ts";
 import { DEFAULT_STREAM_OPTIONS } from "./terminals/broadcast.ts";
-import * as catalog from "./lessons/catalog.ts";
 import { runSetup } from "./lessons/runner.ts";
 
 export interface NslabServer {
@@ -26,11 +30,15 @@ export interface NslabServer {
 }
 
 /**
- * The HTTP server: JSON API, lab WebSockets and (unless `pages: false`, as in API tests) the
- * Next.js pages, on one port through one upgrade dispatcher. It owns the LabManager.
+ * The server's wiring: the domain services (labs, terminals, inspection, lessons) and the HTTP
+ * adapter on top of them (server/http/: the JSON API, the lab WebSockets and, unless
+ * `pages: false` as in API tests, the Next.js pages), on one port through one upgrade dispatcher.
+ * It owns the LabManager and the explorer hub.
  */
 export async function startServer(config: Config, opts: { pages?: boolean } = {}): Promise<NslabServer> {
   const mgr = await LabManager.start(config);
+  const hub = new ExplorerHub();
+
   const router = new Router();
   const lessons = {
     exists: (id: string) => catalog.hasLesson(id),
@@ -42,13 +50,15 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
     maxLearnersCap: config.classes.maxLearners,
     stream: DEFAULT_STREAM_OPTIONS,
   });
-  const optional = mountFeatures(router, mgr, (lab, lesson, step, r, kind) => classes.checkRan(lab.id, lesson, step, r, kind));
+  const lab = (ctx: Parameters<typeof labFor>[1]) => labFor(mgr, ctx);
+  lessonRoutes(router, { labFor: lab, onResult: (lab, lesson, step, r, kind) => classes.checkRan(lab.id, lesson, step, r, kind) });
+  inspectRoutes(router, { labFor: lab });
   classRoutes(router, classes, config, lessons.steps);
-  labRoutes(router, mgr, optional.lessonExists);
+  labRoutes(router, mgr, lessons.exists);
   router.add("GET", "/api/health", () => ({ status: 200, body: { ok: true, mode: mgr.mode, labs: mgr.count, cgroup: mgr.cgroups.version } }));
 
   let handle: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
-  let nextUpgrade: ((req: http.IncomingMessage, socket: import("node:stream").Duplex, head: Buffer) => Promise<void>) | null = null;
+  let nextUpgrade: ((req: http.IncomingMessage, socket: Duplex, head: Buffer) => Promise<void>) | null = null;
   if (opts.pages !== false) {
     const { default: next } = await import("next");
     const app = next({ dev: config.dev, dir: config.root, hostname: config.host, port: config.port });
@@ -58,6 +68,7 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
   }
 
   const terminals = new TerminalSockets(config);
+  const explorer = new ExplorerSockets(hub);
   const server = http.createServer(async (req, res) => {
     res.setHeader("x-content-type-options", "nosniff");
     res.setHeader("referrer-policy", "same-origin");
@@ -76,7 +87,10 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
     createUpgradeDispatcher({
       config,
       mgr,
-      routes: { terminals: (req, socket, head, lab, query) => terminals.upgrade(req, socket, head, lab, query), explorer: optional.explorer },
+      routes: {
+        terminals: (req, socket, head, lab, query) => terminals.upgrade(req, socket, head, lab, query),
+        explorer: (req, socket, head, lab) => explorer.upgrade(req, socket, head, lab),
+      },
       next: nextUpgrade,
       others: [classSockets(classes, config)],
     }),
@@ -92,6 +106,7 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
     async close() {
       server.close();
       server.closeAllConnections();
+      hub.close();
       await classes.shutdown();
       await mgr.shutdown();
     },

@@ -16,34 +16,19 @@ import {
 import { isTerminalId } from "../../lib/ids.ts";
 import type { Config } from "../config.ts";
 import type { Classroom } from "../classes/classroom.ts";
-import { ClassError, type ClassErrorCode } from "../classes/errors.ts";
+import { ClassError } from "../classes/errors.ts";
 import type { ClassRuntime, LearnerState, Sink, Viewer } from "../classes/runtime.ts";
 import { LEARNER_ID_RE } from "../classes/secrets.ts";
 import { bearerToken, originAllowed } from "./client.ts";
 import { keepAlive } from "./heartbeat.ts";
-import { HttpError, type RouteContext, type Router } from "./router.ts";
+import { HttpError, toHttpError } from "./errors.ts";
+import type { RouteContext, Router } from "./router.ts";
 
 /** The classroom's HTTP and WebSocket adapter (docs/api.md "Classes", docs/protocol.md). */
 
-const STATUS: Record<ClassErrorCode, number> = {
-  bad_request: 400,
-  unknown_lesson: 400,
-  not_found: 404,
-  unknown_step: 404,
-  not_started: 403,
-  class_locked: 403,
-  no_consent: 403,
-  class_full: 409,
-  conflict: 409,
-  class_ended: 410,
-  rate_limited: 429,
-  no_capacity: 503,
-};
-
+/** The classroom's refusals become HTTP errors through the one table (errors.ts). */
 function httpError(e: unknown): unknown {
-  if (!(e instanceof ClassError)) return e;
-  const headers: Record<string, string> = e.retryAfter ? { "retry-after": String(e.retryAfter) } : {};
-  return new HttpError(STATUS[e.code], e.code, e.message, headers);
+  return toHttpError(e) ?? e;
 }
 
 /** Runs a handler, turning the classroom's refusals into HTTP errors. */

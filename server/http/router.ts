@@ -1,18 +1,7 @@
 import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ApiError, ApiErrorCode } from "../../lib/protocol.ts";
-
-/** Thrown by handlers (or anything they call) to answer with a JSON error. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: ApiErrorCode,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
+import type { ApiError } from "../../lib/protocol.ts";
+import { HttpError, toHttpError } from "./errors.ts";
 
 export interface RouteContext {
   req: IncomingMessage;
@@ -94,8 +83,9 @@ export class Router {
       const result = await route.handler({ req, res, params, query: url.searchParams, body, clientIp });
       send(res, result.status, result.body, result.headers);
     } catch (err) {
-      if (err instanceof HttpError) {
-        send(res, err.status, { error: err.code, message: err.message } satisfies ApiError, err.headers);
+      const known = toHttpError(err);
+      if (known) {
+        send(res, known.status, { error: known.code, message: known.message } satisfies ApiError, known.headers);
       } else {
         console.error("api: internal error", method, url.pathname, err);
         send(res, 500, { error: "internal", message: "Something went wrong on the server." } satisfies ApiError);

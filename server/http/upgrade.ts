@@ -5,14 +5,15 @@ import type { Config } from "../config.ts";
 import type { Lab } from "../labs/lab.ts";
 import type { LabManager } from "../labs/manager.ts";
 import { isLabId } from "../../lib/ids.ts";
-import { bearerToken, originAllowed } from "./client.ts";
+import { lookUpLab } from "./auth.ts";
+import { originAllowed } from "./client.ts";
 
 export type LabUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, lab: Lab, query: URLSearchParams) => void;
 
 export interface UpgradeDeps {
-  config: Config;
+  config: Pick<Config, "allowedOrigins">;
   mgr: LabManager;
-  routes: { terminals: LabUpgrade; explorer: LabUpgrade | null };
+  routes: { terminals: LabUpgrade; explorer: LabUpgrade };
   next: ((req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void> | void) | null;
   /** other socket endpoints (the classroom's): true when they took the request */
   others?: ((req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => boolean)[];
@@ -40,12 +41,12 @@ export function createUpgradeDispatcher(d: UpgradeDeps) {
       return refuse(socket, 404, "Not Found", "No WebSocket endpoint here.");
     }
     if (!originAllowed(req, d.config.allowedOrigins)) return refuse(socket, 403, "Forbidden", "This origin may not open lab sockets.");
-    const token = bearerToken(req, url.searchParams);
-    if (!token) return refuse(socket, 401, "Unauthorized", "This needs the lab's token (?token=).");
-    const lab = d.mgr.authenticate(m[1]!, token);
-    if (!lab) return refuse(socket, 404, "Not Found", "No such lab, or the token does not belong to it.");
+    const found = lookUpLab(d.mgr, m[1]!, req, url.searchParams);
+    if ("refused" in found) {
+      if (found.refused === "no-token") return refuse(socket, 401, "Unauthorized", "This needs the lab's token (?token=).");
+      return refuse(socket, 404, "Not Found", "No such lab, or the token does not belong to it.");
+    }
     const route = m[2] === "terminals" ? d.routes.terminals : d.routes.explorer;
-    if (!route) return refuse(socket, 404, "Not Found", "The explorer is not available on this server.");
-    route(req, socket, head, lab, url.searchParams);
+    route(req, socket, head, found.lab, url.searchParams);
   };
 }

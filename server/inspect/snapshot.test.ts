@@ -12,6 +12,7 @@ import type { LabSnapshot, NsType } from "../../lib/protocol.ts";
 import { nsFacts } from "./native.ts";
 import { readNsLinks } from "./procfs.ts";
 import { LabInspector, mountsOf, ownNamespaces, snapshotHash, snapshotLab } from "./snapshot.ts";
+import { fakeLab as makeFakeLab } from "../testing/fakelab.ts";
 import { comm, descendants, Scene, waitFor } from "./test-helpers.ts";
 
 const own = readNsLinks(process.pid);
@@ -21,19 +22,7 @@ let init: number;
 let utsSleep: number, pidSleep: number, userSleep: number, plainSleep: number;
 
 function fakeLab(initPid: number, pids: () => number[]): LabHandle & { pids: () => number[] } {
-  return {
-    id: "0123456789abcdef",
-    mode: "root",
-    hostname: "test",
-    lesson: null,
-    initPid,
-    createdAt: new Date(),
-    exec: async () => ({ code: 0, signal: null, stdout: "", stderr: "", timedOut: false }),
-    trace: () => [],
-    hostPids: async () => pids(),
-    onActivity: () => () => {},
-    pids,
-  };
+  return Object.assign(makeFakeLab(undefined, { initPid, pids, hostname: "test" }), { pids });
 }
 
 before(async () => {

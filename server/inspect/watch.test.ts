@@ -42,13 +42,16 @@ class FakeLab implements LabHandle {
   emit() {
     for (const f of this.activity) f();
   }
-  // what server/labs/trace.ts offers
-  traceLog = {
-    onAppend: (fn: (e: TraceEntry[]) => void) => {
-      this.appendListeners.add(fn);
-      return () => this.appendListeners.delete(fn);
-    },
-  };
+  get running() {
+    return this.alive;
+  }
+  hostPidsSync() {
+    return null;
+  }
+  onTrace(fn: (e: TraceEntry[]) => void) {
+    this.appendListeners.add(fn);
+    return () => this.appendListeners.delete(fn);
+  }
   addTrace(sys: string) {
     const e: TraceEntry = { seq: (this.entries.at(-1)?.seq ?? 0) + 1, at: new Date().toISOString(), scope: "lab", who: "child", sys, args: "", ret: 0, errno: 0, durNs: 1000 };
     this.entries.push(e);

@@ -29,14 +29,11 @@ export interface HubOptions {
   pollMs?: number;
   /** trace entries a new subscriber gets from the lab's ring (default 500) */
   traceBacklog?: number;
-  /** false once a lab is gone: its subscribers get a "lab_gone" error and the watch stops */
+  /** false once a lab is gone (default: its `running`): its subscribers get a "lab_gone" error and the watch stops */
   isAlive?: (lab: LabHandle) => boolean;
   /** how many processes' mounts one subscriber may follow (default 4) */
   maxMountPids?: number;
 }
-
-/** Labs may expose their trace ring's append listener (server/labs/trace.ts); without it the trace is polled. */
-type TraceSource = { traceLog?: { onAppend(fn: (entries: TraceEntry[]) => void): () => void } };
 
 interface Subscriber {
   send: Send;
@@ -76,7 +73,7 @@ export class ExplorerHub {
       debounceMs: opts.debounceMs ?? 50,
       pollMs: opts.pollMs ?? 250,
       traceBacklog: opts.traceBacklog ?? 500,
-      isAlive: opts.isAlive ?? (() => true),
+      isAlive: opts.isAlive ?? ((lab) => lab.running),
       maxMountPids: opts.maxMountPids ?? EXPLORER_MAX_MOUNT_PIDS,
     };
   }
@@ -131,20 +128,17 @@ export class ExplorerHub {
     const w = new Watch(lab);
     this.watches.set(lab, w);
     w.offs.push(lab.onActivity(() => this.activity(w)));
-    const src = (lab as LabHandle & TraceSource).traceLog;
-    if (src && typeof src.onAppend === "function") {
-      w.offs.push(
-        src.onAppend(() => {
-          // batch the records of one native call into one message
-          if (w.traceQueued) return;
-          w.traceQueued = true;
-          setImmediate(() => {
-            w.traceQueued = false;
-            this.pullTrace(w);
-          });
-        }),
-      );
-    }
+    w.offs.push(
+      lab.onTrace(() => {
+        // batch the records of one native call into one message
+        if (w.traceQueued) return;
+        w.traceQueued = true;
+        setImmediate(() => {
+          w.traceQueued = false;
+          this.pullTrace(w);
+        });
+      }),
+    );
     w.poll = setInterval(() => this.pollTick(w), this.o.pollMs);
     w.poll.unref();
     w.lastSeq = lab.trace().at(-1)?.seq ?? 0;
@@ -273,7 +267,7 @@ const IDLE_AFTER_MS = 5_000;
 
 /** What a change to the lab's processes or namespaces would alter, read cheaply. */
 async function fingerprint(lab: LabHandle): Promise<string> {
-  const pids = (lab as { hostPidsSync?: () => number[] | null }).hostPidsSync?.() ?? (await lab.hostPids());
+  const pids = lab.hostPidsSync() ?? (await lab.hostPids());
   const parts: string[] = [];
   for (const p of pids) {
     try {

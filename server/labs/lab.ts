@@ -1,10 +1,11 @@
 import "server-only";
 import crypto from "node:crypto";
 import fsp from "node:fs/promises";
-import type { LabMode, LabStatus } from "../../lib/protocol.ts";
+import type { LabMode, LabStatus, TraceEntry } from "../../lib/protocol.ts";
 import { spawn, signalName, NativeError } from "../native/core.ts";
 import { Terminal, type TerminalOptions } from "../terminals/terminal.ts";
 import type { Cgroups, LabCgroup } from "./cgroup.ts";
+import { LabGoneError, TooManyTerminalsError } from "./errors.ts";
 import { LabProcess, readPipe } from "./process.ts";
 import { specLine } from "./rootfs.ts";
 import { TraceLog } from "./trace.ts";
@@ -210,6 +211,10 @@ export class Lab implements LabHandle {
     return this.traceLog.all();
   }
 
+  onTrace(fn: (entries: TraceEntry[]) => void): () => void {
+    return this.traceLog.onAppend(fn);
+  }
+
   async hostPids(): Promise<number[]> {
     if (this.o.cgroup) {
       const pids = await this.o.cgroups.pids(this.o.cgroup);
@@ -258,17 +263,6 @@ export class Lab implements LabHandle {
       this.activity.clear();
     })();
     return this.destroying;
-  }
-}
-
-export class LabGoneError extends Error {
-  constructor() {
-    super("The lab is not running any more.");
-  }
-}
-export class TooManyTerminalsError extends Error {
-  constructor(readonly max: number) {
-    super(`A lab can have at most ${max} terminals.`);
   }
 }
 

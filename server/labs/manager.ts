@@ -6,26 +6,13 @@ import type { LabMode } from "../../lib/protocol.ts";
 import { IDS_PER_LAB, REPO_ROOT, type Config } from "../config.ts";
 import { initBinary, NativeError, closeFd, features, labCreate, sealedCopy } from "../native/core.ts";
 import { Cgroups, detectCgroups, type LabCgroup } from "./cgroup.ts";
+import { CapacityError, LabCreateError } from "./errors.ts";
 import { IdRanges } from "./ids.ts";
 import { Lab } from "./lab.ts";
 import { LabProcess } from "./process.ts";
 import { recover, lockStateDir } from "./recovery.ts";
 import { rootfsSpec, specLine, writeEtcTemplate } from "./rootfs.ts";
 import { TraceLog } from "./trace.ts";
-
-export class CapacityError extends Error {
-  constructor(
-    message: string,
-    readonly perClient: boolean,
-  ) {
-    super(message);
-  }
-}
-export class LabCreateError extends Error {
-  constructor(readonly native: NativeError) {
-    super(`The lab could not be created: ${native.message}`);
-  }
-}
 
 export interface CreateOptions {
   lesson?: string | null;

@@ -15,7 +15,10 @@ export interface ExecOptions {
   stdin?: never; // scripts get /dev/null on stdin
 }
 
-/** A running lab, owned by the LabManager. */
+/**
+ * What the rest of the server may use of a lab (inspection, lessons, the explorer): everything
+ * they need, so that nobody casts to reach further. Owned by the LabManager.
+ */
 export interface LabHandle {
   readonly id: string;
   readonly mode: LabMode;
@@ -23,12 +26,18 @@ export interface LabHandle {
   readonly lesson: string | null;
   readonly initPid: number; // host pid of the lab's PID 1 (nslab-init)
   readonly createdAt: Date;
+  /** false once the lab is being destroyed or its init has died */
+  readonly running: boolean;
   /** Runs `bash -c script` inside the lab as lab root, cwd /root. Never rejects for a failing script. */
   exec(script: string, opts?: ExecOptions): Promise<ExecResult>;
   /** Trace entries recorded for this lab so far (bounded ring). */
   trace(): TraceEntry[];
+  /** Calls `fn` with each batch of trace entries as it is recorded; returns the unsubscribe. */
+  onTrace(fn: (entries: TraceEntry[]) => void): () => void;
   /** Host pids of every process of the lab (init, shells, and everything nested). */
   hostPids(): Promise<number[]>;
+  /** The same from the lab's cgroup, read synchronously for cheap polls; null without cgroups (rootless). */
+  hostPidsSync(): number[] | null;
   /** Fires after terminal output or a finished command; the explorer uses it to refresh. */
   onActivity(fn: () => void): () => void;
 }

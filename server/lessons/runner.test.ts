@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { fakeLab } from "./fakelab.ts";
+import { fakeLab } from "../testing/fakelab.ts";
 import { CHECK_TIMEOUT_MS, NoSuchScriptError, SCRIPT_TIMEOUT_MS, firstLine, runCheck, runSetup, runSolution, setupResults } from "./runner.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -1,63 +1,36 @@
 import "server-only";
-import { keepAlive } from "../http/heartbeat.ts";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import { CLOSE, EXPLORER_MAX_FRAME, parseExplorerClientMessage, type ExplorerServerMessage, type TraceEntry } from "../../lib/protocol.ts";
-import type { Lab } from "../labs/lab.ts";
-import type { LabManager } from "../labs/manager.ts";
-import { HttpError, type RouteContext, type Router } from "../http/router.ts";
-import type { LabUpgrade } from "../http/upgrade.ts";
-import { LabInspector } from "./snapshot.ts";
-import { ExplorerHub, type Subscription } from "./watch.ts";
+import type { LabHandle } from "../labs/types.ts";
+import type { ExplorerHub, Subscription } from "../inspect/watch.ts";
+import { keepAlive } from "./heartbeat.ts";
 
 /**
- * WS /api/labs/:id/explorer: the live explorer. The server sends ExplorerServerMessage frames
- * (JSON text): a snapshot on connect and whenever the lab changes, the trace as it grows, and the
- * mount tables the client asked for. The client sends {"type":"mounts","pid":N|null} or
- * {"type":"mounts","pids":[N,...]} (at most 4) to choose whose mounts to follow.
- *
- * Also GET /api/labs/:id/snapshot and GET /api/labs/:id/mounts/:pid (one-off, same token).
- *
- * Mounted by server/http/features.ts.
+ * WS /api/labs/:id/explorer: the live explorer (docs/protocol.md). The server sends
+ * ExplorerServerMessage frames (JSON text): a snapshot on connect and whenever the lab changes,
+ * the trace as it grows, and the mount tables the client asked for. The client sends
+ * {"type":"mounts","pid":N|null} or {"type":"mounts","pids":[N,...]} to choose whose mounts to
+ * follow. What to send comes from the ExplorerHub (server/inspect/watch.ts); this is the socket.
  */
 
 const HIGH_WATER = 512 * 1024; // above this many buffered bytes, snapshots and mounts are coalesced
 
-export type LabFor = (mgr: LabManager, ctx: RouteContext) => Lab;
-
-export function explorerUpgrade(router: Router, mgr: LabManager, labFor: LabFor): LabUpgrade {
-  const sockets = new ExplorerSockets();
-  router.add("GET", "/api/labs/:id/snapshot", async (ctx) => {
-    const lab = labFor(mgr, ctx);
-    return { status: 200, body: await new LabInspector(lab).snapshot(), headers: { "cache-control": "no-store" } };
-  });
-  router.add("GET", "/api/labs/:id/mounts/:pid", async (ctx) => {
-    const lab = labFor(mgr, ctx);
-    const pid = Number(ctx.params.pid);
-    const mounts = /^\d{1,10}$/.test(ctx.params.pid ?? "") ? await new LabInspector(lab).mounts(pid) : null;
-    if (!mounts) throw new HttpError(404, "not_found", "That process is not one of this lab's.");
-    return { status: 200, body: mounts, headers: { "cache-control": "no-store" } };
-  });
-  return (req, socket, head, lab) => sockets.upgrade(req, socket, head, lab);
-}
-
 export class ExplorerSockets {
-  readonly hub: ExplorerHub;
   private wss: WebSocketServer;
   private track: (ws: WebSocket) => void;
 
-  constructor(hub?: ExplorerHub) {
-    this.hub = hub ?? new ExplorerHub({ isAlive: (lab) => (lab as Lab).running !== false });
+  constructor(readonly hub: ExplorerHub) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: EXPLORER_MAX_FRAME, perMessageDeflate: false });
     this.track = keepAlive(this.wss);
   }
 
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, lab: Lab): void {
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, lab: LabHandle): void {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, lab));
   }
 
-  private connected(ws: WebSocket, lab: Lab): void {
+  private connected(ws: WebSocket, lab: LabHandle): void {
     this.track(ws);
     const out = new Outbox(ws);
     const sub: Subscription = this.hub.subscribe(lab, (msg) => {

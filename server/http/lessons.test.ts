@@ -4,13 +4,14 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { HttpError, Router } from "../http/router.ts";
 import type { ExecResult } from "../labs/types.ts";
-import { fakeLab } from "./fakelab.ts";
-import { lessonRoutes } from "./routes.ts";
+import { fakeLab } from "../testing/fakelab.ts";
+import { HttpError } from "./errors.ts";
+import { lessonRoutes } from "./lessons.ts";
+import { Router } from "./router.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-process.env.NSLAB_LESSONS_DIR = path.join(here, "fixtures/catalog");
+process.env.NSLAB_LESSONS_DIR = path.join(here, "../lessons/fixtures/catalog");
 
 /** What the fake lab's scripts do; tests replace it. */
 let behaviour: (script: string) => Partial<ExecResult> | Promise<Partial<ExecResult>> = () => ({});
@@ -21,9 +22,9 @@ let server: http.Server;
 before(async () => {
   const router = new Router();
   lessonRoutes(router, {
-    getLab(id, ctx) {
+    labFor(ctx) {
       if (!ctx.req.headers.authorization) throw new HttpError(401, "unauthorized", "token needed");
-      if (id !== lab.id) throw new HttpError(404, "not_found", "no such lab");
+      if (ctx.params.id !== lab.id) throw new HttpError(404, "not_found", "no such lab");
       return lab;
     },
   });

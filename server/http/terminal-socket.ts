@@ -1,22 +1,24 @@
 import "server-only";
-import { keepAlive } from "../http/heartbeat.ts";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import { isTerminalId } from "../../lib/ids.ts";
 import { CLOSE, parseClientControl, TERMINAL_MAX, TERMINAL_MIN, type ServerControl } from "../../lib/protocol.ts";
 import type { Config } from "../config.ts";
-import { TooManyTerminalsError, LabGoneError, type Lab } from "../labs/lab.ts";
-import type { Terminal, TerminalClient } from "./terminal.ts";
+import type { Lab } from "../labs/lab.ts";
+import type { Terminal, TerminalClient } from "../terminals/terminal.ts";
+import { socketEnding } from "./errors.ts";
+import { keepAlive } from "./heartbeat.ts";
 
 /**
- * The terminal WebSocket: binary frames are terminal bytes both ways, text frames JSON control
- * (lib/protocol.ts). Bad input gets an error frame and the connection stays up.
+ * WS /api/labs/:id/terminals: binary frames are terminal bytes both ways, text frames JSON control
+ * (lib/protocol.ts, docs/protocol.md). Bad input gets an error frame and the connection stays up.
  */
 export class TerminalSockets {
   private wss: WebSocketServer;
   private track: (ws: WebSocket) => void;
 
-  constructor(private readonly config: Config) {
+  constructor(config: Pick<Config, "maxFrameBytes">) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false });
     this.track = keepAlive(this.wss);
   }
@@ -45,7 +47,7 @@ export class TerminalSockets {
     try {
       const tid = query.get("terminal");
       if (tid) {
-        term = lab.terminals.get(tid);
+        term = isTerminalId(tid) ? lab.terminals.get(tid) : undefined;
         if (!term) {
           control({ type: "closed", reason: "terminal-closed", message: "That terminal no longer exists." });
           ws.close(CLOSE.NO_SUCH_TERMINAL, "no such terminal");
@@ -65,12 +67,10 @@ export class TerminalSockets {
       const offset = Number(query.get("offset") ?? 0);
       term.attach(client, Number.isSafeInteger(offset) && offset >= 0 ? offset : 0);
     } catch (e) {
-      if (e instanceof TooManyTerminalsError) {
-        control({ type: "error", code: "too_many_terminals", message: e.message });
-        ws.close(CLOSE.TOO_MANY_TERMINALS, "too many terminals");
-      } else if (e instanceof LabGoneError) {
-        control({ type: "closed", reason: "lab-destroyed", message: e.message });
-        ws.close(CLOSE.LAB_GONE, "lab gone");
+      const end = socketEnding(e);
+      if (end) {
+        control(end.last);
+        ws.close(end.close, end.reason);
       } else {
         console.error("nslab: opening a terminal failed:", e);
         control({ type: "error", code: "terminal_failed", message: "The terminal could not be opened." });

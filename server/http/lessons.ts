@@ -1,22 +1,23 @@
 import "server-only";
-import type { CheckResponse } from "../../lib/protocol.ts";
 import { LESSON_ID_MAX, isLessonId } from "../../lib/ids.ts";
 import { DEFAULT_LANG, LANGUAGES, isLang, type Lang } from "../../lib/languages.ts";
 import type { SolveResponse } from "../../lib/lessons.ts";
-import { HttpError, type RouteContext, type Router } from "../http/router.ts";
-import { LabGoneError } from "../labs/lab.ts";
+import type { CheckResponse } from "../../lib/protocol.ts";
 import type { LabHandle } from "../labs/types.ts";
-import * as catalog from "./catalog.ts";
-import { LabBusyError, serialize } from "./labqueue.ts";
-import { NoSuchScriptError, runCheck, runSolution } from "./runner.ts";
+import * as catalog from "../lessons/catalog.ts";
+import { serialize } from "../lessons/labqueue.ts";
+import { runCheck, runSolution } from "../lessons/runner.ts";
+import { jsonObject } from "./body.ts";
+import { HttpError } from "./errors.ts";
+import type { RouteContext, Router } from "./router.ts";
 
-/** The lesson API (docs/api.md): the catalogue, one lesson, and checking or solving a step in a lab. */
 export interface LessonRouteDeps {
-  getLab(id: string, ctx: RouteContext): LabHandle;
+  labFor(ctx: RouteContext): LabHandle;
   /** every check and solve that ran, with its result (the classroom records class members' progress) */
   onResult?(lab: LabHandle, lesson: string, step: string, result: CheckResponse, kind: "check" | "solve"): Promise<void> | void;
 }
 
+/** The lesson API (docs/api.md): the catalogue, one lesson, and checking or solving a step in a lab. */
 export function lessonRoutes(router: Router, deps: LessonRouteDeps): void {
   const report = async (lab: LabHandle, lesson: string, step: string, r: CheckResponse, kind: "check" | "solve") => {
     try {
@@ -35,18 +36,20 @@ export function lessonRoutes(router: Router, deps: LessonRouteDeps): void {
     return { status: 200, body: lesson };
   });
 
+  // scripts run one at a time per lab (serialize); the domain's errors (no such script, busy,
+  // lab gone) are answered by the table in errors.ts
   router.add("POST", "/api/labs/:id/check", async (ctx) => {
-    const lab = deps.getLab(ctx.params.id ?? "", ctx);
+    const lab = deps.labFor(ctx);
     const { lesson, step } = stepRequest(ctx.body);
-    const res: CheckResponse = await inLab(lab, () => runCheck(lab, lesson, step));
+    const res: CheckResponse = await serialize(lab, () => runCheck(lab, lesson, step));
     await report(lab, lesson, step, res, "check");
     return { status: 200, body: res };
   });
 
   router.add("POST", "/api/labs/:id/solve", async (ctx) => {
-    const lab = deps.getLab(ctx.params.id ?? "", ctx);
+    const lab = deps.labFor(ctx);
     const { lesson, step } = stepRequest(ctx.body);
-    const res: SolveResponse = await inLab(lab, async () => {
+    const res: SolveResponse = await serialize(lab, async () => {
       const sol = await runSolution(lab, lesson, step);
       const check = await runCheck(lab, lesson, step);
       const output = sol.timedOut ? `${sol.output}\n(the solution timed out)`.trimStart() : sol.output;
@@ -67,25 +70,10 @@ function langParam(q: URLSearchParams): Lang {
 
 /** The body of check and solve: exactly {lesson, step}, both ids. */
 function stepRequest(body: unknown): { lesson: string; step: string } {
-  const bad = (m: string) => new HttpError(400, "bad_request", m);
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw bad('Send a JSON object {"lesson": ..., "step": ...}.');
-  const b = body as Record<string, unknown>;
-  for (const k of Object.keys(b)) if (k !== "lesson" && k !== "step") throw bad(`Unknown field "${k.slice(0, 40)}"; send {"lesson", "step"} only.`);
+  const b = jsonObject(body, ["lesson", "step"], { shape: '{"lesson": ..., "step": ...}', only: '{"lesson", "step"}' });
   for (const k of ["lesson", "step"] as const) {
-    if (b[k] === undefined) throw bad(`${k} is missing.`);
-    if (!isLessonId(b[k])) throw bad(`${k} must be an id: 1 to ${LESSON_ID_MAX} characters of a-z and 0-9 in words joined by single dashes.`);
+    if (b[k] === undefined) throw new HttpError(400, "bad_request", `${k} is missing.`);
+    if (!isLessonId(b[k])) throw new HttpError(400, "bad_request", `${k} must be an id: 1 to ${LESSON_ID_MAX} characters of a-z and 0-9 in words joined by single dashes.`);
   }
   return { lesson: b.lesson as string, step: b.step as string };
-}
-
-/** Runs scripts one at a time per lab and maps their failures to HTTP errors. */
-async function inLab<T>(lab: LabHandle, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await serialize(lab, fn);
-  } catch (e) {
-    if (e instanceof NoSuchScriptError) throw new HttpError(404, e.code, e.message);
-    if (e instanceof LabBusyError) throw new HttpError(429, "busy", e.message, { "retry-after": "2" });
-    if (e instanceof LabGoneError) throw new HttpError(409, "lab_gone", "This lab is not running any more. Start a new one.");
-    throw e;
-  }
 }
