@@ -180,12 +180,17 @@ describe("cleanup", () => {
 async function cycles(s: Awaited<ReturnType<typeof testServer>>): Promise<void> {
   const count = () => {
     const pids = fs.readdirSync("/proc").filter((n) => /^\d+$/.test(n));
-    // zombies of ours (labs and shells are the server's children) and lab-owned processes
+    // Only what is ours is counted: other checkouts run their tests on this host at the same time,
+    // so host-wide counts move on their own. Ours: the server's descendants (labs, shells and
+    // helpers are its children; every lab process is below its lab's init), processes in this
+    // instance's uid range, mounts under its state dir (where a lab's mounts would leak to).
+    const parent = new Map<number, number>();
     let zombies = 0;
     let labProcesses = 0;
     for (const p of pids) {
       try {
         const st = fs.readFileSync(`/proc/${p}/status`, "utf8");
+        parent.set(Number(p), Number(/^PPid:\s+(\d+)/m.exec(st)![1]));
         if (/^State:\s+Z/m.test(st) && Number(/^PPid:\s+(\d+)/m.exec(st)![1]) === process.pid) zombies++;
         const uid = Number(/^Uid:\s+(\d+)/m.exec(st)![1]);
         if (uid >= s.config.uidBase && uid < s.config.uidBase + s.config.maxLabs * 65536) labProcesses++;
@@ -198,11 +203,19 @@ async function cycles(s: Awaited<ReturnType<typeof testServer>>): Promise<void> 
         : cg.version === 2
           ? fs.readdirSync(`${cg.mount}/${s.config.cgroupParent}`)
           : [];
+    const ours = (pid: number) => {
+      for (let p = parent.get(pid), hops = 0; p && hops < 64; p = parent.get(p), hops++) if (p === process.pid) return true;
+      return false;
+    };
+    const state = s.config.stateDir.replace(/\/$/, "");
     return {
-      processes: pids.length,
+      processes: [...parent.keys()].filter(ours).length,
       zombies,
       labProcesses,
-      mounts: fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").length,
+      mounts: fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => {
+        const mountPoint = l.split(" ")[4] ?? "";
+        return mountPoint === state || mountPoint.startsWith(state + "/");
+      }).length,
       fds: fs.readdirSync("/proc/self/fd").length,
       cgroups: cgDirs.filter((d) => /^[0-9a-f]{16}$/.test(d)).length,
     };
@@ -220,6 +233,6 @@ async function cycles(s: Awaited<ReturnType<typeof testServer>>): Promise<void> 
   assert.equal(afterCounts.zombies, 0, "no zombie children of the server");
   assert.deepEqual({ ...afterCounts, processes: 0, fds: 0 }, { ...before, processes: 0, fds: 0 });
   assert.ok(afterCounts.fds <= before.fds, `fds ${before.fds} -> ${afterCounts.fds}`);
-  // unrelated host processes may come and go; ours must not accumulate
+  // ours must not accumulate (a lab being reaped right now may still show)
   assert.ok(afterCounts.processes <= before.processes + 3, `processes ${before.processes} -> ${afterCounts.processes}`);
 }
