@@ -8,25 +8,26 @@ export interface Progress {
   total: number; // steps in the lesson when last seen
 }
 
-const key = (lesson: string) => `nslab:progress:${lesson}`;
+/** `scope` keeps a class's progress apart from self-paced progress (`class:<id>`). */
+const key = (lesson: string, scope?: string) => (scope ? `nslab:${scope}:progress:${lesson}` : `nslab:progress:${lesson}`);
 
-export function readProgress(lesson: string): Progress | null {
-  const p = readJson<Progress>(key(lesson));
+export function readProgress(lesson: string, scope?: string): Progress | null {
+  const p = readJson<Progress>(key(lesson, scope));
   return p && Array.isArray(p.passed) ? p : null;
 }
 
-export function markPassed(lesson: string, step: string, total: number): void {
-  const p = readProgress(lesson) ?? { passed: [], total };
+export function markPassed(lesson: string, step: string, total: number, scope?: string): void {
+  const p = readProgress(lesson, scope) ?? { passed: [], total };
   if (p.passed.includes(step) && p.total === total) return;
-  writeJson(key(lesson), { passed: p.passed.includes(step) ? p.passed : [...p.passed, step], total });
+  writeJson(key(lesson, scope), { passed: p.passed.includes(step) ? p.passed : [...p.passed, step], total });
 }
 
-export function resetProgress(lesson: string): void {
-  writeJson(key(lesson), null);
+export function resetProgress(lesson: string, scope?: string): void {
+  writeJson(key(lesson, scope), null);
 }
 
 /** Progress of a lesson: null when there is none, undefined on the server and before hydration. */
-export function useProgress(lesson: string): Progress | null | undefined {
-  const subscribe = useCallback((cb: () => void) => subscribeKey(key(lesson), cb), [lesson]);
-  return useSyncExternalStore<Progress | null | undefined>(subscribe, () => readProgress(lesson), () => undefined);
+export function useProgress(lesson: string, scope?: string): Progress | null | undefined {
+  const subscribe = useCallback((cb: () => void) => subscribeKey(key(lesson, scope), cb), [lesson, scope]);
+  return useSyncExternalStore<Progress | null | undefined>(subscribe, () => readProgress(lesson, scope), () => undefined);
 }

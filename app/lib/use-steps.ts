@@ -14,8 +14,17 @@ const AUTO_CHECK_DEBOUNCE_MS = 500;
  * automatically after each command the learner runs (only the current step, only to report a pass),
  * solutions, and steps marked done by hand.
  */
-export function useSteps(lesson: LessonView, lab: LabCredentials | null, messages: CheckMessages, onLabGone: () => void) {
-  const st = useStepStatus(lesson);
+export function useSteps(
+  lesson: LessonView,
+  lab: LabCredentials | null,
+  messages: CheckMessages,
+  onLabGone: () => void,
+  /** a class: progress kept apart (`scope`), and steps marked done reported to the server */
+  opts: { scope?: string; onMarkDone?(stepId: string): void } = {},
+) {
+  const st = useStepStatus(lesson, opts.scope);
+  const markDoneHook = useRef(opts.onMarkDone);
+  markDoneHook.current = opts.onMarkDone;
   const { check, solve, busy } = useChecks(lesson.id, lab, messages, st.set, onLabGone);
   const autoTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const latest = useRef(st);
@@ -41,7 +50,13 @@ export function useSteps(lesson: LessonView, lab: LabCredentials | null, message
   );
 
   /** Steps without a check are passed by the learner's word. */
-  const markDone = useCallback((stepId: string) => st.set(stepId, { state: "passed", feedback: null, auto: false }), [st.set]);
+  const markDone = useCallback(
+    (stepId: string) => {
+      st.set(stepId, { state: "passed", feedback: null, auto: false });
+      markDoneHook.current?.(stepId);
+    },
+    [st.set],
+  );
 
   return {
     loaded: st.loaded,

@@ -25,14 +25,18 @@ interface Props {
   onRetry(): void;
   onGone(): void;
   onCommand(exitCode: number): void;
+  /** the terminal in front changed (a class reports it, so the instructor watches that one) */
+  onActiveTerminal?(terminalId: string | null): void;
+  /** open the explorer at first, whatever was chosen before (demo mode) */
+  explorerInitiallyOpen?: boolean;
 }
 
 const EXPLORER_KEY = "nslab:explorer-open";
 
 /** The right side of a lesson: the lab's state, terminal tabs, and the explorer slot. */
-export function LabPanel({ phase, lang, ref, onReset, onRetry, onGone, onCommand }: Props) {
+export function LabPanel({ phase, lang, ref, onReset, onRetry, onGone, onCommand, onActiveTerminal, explorerInitiallyOpen }: Props) {
   const t = dict(lang);
-  const [explorerOpen, setExplorerOpen] = useState(() => typeof window !== "undefined" && readJson<boolean>(EXPLORER_KEY) === true);
+  const [explorerOpen, setExplorerOpen] = useState(() => explorerInitiallyOpen || (typeof window !== "undefined" && readJson<boolean>(EXPLORER_KEY) === true));
   useEffect(() => writeJson(EXPLORER_KEY, explorerOpen || null), [explorerOpen]);
   const runRef = useRef<LabPanelHandle["run"]>(() => {});
 
@@ -55,6 +59,7 @@ export function LabPanel({ phase, lang, ref, onReset, onRetry, onGone, onCommand
           onReset={confirmReset}
           onGone={onGone}
           onCommand={onCommand}
+          onActiveTerminal={onActiveTerminal}
           runRef={runRef}
         />
       ) : (
@@ -89,6 +94,7 @@ function ReadyLab({
   onReset,
   onGone,
   onCommand,
+  onActiveTerminal,
   runRef,
 }: {
   lab: StoredLab;
@@ -99,10 +105,17 @@ function ReadyLab({
   onReset(): void;
   onGone(): void;
   onCommand(exitCode: number): void;
+  onActiveTerminal?(terminalId: string | null): void;
   runRef: React.RefObject<LabPanelHandle["run"]>;
 }) {
   const t = dict(lang);
   const tabs = useTerminalTabs(lab, initialTerminals);
+  const activeTid = tabs.tabs.find((x) => x.key === tabs.active)?.tid ?? null;
+  const onActive = useRef(onActiveTerminal);
+  onActive.current = onActiveTerminal;
+  useEffect(() => {
+    onActive.current?.(activeTid);
+  }, [activeTid]);
   runRef.current = tabs.run;
   usePaneKeys(tabs.focus);
 

@@ -1,5 +1,5 @@
 "use client";
-import { useCallback, useRef, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useRef, useSyncExternalStore, type ReactNode } from "react";
 import { dict, type Lang } from "@/app/i18n/dict";
 import type { LessonView } from "@/app/lib/lesson-view";
 import { useLab } from "@/app/lib/use-lab";
@@ -11,12 +11,58 @@ import { LessonPanel } from "./LessonPanel";
 
 /** A lesson page's interactive part: lesson on the left, the learner's lab on the right. */
 export function LessonWorkspace({ lesson, lang, next }: { lesson: LessonView; lang: Lang; next: { id: string; title: string } | null }) {
+  const lab = useLab(lesson.id);
+  return <LessonWorkspaceView lesson={lesson} lang={lang} next={next} lab={lab} />;
+}
+
+/**
+ * What a class page (app/components/class/) adds to a lesson: its own lab, progress kept apart,
+ * where the learner is, a step to go to (follow me), and a pane above the lab (the broadcast).
+ */
+export interface WorkspaceClassProps {
+  progressScope?: string;
+  onMarkDone?(stepId: string): void;
+  onCurrentStep?(stepId: string | null): void;
+  onActiveTerminal?(terminalId: string | null): void;
+  /** go to this step (seq changes each time it is asked) */
+  goto?: { step: string | null; seq: number } | null;
+  labTop?: ReactNode;
+  explorerInitiallyOpen?: boolean;
+}
+
+export function LessonWorkspaceView({
+  lesson,
+  lang,
+  next,
+  lab: { phase, reset, retry, markGone },
+  classProps = {},
+}: {
+  lesson: LessonView;
+  lang: Lang;
+  next: { id: string; title: string } | null;
+  lab: Pick<ReturnType<typeof useLab>, "phase" | "reset" | "retry" | "markGone">;
+  classProps?: WorkspaceClassProps;
+}) {
   const t = dict(lang);
-  const { phase, reset, retry, markGone } = useLab(lesson.id);
   const labPanel = useRef<LabPanelHandle>(null);
   const lab = phase.kind === "ready" ? phase.lab : null;
-  const steps = useSteps(lesson, lab, { needsLab: t.checkNeedsLab, network: t.checkFailedNetwork }, markGone);
+  const steps = useSteps(lesson, lab, { needsLab: t.checkNeedsLab, network: t.checkFailedNetwork }, markGone, {
+    scope: classProps.progressScope,
+    onMarkDone: classProps.onMarkDone,
+  });
   const { setFocus, onCommand } = steps;
+
+  const onStep = useRef(classProps.onCurrentStep);
+  onStep.current = classProps.onCurrentStep;
+  useEffect(() => {
+    onStep.current?.(steps.current);
+  }, [steps.current]);
+  const goto = classProps.goto;
+  useEffect(() => {
+    if (!goto?.step) return;
+    setFocus(goto.step);
+    document.querySelector(`[data-testid=step][data-step-id="${CSS.escape(goto.step)}"]`)?.scrollIntoView({ behavior: "smooth", block: "start" });
+  }, [goto?.seq, goto?.step, setFocus]);
 
   const run = useCallback(
     (r: RunRequest, stepId: string | null) => {
@@ -40,17 +86,29 @@ export function LessonWorkspace({ lesson, lang, next }: { lesson: LessonView; la
       testId="lesson-split"
       first={<LessonPanel lesson={lesson} lang={lang} steps={steps} next={next} onRun={run} />}
       second={
-        <LabPanel
-          ref={labPanel}
-          phase={phase}
-          lang={lang}
-          onReset={() => void reset()}
-          onRetry={retry}
-          onGone={markGone}
-          onCommand={onCommand}
-        />
+        <LabWithTop top={classProps.labTop} lang={lang}>
+          <LabPanel
+            ref={labPanel}
+            phase={phase}
+            lang={lang}
+            onReset={() => void reset()}
+            onRetry={retry}
+            onGone={markGone}
+            onCommand={onCommand}
+            onActiveTerminal={classProps.onActiveTerminal}
+            explorerInitiallyOpen={classProps.explorerInitiallyOpen}
+          />
+        </LabWithTop>
       }
     />
+  );
+}
+
+/** The lab, with a pane above it when a class shows one (the instructor's broadcast). */
+function LabWithTop({ top, lang, children }: { top?: ReactNode; lang: Lang; children: ReactNode }) {
+  if (!top) return <>{children}</>;
+  return (
+    <SplitPane vertical storageKey="nslab:split:class-top" initial={0.45} min={0.15} max={0.85} label={dict(lang).resizePanes} first={top} second={children} />
   );
 }
 

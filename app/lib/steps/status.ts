@@ -19,8 +19,8 @@ const PASSED: StepStatus = { state: "passed", feedback: null, auto: false };
  * Where the learner stands in a lesson: which steps passed (kept in this browser), the status of
  * each step on this page, and the current step (the one focused, else the first not passed).
  */
-export function useStepStatus(lesson: LessonView) {
-  const progress = useProgress(lesson.id);
+export function useStepStatus(lesson: LessonView, scope?: string) {
+  const progress = useProgress(lesson.id, scope);
   const [status, setStatus] = useState<Record<string, StepStatus>>({});
   const [focus, setFocus] = useState<string | null>(null);
 
@@ -39,19 +39,19 @@ export function useStepStatus(lesson: LessonView) {
   const set = useCallback(
     (stepId: string, s: StepStatus) => {
       if (s.state === "passed") {
-        markPassed(lesson.id, stepId, lesson.steps.length);
+        markPassed(lesson.id, stepId, lesson.steps.length, scope);
         setFocus((f) => (f === stepId ? null : f));
       }
       setStatus((all) => ({ ...all, [stepId]: s }));
     },
-    [lesson.id, lesson.steps.length],
+    [lesson.id, lesson.steps.length, scope],
   );
 
   const reset = useCallback(() => {
-    resetProgress(lesson.id);
+    resetProgress(lesson.id, scope);
     setStatus({});
     setFocus(null);
-  }, [lesson.id]);
+  }, [lesson.id, scope]);
 
   const firstOpen = lesson.steps.find((s) => !passed.has(s.id))?.id ?? null;
   const current = focus && !passed.has(focus) ? focus : firstOpen;

@@ -1,0 +1,173 @@
+/**
+ * A class in three browsers (an instructor and two learners), against a real server and real labs:
+ * joining with the code, a step passed on the dashboard, the broadcast in both learners' panes,
+ * watching a learner's own terminal (and the learner seeing it), take-over only with consent,
+ * "follow me", and the end destroying the labs.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { NslabServer } from "../../server/server.ts";
+import { launch, screenshot, startAppServer, terminalText, typeInto, waitForText } from "./browser.ts";
+
+let server: NslabServer;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+let teacher: Page;
+let ada: Page;
+let bob: Page;
+let classId = "";
+let code = "";
+let key = "";
+
+before(async () => {
+  server = await startAppServer({ NSLAB_CLASS_END_WARNING_MS: "4000" });
+  browser = await launch();
+  for (let i = 0; i < 3; i++) contexts.push(await browser.newContext({ viewport: { width: 1280, height: 720 } }));
+  [teacher, ada, bob] = await Promise.all(contexts.map((c) => c.newPage()));
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** The text a stream view (broadcast or watch) shows. */
+async function streamText(page: Page, kind: "broadcast" | "watch"): Promise<string> {
+  return page.locator(`[data-testid=stream-view][data-stream=${kind}]`).evaluate((el) => (el as HTMLElement & { nslabText?(): string }).nslabText?.() ?? "");
+}
+async function waitForStream(page: Page, kind: "broadcast" | "watch", re: RegExp, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  let text = "";
+  while (Date.now() < end) {
+    text = await streamText(page, kind).catch(() => "");
+    if (re.test(text)) return;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`the ${kind} view never showed ${re}; it shows:\n${text.slice(-1500)}`);
+}
+
+test("the instructor starts a class; two learners join with the code", async () => {
+  await teacher.goto(`${server.url}/classes/new`);
+  await teacher.locator("[data-testid=class-title-input]").fill("Containers, <b>morning</b> group");
+  await teacher.locator("[data-testid=class-lesson-option][data-lesson-id=uts-namespaces]").check();
+  await teacher.locator("[data-testid=class-lesson-option][data-lesson-id=pid-namespaces]").check();
+  await teacher.locator("[data-testid=create-class-submit]").click();
+  await teacher.locator("[data-testid=dashboard]").waitFor({ timeout: 20_000 });
+  const url = new URL(teacher.url());
+  classId = url.pathname.split("/")[2]!;
+  key = /key=([A-Za-z0-9_-]+)/.exec(url.hash)![1]!;
+  code = (await teacher.locator("[data-testid=class-code]").innerText()).replace("-", "");
+  assert.match(code, /^[2-9A-Z]{6}$/);
+  assert.equal(await teacher.locator("[data-testid=dashboard-title]").innerText(), "Containers, <b>morning</b> group", "a title is text, never HTML");
+
+  await teacher.locator("[data-testid=open-join-screen]").click();
+  const qr = await teacher.locator("[data-testid=join-qr]").getAttribute("data-text");
+  assert.equal(qr, `${server.url}/join?code=${code}`);
+  await screenshot(teacher, "class-join-screen");
+  await teacher.locator("[data-testid=close-join-screen]").click();
+
+  // Ada types the code as she reads it off the projector; Bob scans the QR code
+  await ada.goto(`${server.url}/join`);
+  await ada.locator("[data-testid=join-code]").fill(`${code.slice(0, 3).toLowerCase()}-${code.slice(3)}`);
+  await ada.locator("[data-testid=join-name]").fill("Ada");
+  await screenshot(ada, "class-join");
+  await ada.locator("[data-testid=join-submit]").click();
+  await bob.goto(qr!);
+  await bob.locator("[data-testid=join-name]").fill("=HYPERLINK(\"http://x\")<img src=x onerror=alert(1)>");
+  await bob.locator("[data-testid=join-submit]").click();
+  for (const p of [ada, bob]) {
+    await p.waitForURL(/\/class\/[0-9a-f]{16}\/uts-namespaces/, { timeout: 30_000 });
+    await p.locator("[data-testid=terminal][data-state=open]").waitFor({ timeout: 30_000 });
+    await waitForText(p, /# $/m);
+  }
+  await teacher.locator("[data-testid=learner-tile]").nth(1).waitFor({ timeout: 15_000 });
+  assert.equal(await teacher.locator("[data-testid=learner-tile]").count(), 2);
+  assert.equal(await teacher.locator("[data-testid=learner-tile] [data-testid=learner-name]").filter({ hasText: "<img" }).count(), 1, "a name is shown as text");
+
+  // nothing of the instructor's reaches a learner's page
+  for (const p of [ada, bob]) {
+    assert.ok(!(await p.content()).includes(key));
+    assert.ok(!(await p.evaluate(() => JSON.stringify(localStorage))).includes(key));
+  }
+});
+
+test("a step a learner passes shows on the dashboard", async () => {
+  await ada.locator("[data-testid=step][data-step-id=read-the-names] [data-testid=run-button]").first().click();
+  await ada.locator("[data-testid=step][data-step-id=read-the-names][data-state=passed]").waitFor({ timeout: 20_000 });
+  await teacher.locator("[data-testid=learner-tile][data-passed='1']").waitFor({ timeout: 10_000 });
+  assert.equal(await teacher.locator("[data-testid=learner-tile][data-passed='1'] [data-testid=learner-name]").innerText(), "Ada");
+  await screenshot(teacher, "class-dashboard");
+});
+
+let demo: Page;
+test("the instructor's typing appears in both learners' broadcast panes", async () => {
+  demo = await contexts[0]!.newPage();
+  await demo.goto(`${server.url}/instructor/${classId}/demo?lesson=uts-namespaces`);
+  await demo.locator("[data-testid=terminal][data-state=open]").waitFor({ timeout: 30_000 });
+  await waitForText(demo, /# $/m);
+  await demo.locator("[data-testid=broadcast-toggle][data-live=true]").or(demo.locator("[data-testid=broadcast-toggle]:not([disabled])")).first().click();
+  await demo.locator("[data-testid=broadcast-toggle][data-live=true]").waitFor({ timeout: 10_000 });
+  await typeInto(demo, "echo on-air-$((6*7))\r");
+  await waitForText(demo, /^on-air-42$/m);
+  for (const p of [ada, bob]) await waitForStream(p, "broadcast", /on-air-42/);
+  await screenshot(demo, "class-demo-mode");
+  await screenshot(bob, "class-learner-broadcast");
+});
+
+test("the instructor watches a learner's own terminal; the learner sees it; take-over needs consent", async () => {
+  await typeInto(bob, "echo bob-$((2+3))\r");
+  await waitForText(bob, /^bob-5$/m);
+  await teacher.locator("[data-testid=learner-tile]").filter({ hasText: "HYPERLINK" }).click();
+  await waitForStream(teacher, "watch", /bob-5/);
+  await bob.locator("[data-testid=watch-indicator][data-count='1']").waitFor({ timeout: 10_000 });
+  await typeInto(bob, "echo live-$((3*3))\r");
+  await waitForStream(teacher, "watch", /live-9/);
+
+  // without consent, typing in the watch view reaches nothing
+  await teacher.locator("[data-testid=stream-view][data-stream=watch]").click();
+  await teacher.keyboard.type("echo uninvited\r");
+  await teacher.locator("[data-testid=ask-takeover]").click();
+  const prompt = bob.locator("[data-testid=consent-prompt][data-kind=takeover]");
+  await prompt.waitFor({ timeout: 10_000 });
+  await screenshot(bob, "class-learner-consent");
+  assert.doesNotMatch(await terminalText(bob), /uninvited/);
+  await bob.locator("[data-testid=consent-allow]").click();
+  await teacher.locator("[data-testid=takeover-granted]").filter({ hasText: /./ }).waitFor({ timeout: 10_000 });
+  await teacher.waitForFunction(() => !document.querySelector("[data-testid=takeover-granted]")?.textContent?.includes("…"), null, { timeout: 10_000 });
+  await teacher.locator("[data-testid=stream-view][data-stream=watch]").click();
+  await teacher.keyboard.type("echo helped-$((40+2))\r", { delay: 10 });
+  await waitForText(bob, /^helped-42$/m);
+  await bob.locator("[data-testid=takeover-indicator]").waitFor();
+  await screenshot(teacher, "class-watch");
+  await bob.locator("[data-testid=revoke-takeover]").click();
+  await teacher.locator("[data-testid=ask-takeover]").waitFor({ timeout: 10_000 });
+  await teacher.locator("[data-testid=close-learner]").click();
+  await bob.locator("[data-testid=watch-indicator]").waitFor({ state: "detached", timeout: 10_000 });
+});
+
+test("follow me moves both learners", async () => {
+  await demo.locator("[data-testid=demo-lesson]").selectOption("pid-namespaces");
+  await demo.waitForURL(/lesson=pid-namespaces/);
+  await demo.locator("[data-testid=step][data-step-id=pid-1-inside]").waitFor({ timeout: 30_000 });
+  await demo.locator("[data-testid=follow-me]").click();
+  for (const p of [ada, bob]) {
+    await p.waitForURL(/\/class\/[0-9a-f]{16}\/pid-namespaces/, { timeout: 15_000 });
+    await p.locator("[data-testid=follow-notice][data-moved=true]").waitFor({ timeout: 15_000 });
+  }
+  await ada.locator("[data-testid=terminal][data-state=open]").waitFor({ timeout: 30_000 });
+  await ada.locator("[data-testid=dismiss-notice]").click();
+  await ada.locator("[data-testid=follow-notice]").waitFor({ state: "detached" });
+});
+
+test("ending the class warns, then destroys the learners' labs", async () => {
+  const roster = await fetch(`${server.url}/api/classes/${classId}`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.json());
+  const labs = (roster.learners as { lab: { id: string } | null }[]).map((l) => l.lab!.id);
+  assert.equal(labs.length, 2);
+  for (const id of labs) assert.ok(server.mgr.get(id)?.running);
+  teacher.once("dialog", (d) => void d.accept());
+  await teacher.locator("[data-testid=end-class]").click();
+  for (const p of [ada, bob]) await p.locator("[data-testid=ending-banner]").waitFor({ timeout: 10_000 });
+  for (const p of [ada, bob]) await p.locator("[data-testid=class-ended]").waitFor({ timeout: 20_000 });
+  for (const id of labs) assert.equal(server.mgr.get(id), undefined, "the lab is gone");
+  await teacher.locator("[data-testid=dashboard][data-class-state=ended]").waitFor({ timeout: 10_000 });
+});
