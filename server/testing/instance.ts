@@ -79,11 +79,11 @@ export function isolatedEnv(tag: string): Record<string, string> {
   if (!/^[a-z0-9-]{1,24}$/.test(tag)) throw new Error(`bad instance tag ${tag}`);
   const n = claim();
   // a fresh data directory: classes a test left in this slot before must not come back
-  fs.rmSync(`/run/nslab-t${n}-${tag}/data`, { recursive: true, force: true });
+  fs.rmSync(`/run/nslab-t${n}-${tag}-data`, { recursive: true, force: true });
   return {
     NSLAB_UID_BASE: String(UID_FIRST + n * IDS_PER_SLOT),
     NSLAB_CGROUP_PARENT: `nslab-t${n}-${tag}`,
     NSLAB_STATE_DIR: `/run/nslab-t${n}-${tag}`,
-    NSLAB_DATA_DIR: `/run/nslab-t${n}-${tag}/data`,
+    NSLAB_DATA_DIR: `/run/nslab-t${n}-${tag}-data`,
   };
 }
