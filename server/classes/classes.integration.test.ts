@@ -155,6 +155,14 @@ test("watching a learner's own shell is read-only; take-over needs consent and e
   ctl.json({ type: "revoke", kind: "takeover" });
   await drive.until(() => drive.closedWith === 4403, "the drive socket is closed on revoke");
 
+  // the help queue: a raised hand with a message, resolved by the instructor
+  ctl.json({ type: "hand", raised: true, message: "stuck\u001b[31m on step 2" });
+  await ctl.until(() => ctl.has("hand", (m) => m.raised === true), "the hand is up");
+  const help = ((await api(s.url, "GET", `/api/classes/${c.id}`, c.instructorKey)).json as RosterResponse).help;
+  assert.deepEqual(help.map((h) => [h.name, h.message]), [["Ada", "stuck [31m on step 2"]]);
+  assert.equal((await api(s.url, "POST", `/api/classes/${c.id}/help/${help[0]!.id}/resolve`, c.instructorKey, {})).status, 200);
+  await ctl.until(() => ctl.msgs.filter((m) => m.type === "hand").at(-1)?.raised === false, "the hand is down");
+
   // the end: a warning, then every lab of the class is gone
   const labs = [ada.lab.id];
   assert.equal((await api(s.url, "DELETE", `/api/classes/${c.id}`, c.instructorKey)).status, 202);

@@ -160,7 +160,7 @@ export function Dashboard({ classId, lang, lessons }: { classId: string; lang: L
             )}
           </div>
         </section>
-        <aside className="flex w-72 shrink-0 flex-col border-l border-line bg-surface" aria-label={t.helpQueue} data-testid="help-queue">
+        <aside className={"w-72 shrink-0 flex-col border-l border-line bg-surface " + (sel ? "hidden 2xl:flex" : "flex")} aria-label={t.helpQueue} data-testid="help-queue">
           <h2 className="flex items-center gap-2 border-b border-line px-3 py-2 text-sm font-semibold text-fg">
             <Icon name="hand" size={14} /> {t.helpQueue} <span className="ml-auto text-xs font-normal text-subtle">{d.help.length}</span>
           </h2>
