@@ -89,6 +89,7 @@ class Sock {
   opened: Promise<void>;
   waiting: { byte: number; resolve: (t: number) => void } | null = null;
   msgs: Record<string, unknown>[] = [];
+  text: { want: string; seen: string; resolve: () => void } | null = null;
   onJson: ((m: Record<string, unknown>) => void) | null = null;
   constructor(p: string, token: string, readonly terminal = false) {
     this.ws = new WebSocket(`${url.replace("http", "ws")}${p}${p.includes("?") ? "&" : "?"}token=${token}`, { perMessageDeflate: false });
@@ -100,6 +101,14 @@ class Sock {
       if (bin) {
         const b = d as Buffer;
         if (this.terminal) this.ws.send(JSON.stringify({ type: "ack", bytes: b.length }));
+        if (this.text) {
+          this.text.seen = (this.text.seen + b.toString("latin1")).slice(-4096);
+          if (this.text.seen.includes(this.text.want)) {
+            const t = this.text;
+            this.text = null;
+            t.resolve();
+          }
+        }
         if (this.waiting && b.includes(this.waiting.byte)) {
           const w = this.waiting;
           this.waiting = null;
@@ -110,6 +119,10 @@ class Sock {
         this.onJson?.(m);
       }
     });
+  }
+  /** Resolves once the output contains `want` (a string the command line's own echo does not hold). */
+  expectText(want: string): Promise<void> {
+    return new Promise((resolve) => (this.text = { want, seen: "", resolve }));
   }
   expect(byte: number): Promise<number> {
     return new Promise((resolve) => (this.waiting = { byte, resolve }));
@@ -187,9 +200,9 @@ for (let i = 0; i < STALLED; i++) {
   stalled.push(ws);
 }
 // a flood on the instructor's terminal fills the stalled viewers' connections
-const flooded = instr.expect("Z".charCodeAt(0));
-instr.send("seq 1 3000000; echo Z''Z\r");
-await Promise.race([flooded, sleep(60_000)]);
+const flooded = instr.expectText("FLOOD42DONE");
+instr.send("seq 1 3000000; echo FLOOD$((40+2))DONE\r");
+await Promise.race([flooded, sleep(120_000)]);
 await sleep(1500); // the stream's rate cap: the fresh screen after the flood
 instr.send("clear\r");
 await sleep(500);
