@@ -1,3 +1,5 @@
+import Link from "next/link";
+import { classDict } from "./i18n/classes";
 import { dict } from "./i18n/dict";
 import { resolveLang } from "./i18n/server";
 import { listLessons } from "./lib/catalog";
@@ -22,6 +24,14 @@ export default async function Home({ searchParams }: { searchParams: Promise<Rec
           </p>
           <h1 className="text-3xl font-semibold tracking-tight text-fg">{t.heroTitle}</h1>
           <p className="mt-3 max-w-2xl text-[1.0333rem] leading-relaxed text-muted">{t.heroText}</p>
+          <p className="mt-4 flex flex-wrap gap-2">
+            <Link href={`/join?lang=${lang}`} className="btn-secondary btn-sm" data-testid="home-join-class">
+              {classDict(lang).joinTitle}
+            </Link>
+            <Link href={`/classes/new?lang=${lang}`} className="btn-ghost btn-sm" data-testid="home-new-class">
+              {classDict(lang).newClass}
+            </Link>
+          </p>
         </section>
         <section aria-labelledby="lessons-heading">
           <h2 id="lessons-heading" className="mb-3 text-xs font-semibold uppercase tracking-wider text-subtle">

@@ -24,16 +24,11 @@ import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
 import type { JoinResponse } from "../lib/classes.ts";
 import type { CreateLabResponse } from "../lib/protocol.ts";
-import { percentile, ratio, summary } from "./stats.ts";
+import { intOption, percentile, ratio, summary } from "./stats.ts";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
-const opt = (name: string, def: number) => {
-  const i = args.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(args[i + 1]) : def;
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} needs a positive whole number`);
-  return v;
-};
+const opt = (name: string, def: number) => intOption(args, name, def);
 const VIEWERS = opt("viewers", 100);
 const KEYS = opt("keys", 200);
 const WORK_S = opt("work-s", 30);

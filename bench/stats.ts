@@ -15,3 +15,11 @@ export function summary(name: string, xs: number[], unit = "ms"): { p50: number;
 export function ratio(name: string, a: number, b: number): void {
   console.log(`${name.padEnd(44)} ${(a / b).toFixed(2)}x`);
 }
+
+/** `--name N` from the command line: a positive whole number, or `def`. */
+export function intOption(args: string[], name: string, def: number): number {
+  const i = args.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(args[i + 1]) : def;
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} needs a positive whole number`);
+  return v;
+}

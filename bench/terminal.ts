@@ -36,16 +36,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
 import type { CreateLabResponse } from "../lib/protocol.ts";
-import { percentile } from "./stats.ts";
+import { intOption, percentile } from "./stats.ts";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
-const opt = (name: string, def: number) => {
-  const i = args.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(args[i + 1]) : def;
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} needs a positive whole number`);
-  return v;
-};
+const opt = (name: string, def: number) => intOption(args, name, def);
 const WANT_WETTY = !args.includes("--no-wetty");
 const SECTIONS = ["echo1", "flood", "ctrlc", "stall", "many"];
 const only = args.indexOf("--sections") >= 0 ? (args[args.indexOf("--sections") + 1] ?? "").split(",") : SECTIONS;

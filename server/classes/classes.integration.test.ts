@@ -155,6 +155,9 @@ test("watching a learner's own shell is read-only; take-over needs consent and e
   ctl.json({ type: "revoke", kind: "takeover" });
   await drive.until(() => drive.closedWith === 4403, "the drive socket is closed on revoke");
 
+  // showing her terminal to the class needs her consent too
+  assert.equal((await api(s.url, "POST", `/api/classes/${c.id}/stage`, c.instructorKey, { source: "learner", learnerId: ada.learnerId })).status, 403);
+
   // the help queue: a raised hand with a message, resolved by the instructor
   ctl.json({ type: "hand", raised: true, message: "stuck\u001b[31m on step 2" });
   await ctl.until(() => ctl.has("hand", (m) => m.raised === true), "the hand is up");

@@ -166,24 +166,8 @@ export function ClassBar({
           {t.watching(state.watchers)}
         </div>
       )}
-      {state.grants.takeover && (
-        <div className="flex items-center gap-2 border-b border-danger/30 bg-danger-soft px-3 py-1.5 text-[0.8667rem] text-danger" role="status" data-testid="takeover-indicator">
-          <Icon name="keyboard" size={15} />
-          {t.takeoverOn}
-          <button type="button" className="btn-secondary btn-sm ml-auto" onClick={() => onRevoke("takeover")} data-testid="revoke-takeover">
-            {t.stop}
-          </button>
-        </div>
-      )}
-      {state.grants.broadcast && (
-        <div className="flex items-center gap-2 border-b border-danger/30 bg-danger-soft px-3 py-1.5 text-[0.8667rem] text-danger" role="status" data-testid="shared-indicator">
-          <Icon name="cast" size={15} />
-          {t.broadcastOn}
-          <button type="button" className="btn-secondary btn-sm ml-auto" onClick={() => onRevoke("broadcast")} data-testid="revoke-broadcast">
-            {t.stop}
-          </button>
-        </div>
-      )}
+      {state.grants.takeover && <GrantBar icon="keyboard" text={t.takeoverOn} stop={t.stop} onStop={() => onRevoke("takeover")} testId="takeover-indicator" stopTestId="revoke-takeover" />}
+      {state.grants.broadcast && <GrantBar icon="cast" text={t.broadcastOn} stop={t.stop} onStop={() => onRevoke("broadcast")} testId="shared-indicator" stopTestId="revoke-broadcast" />}
       {labsEndIn !== null && !state.ended && (
         <div className="border-b border-danger/30 bg-danger-soft px-3 py-2 text-[0.9333rem] font-medium text-danger" role="alert" data-testid="ending-banner">
           {t.endingBanner(labsEndIn)}
@@ -217,6 +201,19 @@ export function ClassBar({
           </div>
         </div>
       )}
+    </div>
+  );
+}
+
+/** A consent in force (the instructor may type here, or this terminal is shown to the class), with its way back. */
+function GrantBar({ icon, text, stop, onStop, testId, stopTestId }: { icon: "keyboard" | "cast"; text: string; stop: string; onStop(): void; testId: string; stopTestId: string }) {
+  return (
+    <div className="flex items-center gap-2 border-b border-danger/30 bg-danger-soft px-3 py-1.5 text-[0.8667rem] text-danger" role="status" data-testid={testId}>
+      <Icon name={icon} size={15} />
+      {text}
+      <button type="button" className="btn-secondary btn-sm ml-auto" onClick={onStop} data-testid={stopTestId}>
+        {stop}
+      </button>
     </div>
   );
 }
