@@ -105,6 +105,15 @@ test("a class: join, rejoin as the same learner, progress from a real check on t
   const csv = await fetch(`${s.url}/api/classes/${c.id}/export?format=csv`, { headers: { authorization: `Bearer ${c.instructorKey}` } }).then((r) => r.text());
   assert.match(csv, /,'=cmd\|' \/C calc'!A0,/, "a name that looks like a formula is text");
   assert.match(csv, /uts-namespaces,1,read-the-names,/);
+  const json = (await api(s.url, "GET", `/api/classes/${c.id}/export?format=json`, c.instructorKey)).json;
+  assert.deepEqual(json.learners.find((l: { id: string }) => l.id === ada.learnerId).passed.map((p: { step: string }) => p.step), ["read-the-names"]);
+
+  // lock: no one new, but a learner with their key comes back; extend: a later end
+  const later = Date.now() + 5 * 3600_000;
+  assert.equal((await api(s.url, "PATCH", `/api/classes/${c.id}`, c.instructorKey, { locked: true, endsAt: later })).status, 200);
+  assert.equal((await api(s.url, "POST", "/api/classes/join", undefined, { code: c.code, name: "Late" })).json.error, "class_locked");
+  assert.equal((await join(c.code, "", bob.key)).learnerId, bob.learnerId);
+  assert.equal(Date.parse(((await api(s.url, "GET", `/api/classes/${c.id}`, c.instructorKey)).json as RosterResponse).class.endsAt), later);
   term.close();
   dash.close();
   await api(s.url, "DELETE", `/api/classes/${c.id}?now=1`, c.instructorKey);
