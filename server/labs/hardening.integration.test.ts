@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { NATIVE_DIR, NativeError, nsInfo } from "../native/core.ts";
+import { NativeError, nsInfo } from "../native/core.ts";
+import { attackResults, installAttack } from "../testing/attack.ts";
 import { api, createLab, testServer, TermClient } from "../testing/harness.ts";
 import type { Lab } from "./lab.ts";
 
@@ -22,21 +22,13 @@ before(async () => {
 });
 after(async () => s.close());
 
-/** native/build/attack (native/test/attack.c): the hostile learner's probes, copied into a lab. */
-const ATTACK = path.join(NATIVE_DIR, "attack");
 async function armed(): Promise<Lab> {
-  if (!fs.existsSync(ATTACK)) throw new Error(`${ATTACK} is missing: run make -C native sanitized`);
   const lab = await newLab();
-  const b64 = fs.readFileSync(ATTACK).toString("base64");
-  const r = await lab.exec(`base64 -d > /root/attack <<'EOF'\n${b64}\nEOF\nchmod +x /root/attack`);
-  assert.equal(r.code, 0, r.stderr);
+  await installAttack(lab);
   return lab;
 }
 
-/** `name=RESULT` lines as a record */
-function results(out: string): Record<string, string> {
-  return Object.fromEntries(out.trim().split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
-}
+const results = attackResults;
 
 /** During and after an attack: another lab still runs commands, and the server answers. */
 async function othersUnharmed(): Promise<void> {

@@ -1,0 +1,75 @@
+/**
+ * bench/attacks: how the service answers while one lab attacks it. For each attack of issue 12
+ * the core contains, a fresh lab runs it in the background while the bench samples
+ * GET /api/health (the server's event loop) and `echo` in another lab (a bystander learner);
+ * the same samples with every lab idle are the anchor. The containment itself is asserted by
+ * server/labs/hardening.integration.test.ts; this prints the figures.
+ *   npm run bench:attacks [-- SECONDS_PER_ATTACK]
+ */
+import { api, createLab, testServer } from "../server/testing/harness.ts";
+import { installAttack } from "../server/testing/attack.ts";
+import type { Lab } from "../server/labs/lab.ts";
+import { ratio, summary } from "./stats.ts";
+
+const seconds = Number(process.argv[2] ?? 5);
+
+const ATTACKS: { name: string; script: string }[] = [
+  { name: "fork bomb (pids limit)", script: "while :; do sleep 60 & done" },
+  { name: "memory hog (memory limit)", script: "while :; do head -c 2G /dev/zero | tail; done" },
+  { name: "user namespaces drained (finding 3)", script: "/root/attack userns 0 hold" },
+  { name: "inotify instances drained (finding 3)", script: "/root/attack inotify hold" },
+  { name: "TCP buffers filled (finding 5)", script: "/root/attack tcp 256 hold" },
+  { name: "keyrings, io_uring, vsock... (seccomp)", script: "while :; do /root/attack syscalls >/dev/null; done" },
+];
+
+const s = await testServer({ NSLAB_LABS_PER_CLIENT: "100", NSLAB_MEMORY_MAX: "768M" });
+
+async function sample(bystander: Lab, ms: number): Promise<{ health: number[]; echo: number[] }> {
+  const until = performance.now() + ms;
+  const health: number[] = [];
+  const echo: number[] = [];
+  await Promise.all([
+    (async () => {
+      while (performance.now() < until) {
+        const t0 = performance.now();
+        const r = await api(s.url, "GET", "/api/health");
+        if (r.status !== 200) throw new Error(`health answered ${r.status}`);
+        health.push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })(),
+    (async () => {
+      while (performance.now() < until) {
+        const t0 = performance.now();
+        const r = await bystander.exec("echo ok");
+        if (r.stdout !== "ok\n") throw new Error(`the bystander lab answered ${JSON.stringify(r)}`);
+        echo.push(performance.now() - t0);
+      }
+    })(),
+  ]);
+  return { health, echo };
+}
+
+try {
+  const bystander = s.mgr.get((await createLab(s.url)).id)!;
+  console.log(`bench/attacks: ${seconds} s per attack, ${new Date().toISOString()}, node ${process.version}, ${(await import("node:os")).cpus().length} cpus`);
+  const idle = await sample(bystander, seconds * 1000);
+  const h0 = summary("idle: GET /api/health", idle.health);
+  const e0 = summary("idle: echo in another lab", idle.echo);
+  for (const a of ATTACKS) {
+    const lab = s.mgr.get((await createLab(s.url)).id)!;
+    await installAttack(lab);
+    await lab.exec(`setsid -f sh -c '${a.script.replace(/'/g, "'\\''")}' </dev/null >/dev/null 2>&1`);
+    await new Promise((r) => setTimeout(r, 500)); // let it get going
+    const m = await sample(bystander, seconds * 1000);
+    console.log(`-- ${a.name}`);
+    const h = summary("  GET /api/health", m.health);
+    const e = summary("  echo in another lab", m.echo);
+    ratio("  health p50 / idle", h.p50, h0.p50);
+    ratio("  health p99 / idle", h.p99, h0.p99);
+    ratio("  echo p50 / idle", e.p50, e0.p50);
+    await s.mgr.destroy(lab.id);
+  }
+} finally {
+  await s.close();
+}
