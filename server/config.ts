@@ -20,6 +20,8 @@ export interface Config {
   /** labs kept ready (each with a shell at its first prompt), so a learner never waits for one */
   poolSize: number;
   limits: { pids: number; memoryBytes: number; cpuPercent: number; scratchBytes: number; shmBytes: number };
+  /** root mode: the host's fs.mount-max is lowered to this (mounts per mount namespace); 0 leaves it */
+  mountMax: number;
   /** no new lab while the host's MemAvailable is below this (the host and the server need it) */
   memoryReserveBytes: number;
   /** root mode: lab N's uid 0 is host uid uidBase + N * 65536 */
@@ -107,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       scratchBytes: bytes(env, "NSLAB_SCRATCH_SIZE", 64 * 1024 ** 2, 4 * 1024 ** 2, 16 * 1024 ** 3),
       shmBytes: bytes(env, "NSLAB_SHM_SIZE", 16 * 1024 ** 2, 1024 ** 2, 4 * 1024 ** 3),
     },
+    mountMax: int(env, "NSLAB_MOUNT_MAX", 10_000, 0, 1_000_000),
     memoryReserveBytes: bytes(env, "NSLAB_MEMORY_RESERVE", 512 * 1024 ** 2, 0, 1024 ** 4),
     uidBase,
     graceMs: int(env, "NSLAB_GRACE_MS", 5 * 60_000, 1_000, 24 * 3600_000),

@@ -257,3 +257,32 @@ async function waitFor(lab: Lab, script: string, ms = 30_000): Promise<string> {
     await new Promise((res) => setTimeout(res, 200));
   }
 }
+
+describe("mounts per namespace (finding 1: server/labs/host.ts lowers fs.mount-max)", () => {
+  test("a storm of recursive binds stops at the host's fs.mount-max; the server and other labs do not notice", async () => {
+    // as on a fresh host (the kernel's default); the server lowers it when it starts
+    fs.writeFileSync("/proc/sys/fs/mount-max", "100000");
+    const own = await testServer({ NSLAB_MOUNT_MAX: "10000" });
+    try {
+      const max = Number(fs.readFileSync("/proc/sys/fs/mount-max", "utf8"));
+      assert.equal(max, 10_000, "the server lowered fs.mount-max");
+      const lab = own.mgr.get((await createLab(own.url)).id)!;
+      // each round binds the whole tree below /tmp/a into itself again: the count doubles
+      const r = await lab.exec(
+        "mkdir -p /tmp/a && mount -t tmpfs t /tmp/a && mkdir /tmp/a/b && i=0; while [ $i -lt 20 ] && mount --rbind /tmp/a /tmp/a/b 2>/tmp/err; do i=$((i+1)); done; echo rounds=$i; cat /tmp/err; grep -c . /proc/self/mountinfo",
+        { timeoutMs: 60_000 },
+      );
+      const [rounds, ...rest] = r.stdout.trim().split("\n");
+      const count = Number(rest.pop());
+      assert.ok(Number(rounds!.split("=")[1]) < 20, r.stdout);
+      assert.match(rest.join("\n"), /mount table full|No space left on device/i, "the kernel refused the mount that would pass the cap");
+      assert.ok(count <= max && count > max / 4, `the namespace holds ${count} mounts, the cap is ${max}`);
+      await othersUnharmed();
+      const h = await api(own.url, "GET", "/api/health");
+      assert.equal(h.status, 200);
+      await own.mgr.destroy(lab.id);
+    } finally {
+      await own.close();
+    }
+  });
+});

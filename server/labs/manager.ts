@@ -7,6 +7,7 @@ import { IDS_PER_LAB, REPO_ROOT, type Config } from "../config.ts";
 import { initBinary, NativeError, closeFd, features, labCreate, sealedCopy } from "../native/core.ts";
 import { Cgroups, detectCgroups, type LabCgroup } from "./cgroup.ts";
 import { CapacityError, LabCreateError } from "./errors.ts";
+import { lowerMountMax } from "./host.ts";
 import { IdRanges } from "./ids.ts";
 import { Lab } from "./lab.ts";
 import { LabProcess } from "./process.ts";
@@ -46,7 +47,14 @@ export class LabManager {
   ) {
     this.mode = process.getuid?.() === 0 ? "root" : "rootless";
     this.cgroups = new Cgroups(this.mode === "root" ? detectCgroups() : { version: 0, reason: "rootless mode" }, config.cgroupParent);
-    if (this.mode === "root") this.cgroups.prepare();
+    if (this.mode === "root") {
+      this.cgroups.prepare();
+      const m = lowerMountMax(config.mountMax);
+      if (m)
+        console.error(
+          `nslab: fs.mount-max lowered from ${m.before} to ${m.after} (NSLAB_MOUNT_MAX; the largest mount namespace here holds ${m.largestNamespace}): no mount namespace, a lab's or the host's, may hold more mounts.`,
+        );
+    }
     this.ids = new IdRanges(config.uidBase, config.maxLabs);
     fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o755 });
     this.etcTemplate = path.join(config.stateDir, "etc");
