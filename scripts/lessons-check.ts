@@ -6,11 +6,12 @@
 //
 // --report (used by `npm run build`): print the same, but exit 0; the server leaves the broken
 // lessons out and serves the others, so one broken lesson must not stop a build.
-import { loadCatalog, lessonsDir } from "../server/lessons/catalog.ts";
+import { loadConfig } from "../server/config.ts";
+import { loadCatalog } from "../server/lessons/library.ts";
 
 const args = process.argv.slice(2);
 const reportOnly = args.includes("--report");
-const dir = args.find((a) => !a.startsWith("--")) ?? lessonsDir();
+const dir = args.find((a) => !a.startsWith("--")) ?? loadConfig().lessonsDir;
 const { lessons, errors, notes, leftOut } = loadCatalog(dir);
 for (const e of errors) console.error(`${e.file}:${e.line}: ${e.message}`);
 for (const n of notes) console.error(`${n.file}:${n.line}: note: ${n.message}`);

@@ -2,14 +2,31 @@ import "server-only";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { LabMode } from "../lib/protocol.ts";
 
-/** Everything tunable, validated once at start. Each field can be set by an NSLAB_* variable. */
+/**
+ * Everything the server is told or finds out about its host, read and checked once by
+ * loadConfig(). No other module reads the environment or works out these facts again: each gets
+ * the Config (or the part it needs). Most fields come from a variable (docs/operations.md lists
+ * them); a few are detected (mode, uid, gid, root and the paths below it) and one is fixed
+ * (idsPerLab).
+ */
 export interface Config {
   port: number;
   host: string;
+  /** NODE_ENV=development: Next in dev mode, lessons reloaded when their files change */
   dev: boolean;
-  /** repository root (where native/, lessons/ live) */
+  /** detected: "root" when the server runs as root (each lab its own host uid range and cgroup limits), else "rootless" */
+  mode: LabMode;
+  /** detected: the server's own uid and gid (a rootless lab maps its root to them) */
+  uid: number;
+  gid: number;
+  /** detected: the repository root (where native/, lessons/ and the Next app live) */
   root: string;
+  /** root/native/build: libnslab.so, nslab-helper, nslab-init */
+  nativeDir: string;
+  /** NSLAB_LESSONS_DIR, else root/lessons */
+  lessonsDir: string;
   /** runtime state: the lab /etc template and the staging mount point */
   stateDir: string;
   /** the cgroup (in each hierarchy) under which labs' cgroups are made */
@@ -24,8 +41,10 @@ export interface Config {
   mountMax: number;
   /** no new lab while the host's MemAvailable is below this (the host and the server need it) */
   memoryReserveBytes: number;
-  /** root mode: lab N's uid 0 is host uid uidBase + N * 65536 */
+  /** root mode: lab N's uid 0 is host uid uidBase + N * idsPerLab */
   uidBase: number;
+  /** fixed: how many uids (and gids) each lab's user namespace maps in root mode */
+  idsPerLab: number;
   graceMs: number;
   scrollbackBytes: number;
   maxFrameBytes: number;
@@ -49,8 +68,9 @@ export interface Config {
   };
 }
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-export const IDS_PER_LAB = 65536;
+/** This file is server/config.ts (or, bundled, a file one level below the root): the root is one level up. */
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const IDS_PER_LAB = 65536;
 
 export class ConfigError extends Error {}
 
@@ -81,21 +101,34 @@ function name(env: NodeJS.ProcessEnv, key: string, def: string): string {
   return v;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const isRoot = process.getuid?.() === 0;
+/**
+ * Reads and checks the configuration, once per process (main, doctor) or per test instance
+ * (server/testing/instance.ts, testConfig). `env` is the environment to read; `overrides` replace
+ * fields afterwards, as given (nothing derived from an overridden field is recomputed).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  const mode: LabMode = uid === 0 ? "root" : "rootless";
+  const isRoot = mode === "root";
   const uidBase = int(env, "NSLAB_UID_BASE", 1_000_000_000, 100_000, 4_000_000_000);
   const maxLabs = int(env, "NSLAB_MAX_LABS", 200, 1, 10_000);
   if (uidBase + maxLabs * IDS_PER_LAB > 4_294_967_294)
     throw new ConfigError("NSLAB_UID_BASE + NSLAB_MAX_LABS * 65536 exceeds the 32-bit uid space");
-  const stateDefault = isRoot ? "/run/nslab" : path.join(os.tmpdir(), `nslab-${process.getuid?.() ?? "user"}`);
+  const stateDefault = isRoot ? "/run/nslab" : path.join(os.tmpdir(), `nslab-${uid}`);
   const dataDefault = isRoot ? "/var/lib/nslab" : path.join(env.XDG_DATA_HOME || path.join(os.homedir(), ".local", "share"), "nslab");
   const publicUrl = env.NSLAB_PUBLIC_URL?.trim() || null;
   if (publicUrl && !/^https?:\/\/[^/\s]+\/?$/.test(publicUrl)) throw new ConfigError(`NSLAB_PUBLIC_URL must be like https://nslab.example.org, got "${publicUrl}"`);
-  return {
+  const config: Config = {
     port: int(env, "PORT", 3000, 1, 65535),
     host: env.HOST || "0.0.0.0",
     dev: env.NODE_ENV === "development",
+    mode,
+    uid,
+    gid,
     root: REPO_ROOT,
+    nativeDir: path.join(REPO_ROOT, "native", "build"),
+    lessonsDir: env.NSLAB_LESSONS_DIR ? path.resolve(env.NSLAB_LESSONS_DIR) : path.join(REPO_ROOT, "lessons"),
     stateDir: env.NSLAB_STATE_DIR || stateDefault,
     cgroupParent: name(env, "NSLAB_CGROUP_PARENT", "nslab"),
     maxLabs,
@@ -112,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mountMax: int(env, "NSLAB_MOUNT_MAX", 10_000, 0, 1_000_000),
     memoryReserveBytes: bytes(env, "NSLAB_MEMORY_RESERVE", 512 * 1024 ** 2, 0, 1024 ** 4),
     uidBase,
+    idsPerLab: IDS_PER_LAB,
     graceMs: int(env, "NSLAB_GRACE_MS", 5 * 60_000, 1_000, 24 * 3600_000),
     scrollbackBytes: bytes(env, "NSLAB_SCROLLBACK", 256 * 1024, 16 * 1024, 16 * 1024 ** 2),
     maxFrameBytes: bytes(env, "NSLAB_MAX_FRAME", 64 * 1024, 1024, 16 * 1024 ** 2),
@@ -127,4 +161,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxLearners: int(env, "NSLAB_CLASS_MAX_LEARNERS", 200, 1, 10_000),
     },
   };
+  return { ...config, ...overrides };
 }

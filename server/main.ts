@@ -1,7 +1,6 @@
 import "server-only";
 import { ConfigError, loadConfig } from "./config.ts";
 import { startServer } from "./server.ts";
-import { loaded as lessonCatalog } from "./lessons/catalog.ts";
 
 /** `npm start` / `npm run dev`: one process, one port. SIGINT/SIGTERM destroy every lab first. */
 async function main(): Promise<void> {
@@ -19,7 +18,7 @@ async function main(): Promise<void> {
   const L = s.mgr.cgroups.layout;
   const cg = L.version ? `cgroup v${L.version} limits` : `no cgroup limits: ${L.reason}`;
   // load the lessons now, so their problems are in the start-up log (lessons with errors are left out)
-  const lessons = lessonCatalog();
+  const lessons = s.lessons.loaded();
   const left = lessons.leftOut.length ? `, ${lessons.leftOut.length} left out because of errors (above): ${lessons.leftOut.join(", ")}` : "";
   console.log(`nslab: ${lessons.lessons.size} lessons${left}`);
   console.log(`nslab: listening on ${s.url.replace("127.0.0.1", "localhost")} (${s.mgr.mode} mode, ${cg}${config.dev ? ", development" : ""})`);

@@ -3,9 +3,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Config } from "./config.ts";
-import { ExplorerHub } from "./inspect/watch.ts";
-import { LabManager } from "./labs/manager.ts";
-import * as catalog from "./lessons/catalog.ts";
+import type { LabManager } from "./labs/manager.ts";
+import { shareLibrary, type LessonLibrary } from "./lessons/library.ts";
+import { startServices } from "./services.ts";
 import { clientIp } from "./http/client.ts";
 import { ExplorerSockets } from "./http/explorer-socket.ts";
 import { inspectRoutes } from "./http/inspect.ts";
@@ -19,39 +19,40 @@ import { managerLabs } from "./classes/labs.ts";
 import { SqliteClassStore } from "./classes/sqlite.ts";
 import { classRoutes, classSockets } from "./http/classes.ts";
 import { DEFAULT_STREAM_OPTIONS } from "./terminals/broadcast.ts";
-import { runSetup } from "./lessons/runner.ts";
 
 export interface NslabServer {
   server: http.Server;
   mgr: LabManager;
+  lessons: LessonLibrary;
   classes: Classroom;
   url: string;
   close(): Promise<void>;
 }
 
 /**
- * The server's wiring: the domain services (labs, terminals, inspection, lessons) and the HTTP
- * adapter on top of them (server/http/: the JSON API, the lab WebSockets and, unless
- * `pages: false` as in API tests, the Next.js pages), on one port through one upgrade dispatcher.
- * It owns the LabManager and the explorer hub.
+ * The server's wiring: the domain services (services.ts), the classroom, and the HTTP adapter on
+ * top of them (server/http/: the JSON API, the WebSockets and, unless `pages: false` as in API
+ * tests, the Next.js pages), on one port through one upgrade dispatcher. It owns all of them.
  */
 export async function startServer(config: Config, opts: { pages?: boolean } = {}): Promise<NslabServer> {
-  const mgr = await LabManager.start(config);
-  const hub = new ExplorerHub();
+  const services = await startServices(config);
+  const { mgr, hub, runner } = services;
+  // the pages render in this process from Next's own bundle: they find this library through here
+  shareLibrary(services.lessons);
 
   const router = new Router();
   const lessons = {
-    exists: (id: string) => catalog.hasLesson(id),
-    steps: (id: string) => catalog.get(id)?.steps.map((s) => ({ id: s.id, hasCheck: s.hasCheck })) ?? null,
+    exists: (id: string) => services.lessons.has(id),
+    steps: (id: string) => services.lessons.get(id)?.steps.map((s) => ({ id: s.id, hasCheck: s.hasCheck })) ?? null,
   };
-  const classes = await Classroom.start(SqliteClassStore.open(config.dataDir), managerLabs(mgr, runSetup), lessons, {
+  const classes = await Classroom.start(SqliteClassStore.open(config.dataDir), managerLabs(mgr, (lab, lesson) => runner.runSetup(lab, lesson)), lessons, {
     endWarningMs: config.classes.endWarningMs,
     retentionMs: config.classes.retentionDays * 24 * 3600_000,
     maxLearnersCap: config.classes.maxLearners,
     stream: DEFAULT_STREAM_OPTIONS,
   });
   const lab = (ctx: Parameters<typeof labFor>[1]) => labFor(mgr, ctx);
-  lessonRoutes(router, { labFor: lab, onResult: (lab, lesson, step, r, kind) => classes.checkRan(lab.id, lesson, step, r, kind) });
+  lessonRoutes(router, { lessons: services.lessons, runner, labFor: lab, onResult: (lab, lesson, step, r, kind) => classes.checkRan(lab.id, lesson, step, r, kind) });
   inspectRoutes(router, { labFor: lab });
   classRoutes(router, classes, config, lessons.steps);
   labRoutes(router, mgr, lessons.exists);
@@ -101,14 +102,14 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
   return {
     server,
     mgr,
+    lessons: services.lessons,
     classes,
     url: `http://${host}:${addr.port}`,
     async close() {
       server.close();
       server.closeAllConnections();
-      hub.close();
       await classes.shutdown();
-      await mgr.shutdown();
+      await services.close();
     },
   };
 }

@@ -6,18 +6,15 @@ import "server-only";
  */
 import fs from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { loadConfig } from "../../server/config.ts";
 import { startServer, type NslabServer } from "../../server/server.ts";
-import { isolatedEnv } from "../../server/testing/instance.ts";
+import { testConfig } from "../../server/testing/instance.ts";
 
 export const CHROMIUM = process.env.NSLAB_CHROMIUM ?? "/usr/bin/chromium";
 
 export async function startAppServer(env: Record<string, string> = {}): Promise<NslabServer> {
   if (!fs.existsSync(".next/BUILD_ID")) throw new Error("browser tests need a production build: npm run build");
   if (!fs.existsSync(CHROMIUM)) throw new Error(`browser tests need Chromium at ${CHROMIUM} (Debian: apt-get install chromium)`);
-  const config = loadConfig({ ...process.env, NODE_ENV: "production", PORT: "1", HOST: "127.0.0.1", NSLAB_POOL: "1", ...isolatedEnv("browser"), ...env });
-  config.port = 0;
-  return startServer(config);
+  return startServer(testConfig({ tag: "browser", env: { NODE_ENV: "production", NSLAB_POOL: "1", ...env } }));
 }
 
 export async function launch(): Promise<Browser> {

@@ -1,5 +1,5 @@
 import "server-only";
-import { get, list } from "@/server/lessons/catalog";
+import { sharedLibrary } from "@/server/lessons/library";
 import type { Lesson, LessonMeta } from "@/lib/lessons";
 import type { Lang } from "@/app/i18n/dict";
 import type { CatalogEntry, LessonView } from "./lesson-view";
@@ -21,11 +21,11 @@ function entry(m: LessonMeta, lang: Lang): CatalogEntry {
 }
 
 export async function listLessons(lang: Lang): Promise<CatalogEntry[]> {
-  return list(lang).map((m) => entry(m, lang));
+  return sharedLibrary().list(lang).map((m) => entry(m, lang));
 }
 
 export async function getLesson(id: string, lang: Lang): Promise<LessonView | null> {
-  const l: Lesson | null = get(id, lang);
+  const l: Lesson | null = sharedLibrary().get(id, lang);
   if (!l) return null;
   return {
     ...entry(l.meta, lang),

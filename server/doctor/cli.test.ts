@@ -5,7 +5,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { REPO_ROOT } from "../config.ts";
+import { testConfig } from "../testing/instance.ts";
+
+const REPO_ROOT = testConfig().root;
 
 const doctor = (...args: string[]) =>
   spawnSync(process.execPath, ["--import", "tsx", "--import", "./scripts/hooks.mjs", "server/doctor/cli.ts", ...args], { cwd: REPO_ROOT, encoding: "utf8", timeout: 60_000 });

@@ -9,7 +9,7 @@ import "server-only";
 import fs from "node:fs";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
-import { ConfigError, loadConfig, REPO_ROOT } from "../config.ts";
+import { ConfigError, loadConfig, type Config } from "../config.ts";
 import { checkAppArmor, checkCgroups, checkMemory, hostAt, type Finding, type Level } from "./checks.ts";
 
 /** What an idle lab (init and a shell at its prompt) costs the host; bench/capacity measures it. */
@@ -37,9 +37,8 @@ const results: Finding[] = [];
 const add = (level: Level, what: string, detail?: string, fix?: string) => results.push({ level, what, detail, fix });
 const host = hostAt("/");
 const read = (p: string) => host.read(p)?.trim() ?? null;
-const root = process.getuid?.() === 0;
 
-let config;
+let config: Config | undefined;
 try {
   config = loadConfig(env);
   add("ok", "configuration", envFile ? `from ${envFile}` : "from the environment");
@@ -47,6 +46,9 @@ try {
   if (!(e instanceof ConfigError)) throw e;
   add("fail", "configuration", e.message, `fix the variable${envFile ? ` in ${envFile}` : ""} (docs/operations.md, Configuration)`);
 }
+// what the configuration detects (mode, the repository's paths) holds even when a variable is wrong
+const facts = config ?? loadConfig({} as NodeJS.ProcessEnv);
+const root = facts.mode === "root";
 
 const [maj, min] = (read("/proc/sys/kernel/osrelease") ?? "0.0").split(".").map(Number) as [number, number];
 const kv = maj * 1000 + min;
@@ -58,8 +60,8 @@ const unpriv = read("/proc/sys/kernel/unprivileged_userns_clone");
 if (unpriv === "0")
   add(root ? "ok" : "fail", "unprivileged user namespaces (kernel.unprivileged_userns_clone=0)", root ? "root mode is unaffected" : "rootless mode cannot work", root ? undefined : "sysctl -w kernel.unprivileged_userns_clone=1");
 
-const helperPath = path.join(REPO_ROOT, "native", "build", "nslab-helper");
-results.push(...checkAppArmor(host, { helperPath, repoRoot: REPO_ROOT, rootMode: root }));
+const helperPath = path.join(facts.nativeDir, "nslab-helper");
+results.push(...checkAppArmor(host, { helperPath, repoRoot: facts.root, rootMode: root }));
 
 for (const ns of ["user", "pid", "mnt", "uts", "ipc", "net", "cgroup", "time"]) {
   const present = fs.existsSync(`/proc/self/ns/${ns}`);
@@ -72,13 +74,14 @@ if (config)
     ...checkMemory(host, { maxLabs: config.maxLabs, memoryBytes: config.limits.memoryBytes, reserveBytes: config.memoryReserveBytes, idleLabBytes: IDLE_LAB_BYTES }),
   );
 
-const native = path.join(REPO_ROOT, "native", "build");
+const native = facts.nativeDir;
 for (const f of ["libnslab.so", "nslab-helper", "nslab-init"]) {
   const ok = fs.existsSync(path.join(native, f));
   add(ok ? "ok" : "fail", `native/build/${f}`, "", ok ? undefined : "npm install   (it builds native/ with the C compiler: apt-get install build-essential)");
 }
 if (fs.existsSync(path.join(native, "libnslab.so"))) {
-  const { features } = await import("../native/core.ts");
+  const { features, loadNative } = await import("../native/core.ts");
+  loadNative(facts);
   const f = features();
   for (const [k, v] of Object.entries(f)) add(v ? "ok" : k === "timens" ? "warn" : "fail", `kernel feature ${k}`, v ? "" : "missing");
 }
@@ -97,8 +100,8 @@ for (const [bin, pkg] of tools) {
 
 // Lessons: one with errors is left out of the catalogue (the others are served); say which and why.
 {
-  const { loadCatalog, lessonsDir } = await import("../lessons/catalog.ts");
-  const c = loadCatalog(lessonsDir());
+  const { loadCatalog } = await import("../lessons/library.ts");
+  const c = loadCatalog(facts.lessonsDir);
   if (!c.errors.length) add("ok", `lessons: ${c.lessons.size} served`, c.notes.length ? `${c.notes.length} note(s): npm run lessons:check` : "");
   else {
     add("warn", `lessons: ${c.leftOut.length} left out of the catalogue (${c.leftOut.join(", ")}), ${c.lessons.size} served`, "fix these, then restart (npm run lessons:check lists them):");

@@ -5,13 +5,15 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { ExecResult } from "../labs/types.ts";
+import { LessonLibrary } from "../lessons/library.ts";
+import { LessonRunner } from "../lessons/runner.ts";
 import { fakeLab } from "../testing/fakelab.ts";
 import { HttpError } from "./errors.ts";
 import { lessonRoutes } from "./lessons.ts";
 import { Router } from "./router.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-process.env.NSLAB_LESSONS_DIR = path.join(here, "../lessons/fixtures/catalog");
+const lessons = new LessonLibrary(path.join(here, "../lessons/fixtures/catalog"));
 
 /** What the fake lab's scripts do; tests replace it. */
 let behaviour: (script: string) => Partial<ExecResult> | Promise<Partial<ExecResult>> = () => ({});
@@ -22,6 +24,8 @@ let server: http.Server;
 before(async () => {
   const router = new Router();
   lessonRoutes(router, {
+    lessons,
+    runner: new LessonRunner(lessons),
     labFor(ctx) {
       if (!ctx.req.headers.authorization) throw new HttpError(401, "unauthorized", "token needed");
       if (ctx.params.id !== lab.id) throw new HttpError(404, "not_found", "no such lab");

@@ -4,14 +4,16 @@ import { DEFAULT_LANG, LANGUAGES, isLang, type Lang } from "../../lib/languages.
 import type { SolveResponse } from "../../lib/lessons.ts";
 import type { CheckResponse } from "../../lib/protocol.ts";
 import type { LabHandle } from "../labs/types.ts";
-import * as catalog from "../lessons/catalog.ts";
 import { serialize } from "../lessons/labqueue.ts";
-import { runCheck, runSolution } from "../lessons/runner.ts";
+import type { LessonLibrary } from "../lessons/library.ts";
+import type { LessonRunner } from "../lessons/runner.ts";
 import { jsonObject } from "./body.ts";
 import { HttpError } from "./errors.ts";
 import type { RouteContext, Router } from "./router.ts";
 
 export interface LessonRouteDeps {
+  lessons: LessonLibrary;
+  runner: LessonRunner;
   labFor(ctx: RouteContext): LabHandle;
   /** every check and solve that ran, with its result (the classroom records class members' progress) */
   onResult?(lab: LabHandle, lesson: string, step: string, result: CheckResponse, kind: "check" | "solve"): Promise<void> | void;
@@ -19,6 +21,7 @@ export interface LessonRouteDeps {
 
 /** The lesson API (docs/api.md): the catalogue, one lesson, and checking or solving a step in a lab. */
 export function lessonRoutes(router: Router, deps: LessonRouteDeps): void {
+  const { lessons, runner } = deps;
   const report = async (lab: LabHandle, lesson: string, step: string, r: CheckResponse, kind: "check" | "solve") => {
     try {
       await deps.onResult?.(lab, lesson, step, r, kind);
@@ -26,12 +29,12 @@ export function lessonRoutes(router: Router, deps: LessonRouteDeps): void {
       console.error("nslab lessons: recording a check result failed:", e);
     }
   };
-  router.add("GET", "/api/lessons", (ctx) => ({ status: 200, body: catalog.list(langParam(ctx.query)) }));
+  router.add("GET", "/api/lessons", (ctx) => ({ status: 200, body: lessons.list(langParam(ctx.query)) }));
 
   router.add("GET", "/api/lessons/:id", (ctx) => {
     const lang = langParam(ctx.query);
     const id = ctx.params.id ?? "";
-    const lesson = isLessonId(id) ? catalog.get(id, lang) : null;
+    const lesson = isLessonId(id) ? lessons.get(id, lang) : null;
     if (!lesson) throw new HttpError(404, "unknown_lesson", "There is no such lesson.");
     return { status: 200, body: lesson };
   });
@@ -41,7 +44,7 @@ export function lessonRoutes(router: Router, deps: LessonRouteDeps): void {
   router.add("POST", "/api/labs/:id/check", async (ctx) => {
     const lab = deps.labFor(ctx);
     const { lesson, step } = stepRequest(ctx.body);
-    const res: CheckResponse = await serialize(lab, () => runCheck(lab, lesson, step));
+    const res: CheckResponse = await serialize(lab, () => runner.runCheck(lab, lesson, step));
     await report(lab, lesson, step, res, "check");
     return { status: 200, body: res };
   });
@@ -50,8 +53,8 @@ export function lessonRoutes(router: Router, deps: LessonRouteDeps): void {
     const lab = deps.labFor(ctx);
     const { lesson, step } = stepRequest(ctx.body);
     const res: SolveResponse = await serialize(lab, async () => {
-      const sol = await runSolution(lab, lesson, step);
-      const check = await runCheck(lab, lesson, step);
+      const sol = await runner.runSolution(lab, lesson, step);
+      const check = await runner.runCheck(lab, lesson, step);
       const output = sol.timedOut ? `${sol.output}\n(the solution timed out)`.trimStart() : sol.output;
       return { ...check, output };
     });

@@ -12,10 +12,9 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
 import type { ExplorerServerMessage, LabSnapshot, MountEntry } from "../../lib/protocol.ts";
-import { loadConfig } from "../config.ts";
 import { LabManager } from "../labs/manager.ts";
 import { createLab, testServer, TermClient } from "../testing/harness.ts";
-import { isolatedEnv } from "../testing/instance.ts";
+import { isolatedEnv, testConfig } from "../testing/instance.ts";
 import { peerGroups } from "./mountinfo.ts";
 import { readNsLinks } from "./procfs.ts";
 import { mountsOf, snapshotLab } from "./snapshot.ts";
@@ -32,7 +31,7 @@ const byCmd = (s: LabSnapshot, cmd: string) => s.processes.find((p) => p.cmdline
 describe("snapshots of a lab (LabManager)", () => {
   let mgr: LabManager;
   before(async () => {
-    mgr = await LabManager.start(loadConfig({ ...process.env, ...ENV }));
+    mgr = await LabManager.start(testConfig({ env: ENV }));
   });
   after(async () => mgr?.shutdown());
 

@@ -9,11 +9,16 @@ import fs from "node:fs";
 import { after, before, test } from "node:test";
 import type { LabHandle } from "../labs/types.ts";
 import type { LabSnapshot, NsType } from "../../lib/protocol.ts";
-import { nsFacts } from "./native.ts";
+import { nsFacts } from "./nsfacts.ts";
+import { loadNative } from "../native/core.ts";
+import { testConfig } from "../testing/instance.ts";
 import { readNsLinks } from "./procfs.ts";
 import { LabInspector, mountsOf, ownNamespaces, snapshotHash, snapshotLab } from "./snapshot.ts";
 import { fakeLab as makeFakeLab } from "../testing/fakelab.ts";
 import { comm, descendants, Scene, waitFor } from "./test-helpers.ts";
+
+// namespace facts come from the C core (ioctl_ns(2))
+loadNative(testConfig());
 
 const own = readNsLinks(process.pid);
 let scene: Scene;

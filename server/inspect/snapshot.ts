@@ -3,7 +3,7 @@ import crypto from "node:crypto";
 import { NS_TYPES, type IdMapLine, type LabSnapshot, type MountEntry, type NamespaceInfo, type NsType, type ProcessInfo, type UserNamespaceMaps } from "../../lib/protocol.ts";
 import type { LabHandle } from "../labs/types.ts";
 import { parseMountinfo } from "./mountinfo.ts";
-import { nsFacts, type NsFacts } from "./native.ts";
+import { nsFacts, type NsFacts } from "./nsfacts.ts";
 import { readIdMap, readNsLinks, readRawProcess, readSetgroups, readText, relativeToParent, startTime, toProcessInfo, type RawProcess } from "./procfs.ts";
 
 /**

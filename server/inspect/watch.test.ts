@@ -9,7 +9,12 @@ import { after, before, test } from "node:test";
 import type { ExplorerServerMessage, LabSnapshot, TraceEntry } from "../../lib/protocol.ts";
 import type { LabHandle } from "../labs/types.ts";
 import { ExplorerHub } from "./watch.ts";
+import { loadNative } from "../native/core.ts";
+import { testConfig } from "../testing/instance.ts";
 import { descendants, Scene, waitFor } from "./test-helpers.ts";
+
+// namespace facts come from the C core (ioctl_ns(2))
+loadNative(testConfig());
 
 class FakeLab implements LabHandle {
   readonly id = "fedcba9876543210";

@@ -3,8 +3,8 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { LabMode } from "../../lib/protocol.ts";
-import { IDS_PER_LAB, REPO_ROOT, type Config } from "../config.ts";
-import { initBinary, NativeError, closeFd, features, labCreate, sealedCopy } from "../native/core.ts";
+import type { Config } from "../config.ts";
+import { initBinary, loadNative, NativeError, closeFd, features, labCreate, sealedCopy } from "../native/core.ts";
 import { Cgroups, detectCgroups, type LabCgroup } from "./cgroup.ts";
 import { CapacityError, LabCreateError } from "./errors.ts";
 import { lowerMountMax } from "./host.ts";
@@ -14,6 +14,15 @@ import { LabProcess } from "./process.ts";
 import { recover, lockStateDir } from "./recovery.ts";
 import { rootfsSpec, specLine, writeEtcTemplate } from "./rootfs.ts";
 import { TraceLog } from "./trace.ts";
+
+/**
+ * What the rest of the server does at points of a lab's life, handed in by the wiring
+ * (server/server.ts), so that the lab core imports nothing of lessons or terminals.
+ */
+export interface LabHooks {
+  /** a lab made for a lesson: set it up for the lesson (run its setup scripts) before it is handed out */
+  assignLesson?(lab: Lab, lesson: string): Promise<unknown>;
+}
 
 export interface CreateOptions {
   lesson?: string | null;
@@ -43,9 +52,10 @@ export class LabManager {
 
   private constructor(
     readonly config: Config,
+    private readonly hooks: LabHooks,
     private readonly unlockStateDir: () => void,
   ) {
-    this.mode = process.getuid?.() === 0 ? "root" : "rootless";
+    this.mode = config.mode;
     this.cgroups = new Cgroups(this.mode === "root" ? detectCgroups() : { version: 0, reason: "rootless mode" }, config.cgroupParent);
     if (this.mode === "root") {
       this.cgroups.prepare();
@@ -55,7 +65,7 @@ export class LabManager {
           `nslab: fs.mount-max lowered from ${m.before} to ${m.after} (NSLAB_MOUNT_MAX; the largest mount namespace here holds ${m.largestNamespace}): no mount namespace, a lab's or the host's, may hold more mounts.`,
         );
     }
-    this.ids = new IdRanges(config.uidBase, config.maxLabs);
+    this.ids = new IdRanges(config.uidBase, config.maxLabs, config.idsPerLab);
     fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o755 });
     this.etcTemplate = path.join(config.stateDir, "etc");
     writeEtcTemplate(this.etcTemplate, this.cgroups.version);
@@ -64,26 +74,26 @@ export class LabManager {
     this.initFd = sealedCopy(initBinary());
     this.timens = features().timens === true;
     // nslab's own files must not be visible in a lab: hide the install if a bound dir holds it
-    this.hide = ["/usr", "/bin", "/sbin", "/lib", "/lib64"].some((d) => REPO_ROOT === d || REPO_ROOT.startsWith(d + "/"))
-      ? [REPO_ROOT]
-      : [];
+    const root = config.root;
+    this.hide = ["/usr", "/bin", "/sbin", "/lib", "/lib64"].some((d) => root === d || root.startsWith(d + "/")) ? [root] : [];
   }
 
-  static async start(config: Config): Promise<LabManager> {
+  static async start(config: Config, hooks: LabHooks = {}): Promise<LabManager> {
+    loadNative(config);
     // one live server per state dir / cgroup parent / uid range; then remove what a server that
     // died without shutting down (kill -9) left behind, before any new lab exists
     const unlock = lockStateDir(config.stateDir);
     let mgr: LabManager;
     try {
-      const root = process.getuid?.() === 0;
+      const root = config.mode === "root";
       const r = await recover({
         stateDir: config.stateDir,
         cgroupParent: config.cgroupParent,
-        uids: root ? [config.uidBase, config.uidBase + config.maxLabs * IDS_PER_LAB] : null,
+        uids: root ? [config.uidBase, config.uidBase + config.maxLabs * config.idsPerLab] : null,
       });
       if (r.cgroups || r.processes)
         console.error(`nslab: cleaned up after a server that did not shut down: ${r.cgroups} lab cgroups removed, ${r.processes} processes killed`);
-      mgr = new LabManager(config, unlock);
+      mgr = new LabManager(config, hooks, unlock);
     } catch (e) {
       unlock();
       throw e;
@@ -158,7 +168,7 @@ export class LabManager {
       throw new CapacityError(`This server is at its limit of ${this.config.maxLabs} labs. Try again in a few minutes.`, false);
     if (!opts.admitted && this.countForClient(clientIp) >= this.config.labsPerClient)
       throw new CapacityError(`Your address already has ${this.config.labsPerClient} labs open. Close one (or reset a lesson's lab) first.`, true);
-    const range = this.mode === "root" ? this.ids.acquire() : { slot: -1, hostId: process.getuid!() };
+    const range = this.mode === "root" ? this.ids.acquire() : { slot: -1, hostId: this.config.uid };
     if (!range) throw new CapacityError("No uid range is free for a new lab.", false);
     const id = crypto.randomBytes(8).toString("hex");
     const token = crypto.randomBytes(24).toString("base64url");
@@ -222,14 +232,14 @@ export class LabManager {
   }
 
   private async runLessonSetup(lab: Lab, lesson: string): Promise<void> {
-    const runner = await import("../lessons/runner.ts");
-    await runner.runSetup(lab, lesson);
+    await this.hooks.assignLesson?.(lab, lesson);
   }
 
   private labSpec(hostname: string, hostId: number, cgroup: LabCgroup | null): string {
     const rootless = this.mode === "rootless";
-    const map = rootless ? `0 ${hostId} 1` : `0 ${hostId} ${IDS_PER_LAB}`;
-    const gmap = rootless ? `0 ${process.getgid!()} 1` : `0 ${hostId} ${IDS_PER_LAB}`;
+    const n = this.config.idsPerLab;
+    const map = rootless ? `0 ${hostId} 1` : `0 ${hostId} ${n}`;
+    const gmap = rootless ? `0 ${this.config.gid} 1` : `0 ${hostId} ${n}`;
     const lines = [
       specLine("hostname", hostname),
       specLine("domainname", "(none)"),

@@ -12,10 +12,11 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { after, test } from "node:test";
 import type { LabSnapshot } from "../../lib/protocol.ts";
-import { REPO_ROOT } from "../config.ts";
 import { api, createLab, TermClient } from "../testing/harness.ts";
-import { isolatedEnv } from "../testing/instance.ts";
+import { isolatedEnv, testConfig } from "../testing/instance.ts";
 import { cgroupMounts } from "./recovery.ts";
+
+const REPO_ROOT = testConfig().root;
 
 const LABS = 20;
 const env: Record<string, string> = { ...isolatedEnv("recovery"), NSLAB_MAX_LABS: "24", NSLAB_POOL: "2" };

@@ -15,7 +15,9 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { build } from "esbuild";
-import { REPO_ROOT } from "../config.ts";
+import { testConfig } from "../testing/instance.ts";
+
+const REPO_ROOT = testConfig().root;
 
 let dir = "";
 

@@ -6,10 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { LabManager } from "../labs/manager.ts";
 import type { LabHandle } from "../labs/types.ts";
-import * as catalog from "./catalog.ts";
-import { verifierConfig, verifySetup, verifyStep } from "./verify.ts";
+import { startServices, type Services } from "../services.ts";
+import { verifierConfig } from "../testing/instance.ts";
+import { LessonLibrary } from "./library.ts";
+import { verifySetup, verifyStep } from "./verify.ts";
+
+// the lessons the server would serve (one library to list them; the services load their own)
+const catalog = new LessonLibrary(verifierConfig({ isolated: false }).lessonsDir);
 
 test("every lesson loads, so that every lesson is verified below", () => {
   assert.deepEqual(catalog.errors().map((e) => `${e.file}:${e.line}: ${e.message}`), []);
@@ -20,31 +24,31 @@ if (process.getuid?.() !== 0) {
     assert.fail("the lesson end-to-end tests create real labs (namespaces, cgroups, uid ranges) and need root; run npm test as root, as CI does");
   });
 } else {
-  let mgr: LabManager;
+  let services: Services;
   before(async () => {
-    mgr = await LabManager.start(verifierConfig());
+    services = await startServices(verifierConfig());
   });
   after(async () => {
-    await mgr?.shutdown();
+    await services?.close();
   });
 
   for (const meta of catalog.list()) {
     describe(`lesson ${meta.id}`, () => {
       let lab: LabHandle;
       before(async () => {
-        lab = await mgr.create({ lesson: meta.id });
+        lab = await services.mgr.create({ lesson: meta.id });
       });
       after(async () => {
-        if (lab) await mgr.destroy(lab.id);
+        if (lab) await services.mgr.destroy(lab.id);
       });
 
       test("setup", () => {
-        const v = verifySetup(lab, meta.id);
+        const v = verifySetup(services.runner, lab, meta.id);
         assert.ok(v.ok, v.message);
       });
       for (const step of catalog.stepIds(meta.id) ?? []) {
         test(`step ${step}: the check fails, the solution makes it pass`, async () => {
-          const v = await verifyStep(lab, meta.id, step);
+          const v = await verifyStep(services.runner, lab, meta.id, step);
           assert.ok(v.ok, v.message);
         });
       }

@@ -1,14 +1,17 @@
 import assert from "node:assert/strict";
 import path from "node:path";
-import { before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { fakeLab } from "../testing/fakelab.ts";
-import { CHECK_TIMEOUT_MS, NoSuchScriptError, SCRIPT_TIMEOUT_MS, firstLine, runCheck, runSetup, runSolution, setupResults } from "./runner.ts";
+import { LessonLibrary } from "./library.ts";
+import { CHECK_TIMEOUT_MS, LessonRunner, NoSuchScriptError, SCRIPT_TIMEOUT_MS, firstLine } from "./runner.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-before(() => {
-  process.env.NSLAB_LESSONS_DIR = path.join(here, "fixtures/catalog");
-});
+const runner = new LessonRunner(new LessonLibrary(path.join(here, "fixtures/catalog")));
+const runCheck = runner.runCheck.bind(runner);
+const runSolution = runner.runSolution.bind(runner);
+const runSetup = runner.runSetup.bind(runner);
+const setupResults = runner.setupResults.bind(runner);
 
 describe("runCheck", () => {
   test("runs the step's check with a 10 s limit; exit 0 passes; the first line is the feedback", async () => {

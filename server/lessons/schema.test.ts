@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { loadCatalog } from "./catalog.ts";
+import { loadCatalog } from "./library.ts";
 import { MAX_SCRIPT_BYTES, validateScript } from "./schema.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));

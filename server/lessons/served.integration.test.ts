@@ -10,7 +10,6 @@ import { fileURLToPath } from "node:url";
 import { api, testServer } from "../testing/harness.ts";
 
 const mixed = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures/mixed");
-process.env.NSLAB_LESSONS_DIR = mixed;
 
 let s: Awaited<ReturnType<typeof testServer>>;
 before(async () => {

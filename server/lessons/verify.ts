@@ -1,9 +1,6 @@
 import "server-only";
-import { loadConfig, type Config } from "../config.ts";
 import type { LabHandle } from "../labs/types.ts";
-import { isolatedEnv } from "../testing/instance.ts";
-import * as catalog from "./catalog.ts";
-import { runCheck, runSolution, setupResults } from "./runner.ts";
+import type { LessonRunner } from "./runner.ts";
 
 /**
  * End-to-end verification of lessons in real labs, shared by scripts/verify-lessons.ts and
@@ -17,23 +14,11 @@ export interface Verdict {
   ms: number;
 }
 
-/**
- * The lab manager's config for verification: its own state directory, cgroup parent and uid range,
- * so that it can run beside a dev server, the integration tests or another checkout's verifier.
- */
-export function verifierConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  return loadConfig({
-    ...isolatedEnv("verify"),
-    NSLAB_MAX_LABS: "16",
-    ...env,
-  });
-}
-
 /** Did the lesson's setup run, and did every block succeed? */
-export function verifySetup(lab: LabHandle, lessonId: string): Verdict {
+export function verifySetup(runner: LessonRunner, lab: LabHandle, lessonId: string): Verdict {
   const t0 = Date.now();
-  const results = setupResults(lab);
-  const n = catalog.setupScripts(lessonId)?.length ?? 0;
+  const results = runner.setupResults(lab);
+  const n = runner.lessons.setupScripts(lessonId)?.length ?? 0;
   if (!results) return { ok: false, message: "the lab manager did not run the lesson's setup", ms: 0 };
   const bad = results.findIndex((r) => !r.ok);
   if (bad >= 0) {
@@ -44,17 +29,17 @@ export function verifySetup(lab: LabHandle, lessonId: string): Verdict {
 }
 
 /** check fails -> solution -> check passes, for one step. */
-export async function verifyStep(lab: LabHandle, lessonId: string, stepId: string): Promise<Verdict> {
+export async function verifyStep(runner: LessonRunner, lab: LabHandle, lessonId: string, stepId: string): Promise<Verdict> {
   const t0 = Date.now();
   const done = (ok: boolean, message: string): Verdict => ({ ok, message, ms: Date.now() - t0 });
-  const s = catalog.scripts(lessonId, stepId);
+  const s = runner.lessons.scripts(lessonId, stepId);
   if (!s) return done(false, "no such step");
   if (s.check === null) return done(false, "the step has no check, so nothing can be verified");
   if (s.solution === null) return done(false, "the step has no solution, so its check cannot be verified");
-  const before = await runCheck(lab, lessonId, stepId);
+  const before = await runner.runCheck(lab, lessonId, stepId);
   if (before.passed) return done(false, `the check passes before the solution ran ("${before.feedback}")`);
-  const sol = await runSolution(lab, lessonId, stepId);
-  const after = await runCheck(lab, lessonId, stepId);
+  const sol = await runner.runSolution(lab, lessonId, stepId);
+  const after = await runner.runCheck(lab, lessonId, stepId);
   const solNote = sol.ok ? "" : `the solution ${sol.timedOut ? "timed out" : `exited with ${sol.code}`} (${tail(sol.output)}); `;
   if (!after.passed) return done(false, `${solNote}the check still fails after the solution: "${after.feedback}"`);
   if (!sol.ok) return done(false, `${solNote}although the check then passed`);

@@ -4,56 +4,78 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { errnoName } from "../../lib/errno.ts";
-import { REPO_ROOT } from "../config.ts";
+import type { Config } from "../config.ts";
 
 /**
  * The koffi binding of native/build/libnslab.so. Every function returns 0 or -errno; those that
  * produce data write a JSON object into a buffer. This module only marshals: policy lives in
- * server/labs.
+ * server/labs. The library is loaded once per process, from the Config's nativeDir, by
+ * loadNative() (the LabManager calls it at start); calling a function before that is an error.
  */
-export const NATIVE_DIR = path.join(REPO_ROOT, "native", "build");
-const LIB = path.join(NATIVE_DIR, "libnslab.so");
-export const HELPER_BINARY = path.join(NATIVE_DIR, "nslab-helper");
-let initBinaryPath = path.join(NATIVE_DIR, "nslab-init");
+
+function bind(lib: ReturnType<typeof koffi.load>) {
+  return {
+    abi: lib.func("int nslab_abi_version(void)"),
+    setHelper: lib.func("int nslab_set_helper(const char *path)"),
+    labCreate: lib.func("int nslab_lab_create(const char *spec, _Out_ uint8_t *out, size_t outlen)"),
+    spawn: lib.func("int nslab_spawn(const char *spec, _Out_ uint8_t *out, size_t outlen)"),
+    monitorStart: lib.func("int nslab_monitor_start(void)"),
+    monitorWatch: lib.func("int nslab_monitor_watch(int pidfd)"),
+    signal: lib.func("int nslab_signal(int pidfd, int sig)"),
+    setWinsize: lib.func("int nslab_set_winsize(int fd, int rows, int cols)"),
+    close: lib.func("int nslab_close(int fd)"),
+    sealedCopy: lib.func("int nslab_sealed_copy(const char *path)"),
+    nsInfo: lib.func("int nslab_ns_info(const char *path, _Out_ uint8_t *out, size_t outlen)"),
+    features: lib.func("int nslab_features(_Out_ uint8_t *out, size_t outlen)"),
+  };
+}
+
+let loaded: { dir: string; fns: ReturnType<typeof bind>; init: string } | null = null;
+let sanitized = false;
+
+/** Loads the C core from `config.nativeDir`; again with the same directory is a no-op. */
+export function loadNative(config: Pick<Config, "nativeDir">): void {
+  const dir = config.nativeDir;
+  if (loaded) {
+    if (loaded.dir !== dir) throw new Error(`nslab: the native core is already loaded from ${loaded.dir}, not ${dir}`);
+    return;
+  }
+  const lib = path.join(dir, "libnslab.so");
+  if (!fs.existsSync(lib)) throw new Error(`nslab: ${lib} is missing. Run \`npm install\` (it builds native/ with your C compiler).`);
+  const fns = bind(koffi.load(lib));
+  if (fns.abi() !== 1) throw new Error(`nslab: ${lib} is from another version; run \`npm install\``);
+  loaded = { dir, fns, init: path.join(dir, "nslab-init") };
+  useHelper(sanitized ? "test-helper" : "nslab-helper", sanitized ? "test-init" : "nslab-init");
+}
+
+function useHelper(helperName: string, initName: string): void {
+  const { dir, fns } = loaded!;
+  const helper = path.join(dir, helperName);
+  const init = path.join(dir, initName);
+  for (const f of [helper, init]) if (!fs.existsSync(f)) throw new Error(`nslab: ${f} is missing; run \`npm install\`${sanitized ? " and make -C native sanitized" : ""}`);
+  if (fns.setHelper(helper) !== 0) throw new Error(`nslab: ${helper} is not executable; run \`npm install\``);
+  loaded!.init = init;
+}
+
+function native(): ReturnType<typeof bind> {
+  if (!loaded) throw new Error("nslab: the native core is not loaded yet (loadNative(config) first)");
+  return loaded.fns;
+}
+
 /** The lab init binary new lab managers copy into their sealed memfd. */
 export function initBinary(): string {
-  return initBinaryPath;
+  native();
+  return loaded!.init;
 }
-
-if (!fs.existsSync(LIB)) {
-  throw new Error(`nslab: ${LIB} is missing. Run \`npm install\` (it builds native/ with your C compiler).`);
-}
-const lib = koffi.load(LIB);
-
-const fns = {
-  abi: lib.func("int nslab_abi_version(void)"),
-  setHelper: lib.func("int nslab_set_helper(const char *path)"),
-  labCreate: lib.func("int nslab_lab_create(const char *spec, _Out_ uint8_t *out, size_t outlen)"),
-  spawn: lib.func("int nslab_spawn(const char *spec, _Out_ uint8_t *out, size_t outlen)"),
-  monitorStart: lib.func("int nslab_monitor_start(void)"),
-  monitorWatch: lib.func("int nslab_monitor_watch(int pidfd)"),
-  signal: lib.func("int nslab_signal(int pidfd, int sig)"),
-  setWinsize: lib.func("int nslab_set_winsize(int fd, int rows, int cols)"),
-  close: lib.func("int nslab_close(int fd)"),
-  sealedCopy: lib.func("int nslab_sealed_copy(const char *path)"),
-  nsInfo: lib.func("int nslab_ns_info(const char *path, _Out_ uint8_t *out, size_t outlen)"),
-  features: lib.func("int nslab_features(_Out_ uint8_t *out, size_t outlen)"),
-};
-
-if (fns.abi() !== 1) throw new Error("nslab: native/build/libnslab.so is from another version; run `npm install`");
-if (fns.setHelper(HELPER_BINARY) !== 0) throw new Error(`nslab: ${HELPER_BINARY} is missing or not executable; run \`npm install\``);
 
 /**
- * Tests only: from now on, labs are made by the sanitized helper and run the sanitized init
- * (native/build/test-helper and test-init, built by `make -C native test`), so the server's own
- * lab spec goes through AddressSanitizer and UndefinedBehaviorSanitizer, fatally.
+ * Tests only: from now on (or from loading on), labs are made by the sanitized helper and run the
+ * sanitized init (native/build/test-helper and test-init, built by `make -C native test`), so the
+ * server's own lab spec goes through AddressSanitizer and UndefinedBehaviorSanitizer, fatally.
  */
 export function useSanitizedNative(): void {
-  const helper = path.join(NATIVE_DIR, "test-helper");
-  const init = path.join(NATIVE_DIR, "test-init");
-  for (const f of [helper, init]) if (!fs.existsSync(f)) throw new Error(`${f} is missing: run make -C native sanitized`);
-  if (fns.setHelper(helper) !== 0) throw new Error(`nslab: cannot use ${helper}`);
-  initBinaryPath = init;
+  sanitized = true;
+  if (loaded) useHelper("test-helper", "test-init");
 }
 
 const OUT_SIZE = 256 * 1024;
@@ -133,7 +155,7 @@ export interface LabCreated {
   trace: RawTrace[];
 }
 export async function labCreate(spec: string): Promise<LabCreated> {
-  const { rc, json } = await callJsonAsync(fns.labCreate, spec);
+  const { rc, json } = await callJsonAsync(native().labCreate, spec);
   return check(rc, json) as unknown as LabCreated;
 }
 
@@ -146,31 +168,31 @@ export interface Spawned {
   trace: RawTrace[];
 }
 export async function spawn(spec: string): Promise<Spawned> {
-  const { rc, json } = await callJsonAsync(fns.spawn, spec);
+  const { rc, json } = await callJsonAsync(native().spawn, spec);
   return check(rc, json) as unknown as Spawned;
 }
 
 export function monitorStart(): number {
-  const fd = fns.monitorStart();
+  const fd = native().monitorStart();
   if (fd < 0) throw new Error(`nslab: exit monitor failed to start: ${errnoName(-fd)}`);
   return fd;
 }
 export function monitorWatch(pidfd: number): void {
-  const rc = fns.monitorWatch(pidfd);
+  const rc = native().monitorWatch(pidfd);
   if (rc < 0) throw new Error(`nslab: cannot watch pidfd ${pidfd}: ${errnoName(-rc)}`);
 }
 /** Sends a signal through a pidfd; returns false if the process is gone. */
 export function signal(pidfd: number, sig: number): boolean {
-  return fns.signal(pidfd, sig) === 0;
+  return native().signal(pidfd, sig) === 0;
 }
 export function setWinsize(fd: number, rows: number, cols: number): boolean {
-  return fns.setWinsize(fd, rows, cols) === 0;
+  return native().setWinsize(fd, rows, cols) === 0;
 }
 export function closeFd(fd: number): void {
-  if (fd >= 0) fns.close(fd);
+  if (fd >= 0) native().close(fd);
 }
 export function sealedCopy(file: string): number {
-  const fd = fns.sealedCopy(file);
+  const fd = native().sealedCopy(file);
   if (fd < 0) throw new Error(`nslab: cannot make a sealed copy of ${file}: ${errnoName(-fd)}`);
   return fd;
 }
@@ -183,12 +205,12 @@ export interface NsInfo {
   ownerUid?: number;
 }
 export function nsInfo(file: string): NsInfo | null {
-  const { rc, json } = callJson((b, n) => fns.nsInfo(file, b, n));
+  const { rc, json } = callJson((b, n) => native().nsInfo(file, b, n));
   return rc === 0 && json.ok ? (json as unknown as NsInfo) : null;
 }
 
 export function features(): Record<string, boolean> {
-  const { json } = callJson((b, n) => fns.features(b, n));
+  const { json } = callJson((b, n) => native().features(b, n));
   const { ok: _ok, ...rest } = json;
   return rest as Record<string, boolean>;
 }

@@ -5,11 +5,11 @@ import "server-only";
  * a free port of 127.0.0.1 and prints {"url", "pid"} as one JSON line once it accepts connections.
  * SIGTERM/SIGINT shut it down cleanly.
  */
-import { loadConfig } from "../config.ts";
 import { startServer } from "../server.ts";
+import { testConfig } from "./instance.ts";
 
-const config = loadConfig({ ...process.env, PORT: "1", HOST: process.env.HOST || "127.0.0.1" });
-config.port = 0;
+// the caller's NSLAB_* settings (its own isolated instance among them) and pool, on loopback
+const config = testConfig({ env: { NSLAB_POOL: process.env.NSLAB_POOL ?? "2", ...(process.env.HOST ? { HOST: process.env.HOST } : {}) } });
 const s = await startServer(config, { pages: false });
 console.log(JSON.stringify({ url: s.url, pid: process.pid }));
 const stop = async () => {

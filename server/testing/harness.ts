@@ -1,14 +1,13 @@
 import "server-only";
 import { WebSocket } from "ws";
-import { loadConfig, type Config } from "../config.ts";
+import type { Config } from "../config.ts";
 import { startServer, type NslabServer } from "../server.ts";
-import { isolatedEnv } from "./instance.ts";
+import { testConfig } from "./instance.ts";
 import type { CreateLabResponse, ServerControl } from "../../lib/protocol.ts";
 
 /** A real server (API + WebSockets, no pages) on a free port, for integration tests. */
 export async function testServer(env: Record<string, string> = {}): Promise<NslabServer & { config: Config }> {
-  const config = loadConfig({ ...process.env, PORT: "1", HOST: "127.0.0.1", NSLAB_POOL: "0", ...isolatedEnv("test"), ...env });
-  config.port = 0;
+  const config = testConfig({ tag: "test", env });
   const s = await startServer(config, { pages: false });
   return Object.assign(s, { config });
 }

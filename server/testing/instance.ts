@@ -1,6 +1,7 @@
 import "server-only";
 import fs from "node:fs";
 import path from "node:path";
+import { loadConfig, type Config } from "../config.ts";
 
 /**
  * Host resources of their own for each lab manager a test, benchmark or lesson verifier starts:
@@ -86,4 +87,25 @@ export function isolatedEnv(tag: string): Record<string, string> {
     NSLAB_STATE_DIR: `/run/nslab-t${n}-${tag}`,
     NSLAB_DATA_DIR: `/run/nslab-t${n}-${tag}-data`,
   };
+}
+
+/**
+ * The one way tests, benchmarks and the lesson verifier build a Config: the environment's
+ * settings; then loopback and an empty pool; with `tag`, a uid range, cgroup parent, state and
+ * data dir of their own (isolatedEnv: any instance that starts labs needs one); then their own
+ * `env`; then `overrides` (port 0, a free one, unless given).
+ */
+export function testConfig(o: { tag?: string; env?: Record<string, string>; overrides?: Partial<Config> } = {}): Config {
+  return loadConfig(
+    { ...process.env, HOST: "127.0.0.1", NSLAB_POOL: "0", ...(o.tag ? isolatedEnv(o.tag) : {}), ...o.env },
+    { port: 0, ...o.overrides },
+  );
+}
+
+/**
+ * The lesson verifier's (scripts/verify-lessons.ts, lessons.e2e.test.ts): an instance of its own,
+ * so it runs beside a dev server, the integration tests or another checkout's verifier.
+ */
+export function verifierConfig(o: { isolated?: boolean } = {}): Config {
+  return testConfig({ tag: o.isolated === false ? undefined : "verify", env: { NSLAB_MAX_LABS: "16", NSLAB_POOL: "2" } });
 }

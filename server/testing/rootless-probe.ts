@@ -3,10 +3,10 @@ import "server-only";
  * Run by rootless.integration.test.ts as an unprivileged user: creates a lab with the real core
  * and prints what it saw as one JSON line.
  */
-import { loadConfig } from "../config.ts";
+import { testConfig } from "./instance.ts";
 import { LabManager } from "../labs/manager.ts";
 
-const mgr = await LabManager.start(loadConfig());
+const mgr = await LabManager.start(testConfig());
 const lab = await mgr.create({});
 const r = await lab.exec("id -u; cat /proc/self/uid_map; cat /proc/self/setgroups; cat /proc/1/comm; hostname; ps -e -o comm= | sort | tr '\\n' ' '");
 const term = await lab.openTerminal(80, 24);

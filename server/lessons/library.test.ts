@@ -3,14 +3,14 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import * as catalog from "./catalog.ts";
+import { loadCatalog, LessonLibrary } from "./library.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 describe("the real lessons/ folder", () => {
-  const { lessons, errors } = catalog.loadCatalog(path.resolve(here, "../../lessons"));
+  const { lessons, errors } = loadCatalog(path.resolve(here, "../../lessons"));
 
   test("every lesson loads with zero problems", () => {
     assert.deepEqual(errors.map((e) => `${e.file}:${e.line}: ${e.message}`), []);
@@ -31,16 +31,11 @@ describe("the real lessons/ folder", () => {
   });
 });
 
-describe("the cached catalog (fixtures)", () => {
-  const saved = { dir: process.env.NSLAB_LESSONS_DIR, env: process.env.NODE_ENV };
-  after(() => {
-    process.env.NSLAB_LESSONS_DIR = saved.dir;
-    if (saved.dir === undefined) delete process.env.NSLAB_LESSONS_DIR;
-    (process.env as Record<string, string | undefined>).NODE_ENV = saved.env;
-  });
-  const use = (dir: string, env: string) => {
-    process.env.NSLAB_LESSONS_DIR = dir;
-    (process.env as Record<string, string>).NODE_ENV = env;
+describe("the cached library (fixtures)", () => {
+  let catalog: LessonLibrary;
+  // a library as the server makes it: production keeps its first load, development reloads
+  const use = (dir: string, env: "production" | "development") => {
+    catalog = new LessonLibrary(dir, { reload: env === "development" });
   };
 
   test("list, get with fallback to English, scripts", () => {
@@ -52,8 +47,8 @@ describe("the cached catalog (fixtures)", () => {
     const g = catalog.get("gamma", "zh-CN")!;
     assert.deepEqual([g.lang, g.meta.languages], ["en", ["en"]]);
     assert.equal(catalog.get("nope", "en"), null);
-    assert.equal(catalog.hasLesson("alpha"), true);
-    assert.equal(catalog.hasLesson("nope"), false);
+    assert.equal(catalog.has("alpha"), true);
+    assert.equal(catalog.has("nope"), false);
     assert.deepEqual(catalog.scripts("alpha", "second"), { check: "exit 1", solution: "true", setup: ["echo step-setup >> /root/setup-log"] });
     assert.equal(catalog.scripts("alpha", "nope"), null);
     assert.deepEqual(catalog.setupScripts("alpha"), ["echo intro-setup > /root/setup-log", "echo step-setup >> /root/setup-log"]);
@@ -97,7 +92,7 @@ describe("a broken lesson folder beside good ones (fixtures/mixed)", () => {
     spawnSync(process.execPath, ["--import", "tsx", "--import", "./scripts/hooks.mjs", "scripts/lessons-check.ts", ...args], { cwd: repo, encoding: "utf8" });
 
   test("the good lessons are served, the broken ones left out and reported", () => {
-    const c = catalog.loadCatalog(mixed);
+    const c = loadCatalog(mixed);
     assert.deepEqual([...c.lessons.keys()].sort(), ["good", "kc-minimal"]);
     assert.deepEqual(c.leftOut, ["02-broken", "kc-bad-json"]);
     assert.ok(c.errors.length >= 2);
@@ -119,18 +114,12 @@ describe("a broken lesson folder beside good ones (fixtures/mixed)", () => {
   });
 
   test("the server's catalogue logs what it leaves out", (t) => {
-    const saved = process.env.NSLAB_LESSONS_DIR;
     const logged: string[] = [];
     t.mock.method(console, "error", (...a: unknown[]) => void logged.push(a.join(" ")));
-    try {
-      process.env.NSLAB_LESSONS_DIR = mixed;
-      assert.deepEqual(catalog.list().map((m) => m.id), ["good", "kc-minimal"]);
-      assert.equal(catalog.get("broken"), null);
-      assert.deepEqual(catalog.loaded().leftOut, ["02-broken", "kc-bad-json"]);
-    } finally {
-      if (saved === undefined) delete process.env.NSLAB_LESSONS_DIR;
-      else process.env.NSLAB_LESSONS_DIR = saved;
-    }
+    const catalog = new LessonLibrary(mixed);
+    assert.deepEqual(catalog.list().map((m) => m.id), ["good", "kc-minimal"]);
+    assert.equal(catalog.get("broken"), null);
+    assert.deepEqual(catalog.loaded().leftOut, ["02-broken", "kc-bad-json"]);
     assert.ok(logged.some((l) => /nslab lessons: .*02-broken\/en\.md:\d+: step "nothing" has no check block/.test(l)), logged.join("\n"));
     assert.ok(logged.some((l) => /2 lesson folders left out of the catalogue \(problems above\): 02-broken, kc-bad-json; 2 lessons served/.test(l)), logged.join("\n"));
   });

@@ -1,7 +1,6 @@
 import "server-only";
 import type fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { DEFAULT_LANG, isLang, type Lang } from "../../lib/languages.ts";
 import type { Lesson, LessonMeta } from "../../lib/lessons.ts";
 import { buildLesson, type BuiltLesson, type StepScripts } from "./build.ts";
@@ -12,9 +11,9 @@ import { parseLessonFile } from "./parse.ts";
 import { validateCatalog, validateFile, validateLesson } from "./schema.ts";
 
 /**
- * Every lesson under lessons/ (nslab folders NN-id/ and Killercoda scenario folders), loaded once
- * and cached. In development (NODE_ENV=development) each call reloads if a file changed, so a
- * lesson writer sees an edit on reload. A lesson with errors is left out (and the errors logged),
+ * The lessons of one folder (Config.lessonsDir: nslab folders NN-id/ and Killercoda scenario
+ * folders), loaded once and cached. With `reload` (development) each call reloads if a file
+ * changed, so a lesson writer sees an edit on reload. A lesson with errors is left out (and the errors logged),
  * while every other lesson is served: one broken folder never takes the catalogue down. A
  * translation with errors is left out on its own, so English is served.
  */
@@ -30,26 +29,13 @@ export interface LoadedCatalog {
 
 export type { StepScripts };
 
-/** Where lessons live: $NSLAB_LESSONS_DIR, else the repository's lessons/ (found from here or the cwd). */
-export function lessonsDir(): string {
-  if (process.env.NSLAB_LESSONS_DIR) return files.resolve(process.env.NSLAB_LESSONS_DIR);
-  try {
-    // from source (tsx) this file is server/lessons/catalog.ts; inside Next's bundle it is not
-    const here = files.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../lessons");
-    if (files.exists(here)) return here;
-  } catch {
-    /* not a file: URL */
-  }
-  return path.resolve(process.cwd(), "lessons");
-}
-
 function display(abs: string): string {
   const rel = path.relative(process.cwd(), abs);
   return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : abs;
 }
 
 /** Reads and validates every lesson in `dir`, without caching. lessons:check and the tests use this. */
-export function loadCatalog(dir: string = lessonsDir()): LoadedCatalog {
+export function loadCatalog(dir: string): LoadedCatalog {
   dir = files.resolve(dir);
   const errors: LessonError[] = [];
   const notes: LessonError[] = [];
@@ -117,21 +103,7 @@ function readFolder(abs: string, folder: string, errors: LessonError[]): RawLess
   return out.sort((a, b) => (a.lang === "en" ? -1 : b.lang === "en" ? 1 : 0));
 }
 
-/* ------------------------------------------------------------------ the cached catalog */
-
-let cache: { dir: string; signature: string; loaded: LoadedCatalog } | null = null;
-
-function current(): LoadedCatalog {
-  const dir = lessonsDir();
-  const dev = process.env.NODE_ENV === "development";
-  if (cache && cache.dir === dir && !dev) return cache.loaded;
-  const signature = dev ? treeSignature(dir) : "";
-  if (cache && cache.dir === dir && cache.signature === signature) return cache.loaded;
-  const loaded = loadCatalog(dir);
-  report(loaded);
-  cache = { dir, signature, loaded };
-  return loaded;
-}
+/* ------------------------------------------------------------------ the cached library */
 
 /** Logs the problems and notes of a load, and which lessons are left out because of them. */
 function report(c: LoadedCatalog): void {
@@ -141,9 +113,83 @@ function report(c: LoadedCatalog): void {
     console.error(`nslab lessons: ${c.leftOut.length} lesson folder${c.leftOut.length === 1 ? "" : "s"} left out of the catalogue (problems above): ${c.leftOut.join(", ")}; ${c.lessons.size} lessons served`);
 }
 
-/** The catalogue as loaded now (loading it if needed): for the start-up summary and the doctor. */
-export function loaded(): LoadedCatalog {
-  return current();
+export class LessonLibrary {
+  private cache: { signature: string; loaded: LoadedCatalog } | null = null;
+
+  constructor(
+    readonly dir: string,
+    private readonly opts: { reload?: boolean } = {},
+  ) {}
+
+  /** The catalogue as loaded now (loading it if needed): for the start-up summary and the doctor. */
+  loaded(): LoadedCatalog {
+    if (this.cache && !this.opts.reload) return this.cache.loaded;
+    const signature = this.opts.reload ? treeSignature(this.dir) : "";
+    if (this.cache && this.cache.signature === signature) return this.cache.loaded;
+    const loaded = loadCatalog(this.dir);
+    report(loaded);
+    this.cache = { signature, loaded };
+    return loaded;
+  }
+
+  /** The catalogue in `lang` (each lesson falls back to English), sorted by order, then id. */
+  list(lang: Lang = DEFAULT_LANG): LessonMeta[] {
+    return [...this.loaded().lessons.values()]
+      .map((l) => (l.byLang.get(lang) ?? l.byLang.get(DEFAULT_LANG)!).meta)
+      .sort((a, b) => a.order - b.order || a.id.localeCompare(b.id));
+  }
+
+  /** A lesson in `lang`, or in English when it has no such translation; null if there is no such lesson. */
+  get(id: string, lang: Lang = DEFAULT_LANG): Lesson | null {
+    const l = this.loaded().lessons.get(id);
+    return l ? (l.byLang.get(lang) ?? l.byLang.get(DEFAULT_LANG)!) : null;
+  }
+
+  has(id: string): boolean {
+    return this.loaded().lessons.has(id);
+  }
+
+  /** A step's scripts (never sent to browsers); null for an unknown lesson or step. */
+  scripts(id: string, stepId: string): StepScripts | null {
+    return this.loaded().lessons.get(id)?.steps.get(stepId) ?? null;
+  }
+
+  /** Every setup script of a lesson, in order; null for an unknown lesson. */
+  setupScripts(id: string): string[] | null {
+    return this.loaded().lessons.get(id)?.setup ?? null;
+  }
+
+  /** Step ids of a lesson in order (for the verifier). */
+  stepIds(id: string): string[] | null {
+    const l = this.loaded().lessons.get(id);
+    return l ? [...l.steps.keys()] : null;
+  }
+
+  /** Problems found at the last load (lessons with errors are not served). */
+  errors(): LessonError[] {
+    return this.loaded().errors;
+  }
+}
+
+/*
+ * The pages (app/) are rendered by Next inside the server's process, but from Next's own bundle of
+ * these modules: a module variable set by the server is not the one the pages see. The server puts
+ * its library in this process-wide slot at start, so the pages use the same one (one cache, one
+ * configuration).
+ */
+const SHARED = Symbol.for("nslab.lessonLibrary");
+type WithLibrary = { [SHARED]?: LessonLibrary };
+
+/** Makes `lib` the one the pages use (server/server.ts, at start). */
+export function shareLibrary(lib: LessonLibrary): void {
+  (globalThis as WithLibrary)[SHARED] = lib;
+}
+
+/** The server's library, for the pages. */
+export function sharedLibrary(): LessonLibrary {
+  const lib = (globalThis as WithLibrary)[SHARED];
+  if (!lib) throw new Error("nslab: no lesson library: the pages are served by nslab's own server (npm start, npm run dev)");
+  return lib;
 }
 
 /** Paths, sizes and mtimes of everything under dir (lessons are two levels deep, scenarios three). */
@@ -169,42 +215,4 @@ function treeSignature(dir: string, depth = 0): string {
     }
   }
   return out;
-}
-
-/** The catalogue in `lang` (each lesson falls back to English), sorted by order, then id. */
-export function list(lang: Lang = DEFAULT_LANG): LessonMeta[] {
-  return [...current().lessons.values()]
-    .map((l) => (l.byLang.get(lang) ?? l.byLang.get(DEFAULT_LANG)!).meta)
-    .sort((a, b) => a.order - b.order || a.id.localeCompare(b.id));
-}
-
-/** A lesson in `lang`, or in English when it has no such translation; null if there is no such lesson. */
-export function get(id: string, lang: Lang = DEFAULT_LANG): Lesson | null {
-  const l = current().lessons.get(id);
-  return l ? (l.byLang.get(lang) ?? l.byLang.get(DEFAULT_LANG)!) : null;
-}
-
-export function hasLesson(id: string): boolean {
-  return current().lessons.has(id);
-}
-
-/** A step's scripts (never sent to browsers); null for an unknown lesson or step. */
-export function scripts(id: string, stepId: string): StepScripts | null {
-  return current().lessons.get(id)?.steps.get(stepId) ?? null;
-}
-
-/** Every setup script of a lesson, in order; null for an unknown lesson. */
-export function setupScripts(id: string): string[] | null {
-  return current().lessons.get(id)?.setup ?? null;
-}
-
-/** Step ids of a lesson in order (for the verifier). */
-export function stepIds(id: string): string[] | null {
-  const l = current().lessons.get(id);
-  return l ? [...l.steps.keys()] : null;
-}
-
-/** Problems found in lessons/ at the last load (lessons with errors are not served). */
-export function errors(): LessonError[] {
-  return current().errors;
 }

@@ -1,0 +1,42 @@
+import "server-only";
+import type { Config } from "./config.ts";
+import { ExplorerHub } from "./inspect/watch.ts";
+import { LabManager } from "./labs/manager.ts";
+import { LessonLibrary } from "./lessons/library.ts";
+import { LessonRunner } from "./lessons/runner.ts";
+
+/**
+ * The domain services of one server, wired from one Config: the lab core, the lessons (and what
+ * runs their scripts in labs) and the explorer's watches. The HTTP server (server.ts) puts its
+ * adapters on top; the lesson verifier (scripts/verify-lessons.ts) uses them without it.
+ * Whatever one domain does for another is handed in here, as hooks, not imported.
+ */
+export interface Services {
+  config: Config;
+  mgr: LabManager;
+  lessons: LessonLibrary;
+  runner: LessonRunner;
+  hub: ExplorerHub;
+  /** Stops every watch and destroys every lab. */
+  close(): Promise<void>;
+}
+
+export async function startServices(config: Config): Promise<Services> {
+  const lessons = new LessonLibrary(config.lessonsDir, { reload: config.dev });
+  const runner = new LessonRunner(lessons);
+  const mgr = await LabManager.start(config, {
+    assignLesson: (lab, lesson) => runner.runSetup(lab, lesson),
+  });
+  const hub = new ExplorerHub();
+  return {
+    config,
+    mgr,
+    lessons,
+    runner,
+    hub,
+    async close() {
+      hub.close();
+      await mgr.shutdown();
+    },
+  };
+}
