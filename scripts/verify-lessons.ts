@@ -46,7 +46,7 @@ try {
     const t0 = Date.now();
     let lab;
     try {
-      lab = await mgr.create({ lesson: id });
+      ({ lab } = await mgr.create({ lesson: id }));
     } catch (e) {
       line(false, `${id} (lab)`, { ok: false, message: `the lab could not be created: ${(e as Error).message}`, ms: Date.now() - t0 });
       continue;

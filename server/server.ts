@@ -6,6 +6,7 @@ import type { Config } from "./config.ts";
 import type { LabManager } from "./labs/manager.ts";
 import { shareLibrary, type LessonLibrary } from "./lessons/library.ts";
 import { startServices } from "./services.ts";
+import type { Terminals } from "./terminals/lab-terminals.ts";
 import { clientIp } from "./http/client.ts";
 import { ExplorerSockets } from "./http/explorer-socket.ts";
 import { inspectRoutes } from "./http/inspect.ts";
@@ -23,6 +24,7 @@ import { DEFAULT_STREAM_OPTIONS } from "./terminals/broadcast.ts";
 export interface NslabServer {
   server: http.Server;
   mgr: LabManager;
+  terminals: Terminals;
   lessons: LessonLibrary;
   classes: Classroom;
   url: string;
@@ -36,7 +38,7 @@ export interface NslabServer {
  */
 export async function startServer(config: Config, opts: { pages?: boolean } = {}): Promise<NslabServer> {
   const services = await startServices(config);
-  const { mgr, hub, runner } = services;
+  const { mgr, hub, runner, terminals } = services;
   // the pages render in this process from Next's own bundle: they find this library through here
   shareLibrary(services.lessons);
 
@@ -45,7 +47,7 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
     exists: (id: string) => services.lessons.has(id),
     steps: (id: string) => services.lessons.get(id)?.steps.map((s) => ({ id: s.id, hasCheck: s.hasCheck })) ?? null,
   };
-  const classes = await Classroom.start(SqliteClassStore.open(config.dataDir), managerLabs(mgr, (lab, lesson) => runner.runSetup(lab, lesson)), lessons, {
+  const classes = await Classroom.start(SqliteClassStore.open(config.dataDir), managerLabs(mgr, terminals, (lab, lesson) => runner.runSetup(lab, lesson)), lessons, {
     endWarningMs: config.classes.endWarningMs,
     retentionMs: config.classes.retentionDays * 24 * 3600_000,
     maxLearnersCap: config.classes.maxLearners,
@@ -55,7 +57,7 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
   lessonRoutes(router, { lessons: services.lessons, runner, labFor: lab, onResult: (lab, lesson, step, r, kind) => classes.checkRan(lab.id, lesson, step, r, kind) });
   inspectRoutes(router, { labFor: lab });
   classRoutes(router, classes, config, lessons.steps);
-  labRoutes(router, mgr, lessons.exists);
+  labRoutes(router, { mgr, terminals, lessonExists: lessons.exists });
   router.add("GET", "/api/health", () => ({ status: 200, body: { ok: true, mode: mgr.mode, labs: mgr.count, cgroup: mgr.cgroups.version } }));
 
   let handle: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
@@ -68,7 +70,7 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
     if (config.dev) nextUpgrade = app.getUpgradeHandler();
   }
 
-  const terminals = new TerminalSockets(config);
+  const terminalSockets = new TerminalSockets(config, terminals);
   const explorer = new ExplorerSockets(hub);
   const server = http.createServer(async (req, res) => {
     res.setHeader("x-content-type-options", "nosniff");
@@ -89,7 +91,7 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
       config,
       mgr,
       routes: {
-        terminals: (req, socket, head, lab, query) => terminals.upgrade(req, socket, head, lab, query),
+        terminals: (req, socket, head, lab, query) => terminalSockets.upgrade(req, socket, head, lab, query),
         explorer: (req, socket, head, lab) => explorer.upgrade(req, socket, head, lab),
       },
       next: nextUpgrade,
@@ -102,6 +104,7 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
   return {
     server,
     mgr,
+    terminals,
     lessons: services.lessons,
     classes,
     url: `http://${host}:${addr.port}`,

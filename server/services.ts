@@ -4,16 +4,18 @@ import { ExplorerHub } from "./inspect/watch.ts";
 import { LabManager } from "./labs/manager.ts";
 import { LessonLibrary } from "./lessons/library.ts";
 import { LessonRunner } from "./lessons/runner.ts";
+import { Terminals } from "./terminals/lab-terminals.ts";
 
 /**
- * The domain services of one server, wired from one Config: the lab core, the lessons (and what
- * runs their scripts in labs) and the explorer's watches. The HTTP server (server.ts) puts its
+ * The domain services of one server, wired from one Config: the lab core, each lab's terminals,
+ * the lessons (and what runs their scripts in labs) and the explorer's watches. The HTTP server (server.ts) puts its
  * adapters on top; the lesson verifier (scripts/verify-lessons.ts) uses them without it.
  * Whatever one domain does for another is handed in here, as hooks, not imported.
  */
 export interface Services {
   config: Config;
   mgr: LabManager;
+  terminals: Terminals;
   lessons: LessonLibrary;
   runner: LessonRunner;
   hub: ExplorerHub;
@@ -24,13 +26,24 @@ export interface Services {
 export async function startServices(config: Config): Promise<Services> {
   const lessons = new LessonLibrary(config.lessonsDir, { reload: config.dev });
   const runner = new LessonRunner(lessons);
+  const terminals = new Terminals({
+    maxPerLab: config.terminalsPerLab,
+    scrollbackBytes: config.scrollbackBytes,
+    graceMs: config.graceMs,
+    inputBytesPerSec: config.inputBytesPerSec,
+    inputBurstBytes: config.inputBurstBytes,
+  });
   const mgr = await LabManager.start(config, {
+    // a pooled lab waits with a shell at its first prompt; the shell's grace starts when handed out
+    warm: (lab) => terminals.of(lab).open(80, 24),
+    handedOut: (lab) => terminals.of(lab).restartGrace(),
     assignLesson: (lab, lesson) => runner.runSetup(lab, lesson),
   });
   const hub = new ExplorerHub();
   return {
     config,
     mgr,
+    terminals,
     lessons,
     runner,
     hub,

@@ -2,6 +2,7 @@ import "server-only";
 import type { ClassLabCredentials, LabHealth } from "../../lib/classes.ts";
 import type { Lab } from "../labs/lab.ts";
 import type { LabManager } from "../labs/manager.ts";
+import type { Terminals } from "../terminals/lab-terminals.ts";
 import type { Terminal } from "../terminals/terminal.ts";
 
 /**
@@ -27,21 +28,22 @@ export interface ClassLab {
   destroy(): Promise<void>;
 }
 
-export function managerLabs(mgr: LabManager, runSetup: (lab: Lab, lesson: string) => Promise<unknown>): ClassLabs {
+export function managerLabs(mgr: LabManager, terminals: Terminals, runSetup: (lab: Lab, lesson: string) => Promise<unknown>): ClassLabs {
   return {
     async create(lesson, clientIp) {
-      const lab = await mgr.create({ lesson, clientIp, admitted: true });
+      const { lab, token } = await mgr.create({ lesson, clientIp, admitted: true });
       const done = new Set<string>(lesson ? [lesson] : []);
-      const credentials: ClassLabCredentials = { id: lab.id, token: lab.token, mode: lab.mode, hostname: lab.hostname };
+      const credentials: ClassLabCredentials = { id: lab.id, token, mode: lab.mode, hostname: lab.hostname };
       return {
         credentials,
         get running() {
           return lab.running;
         },
         terminal(id) {
-          if (id) return lab.terminals.get(id) ?? null;
+          const mine = terminals.of(lab);
+          if (id) return mine.get(id) ?? null;
           let best: Terminal | null = null;
-          for (const t of lab.terminals.values()) if (!t.closed && (!best || (t.attached && !best.attached))) best = t;
+          for (const t of mine.values()) if (!t.closed && (!best || (t.attached && !best.attached))) best = t;
           return best;
         },
         health() {

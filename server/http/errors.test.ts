@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CLOSE } from "../../lib/protocol.ts";
-import { CapacityError, LabGoneError, TooManyTerminalsError } from "../labs/errors.ts";
+import { CapacityError, LabGoneError } from "../labs/errors.ts";
+import { TooManyTerminalsError } from "../terminals/errors.ts";
 import { LabBusyError } from "../lessons/labqueue.ts";
 import { NoSuchScriptError } from "../lessons/runner.ts";
 import { HttpError, socketEnding, toHttpError } from "./errors.ts";

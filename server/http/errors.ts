@@ -1,7 +1,8 @@
 import "server-only";
 import { CLOSE, type ApiErrorCode, type CloseCode, type ServerControl } from "../../lib/protocol.ts";
 import { ClassError, type ClassErrorCode } from "../classes/errors.ts";
-import { CapacityError, LabCreateError, LabGoneError, TooManyTerminalsError } from "../labs/errors.ts";
+import { CapacityError, LabCreateError, LabGoneError } from "../labs/errors.ts";
+import { TooManyTerminalsError } from "../terminals/errors.ts";
 import { LabBusyError } from "../lessons/labqueue.ts";
 import { NoSuchScriptError } from "../lessons/runner.ts";
 

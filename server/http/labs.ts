@@ -1,8 +1,9 @@
 import "server-only";
 import { isLessonId, isTerminalId } from "../../lib/ids.ts";
-import type { CreateLabResponse } from "../../lib/protocol.ts";
+import type { CreateLabResponse, LabStatus } from "../../lib/protocol.ts";
 import type { Lab } from "../labs/lab.ts";
 import type { LabManager } from "../labs/manager.ts";
+import type { Terminals } from "../terminals/lab-terminals.ts";
 import { lookUpLab } from "./auth.ts";
 import { jsonObject } from "./body.ts";
 import { HttpError } from "./errors.ts";
@@ -18,7 +19,8 @@ export function labFor(mgr: LabManager, ctx: RouteContext): Lab {
 }
 
 /** The lab API (docs/api.md): create, status, delete, trace, close a terminal. */
-export function labRoutes(router: Router, mgr: LabManager, lessonExists: (id: string) => boolean): void {
+export function labRoutes(router: Router, deps: { mgr: LabManager; terminals: Terminals; lessonExists(id: string): boolean }): void {
+  const { mgr, terminals, lessonExists } = deps;
   router.add("POST", "/api/labs", async (ctx) => {
     const body = jsonObject(ctx.body, ["lesson"]);
     let lesson: string | null = null;
@@ -28,12 +30,18 @@ export function labRoutes(router: Router, mgr: LabManager, lessonExists: (id: st
       lesson = body.lesson;
     }
     // CapacityError and LabCreateError are answered by the table in errors.ts
-    const lab = await mgr.create({ lesson, clientIp: ctx.clientIp });
-    const res: CreateLabResponse = { id: lab.id, token: lab.token, mode: lab.mode, hostname: lab.hostname };
+    // the token goes to the learner in this response and is kept nowhere (the lab keeps its hash)
+    const { lab, token } = await mgr.create({ lesson, clientIp: ctx.clientIp });
+    const res: CreateLabResponse = { id: lab.id, token, mode: lab.mode, hostname: lab.hostname };
     return { status: 201, body: res, headers: { location: `/api/labs/${lab.id}` } };
   });
 
-  router.add("GET", "/api/labs/:id", (ctx) => ({ status: 200, body: labFor(mgr, ctx).status() }));
+  router.add("GET", "/api/labs/:id", (ctx) => {
+    const lab = labFor(mgr, ctx);
+    const { limits, ...rest } = lab.status();
+    const body: LabStatus = { ...rest, terminals: terminals.of(lab).status(), limits };
+    return { status: 200, body };
+  });
 
   router.add("DELETE", "/api/labs/:id", async (ctx) => {
     const lab = labFor(mgr, ctx);
@@ -50,7 +58,7 @@ export function labRoutes(router: Router, mgr: LabManager, lessonExists: (id: st
   router.add("DELETE", "/api/labs/:id/terminals/:tid", (ctx) => {
     const lab = labFor(mgr, ctx);
     const tid = ctx.params.tid ?? "";
-    const t = isTerminalId(tid) ? lab.terminals.get(tid) : undefined;
+    const t = isTerminalId(tid) ? terminals.of(lab).get(tid) : undefined;
     if (!t) throw new HttpError(404, "not_found", "No such terminal in this lab.");
     t.dispose("terminal-closed");
     return { status: 204 };

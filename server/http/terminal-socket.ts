@@ -6,6 +6,7 @@ import { isTerminalId } from "../../lib/ids.ts";
 import { CLOSE, parseClientControl, TERMINAL_MAX, TERMINAL_MIN, type ServerControl } from "../../lib/protocol.ts";
 import type { Config } from "../config.ts";
 import type { Lab } from "../labs/lab.ts";
+import type { Terminals } from "../terminals/lab-terminals.ts";
 import type { Terminal, TerminalClient } from "../terminals/terminal.ts";
 import { socketEnding } from "./errors.ts";
 import { keepAlive } from "./heartbeat.ts";
@@ -18,7 +19,10 @@ export class TerminalSockets {
   private wss: WebSocketServer;
   private track: (ws: WebSocket) => void;
 
-  constructor(config: Pick<Config, "maxFrameBytes">) {
+  constructor(
+    config: Pick<Config, "maxFrameBytes">,
+    private readonly terminals: Terminals,
+  ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false });
     this.track = keepAlive(this.wss);
   }
@@ -44,10 +48,11 @@ export class TerminalSockets {
     const keep = (d: RawData, b: boolean) => void (early.length < 64 && early.push([d, b]));
     ws.on("message", keep);
     let term: Terminal | undefined;
+    const mine = this.terminals.of(lab);
     try {
       const tid = query.get("terminal");
       if (tid) {
-        term = isTerminalId(tid) ? lab.terminals.get(tid) : undefined;
+        term = isTerminalId(tid) ? mine.get(tid) : undefined;
         if (!term) {
           control({ type: "closed", reason: "terminal-closed", message: "That terminal no longer exists." });
           ws.close(CLOSE.NO_SUCH_TERMINAL, "no such terminal");
@@ -57,9 +62,9 @@ export class TerminalSockets {
         const cols = clampInt(query.get("cols"), TERMINAL_MIN.cols, TERMINAL_MAX.cols, 80);
         const rows = clampInt(query.get("rows"), TERMINAL_MIN.rows, TERMINAL_MAX.rows, 24);
         // a pooled lab's shell is already waiting at its first prompt: take it
-        term = lab.freshTerminal();
+        term = mine.fresh();
         if (term) term.resize(cols, rows);
-        else term = await lab.openTerminal(cols, rows);
+        else term = await mine.open(cols, rows);
       }
       // the socket may have closed while the shell was starting: then the terminal waits,
       // unattached, for a reattach within the grace period

@@ -36,7 +36,7 @@ describe("snapshots of a lab (LabManager)", () => {
   after(async () => mgr?.shutdown());
 
   test("init is PID 1 of the lab, in the lab's own namespaces of every type", async () => {
-    const lab = await mgr.create({});
+    const { lab } = await mgr.create({});
     try {
       const s = await snapshotLab(lab);
       const init = proc(s, lab.initPid)!;
@@ -65,7 +65,7 @@ describe("snapshots of a lab (LabManager)", () => {
   });
 
   test("after `setsid -f unshare -u sleep 1000` a new UTS namespace holds that sleep", async () => {
-    const lab = await mgr.create({});
+    const { lab } = await mgr.create({});
     try {
       const before = await snapshotLab(lab);
       const r = await lab.exec("setsid -f unshare -u sleep 1000; setsid -f unshare -fp --mount-proc sleep 1001; sleep 0.2");
@@ -101,7 +101,7 @@ describe("snapshots of a lab (LabManager)", () => {
   });
 
   test("mount propagation made inside a lab, between two of its mount namespaces", async () => {
-    const lab = await mgr.create({});
+    const { lab } = await mgr.create({});
     try {
       const r = await lab.exec(`set -e
         mkdir -p /tmp/shared

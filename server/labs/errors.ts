@@ -26,10 +26,3 @@ export class LabGoneError extends Error {
     super("The lab is not running any more.");
   }
 }
-
-/** The lab has its maximum of terminals. */
-export class TooManyTerminalsError extends Error {
-  constructor(readonly max: number) {
-    super(`A lab can have at most ${max} terminals.`);
-  }
-}

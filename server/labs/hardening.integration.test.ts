@@ -52,7 +52,7 @@ async function sh(lab: Lab, script: string, timeoutMs = 20_000) {
 
 async function openFails(lab: Lab): Promise<NativeError> {
   try {
-    const t = await lab.openTerminal(80, 24);
+    const t = await s.terminals.of(lab).open(80, 24);
     t.dispose("terminal-closed");
   } catch (e) {
     if (e instanceof NativeError) return e;

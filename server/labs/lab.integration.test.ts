@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import fs from "node:fs";
 import os from "node:os";
 import { api, createLab, testServer, TermClient } from "../testing/harness.ts";
+import { findValue } from "../testing/find-value.ts";
 import { isolatedEnv } from "../testing/instance.ts";
 
 if (process.getuid?.() !== 0) throw new Error("lab integration tests need root: they create real namespaces");
@@ -34,7 +35,7 @@ describe("a terminal in a lab", () => {
     assert.deepEqual(ps.map((p) => p[1]).sort(), ["bash", "nslab-init", "ps"].sort(), "ps -e lists only the lab's processes");
     const nspid = (await t.run("grep NSpid /proc/$$/status")).trim().split(/\s+/).slice(1).map(Number);
     assert.equal(nspid.length, 1, "inside the lab, /proc shows the lab's level only");
-    const hostPid = s.mgr.get(lab.id)!.terminals.get("t1")!.pid;
+    const hostPid = s.terminals.of(s.mgr.get(lab.id)!).get("t1")!.pid;
     const hostNspid = /NSpid:\s+(.*)/.exec(fs.readFileSync(`/proc/${hostPid}/status`, "utf8"))![1]!.trim().split(/\s+/).map(Number);
     assert.equal(hostNspid.length, 2);
     assert.equal(hostNspid[0], hostPid);
@@ -165,6 +166,21 @@ describe("API", () => {
   });
 });
 
+describe("the token", () => {
+  test("is given to the learner once: after the create response, nothing on the server holds it", async () => {
+    const lab = await createLab(s.url);
+    const t = new TermClient(s.url, lab);
+    await prompt(t);
+    assert.equal((await api(s.url, "GET", `/api/labs/${lab.id}`, lab.token)).status, 200, "the token works");
+    const held = s.mgr.get(lab.id)!;
+    // the lab itself, the manager (its directory of labs, the pool), the terminals, the classroom
+    for (const [name, root] of Object.entries({ lab: held, mgr: s.mgr, terminals: s.terminals, classes: s.classes }))
+      assert.equal(findValue(root, lab.token, name), null, `${name} holds the plaintext token`);
+    t.close();
+    await s.mgr.destroy(lab.id);
+  });
+});
+
 describe("cleanup", () => {
   test("500 create/destroy cycles leave nothing behind", async () => {
     // a server of its own, so the other tests' labs cannot change the counts
@@ -223,7 +239,7 @@ async function cycles(s: Awaited<ReturnType<typeof testServer>>): Promise<void> 
   const labsBefore = s.mgr.count;
   const before = count();
   for (let i = 0; i < 500; i++) {
-    const lab = await s.mgr.create({});
+    const { lab } = await s.mgr.create({});
     if (i % 50 === 0) assert.equal((await lab.exec("echo ok")).stdout, "ok\n");
     await s.mgr.destroy(lab.id);
   }

@@ -3,9 +3,8 @@ import crypto from "node:crypto";
 import fsp from "node:fs/promises";
 import type { LabMode, LabStatus, TraceEntry } from "../../lib/protocol.ts";
 import { spawn, signalName, NativeError } from "../native/core.ts";
-import { Terminal, type TerminalOptions } from "../terminals/terminal.ts";
 import type { Cgroups, LabCgroup } from "./cgroup.ts";
-import { LabGoneError, TooManyTerminalsError } from "./errors.ts";
+import { LabGoneError } from "./errors.ts";
 import { LabProcess, readPipe } from "./process.ts";
 import { specLine } from "./rootfs.ts";
 import { TraceLog } from "./trace.ts";
@@ -35,14 +34,21 @@ export interface LabInit {
   cgroup: LabCgroup | null;
   cgroups: Cgroups;
   limits: LabStatus["limits"];
-  terminalOptions: TerminalOptions;
-  maxTerminals: number;
   trace: TraceLog;
 }
 
+/** A process started on a new pty of the lab's own devpts (a terminal's shell). */
+export interface PtyProcess {
+  proc: LabProcess;
+  /** the pty master; its owner closes it */
+  master: number;
+}
+
 /**
- * One learner's lab. It owns its init process, its terminals, the processes it runs for checks,
- * and its cgroup; `destroy()` releases all of them (the manager releases the uid range).
+ * One learner's lab. It owns its init process, the processes it runs for checks, and its cgroup;
+ * `destroy()` releases all of them (the manager releases the uid range). It starts processes in
+ * the lab on a pty or on pipes, and knows nothing of what they are for: terminals/ owns the
+ * shells it starts on ptys (the terminal set of each lab), lessons/ the scripts it runs.
  */
 export class Lab implements LabHandle {
   readonly id: string;
@@ -51,17 +57,13 @@ export class Lab implements LabHandle {
   lesson: string | null;
   clientIp: string;
   readonly createdAt = new Date();
-  readonly terminals = new Map<string, Terminal>();
   readonly traceLog: TraceLog;
   private tokenHash: Buffer;
   private readonly init: LabProcess;
   private readonly scripts = new Set<LabProcess>();
   private readonly activity = new Set<() => void>();
+  private readonly destroyListeners = new Set<() => void>();
   private destroying: Promise<void> | null = null;
-  /** Set by the manager: releases what it holds for this lab (its entry, its uid range). */
-  destroyed?: () => void;
-  private nextTerminal = 1;
-  private opening = 0;
 
   constructor(private readonly o: LabInit) {
     this.id = o.id;
@@ -82,18 +84,11 @@ export class Lab implements LabHandle {
     return !this.destroying && !this.init.exitStatus;
   }
 
-  /** Hands a pre-made (pooled) lab to its learner: a fresh token, their address, their lesson. */
+  /** Hands a pre-made (pooled) lab to its learner: a fresh token (its hash), their address, their lesson. */
   handOut(tokenHash: Buffer, clientIp: string, lesson: string | null): void {
     this.tokenHash = tokenHash;
     this.clientIp = clientIp;
     this.lesson = lesson;
-    for (const t of this.terminals.values()) t.restartGrace();
-  }
-
-  /** A terminal opened ahead of time that nobody has attached to yet, if any. */
-  freshTerminal(): Terminal | undefined {
-    for (const t of this.terminals.values()) if (!t.everAttached && !t.exit) return t;
-    return undefined;
   }
 
   tokenMatches(token: string): boolean {
@@ -101,7 +96,8 @@ export class Lab implements LabHandle {
     return h.length === this.tokenHash.length && crypto.timingSafeEqual(h, this.tokenHash);
   }
 
-  status(): LabStatus {
+  /** The lab's part of its status (LabStatus but its terminals, which terminals/ knows). */
+  status(): Omit<LabStatus, "terminals"> {
     return {
       id: this.id,
       state: this.destroying ? "destroyed" : this.init.exitStatus ? "exited" : "running",
@@ -109,12 +105,6 @@ export class Lab implements LabHandle {
       hostname: this.hostname,
       lesson: this.lesson,
       createdAt: this.createdAt.toISOString(),
-      terminals: [...this.terminals.values()].map((t) => ({
-        id: t.id,
-        attached: t.attached,
-        exited: t.exit !== null,
-        exitCode: t.exit?.code ?? null,
-      })),
       limits: this.o.limits,
     };
   }
@@ -138,56 +128,50 @@ export class Lab implements LabHandle {
     if (!this.running) throw new LabGoneError();
   }
 
-  /** Opens a login shell on a new pty of the lab's devpts. */
-  async openTerminal(cols: number, rows: number): Promise<Terminal> {
+  /**
+   * Starts `argv` in the lab (root inside, cwd /root, a login environment) on a new pty of the
+   * lab's own devpts, sized `cols`×`rows`. Its native trace is recorded under `traceScope`.
+   */
+  async spawnPty(argv: string[], o: { cols: number; rows: number; traceScope: string }): Promise<PtyProcess> {
     this.assertRunning();
-    if (this.terminals.size + this.opening >= this.o.maxTerminals) throw new TooManyTerminalsError(this.o.maxTerminals);
     const started = Date.now();
-    const id = `t${this.nextTerminal++}`;
     let sp;
-    this.opening++;
     try {
-      sp = await this.init.withFd((fd) => spawn(this.spawnSpec(fd, "pty", ["/bin/bash", "-l"], [specLine("size", String(rows), String(cols))])));
+      sp = await this.init.withFd((fd) => spawn(this.spawnSpec(fd, "pty", argv, [specLine("size", String(o.rows), String(o.cols))])));
     } catch (e) {
-      if (e instanceof NativeError) this.traceLog.addNative(`terminal:${id}`, e.trace, started);
+      if (e instanceof NativeError) this.traceLog.addNative(o.traceScope, e.trace, started);
       throw e;
-    } finally {
-      this.opening--;
     }
-    this.traceLog.addNative(`terminal:${id}`, sp.trace, started);
-    const proc = new LabProcess(sp.pid, sp.pidfd);
-    const term = new Terminal(id, proc, sp.master!, { cols, rows }, this.o.terminalOptions, {
-      onActivity: () => this.emitActivity(),
-      onDisposed: (t) => {
-        this.terminals.delete(t.id);
-        this.emitActivity();
-      },
-    });
-    this.terminals.set(id, term);
-    if (!this.running) {
-      // the lab went away while the shell was being started
-      term.dispose("lab-destroyed");
-      throw new LabGoneError();
-    }
-    this.emitActivity();
-    return term;
+    this.traceLog.addNative(o.traceScope, sp.trace, started);
+    return { proc: new LabProcess(sp.pid, sp.pidfd), master: sp.master! };
   }
 
-  async exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
+  /**
+   * Starts `argv` in the lab with /dev/null on stdin and pipes on stdout and stderr. The lab
+   * waits for it when destroyed. Only a failure to start is traced (scripts run often).
+   */
+  async spawnPipes(argv: string[], o: { traceScope: string }): Promise<{ proc: LabProcess; stdout: number; stderr: number }> {
     this.assertRunning();
-    const timeoutMs = Math.min(Math.max(opts.timeoutMs ?? 10_000, 100), 60_000);
     const started = Date.now();
     let sp;
     try {
-      sp = await this.init.withFd((fd) => spawn(this.spawnSpec(fd, "pipes", ["/bin/bash", "-c", script.replace(/\0/g, "")])));
+      sp = await this.init.withFd((fd) => spawn(this.spawnSpec(fd, "pipes", argv)));
     } catch (e) {
-      if (e instanceof NativeError) this.traceLog.addNative("exec", e.trace, started);
+      if (e instanceof NativeError) this.traceLog.addNative(o.traceScope, e.trace, started);
       throw e;
     }
     const proc = new LabProcess(sp.pid, sp.pidfd);
     this.scripts.add(proc);
-    const out = readPipe(sp.stdout!, EXEC_OUTPUT_LIMIT);
-    const err = readPipe(sp.stderr!, EXEC_OUTPUT_LIMIT);
+    void proc.exited.then(() => this.scripts.delete(proc));
+    return { proc, stdout: sp.stdout!, stderr: sp.stderr! };
+  }
+
+  async exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    const timeoutMs = Math.min(Math.max(opts.timeoutMs ?? 10_000, 100), 60_000);
+    const sp = await this.spawnPipes(["/bin/bash", "-c", script.replace(/\0/g, "")], { traceScope: "exec" });
+    const proc = sp.proc;
+    const out = readPipe(sp.stdout, EXEC_OUTPUT_LIMIT);
+    const err = readPipe(sp.stderr, EXEC_OUTPUT_LIMIT);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -202,7 +186,6 @@ export class Lab implements LabHandle {
     const drain = setTimeout(() => (out.destroy(), err.destroy()), 300);
     const [stdout, stderr] = await Promise.all([out.done, err.done]);
     clearTimeout(drain);
-    this.scripts.delete(proc);
     this.emitActivity();
     return { code: st.code, signal: signalName(st.signal), stdout, stderr, timedOut };
   }
@@ -249,11 +232,27 @@ export class Lab implements LabHandle {
     }
   }
 
+  /**
+   * Calls `fn` once when the lab starts to be destroyed, before its processes are killed: whoever
+   * holds something in the lab (terminals/: the lab's shells and ptys) releases it then.
+   */
+  onDestroy(fn: () => void): () => void {
+    this.destroyListeners.add(fn);
+    return () => this.destroyListeners.delete(fn);
+  }
+
   /** Kills everything in the lab and waits until it is all reaped and its cgroup removed. */
   destroy(): Promise<void> {
     if (this.destroying) return this.destroying;
     this.destroying = (async () => {
-      for (const t of [...this.terminals.values()]) t.dispose("lab-destroyed");
+      for (const fn of [...this.destroyListeners]) {
+        try {
+          fn();
+        } catch (e) {
+          console.error("nslab: a lab's destroy listener failed", e);
+        }
+      }
+      this.destroyListeners.clear();
       // SIGKILL to a PID namespace's init kills every process in the namespace (pid_namespaces(7))
       this.init.kill("SIGKILL");
       const waits = [this.init.exited, ...[...this.scripts].map((p) => p.exited)];

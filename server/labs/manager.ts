@@ -6,6 +6,7 @@ import type { LabMode } from "../../lib/protocol.ts";
 import type { Config } from "../config.ts";
 import { initBinary, loadNative, NativeError, closeFd, features, labCreate, sealedCopy } from "../native/core.ts";
 import { Cgroups, detectCgroups, type LabCgroup } from "./cgroup.ts";
+import { MemoryLabDirectory, type LabDirectory } from "./directory.ts";
 import { CapacityError, LabCreateError } from "./errors.ts";
 import { lowerMountMax } from "./host.ts";
 import { IdRanges } from "./ids.ts";
@@ -20,8 +21,21 @@ import { TraceLog } from "./trace.ts";
  * (server/server.ts), so that the lab core imports nothing of lessons or terminals.
  */
 export interface LabHooks {
-  /** a lab made for a lesson: set it up for the lesson (run its setup scripts) before it is handed out */
+  /** a lab made for the pool: make it ready for a learner (terminals/: a shell at its first prompt) */
+  warm?(lab: Lab): Promise<unknown>;
+  /** a pooled lab was handed to a learner (terminals/: the waiting shell's grace period starts) */
+  handedOut?(lab: Lab): void;
+  /** a lab made for a lesson: set it up for the lesson (lessons/: its setup scripts) before it is returned */
   assignLesson?(lab: Lab, lesson: string): Promise<unknown>;
+}
+
+/**
+ * A new lab and its token. The token is the caller's to hand to the learner once: the lab keeps
+ * only its hash, and nothing here keeps the token.
+ */
+export interface CreatedLab {
+  lab: Lab;
+  token: string;
 }
 
 export interface CreateOptions {
@@ -38,7 +52,9 @@ export interface CreateOptions {
 export class LabManager {
   readonly mode: LabMode;
   readonly cgroups: Cgroups;
-  private readonly labs = new Map<string, Lab>();
+  private readonly labs: LabDirectory;
+  /** the uid range slot each lab holds (root mode), given back when it is destroyed */
+  private readonly slots = new Map<string, number>();
   private readonly ids: IdRanges;
   private readonly initFd: number;
   private readonly timens: boolean;
@@ -54,7 +70,9 @@ export class LabManager {
     readonly config: Config,
     private readonly hooks: LabHooks,
     private readonly unlockStateDir: () => void,
+    directory: LabDirectory,
   ) {
+    this.labs = directory;
     this.mode = config.mode;
     this.cgroups = new Cgroups(this.mode === "root" ? detectCgroups() : { version: 0, reason: "rootless mode" }, config.cgroupParent);
     if (this.mode === "root") {
@@ -78,7 +96,7 @@ export class LabManager {
     this.hide = ["/usr", "/bin", "/sbin", "/lib", "/lib64"].some((d) => root === d || root.startsWith(d + "/")) ? [root] : [];
   }
 
-  static async start(config: Config, hooks: LabHooks = {}): Promise<LabManager> {
+  static async start(config: Config, hooks: LabHooks = {}, directory: LabDirectory = new MemoryLabDirectory()): Promise<LabManager> {
     loadNative(config);
     // one live server per state dir / cgroup parent / uid range; then remove what a server that
     // died without shutting down (kill -9) left behind, before any new lab exists
@@ -93,7 +111,7 @@ export class LabManager {
       });
       if (r.cgroups || r.processes)
         console.error(`nslab: cleaned up after a server that did not shut down: ${r.cgroups} lab cgroups removed, ${r.processes} processes killed`);
-      mgr = new LabManager(config, hooks, unlock);
+      mgr = new LabManager(config, hooks, unlock, directory);
     } catch (e) {
       unlock();
       throw e;
@@ -109,9 +127,9 @@ export class LabManager {
     setImmediate(async () => {
       try {
         while (!this.closed && this.pool.length < this.config.poolSize && this.labs.size < this.config.maxLabs - 1) {
-          const lab = await this.createCold({ clientIp: "pool" });
+          const { lab } = await this.createCold({ clientIp: "pool" });
           try {
-            await lab.openTerminal(80, 24);
+            await this.hooks.warm?.(lab);
           } catch (e) {
             await this.destroy(lab.id);
             throw e;
@@ -138,11 +156,11 @@ export class LabManager {
 
   countForClient(ip: string): number {
     let n = 0;
-    for (const l of this.labs.values()) if (l.clientIp === ip && !this.pool.includes(l)) n++;
+    for (const l of this.labs.all()) if (l.clientIp === ip && !this.pool.includes(l)) n++;
     return n;
   }
 
-  async create(opts: CreateOptions = {}): Promise<Lab & { token: string }> {
+  async create(opts: CreateOptions = {}): Promise<CreatedLab> {
     if (this.closed) throw new CapacityError("The server is shutting down.", false);
     const clientIp = opts.clientIp ?? "local";
     if (!opts.admitted && this.countForClient(clientIp) >= this.config.labsPerClient)
@@ -151,18 +169,19 @@ export class LabManager {
     while ((lab = this.pool.shift()) && !lab.running) await this.destroy(lab.id).catch(() => {});
     this.refill();
     if (!lab) return this.createCold(opts);
-    const token = crypto.randomBytes(24).toString("base64url");
-    lab.handOut(crypto.createHash("sha256").update(token).digest(), clientIp, opts.lesson ?? null);
+    const token = newToken();
+    lab.handOut(tokenHash(token), clientIp, opts.lesson ?? null);
+    this.hooks.handedOut?.(lab);
     try {
-      if (opts.lesson) await this.runLessonSetup(lab, opts.lesson);
+      if (opts.lesson) await this.hooks.assignLesson?.(lab, opts.lesson);
     } catch (e) {
       await this.destroy(lab.id);
       throw e;
     }
-    return Object.assign(lab, { token });
+    return { lab, token };
   }
 
-  private async createCold(opts: CreateOptions): Promise<Lab & { token: string }> {
+  private async createCold(opts: CreateOptions): Promise<CreatedLab> {
     const clientIp = opts.clientIp ?? "local";
     if (this.labs.size >= this.config.maxLabs)
       throw new CapacityError(`This server is at its limit of ${this.config.maxLabs} labs. Try again in a few minutes.`, false);
@@ -171,7 +190,7 @@ export class LabManager {
     const range = this.mode === "root" ? this.ids.acquire() : { slot: -1, hostId: this.config.uid };
     if (!range) throw new CapacityError("No uid range is free for a new lab.", false);
     const id = crypto.randomBytes(8).toString("hex");
-    const token = crypto.randomBytes(24).toString("base64url");
+    const token = newToken();
     const hostname = `lab-${id.slice(0, 6)}`;
     const trace = new TraceLog();
     let cgroup: LabCgroup | null = null;
@@ -194,7 +213,7 @@ export class LabManager {
       trace.addNative("lab", created.trace, started);
       const lab = new Lab({
         id,
-        tokenHash: crypto.createHash("sha256").update(token).digest(),
+        tokenHash: tokenHash(token),
         mode: this.mode,
         hostname,
         lesson: opts.lesson ?? null,
@@ -204,24 +223,14 @@ export class LabManager {
         cgroup,
         cgroups: this.cgroups,
         limits: { pids: L.pids, memoryBytes: L.memoryBytes, cpuPercent: L.cpuPercent, scratchBytes: L.scratchBytes },
-        terminalOptions: {
-          scrollbackBytes: this.config.scrollbackBytes,
-          graceMs: this.config.graceMs,
-          inputBytesPerSec: this.config.inputBytesPerSec,
-          inputBurstBytes: this.config.inputBurstBytes,
-        },
-        maxTerminals: this.config.terminalsPerLab,
         trace,
       });
-      this.labs.set(id, lab);
-      lab.destroyed = () => {
-        this.labs.delete(id);
-        if (range.slot >= 0) this.ids.release(range.slot);
-      };
-      if (opts.lesson) await this.runLessonSetup(lab, opts.lesson);
-      return Object.assign(lab, { token });
+      this.labs.add(lab);
+      if (range.slot >= 0) this.slots.set(id, range.slot);
+      if (opts.lesson) await this.hooks.assignLesson?.(lab, opts.lesson);
+      return { lab, token };
     } catch (e) {
-      if (!this.labs.has(id)) {
+      if (!this.labs.get(id)) {
         if (cgroup) await this.cgroups.destroy(cgroup).catch(() => {});
         if (range.slot >= 0) this.ids.release(range.slot);
       } else {
@@ -229,10 +238,6 @@ export class LabManager {
       }
       throw e;
     }
-  }
-
-  private async runLessonSetup(lab: Lab, lesson: string): Promise<void> {
-    await this.hooks.assignLesson?.(lab, lesson);
   }
 
   private labSpec(hostname: string, hostId: number, cgroup: LabCgroup | null): string {
@@ -275,16 +280,20 @@ export class LabManager {
 
   /** Labs that belong to learners (pooled ones excluded). */
   list(): Lab[] {
-    return [...this.labs.values()].filter((l) => !this.pool.includes(l));
+    return this.labs.all().filter((l) => !this.pool.includes(l));
   }
 
+  /** Destroys the lab, then forgets it and frees its uid range (even if destroying failed). */
   async destroy(id: string): Promise<boolean> {
     const lab = this.labs.get(id);
     if (!lab) return false;
     try {
       await lab.destroy();
     } finally {
-      lab.destroyed?.();
+      this.labs.remove(id);
+      const slot = this.slots.get(id);
+      this.slots.delete(id);
+      if (slot !== undefined) this.ids.release(slot);
     }
     return true;
   }
@@ -292,9 +301,19 @@ export class LabManager {
   async shutdown(): Promise<void> {
     this.closed = true;
     this.pool.length = 0;
-    await Promise.allSettled([...this.labs.values()].map((l) => this.destroy(l.id)));
+    await Promise.allSettled(this.labs.all().map((l) => this.destroy(l.id)));
     closeFd(this.initFd);
     this.unlockStateDir();
   }
 }
 
+
+/** 192 random bits, base64url: the lab's bearer token. */
+function newToken(): string {
+  return crypto.randomBytes(24).toString("base64url");
+}
+
+/** What a lab keeps of its token: the SHA-256 (compared in constant time, Lab.tokenMatches). */
+function tokenHash(token: string): Buffer {
+  return crypto.createHash("sha256").update(token).digest();
+}

@@ -1,6 +1,7 @@
 /** The warm pool: a learner gets a ready lab whose shell is already at its first prompt. */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { findValue } from "../testing/find-value.ts";
 import { api, createLab, testServer, TermClient } from "../testing/harness.ts";
 
 let s: Awaited<ReturnType<typeof testServer>>;
@@ -33,6 +34,9 @@ test("a pooled lab is handed out with a fresh token, its waiting shell attached,
   await pooled(1);
   // the pool lab's old token (never given out) and other labs' tokens do not open it
   assert.equal((await api(s.url, "GET", `/api/labs/${lab.id}`, "x".repeat(32))).status, 404);
+  // handed out with a fresh token, which the server keeps only as a hash
+  for (const [name, root] of Object.entries({ lab: s.mgr.get(lab.id), mgr: s.mgr, terminals: s.terminals }))
+    assert.equal(findValue(root, lab.token, name), null, `${name} holds the plaintext token`);
   t.close();
   second.close();
   assert.equal((await api(s.url, "DELETE", `/api/labs/${lab.id}`, lab.token)).status, 204);

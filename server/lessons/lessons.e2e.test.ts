@@ -36,7 +36,7 @@ if (process.getuid?.() !== 0) {
     describe(`lesson ${meta.id}`, () => {
       let lab: LabHandle;
       before(async () => {
-        lab = await services.mgr.create({ lesson: meta.id });
+        ({ lab } = await services.mgr.create({ lesson: meta.id }));
       });
       after(async () => {
         if (lab) await services.mgr.destroy(lab.id);

@@ -1,0 +1,121 @@
+import "server-only";
+import type { TerminalStatus } from "../../lib/protocol.ts";
+import { LabGoneError } from "../labs/errors.ts";
+import type { Lab } from "../labs/lab.ts";
+import { TooManyTerminalsError } from "./errors.ts";
+import { Terminal, type TerminalOptions } from "./terminal.ts";
+
+/** What a lab's terminals need of it: a shell on a new pty, its activity channel, and its end. */
+export type PtyLab = Pick<Lab, "id" | "running" | "spawnPty" | "emitActivity" | "onDestroy">;
+
+export interface TerminalSettings extends TerminalOptions {
+  /** terminals one lab may have at once (Config.terminalsPerLab) */
+  maxPerLab: number;
+}
+
+/** The login shell each terminal runs. */
+const SHELL = ["/bin/bash", "-l"];
+
+/**
+ * The terminals of every lab. Each lab's set is made on first use and released when the lab is
+ * destroyed (its shells get SIGHUP, its clients a "lab-destroyed" close). One per server.
+ */
+export class Terminals {
+  private readonly sets = new Map<PtyLab, LabTerminals>();
+
+  constructor(private readonly settings: TerminalSettings) {}
+
+  /** The terminals of `lab` (an empty set, not kept, for a lab that is not running). */
+  of(lab: PtyLab): LabTerminals {
+    let set = this.sets.get(lab);
+    if (set) return set;
+    set = new LabTerminals(lab, this.settings);
+    if (!lab.running) return set;
+    this.sets.set(lab, set);
+    const made = set;
+    lab.onDestroy(() => {
+      this.sets.delete(lab);
+      made.closeAll("lab-destroyed");
+    });
+    return set;
+  }
+
+  /** Labs that have a terminal set now. */
+  get labs(): number {
+    return this.sets.size;
+  }
+}
+
+/** One lab's terminals: `t1`, `t2`, … at most `maxPerLab` at once. */
+export class LabTerminals {
+  private readonly byId = new Map<string, Terminal>();
+  private next = 1;
+  private opening = 0;
+
+  constructor(
+    private readonly lab: PtyLab,
+    private readonly settings: TerminalSettings,
+  ) {}
+
+  get(id: string): Terminal | undefined {
+    return this.byId.get(id);
+  }
+
+  values(): IterableIterator<Terminal> {
+    return this.byId.values();
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** A terminal opened ahead of time (a pooled lab's) that nobody has attached to yet, if any. */
+  fresh(): Terminal | undefined {
+    for (const t of this.byId.values()) if (!t.everAttached && !t.exit) return t;
+    return undefined;
+  }
+
+  status(): TerminalStatus[] {
+    return [...this.byId.values()].map((t) => ({ id: t.id, attached: t.attached, exited: t.exit !== null, exitCode: t.exit?.code ?? null }));
+  }
+
+  /** Opens a login shell on a new pty of the lab's devpts. */
+  async open(cols: number, rows: number): Promise<Terminal> {
+    if (!this.lab.running) throw new LabGoneError();
+    const max = this.settings.maxPerLab;
+    if (this.byId.size + this.opening >= max) throw new TooManyTerminalsError(max);
+    const id = `t${this.next++}`;
+    let pty;
+    this.opening++;
+    try {
+      pty = await this.lab.spawnPty(SHELL, { cols, rows, traceScope: `terminal:${id}` });
+    } finally {
+      this.opening--;
+    }
+    const term = new Terminal(id, pty.proc, pty.master, { cols, rows }, this.settings, {
+      onActivity: () => this.lab.emitActivity(),
+      onDisposed: (t) => {
+        this.byId.delete(t.id);
+        this.lab.emitActivity();
+      },
+    });
+    this.byId.set(id, term);
+    if (!this.lab.running) {
+      // the lab went away while the shell was being started
+      term.dispose("lab-destroyed");
+      throw new LabGoneError();
+    }
+    this.lab.emitActivity();
+    return term;
+  }
+
+  /** A pooled lab was handed to a learner: its waiting shells' grace periods start now. */
+  restartGrace(): void {
+    for (const t of this.byId.values()) t.restartGrace();
+  }
+
+  /** Ends every terminal (the lab is going). */
+  closeAll(reason: "lab-destroyed" | "terminal-closed"): void {
+    for (const t of [...this.byId.values()]) t.dispose(reason);
+  }
+}
