@@ -99,7 +99,7 @@ describe("the seccomp filter (native/src/seccomp.c, seccomp.policy)", () => {
       "NoNewPrivs: 0 Seccomp: 2 Seccomp_filters: 1",
       "NoNewPrivs: 0 Seccomp: 2 Seccomp_filters: 1",
     ]);
-    const t = await lab.openTerminal(80, 24);
+    const t = await s.terminals.of(lab).open(80, 24);
     const status = fs.readFileSync(`/proc/${t.pid}/status`, "utf8");
     assert.match(status, /^Seccomp:\s+2$/m, "the terminal's shell");
     assert.match(status, /^Seccomp_filters:\s+1$/m);

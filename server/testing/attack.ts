@@ -1,14 +1,14 @@
 import "server-only";
 import fs from "node:fs";
 import path from "node:path";
-import { NATIVE_DIR } from "../native/core.ts";
 import type { Lab } from "../labs/lab.ts";
+import { testConfig } from "./instance.ts";
 
 /**
  * native/build/attack (native/test/attack.c): what a hostile learner runs, for the containment
  * tests and bench/attacks. Built by `make -C native sanitized` (so by `npm test`).
  */
-export const ATTACK_BINARY = path.join(NATIVE_DIR, "attack");
+export const ATTACK_BINARY = path.join(testConfig().nativeDir, "attack");
 
 /** Copies the attack program into a lab as /root/attack (through the lab's own shell). */
 export async function installAttack(lab: Lab): Promise<void> {
