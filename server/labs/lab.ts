@@ -3,10 +3,10 @@ import crypto from "node:crypto";
 import fsp from "node:fs/promises";
 import type { LabMode, LabStatus, TraceEntry } from "../../lib/protocol.ts";
 import { spawn, signalName, NativeError } from "../native/core.ts";
+import type { SpawnSpec } from "../native/spec.ts";
 import type { Cgroups, LabCgroup } from "./cgroup.ts";
 import { LabGoneError } from "./errors.ts";
 import { LabProcess, readPipe } from "./process.ts";
-import { specLine } from "./rootfs.ts";
 import { TraceLog } from "./trace.ts";
 import type { ExecOptions, ExecResult, LabHandle } from "./types.ts";
 
@@ -109,19 +109,19 @@ export class Lab implements LabHandle {
     };
   }
 
-  private spawnSpec(pidfd: number, stdio: "pty" | "pipes", args: string[], extra: string[] = []): string {
-    const L = [
-      specLine("lab", String(this.init.pid), String(pidfd)),
-      specLine("stdio", stdio),
-      specLine("setgroups", this.mode === "rootless" ? "deny" : "allow"),
-      specLine("timens", this.o.timens ? "1" : "0"),
-      specLine("cwd", "/root"),
-      ...(this.o.cgroup?.procsFiles ?? []).map((f) => specLine("cgroup", f)),
-      ...args.map((a) => specLine("arg", a)),
-      ...SHELL_ENV.map((e) => specLine("env", e)),
-      ...extra,
-    ];
-    return L.join("\n") + "\n";
+  /** A process in this lab: root inside (setns into every namespace, then the lab's cgroup), cwd /root, a login environment. */
+  private spawnSpec(pidfd: number, stdio: "pty" | "pipes", argv: string[], size?: { rows: number; cols: number }): SpawnSpec {
+    return {
+      lab: { pid: this.init.pid, pidfd },
+      stdio,
+      ...(size ? { size } : {}),
+      setgroups: this.mode === "rootless" ? "deny" : "allow",
+      timens: this.o.timens,
+      cwd: "/root",
+      cgroupProcs: this.o.cgroup?.procsFiles ?? [],
+      argv,
+      env: SHELL_ENV,
+    };
   }
 
   private assertRunning(): void {
@@ -137,7 +137,7 @@ export class Lab implements LabHandle {
     const started = Date.now();
     let sp;
     try {
-      sp = await this.init.withFd((fd) => spawn(this.spawnSpec(fd, "pty", argv, [specLine("size", String(o.rows), String(o.cols))])));
+      sp = await this.init.withFd((fd) => spawn(this.spawnSpec(fd, "pty", argv, { rows: o.rows, cols: o.cols })));
     } catch (e) {
       if (e instanceof NativeError) this.traceLog.addNative(o.traceScope, e.trace, started);
       throw e;

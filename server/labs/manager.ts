@@ -13,7 +13,8 @@ import { IdRanges } from "./ids.ts";
 import { Lab } from "./lab.ts";
 import { LabProcess } from "./process.ts";
 import { recover, lockStateDir } from "./recovery.ts";
-import { rootfsSpec, specLine, writeEtcTemplate } from "./rootfs.ts";
+import { rootfs, writeEtcTemplate } from "./rootfs.ts";
+import type { LabSpec } from "../native/spec.ts";
 import { TraceLog } from "./trace.ts";
 
 /**
@@ -240,21 +241,24 @@ export class LabManager {
     }
   }
 
-  private labSpec(hostname: string, hostId: number, cgroup: LabCgroup | null): string {
+  /**
+   * What the native core builds for a lab (the policy): root mode maps idsPerLab ids from the
+   * lab's own range; rootless mode maps root to the server's own uid and gid only, and must deny
+   * setgroups first (user_namespaces(7); CVE-2014-8989).
+   */
+  private labSpec(hostname: string, hostId: number, cgroup: LabCgroup | null): LabSpec {
     const rootless = this.mode === "rootless";
     const n = this.config.idsPerLab;
-    const map = rootless ? `0 ${hostId} 1` : `0 ${hostId} ${n}`;
-    const gmap = rootless ? `0 ${this.config.gid} 1` : `0 ${hostId} ${n}`;
-    const lines = [
-      specLine("hostname", hostname),
-      specLine("domainname", "(none)"),
-      specLine("uid_map", map),
-      specLine("gid_map", gmap),
-      specLine("setgroups", rootless ? "deny" : "allow"),
-      specLine("timens", this.timens ? "1" : "0"),
-      specLine("init_fd", String(this.initFd)),
-      ...(cgroup?.procsFiles ?? []).map((f) => specLine("cgroup", f)),
-      ...rootfsSpec({
+    return {
+      hostname,
+      domainname: "(none)",
+      uidMap: { inside: 0, outside: hostId, count: rootless ? 1 : n },
+      gidMap: { inside: 0, outside: rootless ? this.config.gid : hostId, count: rootless ? 1 : n },
+      setgroups: rootless ? "deny" : "allow",
+      timens: this.timens,
+      initFd: this.initFd,
+      cgroupProcs: cgroup?.procsFiles ?? [],
+      ...rootfs({
         stagingDir: this.staging,
         etcTemplate: this.etcTemplate,
         scratchBytes: this.config.limits.scratchBytes,
@@ -263,8 +267,7 @@ export class LabManager {
         rootless,
         hide: this.hide,
       }),
-    ];
-    return lines.join("\n") + "\n";
+    };
   }
 
   get(id: string): Lab | undefined {

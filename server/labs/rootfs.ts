@@ -1,10 +1,11 @@
 import "server-only";
 import fs from "node:fs";
 import path from "node:path";
+import type { LabSpec, MountStep } from "../native/spec.ts";
 
 /**
- * The lab's root filesystem, as a list of steps for the native core (see docs/architecture.md,
- * "Lab spec"). Policy lives here; the mechanism in native/src/mnt.c.
+ * The lab's root filesystem, as typed steps of the lab spec (server/native/spec.ts, which writes
+ * them for the native core). Policy lives here; the mechanism in native/src/mnt.c.
  *
  * The root is a size-bounded tmpfs (the lab's only writable storage). The host's system
  * directories are bound read-only; /etc is a private copy made from a small template (no host
@@ -61,17 +62,9 @@ export function writeEtcTemplate(dir: string, cgroupVersion: 0 | 1 | 2): void {
   for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content, { mode: 0o644 });
 }
 
-/** One spec line: key and values separated by tabs; \\, newline and tab escaped (native/src/spec.c). */
-function line(...parts: string[]): string {
-  for (const p of parts) if (p.includes("\0")) throw new Error(`lab spec value contains a NUL: ${JSON.stringify(p.slice(0, 80))}`);
-  return parts.map((p) => p.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/\t/g, "\\t")).join("\t");
-}
-
-/** Spec lines that build the root (root, binds, /etc, /proc, /sys, /dev). */
-export function rootfsSpec(o: RootfsOptions): string[] {
-  const L: string[] = [];
-  const size = `size=${o.scratchBytes},nr_inodes=65536,mode=0755`;
-  L.push(line("root", o.stagingDir, size));
+/** The root of the lab: its tmpfs and the steps that fill it (binds, /etc, /proc, /sys, /dev), in order. */
+export function rootfs(o: RootfsOptions): Pick<LabSpec, "root" | "mounts"> {
+  const M: MountStep[] = [];
   for (const d of SYSTEM_DIRS) {
     const host = `/${d}`;
     let st: fs.Stats;
@@ -80,45 +73,43 @@ export function rootfsSpec(o: RootfsOptions): string[] {
     } catch {
       continue;
     }
-    if (st.isSymbolicLink()) L.push(line("symlink", fs.readlinkSync(host), host));
-    else if (st.isDirectory()) L.push(line("ro-bind", host, host));
+    if (st.isSymbolicLink()) M.push({ op: "symlink", target: fs.readlinkSync(host), path: host });
+    else if (st.isDirectory()) M.push({ op: "ro-bind", src: host, path: host });
   }
-  for (const h of o.hide) L.push(line("tmpfs", h, "size=4k,mode=0755"));
+  for (const h of o.hide) M.push({ op: "tmpfs", path: h, options: "size=4k,mode=0755" });
   for (const d of ["/root", "/tmp", "/home", "/run", "/var", "/var/tmp", "/mnt", "/opt", "/srv"])
-    L.push(line("dir", d, d === "/tmp" || d === "/var/tmp" ? "01777" : d === "/root" ? "0700" : "0755"));
-  L.push(line("dir", "/etc", "0755"));
-  L.push(line("dir", "/etc/nslab", "0755"));
-  for (const f of listFiles(o.etcTemplate)) L.push(line("copy", path.join(o.etcTemplate, f), `/etc/${f}`, "0644"));
+    M.push({ op: "dir", path: d, mode: d === "/tmp" || d === "/var/tmp" ? 0o1777 : d === "/root" ? 0o700 : 0o755 });
+  M.push({ op: "dir", path: "/etc", mode: 0o755 });
+  M.push({ op: "dir", path: "/etc/nslab", mode: 0o755 });
+  for (const f of listFiles(o.etcTemplate)) M.push({ op: "copy", src: path.join(o.etcTemplate, f), path: `/etc/${f}`, mode: 0o644 });
   for (const f of HOST_ETC_SHARED) {
-    if (fs.existsSync(`/etc/${f}`)) L.push(line("ro-bind", `/etc/${f}`, `/etc/${f}`));
+    if (fs.existsSync(`/etc/${f}`)) M.push({ op: "ro-bind", src: `/etc/${f}`, path: `/etc/${f}` });
   }
-  L.push(line("symlink", "/usr/share/zoneinfo/Etc/UTC", "/etc/localtime"));
-  L.push(line("symlink", "../proc/self/mounts", "/etc/mtab"));
-  L.push(line("proc", "/proc"));
-  L.push(line("sysfs", "/sys"));
+  M.push({ op: "symlink", target: "/usr/share/zoneinfo/Etc/UTC", path: "/etc/localtime" });
+  M.push({ op: "symlink", target: "../proc/self/mounts", path: "/etc/mtab" });
+  M.push({ op: "proc", path: "/proc" });
+  M.push({ op: "sysfs", path: "/sys" });
   // A second, untouched sysfs: `ip netns exec` detaches /sys and mounts a fresh sysfs for the
   // target network namespace, which the kernel allows in a user namespace only while another
   // sysfs mount is fully visible in the mount namespace (mount_too_revealing in fs/namespace.c).
-  L.push(line("sysfs", "/run/nslab/sysfs"));
+  M.push({ op: "sysfs", path: "/run/nslab/sysfs" });
   if (o.cgroupBinds.length) {
-    L.push(line("tmpfs", "/sys/fs/cgroup", "size=16k,mode=0755"));
-    for (const [src, dst] of o.cgroupBinds) L.push(line("bind", src, dst));
+    M.push({ op: "tmpfs", path: "/sys/fs/cgroup", options: "size=16k,mode=0755" });
+    for (const [src, dst] of o.cgroupBinds) M.push({ op: "bind", src, path: dst });
   }
-  L.push(line("tmpfs", "/dev", "size=64k,nr_inodes=256,mode=0755"));
-  for (const d of DEVICES) L.push(line("dev-bind", `/dev/${d}`, `/dev/${d}`));
+  M.push({ op: "tmpfs", path: "/dev", options: "size=64k,nr_inodes=256,mode=0755" });
+  for (const d of DEVICES) M.push({ op: "dev-bind", src: `/dev/${d}`, path: `/dev/${d}` });
   // gid=5 (tty) exists only where gids are mapped in bulk (root mode)
-  L.push(line("devpts", "/dev/pts", o.rootless ? "newinstance,ptmxmode=0666,mode=0620" : "newinstance,ptmxmode=0666,mode=0620,gid=5"));
-  L.push(line("symlink", "pts/ptmx", "/dev/ptmx"));
-  L.push(line("symlink", "/proc/self/fd", "/dev/fd"));
-  L.push(line("symlink", "/proc/self/fd/0", "/dev/stdin"));
-  L.push(line("symlink", "/proc/self/fd/1", "/dev/stdout"));
-  L.push(line("symlink", "/proc/self/fd/2", "/dev/stderr"));
-  L.push(line("tmpfs", "/dev/shm", `size=${o.shmBytes},mode=01777`));
-  L.push(line("mqueue", "/dev/mqueue"));
-  return L;
+  M.push({ op: "devpts", path: "/dev/pts", options: o.rootless ? "newinstance,ptmxmode=0666,mode=0620" : "newinstance,ptmxmode=0666,mode=0620,gid=5" });
+  M.push({ op: "symlink", target: "pts/ptmx", path: "/dev/ptmx" });
+  M.push({ op: "symlink", target: "/proc/self/fd", path: "/dev/fd" });
+  M.push({ op: "symlink", target: "/proc/self/fd/0", path: "/dev/stdin" });
+  M.push({ op: "symlink", target: "/proc/self/fd/1", path: "/dev/stdout" });
+  M.push({ op: "symlink", target: "/proc/self/fd/2", path: "/dev/stderr" });
+  M.push({ op: "tmpfs", path: "/dev/shm", options: `size=${o.shmBytes},mode=01777` });
+  M.push({ op: "mqueue", path: "/dev/mqueue" });
+  return { root: { dir: o.stagingDir, options: `size=${o.scratchBytes},nr_inodes=65536,mode=0755` }, mounts: M };
 }
-
-export { line as specLine };
 
 function listFiles(dir: string, prefix = ""): string[] {
   const out: string[] = [];

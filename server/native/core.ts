@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { errnoName } from "../../lib/errno.ts";
 import type { Config } from "../config.ts";
+import { labSpecText, spawnSpecText, type LabSpec, type SpawnSpec } from "./spec.ts";
 
 /**
  * The koffi binding of native/build/libnslab.so. Every function returns 0 or -errno; those that
@@ -154,8 +155,8 @@ export interface LabCreated {
   timens: boolean;
   trace: RawTrace[];
 }
-export async function labCreate(spec: string): Promise<LabCreated> {
-  const { rc, json } = await callJsonAsync(native().labCreate, spec);
+export async function labCreate(spec: LabSpec): Promise<LabCreated> {
+  const { rc, json } = await callJsonAsync(native().labCreate, labSpecText(spec));
   return check(rc, json) as unknown as LabCreated;
 }
 
@@ -167,8 +168,8 @@ export interface Spawned {
   stderr?: number;
   trace: RawTrace[];
 }
-export async function spawn(spec: string): Promise<Spawned> {
-  const { rc, json } = await callJsonAsync(native().spawn, spec);
+export async function spawn(spec: SpawnSpec): Promise<Spawned> {
+  const { rc, json } = await callJsonAsync(native().spawn, spawnSpecText(spec));
   return check(rc, json) as unknown as Spawned;
 }
 
