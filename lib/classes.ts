@@ -5,6 +5,7 @@
  * docs/classroom.md.
  */
 import { isLessonId, isStepId, isTerminalId } from "./ids.ts";
+import { parseFrameObject } from "./protocol.ts";
 
 /* ------------------------------------------------------------------ join codes and names */
 
@@ -245,15 +246,9 @@ export type LearnerClientMessage =
 
 /** Parses one text frame from a learner's page. Never throws. */
 export function parseLearnerMessage(text: string): LearnerClientMessage | { error: string } {
-  if (text.length > 2048) return { error: "message too long" };
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return { error: "not valid JSON" };
-  }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return { error: "a message must be an object" };
-  const m = v as Record<string, unknown>;
+  const frame = parseFrameObject(text, 2048);
+  if (!frame.ok) return { error: frame.error };
+  const m = frame.value;
   const kind = (k: unknown): k is ConsentKind => k === "takeover" || k === "broadcast";
   switch (m.type) {
     case "position":

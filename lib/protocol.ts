@@ -109,6 +109,24 @@ export const SOCKET_ERROR_CODES = [
 ] as const;
 export type SocketErrorCode = (typeof SOCKET_ERROR_CODES)[number];
 
+/* ------------------------------------------------------------------ client frames */
+
+/**
+ * The first steps of every parser of what a browser sends on a socket: at most `max` characters,
+ * valid JSON, an object. The parsers then check the object's fields. Never throws.
+ */
+export function parseFrameObject(text: string, max: number, noun = "message"): { ok: true; value: Record<string, unknown> } | { ok: false; error: string } {
+  if (text.length > max) return { ok: false, error: `${noun} too long` };
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return { ok: false, error: `${noun} is not valid JSON` };
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return { ok: false, error: `${noun} must be an object` };
+  return { ok: true, value: v as Record<string, unknown> };
+}
+
 /* ------------------------------------------------------------------ terminal WebSocket */
 // Binary frames carry terminal bytes both ways. Text frames carry JSON control messages.
 
@@ -143,15 +161,9 @@ export const TERMINAL_MAX = { cols: 1000, rows: 1000 };
 
 /** Parses and validates one client text frame. Never throws. */
 export function parseClientControl(text: string): ClientControl | { error: string } {
-  if (text.length > 4096) return { error: "control message too long" };
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return { error: "control message is not valid JSON" };
-  }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return { error: "control message must be an object" };
-  const m = v as Record<string, unknown>;
+  const frame = parseFrameObject(text, 4096, "control message");
+  if (!frame.ok) return { error: frame.error };
+  const m = frame.value;
   const int = (x: unknown) => typeof x === "number" && Number.isInteger(x);
   switch (m.type) {
     case "resize":
@@ -273,15 +285,9 @@ export const EXPLORER_MAX_MOUNT_PIDS = 4;
 
 /** Parses and validates one explorer client frame into the pids to follow ([] = none). Never throws. */
 export function parseExplorerClientMessage(text: string): { pids: number[] } | { error: string } {
-  if (text.length > EXPLORER_MAX_FRAME) return { error: "message too long" };
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return { error: "message is not valid JSON" };
-  }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return { error: "message must be an object" };
-  const m = v as Record<string, unknown>;
+  const frame = parseFrameObject(text, EXPLORER_MAX_FRAME);
+  if (!frame.ok) return { error: frame.error };
+  const m = frame.value;
   if (m.type !== "mounts") return { error: `unknown message type: ${String(m.type).slice(0, 40)}` };
   const isPid = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x > 0;
   if ("pids" in m) {
