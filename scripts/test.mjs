@@ -1,9 +1,13 @@
-// `npm test`: every test nslab has, in one run.
+// `npm test`: every test nslab has, in one run (as root: CI runs exactly this).
 //  1. the C core's own tests, under AddressSanitizer (native/test, `make -C native test`)
 //  2. lesson validation (every lesson parses and passes the schema)
 //  3. node's test runner over every *.test.ts: unit tests, integration tests against the real
 //     native core (real namespaces: needs root), lessons end to end, and browser tests in
 //     headless Chromium (needs /usr/bin/chromium and a production build, made here if missing)
+//
+// `npm run test:unit` (`--unit`): 2, then the unit tests only, which need no root, no C build,
+// no browser and no lab: every *.test.ts but *.integration.test.ts, *.e2e.test.ts and
+// *.browser.test.ts. A test that needs root belongs in one of those.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -11,6 +15,7 @@ import { fileURLToPath } from "node:url";
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 process.chdir(root);
+const unit = process.argv.includes("--unit");
 const run = (cmd, args, env = {}) => {
   console.log(`\n$ ${cmd} ${args.join(" ")}`);
   const r = spawnSync(cmd, args, { stdio: "inherit", env: { ...process.env, ...env } });
@@ -20,12 +25,12 @@ const run = (cmd, args, env = {}) => {
   }
 };
 
-if (process.getuid?.() !== 0) {
-  console.error("nslab test: the integration tests create real namespaces, cgroups and uid mappings; run them as root.");
+if (!unit && process.getuid?.() !== 0) {
+  console.error("nslab test: the integration tests create real namespaces, cgroups and uid mappings; run them as root (or `npm run test:unit` for the tests that need no root).");
   process.exit(1);
 }
 
-run("make", ["-s", "-C", "native", "warnings", "all", "test"]);
+if (!unit) run("make", ["-s", "-C", "native", "warnings", "all", "test"]);
 if (fs.existsSync("scripts/lessons-check.ts")) run(process.execPath, ["--import", "tsx", "--import", "./scripts/hooks.mjs", "scripts/lessons-check.ts"]);
 
 const files = [];
@@ -34,7 +39,7 @@ const walk = (dir) => {
     if (e.name === "node_modules" || e.name.startsWith(".")) continue;
     const p = path.join(dir, e.name);
     if (e.isDirectory()) walk(p);
-    else if (/\.test\.tsx?$/.test(e.name)) files.push(p);
+    else if (/\.test\.tsx?$/.test(e.name) && !(unit && /\.(integration|e2e|browser)\.test\.tsx?$/.test(e.name))) files.push(p);
   }
 };
 for (const d of ["lib", "server", "app", "scripts", "bench", "deploy"]) if (fs.existsSync(d)) walk(d);
