@@ -20,6 +20,18 @@ export function isLessonId(v: unknown): v is string {
 /** Step ids follow the lesson-id rule. */
 export const isStepId = isLessonId;
 
+/** A class id: 16 lowercase hex digits. */
+export const CLASS_ID_RE = /^[0-9a-f]{16}$/;
+export function isClassId(v: unknown): v is string {
+  return typeof v === "string" && CLASS_ID_RE.test(v);
+}
+
+/** A learner id within a class: 12 lowercase hex digits (the start of the learner's key). */
+export const LEARNER_ID_RE = /^[0-9a-f]{12}$/;
+export function isLearnerId(v: unknown): v is string {
+  return typeof v === "string" && LEARNER_ID_RE.test(v);
+}
+
 /** A terminal id within its lab: "t1", "t2", … */
 export const TERMINAL_ID_RE = /^t[1-9][0-9]{0,8}$/;
 export function isTerminalId(v: unknown): v is string {

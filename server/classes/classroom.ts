@@ -16,7 +16,8 @@ import { progressCsv, progressJson, type ExportInput } from "./export.ts";
 import type { ClassLab, ClassLabs } from "./labs.ts";
 import { RateLimiter } from "./ratelimit.ts";
 import { ClassRuntime, LearnerState, type LessonCatalog } from "./runtime.ts";
-import { CLASS_ID_RE, hashKey, keyMatches, learnerIdOfKey, learnerKey, newClassId, newJoinCode, newLearnerId, newSecret } from "./secrets.ts";
+import { isClassId } from "../../lib/ids.ts";
+import { hashKey, keyMatches, learnerIdOfKey, learnerKey, newClassId, newJoinCode, newLearnerId, newSecret } from "./secrets.ts";
 import type { ClassRecord, ClassStore } from "./store.ts";
 
 export interface ClassroomOptions {
@@ -160,7 +161,7 @@ export class Classroom {
   }
 
   private async find(id: string): Promise<ClassRuntime | null> {
-    if (!CLASS_ID_RE.test(id)) return null;
+    if (!isClassId(id)) return null;
     const rt = this.live.get(id);
     if (rt) return rt;
     // an ended class: read-only (roster and export), loaded from the store each time

@@ -1,6 +1,7 @@
 import "server-only";
 import crypto from "node:crypto";
 import { CODE_ALPHABET, CODE_LENGTH } from "../../lib/classes.ts";
+import { isLearnerId } from "../../lib/ids.ts";
 
 /** Ids, keys and join codes of the classroom, and how keys are checked. */
 
@@ -9,9 +10,6 @@ export const newLearnerId = (): string => crypto.randomBytes(6).toString("hex");
 export const newHelpId = (): string => crypto.randomBytes(6).toString("hex");
 /** 192 random bits, base64url: the instructor key, and the secret part of a learner key */
 export const newSecret = (): string => crypto.randomBytes(24).toString("base64url");
-
-export const LEARNER_ID_RE = /^[0-9a-f]{12}$/;
-export const CLASS_ID_RE = /^[0-9a-f]{16}$/;
 
 /**
  * A learner key is the learner's id followed by a secret, so one string both names and proves the
@@ -22,7 +20,7 @@ export function learnerKey(learnerId: string): string {
 }
 export function learnerIdOfKey(key: string): string | null {
   const id = key.slice(0, 12);
-  return LEARNER_ID_RE.test(id) && key.length === 44 ? id : null;
+  return isLearnerId(id) && key.length === 44 ? id : null;
 }
 
 export function hashKey(key: string): string {

@@ -13,12 +13,11 @@ import {
   type RosterResponse,
   type StreamMessage,
 } from "../../lib/classes.ts";
-import { isTerminalId } from "../../lib/ids.ts";
+import { isClassId, isLearnerId, isTerminalId } from "../../lib/ids.ts";
 import type { Config } from "../config.ts";
 import type { Classroom } from "../classes/classroom.ts";
 import { ClassError } from "../classes/errors.ts";
 import type { ClassRuntime, LearnerState, Sink, Viewer } from "../classes/runtime.ts";
-import { LEARNER_ID_RE } from "../classes/secrets.ts";
 import { bearerToken, originAllowed } from "./client.ts";
 import { keepAlive } from "./heartbeat.ts";
 import { HttpError, toHttpError } from "./errors.ts";
@@ -61,7 +60,7 @@ function consentKind(v: unknown): ConsentKind {
 }
 
 function learnerOf(rt: ClassRuntime, id: string | undefined): LearnerState {
-  const L = id && LEARNER_ID_RE.test(id) ? rt.learners.get(id) : undefined;
+  const L = isLearnerId(id) ? rt.learners.get(id) : undefined;
   if (!L) throw new ClassError("not_found", "No such learner in this class.");
   return L;
 }
@@ -265,7 +264,7 @@ export function classRoutes(router: Router, classes: Classroom, config: Config, 
 
 /* ------------------------------------------------------------ WebSockets */
 
-const WS_PATH = /^\/api\/classes\/([0-9a-f]{16})\/(dashboard|learner|broadcast|learners\/([0-9a-f]{12})\/(watch|drive))$/;
+const WS_PATH = /^\/api\/classes\/([^/]+)\/(dashboard|learner|broadcast|learners\/([^/]+)\/(watch|drive))$/;
 
 /**
  * The class sockets: the dashboard (instructor key), a learner's control socket and the class
@@ -283,7 +282,8 @@ export function classSockets(classes: Classroom, config: Config) {
 
   return (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): boolean => {
     const m = WS_PATH.exec(url.pathname);
-    if (!m) return false;
+    // the id rules are lib/ids.ts's; a path with other ids is not a class socket
+    if (!m || !isClassId(m[1]) || (m[3] !== undefined && !isLearnerId(m[3]))) return false;
     if (!originAllowed(req, config.allowedOrigins)) {
       refuse(socket, 403, "forbidden", "This origin may not open class sockets.");
       return true;
