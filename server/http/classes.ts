@@ -3,6 +3,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import {
+  CLASS_CLOSE,
   parseLearnerMessage,
   type ClassLabCredentials,
   type ConsentKind,
@@ -425,7 +426,7 @@ export function classSockets(classes: Classroom, config: Config) {
       d = rt.addDriver(L, s);
     } catch (e) {
       s.send({ type: "error", code: "no_consent", message: e instanceof Error ? e.message : "no consent" });
-      ws.close(4403, "no consent");
+      ws.close(CLASS_CLOSE.noConsent, "no consent");
       return;
     }
     ws.on("close", () => d.close());

@@ -2,7 +2,7 @@
 import "@xterm/xterm/css/xterm.css";
 import type { Terminal as XTerm } from "@xterm/xterm";
 import { useEffect, useRef, useState } from "react";
-import type { StageInfo, StreamMessage } from "@/lib/classes";
+import { CLASS_CLOSE, type StageInfo, type StreamMessage } from "@/lib/classes";
 import { currentTheme, useTheme } from "@/app/lib/prefs";
 import { ReconnectingSocket, type LinkState } from "@/app/lib/reconnecting-socket";
 import { TERMINAL_FONT, XTERM_THEMES } from "@/app/lib/xterm-theme";
@@ -108,7 +108,7 @@ export function StreamView({
             if (m.reason === "class-ended") sock?.expectFinal({ reason: "ended", message: "" });
           }
         },
-        onClose: (code) => (code === 4100 || code === 4404 ? { reason: "ended", message: "" } : null),
+        onClose: (code) => (code === CLASS_CLOSE.ended || code === 4404 ? { reason: "ended", message: "" } : null),
       });
       sock.connect();
     })();

@@ -1,6 +1,6 @@
 "use client";
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { ClassPublicView, ConsentKind, FollowTarget, LearnerClientMessage, LearnerServerMessage, StageInfo, StepPass } from "@/lib/classes";
+import { CLASS_CLOSE, type ClassPublicView, type ConsentKind, type FollowTarget, type LearnerClientMessage, type LearnerServerMessage, type StageInfo, type StepPass } from "@/lib/classes";
 import { classSocketUrl, type StoredMembership } from "@/app/lib/classes";
 import { ReconnectingSocket } from "@/app/lib/reconnecting-socket";
 
@@ -88,7 +88,7 @@ export function useClassControl(m: StoredMembership | null, onPassed: (p: StepPa
             return patch({ ended: true });
         }
       },
-      onClose: (code) => (code === 4100 ? { reason: "ended", message: "" } : code === 4404 ? { reason: "gone", message: "" } : null),
+      onClose: (code) => (code === CLASS_CLOSE.ended ? { reason: "ended", message: "" } : code === 4404 ? { reason: "gone", message: "" } : null),
     });
     sock.current = s;
     s.connect();
