@@ -48,6 +48,7 @@ export const API_ERROR_CODES = [
   "unknown_step",
   "no_check",
   "no_solution",
+  "unknown_widget", // a step has no prediction or explore block with that index
   "rate_limited", // too many labs (this address, or the server)
   "busy", // a lab's script queue is full
   "lab_gone", // the lab is not running any more

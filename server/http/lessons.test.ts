@@ -161,3 +161,65 @@ describe("POST /api/labs/:id/check and /solve", () => {
     assert.equal(most, 1);
   });
 });
+
+describe("the widget routes: check with lang and answer, observe, highlight", () => {
+  let base = "";
+  let server: http.Server;
+  let behaviour: (script: string) => Partial<ExecResult> = () => ({});
+  const lab = fakeLab((s) => behaviour(s));
+  before(async () => {
+    const library = new LessonLibrary(path.join(here, "../lessons/fixtures/widgets"));
+    const router = new Router();
+    lessonRoutes(router, { lessons: library, runner: new LessonRunner(library), labFor: () => lab });
+    server = http.createServer((req, res) => void router.handle(req, res, "127.0.0.1"));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => server.close());
+  const post = async (p: string, body: unknown) => {
+    const res = await fetch(`${base}/api/labs/${lab.id}/${p}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
+
+  test("check passes the language and the answer on", async () => {
+    behaviour = () => ({ code: 0, stdout: "对。\n" });
+    const r = await post("check", { lesson: "widgets", step: "explore", lang: "zh-CN", answer: "4026531838" });
+    assert.deepEqual([r.status, r.json], [200, { passed: true, feedback: "对。" }]);
+    assert.match(lab.preludes.at(-1)!, /^NSLAB_LANG=zh-CN;.* NSLAB_ANSWER='4026531838';/);
+  });
+
+  test("solve hands the solution's last line to the check as the answer", async () => {
+    behaviour = (s) => (s.startsWith("stat") ? { code: 0, stdout: "4026531838\n" } : { code: 0, stdout: "Right.\n" });
+    const r = await post("solve", { lesson: "widgets", step: "explore", lang: "en" });
+    assert.deepEqual([r.status, r.json], [200, { passed: true, feedback: "Right.", output: "4026531838\n" }]);
+    assert.match(lab.preludes.at(-1)!, /NSLAB_ANSWER='4026531838'/);
+  });
+
+  test("observe and highlight", async () => {
+    behaviour = () => ({ code: 0, stdout: "2\n它打印出实验环境的名字。\n" });
+    assert.deepEqual((await post("observe", { lesson: "widgets", step: "predict", index: 0, lang: "zh-CN" })).json, { observed: true, answer: "2", text: "它打印出实验环境的名字。" });
+    behaviour = () => ({ code: 0, stdout: "pid 1\n" });
+    assert.deepEqual((await post("highlight", { lesson: "widgets", step: "explore", index: 0 })).json, { found: true, message: "", targets: [{ kind: "pid", pid: 1 }] });
+    const none = await post("highlight", { lesson: "widgets", step: "explore", index: 3 });
+    assert.deepEqual([none.status, none.json.error], [404, "unknown_widget"]);
+  });
+
+  test("hostile fields are 400s", async () => {
+    const cases: [string, unknown, RegExp][] = [
+      ["check", { lesson: "widgets", step: "explore", lang: "fr" }, /lang must be one of en, zh-CN/],
+      ["check", { lesson: "widgets", step: "explore", answer: 5 }, /answer must be text/],
+      ["check", { lesson: "widgets", step: "explore", answer: "x".repeat(201) }, /at most 200 characters/],
+      ["check", { lesson: "widgets", step: "explore", answer: "a\nb" }, /on one line/],
+      ["check", { lesson: "widgets", step: "explore", index: 0 }, /Unknown field "index"/],
+      ["solve", { lesson: "widgets", step: "explore", answer: "1" }, /Unknown field "answer"/],
+      ["observe", { lesson: "widgets", step: "predict", index: -1 }, /index must be a whole number/],
+      ["observe", { lesson: "widgets", step: "predict", index: 1.5 }, /index must be a whole number/],
+      ["highlight", { lesson: "widgets", step: "explore", index: "0" }, /index must be a whole number/],
+    ];
+    for (const [p, body, re] of cases) {
+      const r = await post(p, body);
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.match(String(r.json.message), re, JSON.stringify(body));
+    }
+  });
+});

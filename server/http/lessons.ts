@@ -1,7 +1,7 @@
 import "server-only";
 import { LESSON_ID_MAX, isLessonId } from "../../lib/ids.ts";
 import { DEFAULT_LANG, LANGUAGES, isLang, type Lang } from "../../lib/languages.ts";
-import type { SolveResponse } from "../../lib/lessons.ts";
+import { ANSWER_MAX, type HighlightResponse, type ObserveResponse, type SolveResponse } from "../../lib/lessons.ts";
 import type { CheckResponse } from "../../lib/protocol.ts";
 import type { LabHandle } from "../labs/types.ts";
 import { serialize } from "../lessons/labqueue.ts";
@@ -43,22 +43,37 @@ export function lessonRoutes(router: Router, deps: LessonRouteDeps): void {
   // lab gone) are answered by the table in errors.ts
   router.add("POST", "/api/labs/:id/check", async (ctx) => {
     const lab = deps.labFor(ctx);
-    const { lesson, step } = stepRequest(ctx.body);
-    const res: CheckResponse = await serialize(lab, () => runner.runCheck(lab, lesson, step));
+    const { lesson, step, lang, answer } = stepRequest(ctx.body, ["lang", "answer"]);
+    const res: CheckResponse = await serialize(lab, () => runner.runCheck(lab, lesson, step, { lang, ...(answer !== undefined ? { answer } : {}) }));
     await report(lab, lesson, step, res, "check");
     return { status: 200, body: res };
   });
 
   router.add("POST", "/api/labs/:id/solve", async (ctx) => {
     const lab = deps.labFor(ctx);
-    const { lesson, step } = stepRequest(ctx.body);
+    const { lesson, step, lang } = stepRequest(ctx.body, ["lang"]);
     const res: SolveResponse = await serialize(lab, async () => {
-      const sol = await runner.runSolution(lab, lesson, step);
-      const check = await runner.runCheck(lab, lesson, step);
+      const sol = await runner.runSolution(lab, lesson, step, { lang });
+      // a step that asks for an answer: the solution printed the right one last
+      const check = await runner.runCheck(lab, lesson, step, { lang, ...(sol.answer !== undefined ? { answer: sol.answer } : {}) });
       const output = sol.timedOut ? `${sol.output}\n(the solution timed out)`.trimStart() : sol.output;
       return { ...check, output };
     });
     await report(lab, lesson, step, res, "solve");
+    return { status: 200, body: res };
+  });
+
+  router.add("POST", "/api/labs/:id/observe", async (ctx) => {
+    const lab = deps.labFor(ctx);
+    const { lesson, step, lang, index } = stepRequest(ctx.body, ["lang", "index"]);
+    const res: ObserveResponse = await serialize(lab, () => runner.runObserve(lab, lesson, step, index ?? 0, { lang }));
+    return { status: 200, body: res };
+  });
+
+  router.add("POST", "/api/labs/:id/highlight", async (ctx) => {
+    const lab = deps.labFor(ctx);
+    const { lesson, step, lang, index } = stepRequest(ctx.body, ["lang", "index"]);
+    const res: HighlightResponse = await serialize(lab, () => runner.runHighlight(lab, lesson, step, index ?? 0, { lang }));
     return { status: 200, body: res };
   });
 }
@@ -71,12 +86,31 @@ function langParam(q: URLSearchParams): Lang {
   return all[0];
 }
 
-/** The body of check and solve: exactly {lesson, step}, both ids. */
-function stepRequest(body: unknown): { lesson: string; step: string } {
-  const b = jsonObject(body, ["lesson", "step"], { shape: '{"lesson": ..., "step": ...}', only: '{"lesson", "step"}' });
+type Optional = "lang" | "answer" | "index";
+
+/**
+ * The body of check, solve, observe and highlight: {lesson, step} (ids, lib/ids.ts) and the
+ * optional fields the route takes: lang (a lesson language), answer (what the learner typed: one
+ * line, at most ANSWER_MAX characters), index (which prediction or explore block of the step).
+ */
+function stepRequest(body: unknown, optional: Optional[] = []): { lesson: string; step: string; lang: Lang; answer?: string; index?: number } {
+  const bad = (m: string) => new HttpError(400, "bad_request", m);
+  const fields = ["lesson", "step", ...optional];
+  const b = jsonObject(body, fields, { shape: '{"lesson": ..., "step": ...}', only: `{${fields.map((f) => `"${f}"`).join(", ")}}` });
   for (const k of ["lesson", "step"] as const) {
     if (b[k] === undefined) throw new HttpError(400, "bad_request", `${k} is missing.`);
     if (!isLessonId(b[k])) throw new HttpError(400, "bad_request", `${k} must be an id: 1 to ${LESSON_ID_MAX} characters of a-z and 0-9 in words joined by single dashes.`);
   }
-  return { lesson: b.lesson as string, step: b.step as string };
+  if (b.lang !== undefined && !isLang(b.lang)) throw bad(`lang must be one of ${LANGUAGES.join(", ")}.`);
+  // eslint-disable-next-line no-control-regex
+  if (b.answer !== undefined && (typeof b.answer !== "string" || b.answer.length > ANSWER_MAX || /[\x00-\x1f\x7f]/.test(b.answer)))
+    throw bad(`answer must be text on one line, at most ${ANSWER_MAX} characters.`);
+  if (b.index !== undefined && !(Number.isInteger(b.index) && (b.index as number) >= 0 && (b.index as number) < 100)) throw bad("index must be a whole number from 0 to 99.");
+  return {
+    lesson: b.lesson as string,
+    step: b.step as string,
+    lang: (b.lang as Lang | undefined) ?? DEFAULT_LANG,
+    ...(b.answer !== undefined ? { answer: b.answer as string } : {}),
+    ...(b.index !== undefined ? { index: b.index as number } : {}),
+  };
 }

@@ -1,7 +1,7 @@
 import "server-only";
 import type { NsType } from "../../lib/protocol.ts";
 import { LANGUAGES, type Lang } from "../../lib/languages.ts";
-import type { Lesson, LessonMeta } from "../../lib/lessons.ts";
+import type { ExploreTab, Lesson, LessonMeta } from "../../lib/lessons.ts";
 import type { RawLesson } from "./model.ts";
 
 /** What the catalog keeps of one lesson: the public Lesson per language, and the scripts. */
@@ -18,6 +18,12 @@ export interface StepScripts {
   check: string | null;
   solution: string | null;
   setup: string[];
+  /** The check takes the learner's answer; the solution prints the right one as its last line. */
+  hasAnswer: boolean;
+  /** Per prediction of the step, in order: its shape and its observe script. */
+  predictions: { kind: "choice" | "text"; choices: number; correct: number | null; answer: string | null; observe: string }[];
+  /** Per explore block of the step, in order: the tab and its highlight script. */
+  explores: { tab: ExploreTab; highlight: string }[];
 }
 
 /**
@@ -55,6 +61,7 @@ export function buildLesson(files: RawLesson[]): BuiltLesson {
         hints: s.hints.map((h) => h.html),
         hasCheck: en.steps[i]!.checks.length > 0,
         hasSolution: en.steps[i]!.solutions.length > 0,
+        ...(s.answers[0] ? { answerHtml: s.answers[0].html } : {}),
       })),
       ...(f.finishHtml !== null ? { finishHtml: f.finishHtml } : {}),
     };
@@ -66,6 +73,9 @@ export function buildLesson(files: RawLesson[]): BuiltLesson {
       check: s.checks[0]?.text ?? null,
       solution: s.solutions[0]?.text ?? null,
       setup: s.setups.map((x) => x.text),
+      hasAnswer: s.answers.length > 0,
+      predictions: s.predictions.map((p, i) => ({ kind: p.kind, choices: p.choices, correct: p.correct, answer: p.answer, observe: s.observes[i]!.text })),
+      explores: s.explores.map((x, i) => ({ tab: x.tab as ExploreTab, highlight: s.highlights[i]!.text })),
     });
   return {
     id: en.meta.get("id")!.value as string,

@@ -7,8 +7,10 @@ import "server-only";
  * not plain code.
  */
 
-export const SCRIPT_KINDS = ["check", "solution", "setup"] as const;
-export type HiddenKind = (typeof SCRIPT_KINDS)[number] | "hint";
+export const SCRIPT_KINDS = ["check", "solution", "setup", "observe", "highlight"] as const;
+/** Blocks that are not shown as code: hints, and the learner's answer, prediction and explorer widgets. */
+export const WIDGET_KINDS = ["hint", "answer", "predict", "explore"] as const;
+export type HiddenKind = (typeof SCRIPT_KINDS)[number] | (typeof WIDGET_KINDS)[number];
 
 export type BlockInfo =
   | { kind: "run" | "copy" | "plain"; lang: string; terminal?: number; interrupt: boolean }
@@ -31,13 +33,13 @@ export function parseInfo(info: string, opts: InfoOptions = {}): BlockInfo | { e
   const words = info.trim().split(/\s+/).filter(Boolean);
   if (words.length === 0) return { kind: "plain", lang: "", interrupt: false };
   const [first, ...rest] = words as [string, ...string[]];
-  if (first === "hint" || (SCRIPT_KINDS as readonly string[]).includes(first)) {
+  if ((WIDGET_KINDS as readonly string[]).includes(first) || (SCRIPT_KINDS as readonly string[]).includes(first)) {
     if (rest.length) return { error: `\`${first}\` blocks take nothing after the word ${first} (found "${rest.join(" ")}")` };
     return { kind: first as HiddenKind };
   }
   if (!/^[a-z0-9][a-z0-9+#-]*$/i.test(first)) return { error: `"${first}" is not a language name` };
   if (!opts.anyLanguage && !(DISPLAY_LANGUAGES as readonly string[]).includes(first)) {
-    const near = nearest(first, ["check", "solution", "setup", "hint", ...DISPLAY_LANGUAGES]);
+    const near = nearest(first, [...SCRIPT_KINDS, ...WIDGET_KINDS, ...DISPLAY_LANGUAGES]);
     return { error: `unknown code block "${info.trim()}"${near ? ` (did you mean "${near}"?)` : ""}; see docs/lessons.md for the kinds of block` };
   }
   let kind: "run" | "copy" | "plain" = "plain";

@@ -6,7 +6,7 @@ import { JsonSyntaxError, parseJsonWithLines, toValue, type JsonEntry, type Json
 import * as files from "./files.ts";
 import { killercodaExtension, rewriteFences } from "./killercoda-markdown.ts";
 import { codeBlockHtml, createMarked, lineCount, nestedCodeBlocks } from "./markdown.ts";
-import { emptyRaw, type RawLesson, type Script, type ScriptKind } from "./model.ts";
+import { noWidgets, emptyRaw, type RawLesson, type Script, type ScriptKind } from "./model.ts";
 
 /**
  * Loads a Killercoda/Katacoda scenario folder (index.json + Markdown + scripts) into the same raw
@@ -121,6 +121,7 @@ export function loadScenario(dir: string, o: ScenarioOptions): RawLesson {
         checks: verify ? [verify] : [],
         solutions: solution ? [solution] : [],
         setups: bg ? [bg] : [],
+        ...noWidgets(),
       });
     });
 

@@ -49,7 +49,7 @@ describe("the cached library (fixtures)", () => {
     assert.equal(catalog.get("nope", "en"), null);
     assert.equal(catalog.has("alpha"), true);
     assert.equal(catalog.has("nope"), false);
-    assert.deepEqual(catalog.scripts("alpha", "second"), { check: "exit 1", solution: "true", setup: ["echo step-setup >> /root/setup-log"] });
+    assert.deepEqual(catalog.scripts("alpha", "second"), { check: "exit 1", solution: "true", setup: ["echo step-setup >> /root/setup-log"], hasAnswer: false, predictions: [], explores: [] });
     assert.equal(catalog.scripts("alpha", "nope"), null);
     assert.deepEqual(catalog.setupScripts("alpha"), ["echo intro-setup > /root/setup-log", "echo step-setup >> /root/setup-log"]);
     assert.deepEqual(catalog.stepIds("gamma"), ["step1", "step2"]);

@@ -19,13 +19,19 @@ export interface CodeAttrs {
   lang: string;
   terminal?: number;
   interrupt: boolean;
+  /** A run block between a prediction and its observation: the index of that prediction in the step. */
+  predict?: number;
 }
+
+/** A code token of a step, marked by the parser as the command a prediction is about. */
+export type CodeToken = Tokens.Code & { nslabPredict?: number };
 
 /** `<pre data-nslab-code ...><code class="language-x">text</code></pre>`: the contract with app/components/lesson. */
 export function codeBlockHtml(text: string, a: CodeAttrs): string {
   const attrs = [`data-nslab-code`, `data-kind="${a.kind}"`];
   if (a.terminal !== undefined) attrs.push(`data-terminal="${a.terminal}"`);
   if (a.interrupt) attrs.push(`data-interrupt="true"`);
+  if (a.predict !== undefined) attrs.push(`data-predict="${a.predict}"`);
   const cls = a.lang ? ` class="language-${escapeHtml(a.lang)}"` : "";
   return `<pre ${attrs.join(" ")}><code${cls}>${escapeHtml(text)}\n</code></pre>\n`;
 }
@@ -36,12 +42,13 @@ export function createMarked(...extensions: MarkedExtension[]): Marked {
     { gfm: true },
     {
       renderer: {
-        code(token: Tokens.Code) {
+        code(token: CodeToken) {
           if (token.codeBlockStyle === "indented") return codeBlockHtml(token.text, { kind: "plain", lang: "", interrupt: false });
           const info = parseInfo(token.lang ?? "", { anyLanguage: true });
           if ("error" in info) return codeBlockHtml(token.text, { kind: "plain", lang: "", interrupt: false });
-          if (info.kind === "run" || info.kind === "copy" || info.kind === "plain") return codeBlockHtml(token.text, info);
-          return ""; // scripts and hints are never shown inline
+          if (info.kind === "run") return codeBlockHtml(token.text, { ...info, ...(token.nslabPredict !== undefined ? { predict: token.nslabPredict } : {}) });
+          if (info.kind === "copy" || info.kind === "plain") return codeBlockHtml(token.text, info);
+          return ""; // scripts, hints and widgets are never shown as code
         },
       },
     },

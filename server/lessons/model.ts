@@ -14,7 +14,7 @@ export interface LessonError {
   message: string;
 }
 
-export type ScriptKind = "check" | "solution" | "setup";
+export type ScriptKind = "check" | "solution" | "setup" | "observe" | "highlight";
 
 export interface Script {
   kind: ScriptKind;
@@ -32,7 +32,7 @@ export interface BlockRef {
 
 /** A check/solution/setup/hint block somewhere it has no meaning (the intro, a list, ...). */
 export interface Misplaced {
-  kind: ScriptKind | "hint";
+  kind: ScriptKind | "hint" | "answer" | "predict" | "explore";
   where: string; // "the introduction", "a list", ...
   file: string;
   line: number;
@@ -48,6 +48,39 @@ export interface RawStep {
   checks: Script[];
   solutions: Script[];
   setups: Script[];
+  /** `answer` blocks: the prompt for an answer the learner types for the check (at most one per step). */
+  answers: { html: string; empty: boolean; line: number }[];
+  predictions: RawPrediction[];
+  explores: RawExplore[];
+  observes: Script[]; // one per prediction, in order
+  highlights: Script[]; // one per explore block, in order
+  /** Predictions, explore blocks, their scripts and run blocks in document order (schema.ts pairs them). */
+  flow: { kind: "predict" | "observe" | "explore" | "highlight" | "run"; line: number }[];
+}
+
+/** A problem inside a widget block's text, at its own line. */
+export interface BlockProblem {
+  line: number;
+  message: string;
+}
+
+/** A `predict` block: a question, then either choices (one may be marked right) or a short answer. */
+export interface RawPrediction {
+  line: number;
+  kind: "choice" | "text";
+  html: string; // rendered for the page, without the right answer
+  choices: number; // how many (0 for a short answer)
+  correct: number | null; // the choice marked [x], from 1, if any
+  answer: string | null; // a short answer's expected value, if given
+  problems: BlockProblem[];
+}
+
+/** An `explore` block: which Explorer tab to open, and a caption. */
+export interface RawExplore {
+  line: number;
+  tab: string | null;
+  html: string;
+  problems: BlockProblem[];
 }
 
 /** A frontmatter (or index.json) field and where it was written. */
@@ -96,4 +129,9 @@ export function emptyRaw(format: LessonFormat, folder: string, file: string, lan
     errors: [],
     notes: [],
   };
+}
+
+/** The parts of a step that only nslab lessons have (a Killercoda step has none of them). */
+export function noWidgets(): Pick<RawStep, "answers" | "predictions" | "explores" | "observes" | "highlights" | "flow"> {
+  return { answers: [], predictions: [], explores: [], observes: [], highlights: [], flow: [] };
 }

@@ -2,8 +2,9 @@ import "server-only";
 import type { Token, Tokens } from "marked";
 import { parseInfo, type HiddenKind } from "./codeinfo.ts";
 import { readFrontmatter } from "./frontmatter.ts";
-import { createMarked, lineCount, nestedCodeBlocks, plainText, renderTokens } from "./markdown.ts";
-import { emptyRaw, type RawLesson, type RawStep, type Script } from "./model.ts";
+import { createMarked, lineCount, nestedCodeBlocks, plainText, renderTokens, type CodeToken } from "./markdown.ts";
+import { emptyRaw, noWidgets, type RawLesson, type RawStep, type Script } from "./model.ts";
+import { observeSlotHtml, parseExplore, parsePrediction } from "./widgets.ts";
 
 const md = createMarked();
 
@@ -15,7 +16,11 @@ interface Section {
   kind: "intro" | "step" | "finish";
   tokens: Token[];
   step?: RawStep;
+  /** A prediction whose observe block has not come yet: run blocks until then are its commands. */
+  openPrediction?: number;
 }
+
+const SHOWN = ["run", "copy", "plain"];
 
 /**
  * Reads one nslab lesson file (docs/lessons.md) into the raw model: frontmatter fields, the
@@ -60,6 +65,7 @@ export function parseLessonFile(text: string, o: { file: string; folder: string;
           checks: [],
           solutions: [],
           setups: [],
+          ...noWidgets(),
         };
         raw.steps.push(step);
         section = { kind: "step", tokens: [], step };
@@ -81,16 +87,24 @@ export function parseLessonFile(text: string, o: { file: string; folder: string;
       const code = t as Tokens.Code;
       raw.blocks.push({ info: code.lang ?? "", file: o.file, line: at });
       const info = parseInfo(code.lang ?? "", { anyLanguage: true });
-      if (!("error" in info) && (info.kind === "check" || info.kind === "solution" || info.kind === "setup" || info.kind === "hint")) {
-        hidden(raw, section, info.kind, code, at, o.file);
+      if (!("error" in info) && !SHOWN.includes(info.kind)) {
+        hidden(raw, section, info.kind as HiddenKind, code, at, o.file);
         continue;
+      }
+      if (!("error" in info) && info.kind === "run" && section.step) {
+        section.step.flow.push({ kind: "run", line: at });
+        if (section.openPrediction !== undefined) (code as CodeToken).nslabPredict = section.openPrediction;
       }
     } else if (t.type === "list" || t.type === "blockquote") {
       nestedCodeBlocks(t, at, lines, (code, l) => {
         raw.blocks.push({ info: code.lang ?? "", file: o.file, line: l });
         const info = parseInfo(code.lang ?? "", { anyLanguage: true });
-        if (!("error" in info) && !["run", "copy", "plain"].includes(info.kind))
+        if (!("error" in info) && !SHOWN.includes(info.kind))
           raw.misplaced.push({ kind: info.kind as HiddenKind, where: t.type === "list" ? "a list" : "a blockquote", file: o.file, line: l });
+        else if (!("error" in info) && info.kind === "run" && section.step) {
+          section.step.flow.push({ kind: "run", line: l });
+          if (section.openPrediction !== undefined) (code as CodeToken).nslabPredict = section.openPrediction;
+        }
       });
     }
     section.tokens.push(t);
@@ -105,18 +119,50 @@ export function parseLessonFile(text: string, o: { file: string; folder: string;
   return raw;
 }
 
-/** A check, solution, setup or hint block at the top level of a section. */
+/** A script, hint or widget block at the top level of a section. */
 function hidden(raw: RawLesson, section: Section, kind: HiddenKind, code: Tokens.Code, line: number, file: string): void {
   const step = section.step;
-  if (kind === "hint") {
-    if (!step) return void raw.misplaced.push({ kind, where: `the ${section.kind === "intro" ? "introduction" : "finish section"}`, file, line });
-    step.hints.push(renderHint(raw, code.text, line + 1, file));
-    return;
+  const where = `the ${section.kind === "intro" ? "introduction" : "finish section"}`;
+  if (kind === "setup" && section.kind === "intro") return void raw.introSetups.push({ kind, text: code.text, file, line });
+  if (!step) return void raw.misplaced.push({ kind, where, file, line });
+  const html = (h: string) => section.tokens.push({ type: "html", raw: h, text: h, block: true, pre: false } as Tokens.HTML);
+  switch (kind) {
+    case "hint":
+      step.hints.push(renderHint(raw, code.text, line + 1, file));
+      return;
+    case "answer":
+      step.answers.push({ html: md.parse(code.text) as string, empty: code.text.trim() === "", line });
+      return;
+    case "predict": {
+      const p = parsePrediction(md, code.text, { line, first: line + 1, index: step.predictions.length });
+      section.openPrediction = step.predictions.length;
+      step.predictions.push(p);
+      step.flow.push({ kind, line });
+      html(p.html);
+      return;
+    }
+    case "explore": {
+      const e = parseExplore(md, code.text, { line, first: line + 1, index: step.explores.length });
+      step.explores.push(e);
+      step.flow.push({ kind, line });
+      html(e.html);
+      return;
+    }
+    case "observe":
+      if (section.openPrediction !== undefined) html(observeSlotHtml(section.openPrediction));
+      section.openPrediction = undefined;
+      step.observes.push({ kind, text: code.text, file, line });
+      step.flow.push({ kind, line });
+      return;
+    case "highlight":
+      step.highlights.push({ kind, text: code.text, file, line });
+      step.flow.push({ kind, line });
+      return;
+    default: {
+      const script: Script = { kind, text: code.text, file, line };
+      (kind === "check" ? step.checks : kind === "solution" ? step.solutions : step.setups).push(script);
+    }
   }
-  const script: Script = { kind, text: code.text, file, line };
-  if (section.kind === "intro" && kind === "setup") raw.introSetups.push(script);
-  else if (!step) raw.misplaced.push({ kind, where: `the ${section.kind === "intro" ? "introduction" : "finish section"}`, file, line });
-  else (kind === "check" ? step.checks : kind === "solution" ? step.solutions : step.setups).push(script);
 }
 
 /** A hint is Markdown of its own; its code blocks are checked like the step's. */
@@ -127,7 +173,7 @@ function renderHint(raw: RawLesson, text: string, firstLine: number, file: strin
     if (t.type === "code" && t.codeBlockStyle !== "indented") {
       raw.blocks.push({ info: (t as Tokens.Code).lang ?? "", file, line });
       const info = parseInfo((t as Tokens.Code).lang ?? "", { anyLanguage: true });
-      if (!("error" in info) && !["run", "copy", "plain"].includes(info.kind))
+      if (!("error" in info) && !SHOWN.includes(info.kind))
         raw.misplaced.push({ kind: info.kind as HiddenKind, where: "a hint", file, line });
     }
     line += lineCount(t.raw);

@@ -3,7 +3,7 @@ import { NS_TYPES } from "../../lib/protocol.ts";
 import { isLessonId, isStepId } from "../../lib/ids.ts";
 import { LANGUAGES } from "../../lib/languages.ts";
 import { parseInfo } from "./codeinfo.ts";
-import type { LessonError, RawLesson, Script } from "./model.ts";
+import type { LessonError, RawLesson, RawStep, Script } from "./model.ts";
 
 /** The rules of docs/lessons.md. Every function returns all the problems it finds, not the first. */
 
@@ -30,6 +30,10 @@ export function validateFile(raw: RawLesson): LessonError[] {
       for (const extra of list.slice(1)) e(extra.line, `step "${s.id ?? s.title}" already has a ${kind} block (line ${list[0]!.line}); a step has exactly one`);
     }
     for (const h of s.hints) if (h.empty) e(h.line, "the hint is empty");
+    for (const a of s.answers) if (a.empty) e(a.line, "the answer block is empty (it is the prompt shown beside the answer field)");
+    for (const extra of s.answers.slice(1)) e(extra.line, `step "${s.id ?? s.title}" already has an answer block (line ${s.answers[0]!.line}); a step asks for at most one answer`);
+    for (const p of [...s.predictions, ...s.explores]) for (const x of p.problems) e(x.line, x.message);
+    validateFlow(s.flow, e);
   }
   for (const sc of allScripts(raw)) errors.push(...validateScript(sc));
   for (const b of raw.blocks) {
@@ -42,6 +46,35 @@ export function validateFile(raw: RawLesson): LessonError[] {
     err(m.line, `a ${m.kind} block in ${m.where} is never used; ${fix}${unclosed}`, m.file);
   }
   return errors;
+}
+
+/**
+ * Each prediction is followed, in its step, by the run blocks it is about and then its `observe`
+ * script; each explore block by its `highlight` script.
+ */
+function validateFlow(flow: RawStep["flow"], e: (line: number, message: string) => void): void {
+  let predict: { line: number; runs: number } | null = null;
+  let explore: number | null = null;
+  for (const f of flow) {
+    if (f.kind === "predict") {
+      if (predict) e(predict.line, "this prediction has no observe block before the next prediction");
+      predict = { line: f.line, runs: 0 };
+    } else if (f.kind === "run") {
+      if (predict) predict.runs++;
+    } else if (f.kind === "observe") {
+      if (!predict) e(f.line, "an observe block must follow a predict block (and the run blocks it observes)");
+      else if (predict.runs === 0) e(f.line, "no run block between the prediction and this observe block: which command does it observe?");
+      predict = null;
+    } else if (f.kind === "explore") {
+      if (explore !== null) e(explore, "this explore block has no highlight block before the next explore block");
+      explore = f.line;
+    } else if (f.kind === "highlight") {
+      if (explore === null) e(f.line, "a highlight block must follow an explore block");
+      explore = null;
+    }
+  }
+  if (predict) e(predict.line, "this prediction has no observe block (the script that reports what the kernel did)");
+  if (explore !== null) e(explore, "this explore block has no highlight block (the script that finds what to highlight)");
 }
 
 function validateMeta(raw: RawLesson, err: (line: number, message: string) => void): void {
@@ -97,7 +130,7 @@ function isStringList(v: unknown): v is string[] {
 }
 
 export function allScripts(raw: RawLesson): Script[] {
-  return [...raw.introSetups, ...raw.steps.flatMap((s) => [...s.checks, ...s.solutions, ...s.setups])];
+  return [...raw.introSetups, ...raw.steps.flatMap((s) => [...s.checks, ...s.solutions, ...s.setups, ...s.observes, ...s.highlights])];
 }
 
 /** Scripts are run with `bash -c`: they must say something, fit an argument, and hold no NUL. */
@@ -143,6 +176,9 @@ export function validateLesson(folderPath: string, files: RawLesson[]): LessonEr
       sameScripts(en, a!.checks, b!.checks, f, errors);
       sameScripts(en, a!.solutions, b!.solutions, f, errors);
       sameScripts(en, a!.setups, b!.setups, f, errors, b!.line);
+      sameScripts(en, a!.observes, b!.observes, f, errors);
+      sameScripts(en, a!.highlights, b!.highlights, f, errors);
+      sameWidgets(en, a!, b!, f, errors);
     }
     sameScripts(en, en.introSetups, f.introSetups, f, errors);
   }
@@ -157,6 +193,21 @@ function sameScripts(en: RawLesson, a: Script[], b: Script[], f: RawLesson, erro
   if (a[0]?.kind !== "setup" && b[0]?.kind !== "setup") return;
   for (const extra of b.slice(a.length)) errors.push({ file: f.file, line: extra.line, message: `${en.file} has no setup block matching this one` });
   for (const missing of a.slice(b.length)) errors.push({ file: f.file, line: where, message: `the setup block of ${en.file}:${missing.line} is missing here` });
+}
+
+/** A translation asks the same predictions (same choices, same right one) and opens the same tabs. */
+function sameWidgets(en: RawLesson, a: RawStep, b: RawStep, f: RawLesson, errors: LessonError[]): void {
+  const err = (line: number, message: string) => errors.push({ file: f.file, line, message });
+  if (a.answers.length !== b.answers.length) err(b.answers[0]?.line ?? b.line, `${en.file}:${a.line} ${a.answers.length ? "asks" : "does not ask"} for an answer in this step; a translation must do the same`);
+  const shape = (p: RawStep["predictions"][number]) => `${p.kind} ${p.choices} ${p.correct ?? "-"} ${p.answer ?? "-"}`;
+  if (a.predictions.length !== b.predictions.length) err(b.predictions[0]?.line ?? b.line, `${en.file} has ${a.predictions.length} prediction(s) in step "${a.id}", this file ${b.predictions.length}`);
+  else a.predictions.forEach((p, i) => {
+    if (shape(p) !== shape(b.predictions[i]!)) err(b.predictions[i]!.line, `this prediction differs from ${en.file}:${p.line}: translations keep the number of choices, the choice marked [x] and answer: unchanged`);
+  });
+  if (a.explores.length !== b.explores.length) err(b.explores[0]?.line ?? b.line, `${en.file} has ${a.explores.length} explore block(s) in step "${a.id}", this file ${b.explores.length}`);
+  else a.explores.forEach((x, i) => {
+    if (x.tab !== b.explores[i]!.tab) err(b.explores[i]!.line, `this explore block opens tab "${b.explores[i]!.tab}", ${en.file}:${x.line} opens "${x.tab}"`);
+  });
 }
 
 export interface CatalogLessonRef {
