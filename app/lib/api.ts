@@ -2,7 +2,8 @@
  * Browser client for the nslab HTTP API (same origin). Types come from lib/protocol.ts.
  */
 import type { ApiError, CheckResponse, CreateLabResponse, LabStatus } from "@/lib/protocol";
-import type { SolveResponse } from "@/lib/lessons";
+import type { Lang } from "@/lib/languages";
+import type { HighlightResponse, ObserveResponse, SolveResponse } from "@/lib/lessons";
 
 export interface LabCredentials {
   id: string;
@@ -59,10 +60,17 @@ export const api = {
   deleteLab: (lab: LabCredentials) => call<void>("DELETE", `/api/labs/${encodeURIComponent(lab.id)}`, { token: lab.token }),
   closeTerminal: (lab: LabCredentials, tid: string) =>
     call<void>("DELETE", `/api/labs/${encodeURIComponent(lab.id)}/terminals/${encodeURIComponent(tid)}`, { token: lab.token }),
-  check: (lab: LabCredentials, lesson: string, step: string, signal?: AbortSignal) =>
-    call<CheckResponse>("POST", `/api/labs/${encodeURIComponent(lab.id)}/check`, { token: lab.token, body: { lesson, step }, signal }),
-  solve: (lab: LabCredentials, lesson: string, step: string) =>
-    call<SolveResponse>("POST", `/api/labs/${encodeURIComponent(lab.id)}/solve`, { token: lab.token, body: { lesson, step } }),
+  /** `lang`: the language of the feedback; `answer`: what the learner typed, for a step that asks for one. */
+  check: (lab: LabCredentials, lesson: string, step: string, signal?: AbortSignal, extra: { lang?: Lang; answer?: string } = {}) =>
+    call<CheckResponse>("POST", `/api/labs/${encodeURIComponent(lab.id)}/check`, { token: lab.token, body: { lesson, step, ...extra }, signal }),
+  solve: (lab: LabCredentials, lesson: string, step: string, lang?: Lang) =>
+    call<SolveResponse>("POST", `/api/labs/${encodeURIComponent(lab.id)}/solve`, { token: lab.token, body: { lesson, step, ...(lang ? { lang } : {}) } }),
+  /** What the kernel did, for a step's prediction `index`. */
+  observe: (lab: LabCredentials, lesson: string, step: string, index: number, lang: Lang) =>
+    call<ObserveResponse>("POST", `/api/labs/${encodeURIComponent(lab.id)}/observe`, { token: lab.token, body: { lesson, step, index, lang } }),
+  /** What a step's explore block `index` points at in the lab now. */
+  highlight: (lab: LabCredentials, lesson: string, step: string, index: number, lang: Lang) =>
+    call<HighlightResponse>("POST", `/api/labs/${encodeURIComponent(lab.id)}/highlight`, { token: lab.token, body: { lesson, step, index, lang } }),
 };
 
 /** ws(s)://host/api/labs/ID/PATH?token=… on the page's own origin. */

@@ -33,6 +33,14 @@ export async function getLesson(id: string, lang: Lang): Promise<LessonView | nu
     lang: l.lang,
     introHtml: l.introHtml,
     finishHtml: l.finishHtml ?? "",
-    steps: l.steps.map((s) => ({ id: s.id, title: s.title, html: s.html, hints: [...s.hints], hasCheck: s.hasCheck, hasSolution: s.hasSolution })),
+    steps: l.steps.map((s) => ({
+      id: s.id,
+      title: s.title,
+      html: s.html,
+      hints: [...s.hints],
+      hasCheck: s.hasCheck,
+      hasSolution: s.hasSolution,
+      ...(s.answerHtml ? { answerHtml: s.answerHtml } : {}),
+    })),
   };
 }

@@ -24,6 +24,8 @@ export interface StepView {
   hints: string[];
   hasCheck: boolean;
   hasSolution: boolean;
+  /** The check asks for an answer; this is the prompt (HTML). */
+  answerHtml?: string;
 }
 
 export interface LessonView extends CatalogEntry {

@@ -1,5 +1,6 @@
 "use client";
-import { useCallback, useEffect, useRef } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
+import type { Lang } from "@/lib/languages";
 import type { LabCredentials } from "./api";
 import type { LessonView } from "./lesson-view";
 import { useChecks, type CheckMessages } from "./steps/checks";
@@ -19,13 +20,21 @@ export function useSteps(
   lab: LabCredentials | null,
   messages: CheckMessages,
   onLabGone: () => void,
-  /** a class: progress kept apart (`scope`), and steps marked done reported to the server */
-  opts: { scope?: string; onMarkDone?(stepId: string): void } = {},
+  /** the page's language (checks answer in it); a class: progress kept apart (`scope`), and steps marked done reported to the server */
+  opts: { lang?: Lang; scope?: string; onMarkDone?(stepId: string): void } = {},
 ) {
   const st = useStepStatus(lesson, opts.scope);
   const markDoneHook = useRef(opts.onMarkDone);
   markDoneHook.current = opts.onMarkDone;
-  const { check, solve, busy } = useChecks(lesson.id, lab, messages, st.set, onLabGone);
+  /** What the learner typed for steps that ask for an answer (LessonStep.answerHtml). */
+  const [answers, setAnswers] = useState<Record<string, string>>({});
+  const answersRef = useRef(answers);
+  answersRef.current = answers;
+  const answerOf = useCallback(
+    (stepId: string) => (lesson.steps.find((s) => s.id === stepId)?.answerHtml ? (answersRef.current[stepId]?.trim() ?? "") : undefined),
+    [lesson.steps],
+  );
+  const { check, solve, busy } = useChecks(lesson.id, lab, messages, st.set, onLabGone, { lang: opts.lang ?? "en", answerOf });
   const autoTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const latest = useRef(st);
   latest.current = st;
@@ -38,9 +47,10 @@ export function useSteps(
       const { current, passed } = latest.current;
       const step = lesson.steps.find((s) => s.id === current);
       if (!step || !step.hasCheck || passed.has(step.id) || busy(step.id)) return;
+      if (answerOf(step.id) === "") return; // it asks for an answer and none is typed: it could only fail
       void check(step.id, true);
     }, AUTO_CHECK_DEBOUNCE_MS);
-  }, [check, busy, lesson.steps]);
+  }, [check, busy, answerOf, lesson.steps]);
 
   useEffect(
     () => () => {
@@ -70,5 +80,7 @@ export function useSteps(
     onCommand,
     setFocus: st.setFocus,
     reset: st.reset,
+    answers,
+    setAnswer: useCallback((stepId: string, text: string) => setAnswers((a) => ({ ...a, [stepId]: text })), []),
   };
 }

@@ -1,7 +1,8 @@
 "use client";
 import "./explorer.css";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { Lang } from "@/app/i18n/dict";
+import type { ExplorerFocus } from "../lesson/widgets";
 import { ExplorerStatus } from "./ExplorerStatus";
 import { ExplorerTabs, TABS, type Tab } from "./ExplorerTabs";
 import { MountsView } from "./MountsView";
@@ -11,15 +12,17 @@ import { strings } from "./strings";
 import { TraceView } from "./TraceView";
 import { UsersView } from "./UsersView";
 import { useExplorerFeed } from "./use-explorer-feed";
+import { useExplorerFocus } from "./use-explorer-focus";
 
 const TAB_KEY = "nslab:explorer-tab";
 
 /**
  * The live namespace explorer of one lab: what the kernel holds for it (processes, namespaces,
  * mounts, id maps) and the system calls nslab made, updated as the learner types.
- * Opens WS /api/labs/:id/explorer?token=… on the same origin and reconnects by itself.
+ * Opens WS /api/labs/:id/explorer?token=… on the same origin and reconnects by itself. A lesson
+ * step can point it at something (`focus`): a tab, and what to highlight there.
  */
-export function Explorer({ labId, token, lang }: { labId: string; token: string; lang?: Lang }) {
+export function Explorer({ labId, token, lang, focus, onClearFocus }: { labId: string; token: string; lang?: Lang; focus?: ExplorerFocus | null; onClearFocus?(): void }) {
   const t = strings(lang);
   const [tab, setTab] = useState<Tab>("processes");
   const [mountPids, setMountPids] = useState<number[]>([]);
@@ -48,6 +51,9 @@ export function Explorer({ labId, token, lang }: { labId: string; token: string;
     if (pick) setMountPids([pick.hostPid]);
   }, [tab, snap, mountPids.length]);
 
+  const panel = useRef<HTMLDivElement>(null);
+  useExplorerFocus({ panel, focus, snap, tab, setTab, setMountPids });
+
   const liveNs = snap ? snap.namespaces.filter((n) => n.processes.length > 0).length : 0;
 
   return (
@@ -59,7 +65,17 @@ export function Explorer({ labId, token, lang }: { labId: string; token: string;
           <ExplorerStatus conn={conn} t={t} onRetry={feed.reconnectNow} />
         </div>
       </div>
+      {focus && (
+        <div className="flex shrink-0 items-start gap-2 border-b border-accent/30 bg-accent/[0.07] px-3 py-1.5 text-[0.9333rem]" data-testid="explorer-focus" data-tab={focus.tab}>
+          <span className="mt-0.5 shrink-0 text-[0.8667rem] font-semibold text-accent">{t.fromLesson}</span>
+          <div className="prose-lesson min-w-0 flex-1 [&_p]:m-0" dangerouslySetInnerHTML={{ __html: focus.captionHtml }} />
+          <button type="button" className="btn-ghost btn-sm -my-0.5 shrink-0" onClick={onClearFocus} aria-label={t.clearFocus} title={t.clearFocus} data-testid="explorer-focus-clear">
+            ×
+          </button>
+        </div>
+      )}
       <div
+        ref={panel}
         role="tabpanel"
         id={`nsx-panel-${tab}`}
         aria-labelledby={`nsx-tab-${tab}`}

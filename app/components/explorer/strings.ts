@@ -3,6 +3,8 @@ import type { Lang } from "@/app/i18n/dict";
 
 const en = {
   explorer: "Namespace explorer",
+  fromLesson: "Lesson:",
+  clearFocus: "Stop highlighting",
   tabs: { processes: "Processes", namespaces: "Namespaces", mounts: "Mounts", users: "Users", trace: "Trace" },
   live: "Live",
   connecting: "Connecting…",
@@ -87,6 +89,8 @@ export type Strings = typeof en;
 
 const zhCN: Strings = {
   explorer: "命名空间视图",
+  fromLesson: "课程：",
+  clearFocus: "取消高亮",
   tabs: { processes: "进程", namespaces: "命名空间", mounts: "挂载", users: "用户", trace: "调用跟踪" },
   live: "实时",
   connecting: "正在连接…",

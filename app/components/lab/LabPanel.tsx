@@ -4,6 +4,7 @@ import { dict, type Lang } from "@/app/i18n/dict";
 import { api, ApiCallError } from "@/app/lib/api";
 import { readJson, writeJson } from "@/app/lib/storage";
 import { storedTerminals, type LabPhase, type StoredLab } from "@/app/lib/use-lab";
+import type { ExplorerFocus } from "../lesson/widgets";
 import { Terminal } from "../terminal/Terminal";
 import { Icon } from "../ui/Icon";
 import { SplitPane } from "../ui/SplitPane";
@@ -15,6 +16,8 @@ import { useTerminalTabs, type RunOptions } from "./use-terminal-tabs";
 
 export interface LabPanelHandle {
   run(command: string, opts?: RunOptions): void;
+  /** Opens the explorer at a tab with what a lesson step points at highlighted. */
+  explore(focus: Omit<ExplorerFocus, "seq">): void;
 }
 
 interface Props {
@@ -39,8 +42,19 @@ export function LabPanel({ phase, lang, ref, onReset, onRetry, onGone, onCommand
   const [explorerOpen, setExplorerOpen] = useState(() => explorerInitiallyOpen || (typeof window !== "undefined" && readJson<boolean>(EXPLORER_KEY) === true));
   useEffect(() => writeJson(EXPLORER_KEY, explorerOpen || null), [explorerOpen]);
   const runRef = useRef<LabPanelHandle["run"]>(() => {});
+  const [focus, setFocus] = useState<ExplorerFocus | null>(null);
 
-  useImperativeHandle(ref, () => ({ run: (c, o) => runRef.current(c, o) }), []);
+  useImperativeHandle(
+    ref,
+    () => ({
+      run: (c, o) => runRef.current(c, o),
+      explore: (f) => {
+        setExplorerOpen(true);
+        setFocus((prev) => ({ ...f, seq: (prev?.seq ?? 0) + 1 }));
+      },
+    }),
+    [],
+  );
 
   const confirmReset = () => {
     if (window.confirm(t.resetLabConfirm)) onReset();
@@ -61,6 +75,8 @@ export function LabPanel({ phase, lang, ref, onReset, onRetry, onGone, onCommand
           onCommand={onCommand}
           onActiveTerminal={onActiveTerminal}
           runRef={runRef}
+          focus={focus}
+          onClearFocus={() => setFocus(null)}
         />
       ) : (
         <>
@@ -96,6 +112,8 @@ function ReadyLab({
   onCommand,
   onActiveTerminal,
   runRef,
+  focus,
+  onClearFocus,
 }: {
   lab: StoredLab;
   initialTerminals: (string | null)[];
@@ -107,6 +125,8 @@ function ReadyLab({
   onCommand(exitCode: number): void;
   onActiveTerminal?(terminalId: string | null): void;
   runRef: React.RefObject<LabPanelHandle["run"]>;
+  focus: ExplorerFocus | null;
+  onClearFocus(): void;
 }) {
   const t = dict(lang);
   const tabs = useTerminalTabs(lab, initialTerminals);
@@ -164,7 +184,7 @@ function ReadyLab({
             )}
           </div>
         }
-        second={<ExplorerSlot lab={lab} lang={lang} />}
+        second={<ExplorerSlot lab={lab} lang={lang} focus={focus} onClearFocus={onClearFocus} />}
       />
     </>
   );

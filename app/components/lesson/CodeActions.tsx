@@ -4,6 +4,7 @@ import { dict, type Lang } from "@/app/i18n/dict";
 import { copyText } from "@/app/lib/clipboard";
 import { Icon } from "../ui/Icon";
 import type { RunRequest } from "./LessonHtml";
+import { lessonStrings } from "./strings";
 
 export interface CodeBlockInfo {
   index: number;
@@ -13,9 +14,13 @@ export interface CodeBlockInfo {
   code: string;
 }
 
-/** ▶ Run and Copy for one code block. */
-export function CodeActions({ info, lang, onRun, canRun }: { info: CodeBlockInfo; lang: Lang; onRun(r: RunRequest): void; canRun: boolean }) {
+/**
+ * ▶ Run and Copy for one code block. A `gated` block is the command of a prediction that is still
+ * open: it asks for the prediction first (Run is offered as "run without predicting").
+ */
+export function CodeActions({ info, lang, onRun, canRun, gated = false }: { info: CodeBlockInfo; lang: Lang; onRun(r: RunRequest): void; canRun: boolean; gated?: boolean }) {
   const t = dict(lang);
+  const lt = lessonStrings(lang);
   const [copied, setCopied] = useState(false);
   useEffect(() => {
     if (!copied) return;
@@ -24,6 +29,23 @@ export function CodeActions({ info, lang, onRun, canRun }: { info: CodeBlockInfo
   }, [copied]);
 
   const runLabel = info.terminal ? t.runIn(info.terminal) : t.run;
+  if (gated && info.kind === "run" && canRun)
+    return (
+      <div className="flex items-center gap-1 p-1.5" data-testid="gated-run">
+        <span className="hidden px-1 text-[0.8rem] text-muted sm:inline">{lt.predictFirst}</span>
+        <button
+          type="button"
+          className="btn-ghost btn-sm"
+          onClick={() => onRun({ command: info.code, terminal: info.terminal, interrupt: info.interrupt })}
+          title={lt.runAnyway}
+          aria-label={`${lt.runAnyway} (${runLabel})`}
+          data-testid="run-anyway"
+        >
+          <Icon name="play" size={11} />
+          <span className="sr-only sm:not-sr-only">{lt.runAnyway}</span>
+        </button>
+      </div>
+    );
   return (
     <div className="flex items-center gap-1 p-1.5">
       {info.kind === "run" && canRun && (

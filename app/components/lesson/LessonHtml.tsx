@@ -1,13 +1,45 @@
 "use client";
-import { useLayoutEffect, useRef, useState } from "react";
+import { useContext, useLayoutEffect, useRef, useState } from "react";
 import { createPortal } from "react-dom";
 import type { Lang } from "@/app/i18n/dict";
+import { EXPLORE_TABS, type ExploreTab } from "@/lib/lessons";
 import { CodeActions, type CodeBlockInfo } from "./CodeActions";
+import { ExploreCard, Observation, Prediction, StepContext, useWidgets, type PredictMeta } from "./widgets";
 
 export type RunRequest = { command: string; terminal?: number; interrupt: boolean };
 
 interface Block extends CodeBlockInfo {
   host: HTMLElement;
+  predict?: number; // the prediction this run block belongs to
+}
+
+type Widget =
+  | { kind: "predict"; host: HTMLElement; meta: PredictMeta }
+  | { kind: "observe"; host: HTMLElement; index: number }
+  | { kind: "explore"; host: HTMLElement; index: number; tab: ExploreTab; captionHtml: string };
+
+/** What the server rendered into a widget element, read before the element is handed to React. */
+const captured = new WeakMap<HTMLElement, { mount: HTMLElement; data: PredictMeta | { captionHtml: string } }>();
+
+function capture(el: HTMLElement): { mount: HTMLElement; data: PredictMeta | { captionHtml: string } } {
+  const had = captured.get(el);
+  if (had) return had;
+  const part = (name: string) => el.querySelector<HTMLElement>(`:scope > [data-part="${name}"]`);
+  const data =
+    el.dataset.nslabPredict !== undefined
+      ? {
+          index: Number(el.dataset.index),
+          kind: el.dataset.kind === "text" ? ("text" as const) : ("choice" as const),
+          questionHtml: part("question")?.innerHTML ?? "",
+          choices: [...(part("choices")?.querySelectorAll(":scope > li") ?? [])].map((li) => li.innerHTML),
+        }
+      : { captionHtml: part("caption")?.innerHTML ?? "" };
+  const mount = document.createElement("div");
+  mount.className = "nslab-widget not-prose";
+  el.replaceChildren(mount);
+  const c = { mount, data };
+  captured.set(el, c);
+  return c;
 }
 
 /**
@@ -18,6 +50,9 @@ interface Block extends CodeBlockInfo {
 export function LessonHtml({ html, lang, onRun, className = "" }: { html: string; lang: Lang; onRun?(r: RunRequest): void; className?: string }) {
   const root = useRef<HTMLDivElement>(null);
   const [blocks, setBlocks] = useState<Block[]>([]);
+  const [widgets, setWidgets] = useState<Widget[]>([]);
+  const step = useContext(StepContext);
+  const w = useWidgets();
   const run = useRef(onRun);
   run.current = onRun;
 
@@ -55,6 +90,7 @@ export function LessonHtml({ html, lang, onRun, className = "" }: { html: string
       }
       // the block itself is focusable: Ctrl+Enter runs it, Ctrl+C / Cmd+C with no selection copies it
       pre.tabIndex = 0;
+      const predict = pre.dataset.predict !== undefined ? Number(pre.dataset.predict) : undefined;
       const onKey = (e: KeyboardEvent) => {
         if ((e.ctrlKey || e.metaKey) && e.key === "Enter" && kind === "run") {
           e.preventDefault();
@@ -63,22 +99,61 @@ export function LessonHtml({ html, lang, onRun, className = "" }: { html: string
       };
       pre.addEventListener("keydown", onKey);
       cleanups.push(() => pre.removeEventListener("keydown", onKey));
-      found.push({ ...info, host });
+      found.push({ ...info, host, ...(predict !== undefined ? { predict } : {}) });
     });
     setBlocks(found);
+    // predictions, observation slots and explore cards (only inside a step)
+    const ws: Widget[] = [];
+    el.querySelectorAll<HTMLElement>("[data-nslab-predict], [data-nslab-observe], [data-nslab-explore]").forEach((host) => {
+      const index = Number(host.dataset.index);
+      if (!Number.isInteger(index)) return;
+      if (host.dataset.nslabObserve !== undefined) return void ws.push({ kind: "observe", host, index });
+      const c = capture(host);
+      if (host.dataset.nslabPredict !== undefined) ws.push({ kind: "predict", host: c.mount, meta: c.data as PredictMeta });
+      else {
+        const tab = host.dataset.tab as ExploreTab;
+        if ((EXPLORE_TABS as readonly string[]).includes(tab)) ws.push({ kind: "explore", host: c.mount, index, tab, captionHtml: (c.data as { captionHtml: string }).captionHtml });
+      }
+    });
+    setWidgets(ws);
     return () => cleanups.forEach((f) => f());
   }, [html]);
+
+  const predictionOpen = (i: number) => !!step && !!w && !w.record(step, i);
 
   return (
     <>
       <div ref={root} className={"prose-lesson " + className} dangerouslySetInnerHTML={{ __html: html }} />
       {blocks.map((b) =>
         createPortal(
-          <CodeActions info={b} lang={lang} onRun={(r) => run.current?.(r)} canRun={!!onRun} />,
+          <CodeActions
+            info={b}
+            lang={lang}
+            onRun={(r) => {
+              if (b.predict !== undefined && step && w) w.ranGated(step, b.predict);
+              run.current?.(r);
+            }}
+            canRun={!!onRun}
+            gated={b.predict !== undefined && predictionOpen(b.predict)}
+          />,
           b.host,
           `${b.index}`,
         ),
       )}
+      {step &&
+        widgets.map((x) =>
+          createPortal(
+            x.kind === "predict" ? (
+              <Prediction meta={x.meta} step={step} />
+            ) : x.kind === "observe" ? (
+              <Observation meta={widgets.find((p): p is Extract<Widget, { kind: "predict" }> => p.kind === "predict" && p.meta.index === x.index)?.meta ?? { index: x.index, kind: "text", questionHtml: "", choices: [] }} step={step} />
+            ) : (
+              <ExploreCard index={x.index} tab={x.tab} captionHtml={x.captionHtml} step={step} />
+            ),
+            x.host,
+            `${x.kind}-${"meta" in x ? x.meta.index : x.index}`,
+          ),
+        )}
     </>
   );
 }

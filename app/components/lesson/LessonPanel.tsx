@@ -138,6 +138,8 @@ export function LessonPanel({
                 void steps.solve(s.id);
               }}
               onFocus={() => steps.stateOf(s.id).state !== "passed" && steps.setFocus(s.id)}
+              answer={steps.answers[s.id] ?? ""}
+              onAnswer={(text) => steps.setAnswer(s.id, text)}
             />
           ))}
         </ol>

@@ -8,6 +8,7 @@ import { LabPanel, type LabPanelHandle } from "../lab/LabPanel";
 import { SplitPane } from "../ui/SplitPane";
 import type { RunRequest } from "./LessonHtml";
 import { LessonPanel } from "./LessonPanel";
+import { useWidgetState, WidgetsProvider } from "./widgets";
 
 /** A lesson page's interactive part: lesson on the left, the learner's lab on the right. */
 export function LessonWorkspace({ lesson, lang, next }: { lesson: LessonView; lang: Lang; next: { id: string; title: string } | null }) {
@@ -47,10 +48,20 @@ export function LessonWorkspaceView({
   const labPanel = useRef<LabPanelHandle>(null);
   const lab = phase.kind === "ready" ? phase.lab : null;
   const steps = useSteps(lesson, lab, { needsLab: t.checkNeedsLab, network: t.checkFailedNetwork }, markGone, {
+    lang,
     scope: classProps.progressScope,
     onMarkDone: classProps.onMarkDone,
   });
-  const { setFocus, onCommand } = steps;
+  const { setFocus } = steps;
+  const { widgets, onCommand: widgetsOnCommand } = useWidgetState({ lessonId: lesson.id, lang, lab, onExplore: (f) => labPanel.current?.explore(f) });
+  const stepsOnCommand = steps.onCommand;
+  const onCommand = useCallback(
+    () => {
+      stepsOnCommand();
+      widgetsOnCommand();
+    },
+    [stepsOnCommand, widgetsOnCommand],
+  );
 
   const onStep = useRef(classProps.onCurrentStep);
   onStep.current = classProps.onCurrentStep;
@@ -84,7 +95,11 @@ export function LessonWorkspaceView({
       max={narrow ? 0.8 : 0.7}
       label={t.resizePanes}
       testId="lesson-split"
-      first={<LessonPanel lesson={lesson} lang={lang} steps={steps} next={next} onRun={run} />}
+      first={
+        <WidgetsProvider value={widgets}>
+          <LessonPanel lesson={lesson} lang={lang} steps={steps} next={next} onRun={run} />
+        </WidgetsProvider>
+      }
       second={
         <LabWithTop top={classProps.labTop} lang={lang}>
           <LabPanel

@@ -6,6 +6,8 @@ import type { StepStatus } from "@/app/lib/use-steps";
 import { Icon } from "../ui/Icon";
 import { Hints } from "./Hints";
 import { LessonHtml, type RunRequest } from "./LessonHtml";
+import { lessonStrings } from "./strings";
+import { StepContext } from "./widgets";
 
 /** One step: number and state, text with runnable code, Check, feedback, hints. */
 export const StepCard = forwardRef<
@@ -24,9 +26,13 @@ export const StepCard = forwardRef<
     /** Shown once this step passed: go to the step to do next. */
     onNext?: () => void;
     onFocus(): void;
+    /** For a step that asks for an answer: what the learner typed. */
+    answer?: string;
+    onAnswer?(text: string): void;
   }
->(function StepCard({ step, n, total, status, current, lang, onRun, onCheck, onSolve, onMarkDone, onNext, onFocus }, ref) {
+>(function StepCard({ step, n, total, status, current, lang, onRun, onCheck, onSolve, onMarkDone, onNext, onFocus, answer = "", onAnswer }, ref) {
   const t = dict(lang);
+  const lt = lessonStrings(lang);
   const st = status.state;
   const dataState = st === "passed" ? "passed" : st === "failed" ? "failed" : "idle";
   return (
@@ -68,9 +74,38 @@ export const StepCard = forwardRef<
           </span>
         )}
       </header>
-      <LessonHtml html={step.html} lang={lang} onRun={onRun} className="text-[0.9667rem]" />
+      <StepContext.Provider value={step.id}>
+        <LessonHtml html={step.html} lang={lang} onRun={onRun} className="text-[0.9667rem]" />
+      </StepContext.Provider>
 
       <div className="mt-4 flex flex-col gap-3">
+        {step.answerHtml && (
+          <form
+            className="flex flex-col gap-1.5 rounded-lg border border-line bg-surface-2/50 p-3"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (st !== "checking") onCheck();
+            }}
+            data-testid="answer-form"
+          >
+            <label htmlFor={`answer-${step.id}`} className="prose-lesson text-[0.9333rem]">
+              <span dangerouslySetInnerHTML={{ __html: step.answerHtml }} />
+            </label>
+            <input
+              id={`answer-${step.id}`}
+              type="text"
+              value={answer}
+              maxLength={200}
+              onChange={(e) => onAnswer?.(e.target.value)}
+              placeholder={lt.answerPlaceholder}
+              aria-label={lt.answerLabel}
+              autoComplete="off"
+              spellCheck={false}
+              className="h-9 rounded-md border border-line-strong bg-surface px-2 font-mono text-fg"
+              data-testid="answer-input"
+            />
+          </form>
+        )}
         {step.hasCheck && (
           <div className="flex flex-wrap items-center gap-3">
             <button

@@ -1,5 +1,6 @@
 "use client";
 import { useCallback, useEffect, useRef } from "react";
+import type { Lang } from "@/lib/languages";
 import { api, ApiCallError, type LabCredentials } from "../api";
 import type { StepStatus } from "./status";
 
@@ -19,7 +20,11 @@ export function useChecks(
   messages: CheckMessages,
   set: (stepId: string, s: StepStatus) => void,
   onLabGone: () => void,
+  /** The page's language (checks answer in it), and the learner's answer for a step that asks for one. */
+  o: { lang?: Lang; answerOf?: (stepId: string) => string | undefined } = {},
 ) {
+  const opts = useRef(o);
+  opts.current = o;
   const inflight = useRef(new Map<string, AbortController>());
   const labRef = useRef(lab);
   labRef.current = lab;
@@ -61,7 +66,8 @@ export function useChecks(
       inflight.current.set(stepId, ac);
       if (!auto) set(stepId, { state: "checking", feedback: null, auto });
       try {
-        const r = await api.check(l, lessonId, stepId, ac.signal);
+        const answer = opts.current.answerOf?.(stepId);
+        const r = await api.check(l, lessonId, stepId, ac.signal, { lang: opts.current.lang, ...(answer !== undefined ? { answer } : {}) });
         if (r.passed || !auto) set(stepId, { state: r.passed ? "passed" : "failed", feedback: r.feedback || null, auto });
         return r.passed;
       } catch (e) {
@@ -85,7 +91,7 @@ export function useChecks(
       }
       set(stepId, { state: "checking", feedback: null, auto: false, solving: true });
       try {
-        const r = await api.solve(l, lessonId, stepId);
+        const r = await api.solve(l, lessonId, stepId, opts.current.lang);
         set(stepId, { state: r.passed ? "passed" : "failed", feedback: r.feedback || null, auto: false, output: r.output });
         return r.passed;
       } catch (e) {
