@@ -10,8 +10,9 @@ import path from "node:path";
  * runs. The lab's root owns its cgroup directory (delegation), so learners can create child
  * cgroups below it, but the limit files of the lab's own cgroup stay root-owned on the host.
  */
-export type Controller = "pids" | "memory" | "cpu";
-const CONTROLLERS: Controller[] = ["pids", "memory", "cpu"];
+export type Controller = "pids" | "memory" | "cpu" | "freezer";
+/** freezer (v1 only; v2 has cgroup.freeze in every cgroup) sets no limit: the lab gets it for the cgroups lesson. */
+const CONTROLLERS: Controller[] = ["pids", "memory", "cpu", "freezer"];
 
 export type CgroupLayout =
   | { version: 1; mounts: Partial<Record<Controller, string>> }
@@ -194,9 +195,16 @@ export class Cgroups {
     return { memoryBytes: null, pids: null };
   }
 
+  /** Thaws every cgroup of the lab the learner froze (v1 freezer, v2 cgroup.freeze), so its tasks can die. */
+  async thaw(cg: LabCgroup): Promise<void> {
+    for (const dir of cg.dirs) await thawTree(dir);
+  }
+
   /** Kills whatever is left and removes the lab's cgroups, children first. */
   async destroy(cg: LabCgroup): Promise<void> {
     for (let attempt = 0; attempt < 100; attempt++) {
+      // a frozen task cannot act on SIGKILL (v1 freezer) and a frozen cgroup keeps it: thaw first
+      await this.thaw(cg);
       const left = await this.pids(cg);
       for (const pid of left) {
         try {
@@ -222,6 +230,22 @@ function delegate(dir: string, owner: { uid: number; gid: number }, files: strin
       fs.chownSync(path.join(dir, f), owner.uid, owner.gid);
     } catch {}
   }
+}
+
+/** Thaws a cgroup and every child the lab froze: v1 freezer.state, v2 cgroup.freeze. */
+async function thawTree(dir: string): Promise<void> {
+  let entries: fs.Dirent[];
+  try {
+    entries = await fsp.readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const [file, thawed] of [["freezer.state", "THAWED"], ["cgroup.freeze", "0"]] as const) {
+    try {
+      if ((await fsp.readFile(path.join(dir, file), "utf8")).trim() !== thawed) await fsp.writeFile(path.join(dir, file), thawed);
+    } catch {}
+  }
+  for (const e of entries) if (e.isDirectory()) await thawTree(path.join(dir, e.name));
 }
 
 /** rmdir a cgroup and every child cgroup below it; false while something is still busy. */

@@ -255,6 +255,8 @@ export class Lab implements LabHandle {
       this.destroyListeners.clear();
       // SIGKILL to a PID namespace's init kills every process in the namespace (pid_namespaces(7))
       this.init.kill("SIGKILL");
+      // a process the learner froze (cgroup freezer) acts on that SIGKILL only once thawed
+      if (this.o.cgroup) await this.o.cgroups.thaw(this.o.cgroup);
       const waits = [this.init.exited, ...[...this.scripts].map((p) => p.exited)];
       await withTimeout(Promise.all(waits), 10_000, "lab processes did not exit");
       if (this.o.cgroup) await this.o.cgroups.destroy(this.o.cgroup);
