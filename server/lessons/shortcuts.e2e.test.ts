@@ -1,0 +1,145 @@
+/**
+ * Checks that must not be fooled (issue 13): for each, a fresh lab for the lesson, the earlier
+ * steps solved, then the shortcut a learner could take instead of the step's action; the check
+ * must fail. Then the step's own solution must make it pass, in the same lab, so the check is not
+ * simply unpassable there. The verifier (lessons.e2e.test.ts) proves the usual before/after.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { REPO_ROOT } from "../config.ts";
+import { LabManager } from "../labs/manager.ts";
+import type { LabHandle } from "../labs/types.ts";
+import * as catalog from "./catalog.ts";
+import { runCheck, runSolution } from "./runner.ts";
+import { verifierConfig } from "./verify.ts";
+
+interface Shortcut {
+  lesson: string;
+  step: string;
+  what: string;
+  /** What the learner does instead of the step (bash, run in the lab as lab root). */
+  script: string;
+  /** For a step that asks for an answer: what the learner types. */
+  answer?: string;
+  /** The shortcut destroyed what the step needs (the learner has to reset the lab). */
+  irreversible?: true;
+}
+
+const SHORTCUTS: Shortcut[] = [
+  // the "look" steps used to grep the shell history
+  { lesson: "containers-are-processes", step: "namespace-links", what: "the command in the shell history, no answer", script: "echo 'ls -l /proc/$$/ns' >> /root/.bash_history" },
+  { lesson: "containers-are-processes", step: "namespace-links", what: "another namespace's inode (mnt)", script: "true", answer: "MNT" },
+  { lesson: "uts-namespaces", step: "read-the-names", what: "uname -a in the shell history, no answer", script: "uname -a >/dev/null; echo 'uname -a' >> /root/.bash_history" },
+  { lesson: "uts-namespaces", step: "read-the-names", what: "the hostname instead of the release", script: "true", answer: "HOSTNAME" },
+  { lesson: "setns-and-docker-exec", step: "find-the-box", what: "ls -l /proc/$BOX/ns in the shell history, no answer", script: "echo 'ls -l /proc/$BOX/ns' >> /root/.bash_history" },
+  { lesson: "setns-and-docker-exec", step: "find-the-box", what: "the lab's own net namespace inode", script: "true", answer: "LABNET" },
+  { lesson: "what-namespaces-do-not-isolate", step: "one-kernel", what: "uname and dmesg in the shell history, no answer", script: "printf '%s\\n' 'uname -r' 'dmesg | tail -n 3' >> /root/.bash_history" },
+  { lesson: "what-namespaces-do-not-isolate", step: "one-kernel", what: "the lab's memory limit instead of the host's memory", script: "true", answer: "LABMEM" },
+  // 03: typing hostname db1 inside the box
+  {
+    lesson: "uts-namespaces",
+    step: "rename-from-outside",
+    what: "hostname db1 typed inside a box",
+    script: "setsid -f unshare --uts bash -c 'hostname db1; exec sleep 2001' </dev/null >/dev/null 2>&1; sleep 0.5",
+  },
+  {
+    lesson: "uts-namespaces",
+    step: "rename-from-outside",
+    what: "a box that still holds CAP_SYS_ADMIN, renamed with nsenter",
+    script: "setsid -f unshare --uts sleep 2002 </dev/null >/dev/null 2>&1; sleep 0.5; nsenter -t $(pgrep -f '^sleep 2002') -u hostname db1",
+  },
+  // 11: touch /tmp/escaped-from-chroot
+  { lesson: "container-from-scratch", step: "chroot-escape", what: "touch /tmp/escaped-from-chroot", script: "touch /tmp/escaped-from-chroot" },
+  {
+    lesson: "container-from-scratch",
+    step: "chroot-escape",
+    what: "the file written from inside the chroot by a process that has exited",
+    script: "mount -t proc proc /root/rootfs/proc; chroot /root/rootfs /bin/bash -c 'echo x > /proc/1/root/tmp/escaped-from-chroot'",
+  },
+  // 09: unshare -r does the mapping in the right order by itself
+  { lesson: "user-namespaces", step: "setgroups-deny", what: "a plain unshare -r", script: "setsid -f unshare -r sleep 2003 </dev/null >/dev/null 2>&1; sleep 0.5" },
+  // 05: any nsfs mount
+  {
+    lesson: "setns-and-docker-exec",
+    step: "keep-alive",
+    what: "a network namespace pinned by ip netns add, and the box killed",
+    irreversible: true,
+    script: "ip netns add other; b=$(cat /run/box.pid); kill -KILL $b; for d in /proc/[0-9]*; do [ \"$(readlink $d/ns/uts)\" = \"$(cat /run/box.uts)\" ] && kill -KILL ${d#/proc/}; done; sleep 0.5",
+  },
+  {
+    lesson: "setns-and-docker-exec",
+    step: "keep-alive",
+    what: "the lab's own UTS namespace pinned, and the box killed",
+    irreversible: true,
+    script: "touch /run/lab-uts; mount --bind /proc/1/ns/uts /run/lab-uts; b=$(cat /run/box.pid); kill -KILL $b; sleep 0.5",
+  },
+];
+
+/** Placeholders in answers, filled from the lab. */
+const ANSWER_OF: Record<string, string> = {
+  MNT: "stat -L -c %i /proc/1/ns/mnt",
+  HOSTNAME: "hostname",
+  LABNET: "stat -L -c %i /proc/1/ns/net",
+  LABMEM: "v=$(cat /etc/nslab/cgroup-version); if [ $v = 1 ]; then m=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes); else m=$(cat /sys/fs/cgroup/memory.max); fi; echo $((m / 1048576))",
+};
+
+async function solveUpTo(lab: LabHandle, lesson: string, step: string): Promise<void> {
+  for (const s of catalog.stepIds(lesson) ?? []) {
+    if (s === step) return;
+    const r = await runSolution(lab, lesson, s);
+    assert.ok(r.ok, `the solution of ${lesson}/${s} failed: ${r.output.slice(-300)}`);
+  }
+  throw new Error(`${lesson} has no step ${step}`);
+}
+
+if (process.getuid?.() !== 0) {
+  test("shortcuts", () => assert.fail("the shortcut tests create real labs and need root; run npm test as root, as CI does"));
+} else {
+  let mgr: LabManager;
+  before(async () => {
+    mgr = await LabManager.start(verifierConfig());
+  });
+  after(async () => mgr?.shutdown());
+
+  describe("a shortcut does not pass a check", () => {
+    for (const sc of SHORTCUTS) {
+      test(`${sc.lesson}/${sc.step}: ${sc.what}`, async () => {
+        const lab = await mgr.create({ lesson: sc.lesson });
+        try {
+          await solveUpTo(lab, sc.lesson, sc.step);
+          const r = await lab.exec(sc.script, { timeoutMs: 30_000 });
+          assert.equal(r.code, 0, `the shortcut itself ran: ${r.stderr}`);
+          let answer = sc.answer;
+          if (answer && ANSWER_OF[answer]) answer = (await lab.exec(ANSWER_OF[answer]!)).stdout.trim();
+          for (const lang of ["en", "zh-CN"] as const) {
+            const c = await runCheck(lab, sc.lesson, sc.step, { lang, ...(answer !== undefined ? { answer } : {}) });
+            assert.equal(c.passed, false, `${lang}: the check passed after the shortcut: "${c.feedback}"`);
+          }
+          if (sc.irreversible) return;
+          // the intended action still works from here
+          const sol = await runSolution(lab, sc.lesson, sc.step);
+          const c = await runCheck(lab, sc.lesson, sc.step, { ...(sol.answer !== undefined ? { answer: sol.answer } : {}) });
+          assert.ok(c.passed, `after the shortcut, the step's own solution does not pass: "${c.feedback}" (${sol.output.slice(-200)})`);
+        } finally {
+          await mgr.destroy(lab.id);
+        }
+      });
+    }
+  });
+
+  test("user-namespaces/setgroups-deny in a rootless lab: the check fails before the step and passes after it", () => {
+    const r = spawnSync(
+      "setpriv",
+      ["--reuid=65534", "--regid=65534", "--clear-groups", "--", process.execPath, "--import", "tsx", "--import", "./scripts/hooks.mjs", path.join("server", "testing", "lesson-probe.ts"), "user-namespaces", "setgroups-deny"],
+      { cwd: REPO_ROOT, encoding: "utf8", timeout: 120_000, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/tmp", NSLAB_STATE_DIR: "/tmp/nslab-rootless-shortcut", NODE_ENV: "test" } },
+    );
+    assert.equal(r.status, 0, `probe failed:\n${r.stdout}\n${r.stderr}`);
+    const res = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    assert.equal(res.mode, "rootless");
+    assert.equal(res.labSetgroups, "deny", "a rootless lab runs with setgroups deny: every nested namespace inherits it");
+    assert.equal(res.before.passed, false, `passed before the step in rootless mode: ${res.before.feedback}`);
+    assert.equal(res.after.passed, true, `the solution did not pass in rootless mode: ${res.after.feedback}`);
+  });
+}
