@@ -102,12 +102,30 @@ describe("zh-CN: typography (docs/glossary.zh-CN.md, rules 1–4)", () => {
     assert.equal(typography("更窄的 视野").length, 1);
     assert.equal(typography("进程,然后").length, 1);
     assert.equal(typography("（CODE）和 3 个").length, 0);
+    assert.equal(softBreaks("进程的\n父进程\n\n运行\n`ls`，然后\nCODE").length, 1);
   });
   for (const file of [...lessonFiles, ...uiFiles]) {
     test(file, () => {
       const lines = file.endsWith(".md") ? proseLines(read(file)) : uiStrings(file);
       const found = lines.flatMap(([n, l]) => typography(l).map((p) => `${file}:${n}: ${p}`));
+      if (file.endsWith(".md")) found.push(...softBreaks(read(file)).map(([n, p]) => `${file}:${n}: ${p}`));
       assert.deepEqual(found, []);
     });
   }
 });
+
+/** A line break inside a paragraph is shown as a space: between two Chinese characters, or after
+ *  full-width punctuation, that space breaks rules 2 and 3. */
+function softBreaks(md: string): [number, string][] {
+  const raw = md.split("\n");
+  const prose = new Map(proseLines(md));
+  const out: [number, string][] = [];
+  for (const [n, line] of prose) {
+    const next = prose.get(n + 1);
+    if (next === undefined || /^(title|summary):/.test(raw[n - 1]!) || /^\s*(?:[-*+]|\d+\.)\s|^#|^>|^\|/.test(raw[n]!)) continue;
+    if (new RegExp(`[${FULL}]$|${HAN}$`, "u").test(line) && new RegExp(`^(?:${HAN}|[${FULL}])`, "u").test(next)) {
+      out.push([n, `a line break between "${line.slice(-4)}" and "${next.slice(0, 4)}" is shown as a space: join the lines, or break beside Latin text`]);
+    }
+  }
+  return out;
+}

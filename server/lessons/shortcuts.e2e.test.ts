@@ -75,6 +75,38 @@ const SHORTCUTS: Shortcut[] = [
     irreversible: true,
     script: "touch /run/lab-uts; mount --bind /proc/1/ns/uts /run/lab-uts; b=$(cat /run/box.pid); kill -KILL $b; sleep 0.5",
   },
+  // 13: the new lesson's checks, held to the same rule
+  {
+    lesson: "pid-1-in-practice",
+    step: "zombies",
+    what: "a zombie under a shell of the lab, not under a box's PID 1",
+    script: "setsid -f bash -c 'sleep 0.1 & exec sleep 2004' </dev/null >/dev/null 2>&1; sleep 0.5",
+  },
+  {
+    lesson: "pid-1-in-practice",
+    step: "stop-signal",
+    what: "the box's parent killed instead of the box (stubborn lives on, adopted)",
+    script: "kill -KILL $(ps -o ppid= -p $(cat /run/stubborn.pid)); sleep 0.3",
+  },
+  {
+    lesson: "pid-1-in-practice",
+    step: "tiny-init",
+    what: "a shell as PID 1 that waits but has no SIGTERM handler",
+    script: "setsid -f unshare --fork --pid --mount-proc bash -c 'sleep infinity & wait' </dev/null >/dev/null 2>&1; sleep 0.5",
+  },
+  {
+    lesson: "pid-1-in-practice",
+    step: "docker-stop",
+    what: "a box under keeper ended with SIGKILL instead of SIGTERM",
+    script: "setsid -f bash -c 'unshare --fork --pid --mount-proc /root/tinyinit sleep infinity & exec -a keeper sleep infinity' </dev/null >/dev/null 2>&1; sleep 0.5; k=$(pgrep -f '^keeper' | tail -n 1); kill -KILL $(pgrep -P $(pgrep -P $k)); sleep 0.5",
+  },
+  {
+    lesson: "pid-1-in-practice",
+    step: "parent-dies",
+    what: "the boxes killed themselves instead of their parents",
+    irreversible: true,
+    script: "for b in loose-box tied-box; do kill -KILL $(cat /run/$b.pid); done; sleep 0.5",
+  },
 ];
 
 /** Placeholders in answers, filled from the lab. */
