@@ -107,6 +107,37 @@ const SHORTCUTS: Shortcut[] = [
     irreversible: true,
     script: "for b in loose-box tied-box; do kill -KILL $(cat /run/$b.pid); done; sleep 0.5",
   },
+  // 14
+  {
+    lesson: "user-namespaces-and-the-rest",
+    step: "owner",
+    what: "hostname mine in a UTS namespace the lab's root made",
+    script: "setsid -f unshare --uts bash -c 'hostname mine; exec sleep 2005' </dev/null >/dev/null 2>&1; sleep 0.5",
+  },
+  {
+    lesson: "user-namespaces-and-the-rest",
+    step: "owner",
+    what: "a user namespace made by the lab's root, not by uid 1000",
+    script: "setsid -f unshare --user --map-root-user --uts bash -c 'hostname mine; exec sleep 2006' </dev/null >/dev/null 2>&1; sleep 0.5",
+  },
+  {
+    lesson: "user-namespaces-and-the-rest",
+    step: "join",
+    what: "the lab's root joins instead of uid 1000",
+    script: "p=$(pgrep -f '^mine-box'); setsid -f nsenter -t $p --user --uts --preserve-credentials sleep 2007 </dev/null >/dev/null 2>&1; sleep 0.5",
+  },
+  {
+    lesson: "user-namespaces-and-the-rest",
+    step: "proc",
+    what: "a new proc mounted by the lab's root, in no user namespace of its own",
+    script: "setsid -f unshare --mount --pid --fork --mount-proc sleep 2008 </dev/null >/dev/null 2>&1; sleep 0.5",
+  },
+  {
+    lesson: "user-namespaces-and-the-rest",
+    step: "limits",
+    what: "the limit lowered but not reached",
+    script: "p=$(pgrep -f '^mine-box'); setpriv --reuid=1000 --regid=1000 --clear-groups nsenter -t $p --user --preserve-credentials sh -c 'echo 5 > /proc/sys/user/max_uts_namespaces'",
+  },
 ];
 
 /** Placeholders in answers, filled from the lab. */
