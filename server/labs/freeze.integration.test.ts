@@ -19,7 +19,7 @@ before(async () => {
 after(async () => mgr?.shutdown());
 
 test("a lab can freeze a child cgroup, and a lab with frozen processes is destroyed cleanly", async () => {
-  const lab = await mgr.create({});
+  const { lab } = await mgr.create({});
   const freeze = `
     V=$(cat /etc/nslab/cgroup-version)
     if [ "$V" = 1 ]; then F=/sys/fs/cgroup/freezer; else F=/sys/fs/cgroup; fi
@@ -35,7 +35,7 @@ test("a lab can freeze a child cgroup, and a lab with frozen processes is destro
     exit 1`;
   const r = await lab.exec(freeze, { timeoutMs: 20_000 });
   assert.equal(r.stdout.trim(), "frozen", r.stderr);
-  const dirs = (mgr as unknown as { labs: Map<string, { o: { cgroup: { dirs: string[] } | null } }> }).labs.get(lab.id)?.o.cgroup?.dirs ?? [];
+  const dirs = (lab as unknown as { o: { cgroup: { dirs: string[] } | null } }).o.cgroup?.dirs ?? [];
   assert.ok(dirs.length > 0, "the lab has cgroups");
   await mgr.destroy(lab.id);
   for (const d of dirs) assert.equal(fs.existsSync(d), false, `${d} is removed`);

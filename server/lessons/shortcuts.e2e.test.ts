@@ -5,15 +5,14 @@
  * simply unpassable there. The verifier (lessons.e2e.test.ts) proves the usual before/after.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { REPO_ROOT } from "../config.ts";
-import { LabManager } from "../labs/manager.ts";
 import type { LabHandle } from "../labs/types.ts";
-import * as catalog from "./catalog.ts";
-import { runCheck, runSolution } from "./runner.ts";
-import { verifierConfig } from "./verify.ts";
+import { startServices, type Services } from "../services.ts";
+import { verifierConfig } from "../testing/instance.ts";
+import { readableProbe } from "../testing/readable-probe.ts";
 
 interface Shortcut {
   lesson: string;
@@ -148,10 +147,10 @@ const ANSWER_OF: Record<string, string> = {
   LABMEM: "v=$(cat /etc/nslab/cgroup-version); if [ $v = 1 ]; then m=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes); else m=$(cat /sys/fs/cgroup/memory.max); fi; echo $((m / 1048576))",
 };
 
-async function solveUpTo(lab: LabHandle, lesson: string, step: string): Promise<void> {
-  for (const s of catalog.stepIds(lesson) ?? []) {
+async function solveUpTo(services: Services, lab: LabHandle, lesson: string, step: string): Promise<void> {
+  for (const s of services.runner.lessons.stepIds(lesson) ?? []) {
     if (s === step) return;
-    const r = await runSolution(lab, lesson, s);
+    const r = await services.runner.runSolution(lab, lesson, s);
     assert.ok(r.ok, `the solution of ${lesson}/${s} failed: ${r.output.slice(-300)}`);
   }
   throw new Error(`${lesson} has no step ${step}`);
@@ -160,30 +159,31 @@ async function solveUpTo(lab: LabHandle, lesson: string, step: string): Promise<
 if (process.getuid?.() !== 0) {
   test("shortcuts", () => assert.fail("the shortcut tests create real labs and need root; run npm test as root, as CI does"));
 } else {
-  let mgr: LabManager;
+  let services: Services;
   before(async () => {
-    mgr = await LabManager.start(verifierConfig());
+    services = await startServices(verifierConfig());
   });
-  after(async () => mgr?.shutdown());
+  after(async () => services?.close());
 
   describe("a shortcut does not pass a check", () => {
     for (const sc of SHORTCUTS) {
       test(`${sc.lesson}/${sc.step}: ${sc.what}`, async () => {
-        const lab = await mgr.create({ lesson: sc.lesson });
+        const { mgr, runner } = services;
+        const { lab } = await mgr.create({ lesson: sc.lesson });
         try {
-          await solveUpTo(lab, sc.lesson, sc.step);
+          await solveUpTo(services, lab, sc.lesson, sc.step);
           const r = await lab.exec(sc.script, { timeoutMs: 30_000 });
           assert.equal(r.code, 0, `the shortcut itself ran: ${r.stderr}`);
           let answer = sc.answer;
           if (answer && ANSWER_OF[answer]) answer = (await lab.exec(ANSWER_OF[answer]!)).stdout.trim();
           for (const lang of ["en", "zh-CN"] as const) {
-            const c = await runCheck(lab, sc.lesson, sc.step, { lang, ...(answer !== undefined ? { answer } : {}) });
+            const c = await runner.runCheck(lab, sc.lesson, sc.step, { lang, ...(answer !== undefined ? { answer } : {}) });
             assert.equal(c.passed, false, `${lang}: the check passed after the shortcut: "${c.feedback}"`);
           }
           if (sc.irreversible) return;
           // the intended action still works from here
-          const sol = await runSolution(lab, sc.lesson, sc.step);
-          const c = await runCheck(lab, sc.lesson, sc.step, { ...(sol.answer !== undefined ? { answer: sol.answer } : {}) });
+          const sol = await runner.runSolution(lab, sc.lesson, sc.step);
+          const c = await runner.runCheck(lab, sc.lesson, sc.step, { ...(sol.answer !== undefined ? { answer: sol.answer } : {}) });
           assert.ok(c.passed, `after the shortcut, the step's own solution does not pass: "${c.feedback}" (${sol.output.slice(-200)})`);
         } finally {
           await mgr.destroy(lab.id);
@@ -192,12 +192,21 @@ if (process.getuid?.() !== 0) {
     }
   });
 
-  test("user-namespaces/setgroups-deny in a rootless lab: the check fails before the step and passes after it", () => {
-    const r = spawnSync(
-      "setpriv",
-      ["--reuid=65534", "--regid=65534", "--clear-groups", "--", process.execPath, "--import", "tsx", "--import", "./scripts/hooks.mjs", path.join("server", "testing", "lesson-probe.ts"), "user-namespaces", "setgroups-deny"],
-      { cwd: REPO_ROOT, encoding: "utf8", timeout: 120_000, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/tmp", NSLAB_STATE_DIR: "/tmp/nslab-rootless-shortcut", NODE_ENV: "test" } },
-    );
+  test("user-namespaces/setgroups-deny in a rootless lab: the check fails before the step and passes after it", async () => {
+    // the probe runs as nobody, from a copy nobody can read (the checkout may be in a 0700 home)
+    const root = verifierConfig({ isolated: false }).root;
+    const dir = await readableProbe(root, "server/testing/lesson-probe.ts", ["lessons"]);
+    let r: SpawnSyncReturns<string>;
+    try {
+      r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", process.execPath, path.join(dir, "server", "probe.mjs"), "user-namespaces", "setgroups-deny"], {
+        cwd: dir,
+        encoding: "utf8",
+        timeout: 120_000,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/tmp", NSLAB_STATE_DIR: path.join(dir, "state"), NODE_ENV: "test" },
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     assert.equal(r.status, 0, `probe failed:\n${r.stdout}\n${r.stderr}`);
     const res = JSON.parse(r.stdout.trim().split("\n").pop()!);
     assert.equal(res.mode, "rootless");

@@ -5,25 +5,24 @@ import "server-only";
  *   node --import tsx --import ./scripts/hooks.mjs server/testing/lesson-probe.ts LESSON STEP
  */
 import { loadConfig } from "../config.ts";
-import { LabManager } from "../labs/manager.ts";
-import * as catalog from "../lessons/catalog.ts";
-import { runCheck, runSolution } from "../lessons/runner.ts";
+import { startServices } from "../services.ts";
 
 const [lesson, step] = process.argv.slice(2) as [string, string];
-const mgr = await LabManager.start(loadConfig());
-const lab = await mgr.create({ lesson });
+const services = await startServices(loadConfig());
+const { mgr, runner } = services;
+const { lab } = await mgr.create({ lesson });
 try {
-  for (const s of catalog.stepIds(lesson) ?? []) {
+  for (const s of runner.lessons.stepIds(lesson) ?? []) {
     if (s === step) break;
-    const r = await runSolution(lab, lesson, s);
+    const r = await runner.runSolution(lab, lesson, s);
     if (!r.ok) throw new Error(`the solution of ${s} failed: ${r.output}`);
   }
   const labSetgroups = (await lab.exec("cat /proc/1/setgroups")).stdout.trim();
-  const before = await runCheck(lab, lesson, step);
-  const sol = await runSolution(lab, lesson, step);
-  const after = await runCheck(lab, lesson, step, sol.answer !== undefined ? { answer: sol.answer } : {});
+  const before = await runner.runCheck(lab, lesson, step);
+  const sol = await runner.runSolution(lab, lesson, step);
+  const after = await runner.runCheck(lab, lesson, step, sol.answer !== undefined ? { answer: sol.answer } : {});
   console.log(JSON.stringify({ mode: mgr.mode, labSetgroups, before, after }));
 } finally {
   await mgr.destroy(lab.id);
-  await mgr.shutdown();
+  await services.close();
 }
