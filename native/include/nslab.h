@@ -47,6 +47,22 @@ NSLAB_API int nslab_signal(int pidfd, int sig);
 NSLAB_API int nslab_set_winsize(int fd, int rows, int cols);
 NSLAB_API int nslab_close(int fd);
 
+/* The learner's own namespace calls (src/tracer.c). A terminal spawned with `trace_syscalls 1`
+ * runs behind a filter that reports its namespace-relevant calls (unshare, setns, clone/clone3 with
+ * CLONE_NEW*, the mount family, pivot_root, sethostname/setdomainname) to a listener fd, returned by
+ * nslab_spawn as "listener". One thread answers every listener with CONTINUE (observation only)
+ * and writes a 616-byte record per call to the pipe nslab_tracer_start returns:
+ *   int32 tag, pid (host), lab_pid (in the lab's pid namespace, 0: unknown), nr, flags (1:
+ *   ns_before set, 2: ns_after set), pad; uint64 t_ns
+ *   (CLOCK_MONOTONIC); uint64 ns_before[8] and ns_after[8] (inodes of the caller's user pid mnt
+ *   uts ipc net cgroup time namespaces (pid and time: *_for_children) before the call, and for unshare and setns once they
+ *   changed, read within ~80 ms while the caller lives); char comm[16], sys[24], args[416]. */
+NSLAB_API int nslab_tracer_start(void);
+/* Watches a listener (the tracer keeps its own duplicate; it closes it when no task uses the
+ * filter any more). `tag` comes back in each record. */
+NSLAB_API int nslab_tracer_watch(int listener, int tag);
+NSLAB_API void nslab_tracer_stop(void);
+
 /* A sealed memfd holding a copy of the file at path (the lab's init binary). Executing the lab's
  * init from a sealed memfd means a lab cannot reach or rewrite the host file through
  * /proc/1/exe (the runc escape, CVE-2019-5736). */

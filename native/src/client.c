@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -99,18 +100,48 @@ static int read_exact(int fd, void *buf, size_t len, uint64_t deadline_ns) {
   return 0;
 }
 
+/* The helper's fixed-size answer, and the fd that may come with its first bytes (SCM_RIGHTS: only
+ * recvmsg sees it, a plain read would drop it). */
+static int read_result(int fd, struct helper_result *res, int *passed, uint64_t deadline_ns) {
+  for (;;) {
+    uint64_t now = now_ns();
+    if (now >= deadline_ns) return -ETIMEDOUT;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    int pr = poll(&pfd, 1, (int)((deadline_ns - now) / 1000000) + 1);
+    if (pr < 0 && errno == EINTR) continue;
+    if (pr <= 0) return pr == 0 ? -ETIMEDOUT : -errno;
+    break;
+  }
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  struct iovec iov = {res, sizeof *res};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  ssize_t n;
+  do n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0) return n < 0 ? -errno : -EPIPE;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+      memcpy(passed, CMSG_DATA(c), sizeof(int));
+  return (size_t)n < sizeof *res ? read_exact(fd, (char *)res + n, sizeof *res - (size_t)n, deadline_ns) : 0;
+}
+
 /* One call into the helper, from the server's side: the parsed spec, the fds the helper gets at
  * fixed numbers, its answer and both traces. call_end releases it all (autocall). */
 struct call {
   struct spec s;
   int fds[8]; /* fd to place at each helper fd number, -1: none (borrowed, not owned) */
   struct helper_result res;
+  int listener; /* a seccomp listener the helper sent (tracing), ours until answered */
   struct trace_buf *t, *ht; /* ours, and the helper's records */
   pid_t helper;
   char err[256];
 };
 
 static void call_end(struct call *c) {
+  close_fdp(&c->listener);
   trace_free(c->t);
   trace_free(c->ht);
   spec_free(&c->s);
@@ -127,6 +158,7 @@ static int answer_error(char *out, size_t outlen, const char *step, int err, con
 /* The shared prologue: parse the spec, make the traces. 0, or an error answer. */
 static int call_begin(struct call *c, const char *text, char *out, size_t outlen) {
   memset(c, 0, sizeof *c);
+  c->listener = -1;
   for (int i = 0; i < 8; i++) c->fds[i] = -1;
   int rc = spec_parse(&c->s, text, c->err, sizeof c->err);
   if (rc < 0) return answer_error(out, outlen, "spec", rc, c->err, NULL);
@@ -184,7 +216,8 @@ static int run_helper(struct call *c, const char *mode, const char *spec_text) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) return -errno;
   autofd spec_r = p[0], spec_w = p[1];
-  if (pipe2(p, O_CLOEXEC) < 0) return -errno;
+  /* a unix socket, not a pipe: the answer may carry an fd (the seccomp listener, when tracing) */
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0) return -errno;
   autofd res_r = p[0], res_w = p[1];
   c->fds[HELPER_FD_SPEC] = spec_r;
   c->fds[HELPER_FD_RESULT] = res_w;
@@ -201,7 +234,7 @@ static int run_helper(struct call *c, const char *mode, const char *spec_text) {
   close(steal_fd(&spec_w)); /* EOF: the helper goes (or, after an error, gives up) */
   /* the answer: the fixed-size result, then the helper's trace records */
   uint64_t deadline = now_ns() + (uint64_t)helper_timeout_ms * 1000000ull;
-  int rr = read_exact(res_r, &c->res, sizeof c->res, deadline);
+  int rr = read_result(res_r, &c->res, &c->listener, deadline);
   if (rr < 0) {
     memset(&c->res, 0, sizeof c->res); /* a partial answer names no process */
     if (rr == -ETIMEDOUT) kill(c->helper, SIGKILL);
@@ -330,6 +363,10 @@ int nslab_spawn(const char *spec_text, char *out, size_t outlen) {
   struct out o;
   rc = call_run(&c, "spawn", spec_text, &o, out, outlen);
   if (rc < 0) return rc;
+  if (c.listener >= 0) {
+    out_raw(&o, ",\"listener\":");
+    out_int(&o, steal_fd(&c.listener));
+  }
   if (c.s.pty) {
     out_raw(&o, ",\"master\":");
     out_int(&o, steal_fd(&master));

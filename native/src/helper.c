@@ -13,6 +13,7 @@
  * other fds as in internal.h. */
 #include "internal.h"
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,6 +39,32 @@ static char *read_spec(void) {
   return buf;
 }
 
+/* The fixed-size result, with the seccomp listener attached when there is one (SCM_RIGHTS). */
+static int send_result(const struct helper_result *res, int fd) {
+  struct iovec iov = {(void *)res, sizeof *res};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+  if (fd >= 0) {
+    memset(&u, 0, sizeof u);
+    msg.msg_control = u.buf;
+    msg.msg_controllen = sizeof u.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  }
+  ssize_t n;
+  do n = sendmsg(HELPER_FD_RESULT, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return -errno;
+  /* a stream socket may take part of it; the rest goes without the fd (already sent) */
+  return n < (ssize_t)sizeof *res ? write_all(HELPER_FD_RESULT, (const char *)res + n, sizeof *res - (size_t)n) : 0;
+}
+
 int helper_main(int argc, char **argv) {
   struct helper_result res;
   memset(&res, 0, sizeof res);
@@ -47,6 +74,7 @@ int helper_main(int argc, char **argv) {
   autofree char *text = read_spec();
   autospec s = {0};
   char err[180];
+  autofd listener = -1;
   if (!t || !text) {
     res.err = ENOMEM;
     s_cpy(res.step, sizeof res.step, "helper");
@@ -62,9 +90,9 @@ int helper_main(int argc, char **argv) {
     s.init_fd = HELPER_FD_INIT;
     lab_create_local(&s, t, &res);
   } else {
-    spawn_local(&s, t, &res);
+    spawn_local(&s, t, &res, &listener);
   }
-  int rc = write_all(HELPER_FD_RESULT, &res, sizeof res);
+  int rc = send_result(&res, res.listener ? listener : -1);
   uint32_t n = t ? t->n : 0;
   if (rc == 0) rc = write_all(HELPER_FD_RESULT, &n, sizeof n);
   if (rc == 0 && n) rc = write_all(HELPER_FD_RESULT, t->rec, n * sizeof t->rec[0]);

@@ -81,6 +81,7 @@ struct spec {
   pid_t lab_pid;
   int lab_pidfd;
   int pty; /* 1: pty, 0: pipes */
+  int trace_syscalls; /* report the process's namespace calls (seccomp user notification) */
   unsigned short rows, cols;
   const char *cwd;
   const char *argv[MAX_ARGS + 1];
@@ -208,11 +209,12 @@ int time_ns_available(void);
 int lab_host_steps(struct spec *s, struct trace_buf *t, const char **step, const char **detail);
 int lab_parent_steps(struct spec *s, struct trace_buf *t, pid_t pid, int sync_fd);
 _Noreturn void lab_child_steps(struct spec *s, struct trace_buf *t, int sync_fd, int status_fd);
-pid_t spawn_steps(struct spec *s, struct trace_buf *t, int status_fd, int stdio[3]);
+pid_t spawn_steps(struct spec *s, struct trace_buf *t, int status_fd, int stdio[3], int *listener);
 
 /* ---- the helper (helper.c): fixed fd layout and its binary answer ---- */
 enum {
-  HELPER_FD_RESULT = 1, /* helper -> server: struct helper_result, then struct trace_buf */
+  HELPER_FD_RESULT = 1, /* helper -> server (a unix socket): struct helper_result (with a seccomp
+                         * listener fd attached when tracing), then the trace records */
   HELPER_FD_SPEC = 3,   /* server -> helper: the spec text; its arrival is the go signal */
   HELPER_FD_INIT = 4,   /* lab: the sealed memfd of nslab-init */
   HELPER_FD_PIDFD = 4,  /* spawn: the pidfd of the lab's init */
@@ -222,11 +224,12 @@ enum {
 };
 struct helper_result {
   int32_t ok, pid, err, timens;
+  int32_t listener; /* 1: a seccomp listener fd comes with this message (SCM_RIGHTS) */
   char step[36];
   char detail[184];
 };
 void lab_create_local(struct spec *s, struct trace_buf *t, struct helper_result *res);
-void spawn_local(struct spec *s, struct trace_buf *t, struct helper_result *res);
+void spawn_local(struct spec *s, struct trace_buf *t, struct helper_result *res, int *listener);
 int helper_main(int argc, char **argv);
 void monitor_reap_quietly(pid_t pid);
 #endif

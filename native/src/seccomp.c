@@ -99,6 +99,7 @@ enum rule {
   RULE_ALLOW,
   RULE_NS,       /* allowed; reported when tracing */
   RULE_CLONE,    /* allowed; reported when tracing and its flags hold CLONE_NEW* */
+  RULE_UNSHARE,  /* the same for unshare(2), whose flags may also hold CLONE_NEWTIME */
   RULE_SOCKET,   /* only the families the lessons need */
   RULE_IOCTL,    /* not TIOCSTI, not TIOCLINUX */
   RULE_PTRACE,   /* not attaching to the lab's PID 1 */
@@ -180,6 +181,16 @@ static void emit_leaf(struct prog *p, enum rule r) {
     /* clone(2)'s flags are its first argument on these architectures (s390 differs) */
     LD(p, OFF_ARG_LO(0));
     JSET(p, CLONE_NS_MASK, 0, 1);
+    RET(p, SECCOMP_RET_USER_NOTIF);
+    RET(p, SECCOMP_RET_ALLOW);
+    return;
+  case RULE_UNSHARE:
+    if (!p->notify) {
+      RET(p, SECCOMP_RET_ALLOW);
+      return;
+    }
+    LD(p, OFF_ARG_LO(0));
+    JSET(p, CLONE_NS_MASK | CLONE_NEWTIME, 0, 1);
     RET(p, SECCOMP_RET_USER_NOTIF);
     RET(p, SECCOMP_RET_ALLOW);
     return;
@@ -286,6 +297,8 @@ int seccomp_build(struct sock_filter *buf, size_t cap, int notify) {
 static struct sock_filter prepared[4096]; /* BPF_MAXINSNS */
 static int prepared_len, prepared_notify;
 
+static int install(struct trace_buf *t, int who);
+
 int seccomp_prepare(int notify) {
   int n = seccomp_build(prepared, sizeof prepared / sizeof prepared[0], notify);
   if (n < 0) return n;
@@ -299,6 +312,16 @@ int seccomp_prepare(int notify) {
  * Returns the listener fd when tracing, 0 otherwise, or -errno. */
 int seccomp_apply(struct trace_buf *t, int who) {
   if (prepared_len <= 0) return -EINVAL;
+  int rc = install(t, who);
+  if (rc < 0 && prepared_notify && (rc == -EINVAL || rc == -EBUSY)) {
+    /* a kernel without listeners (before 5.0), or one already on this task: no tracing, same rules */
+    if ((rc = seccomp_prepare(0)) < 0) return rc;
+    rc = install(t, who);
+  }
+  return rc;
+}
+
+static int install(struct trace_buf *t, int who) {
   struct sock_fprog fp = {.len = (unsigned short)prepared_len, .filter = prepared};
   unsigned flags = prepared_notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
   struct trace_rec *r = tr_begin(t, who, "seccomp");

@@ -6,7 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-void spawn_local(struct spec *s, struct trace_buf *t, struct helper_result *res) {
+void spawn_local(struct spec *s, struct trace_buf *t, struct helper_result *res, int *listener) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) {
     res->err = errno;
@@ -16,7 +16,7 @@ void spawn_local(struct spec *s, struct trace_buf *t, struct helper_result *res)
   autofd stat_r = p[0], stat_w = p[1];
   int stdio[3] = {HELPER_FD_STDIN, HELPER_FD_STDOUT, HELPER_FD_STDERR};
   s->lab_pidfd = HELPER_FD_PIDFD;
-  pid_t pid = spawn_steps(s, t, stat_w, stdio);
+  pid_t pid = spawn_steps(s, t, stat_w, stdio, listener);
   close(steal_fd(&stat_w));
   struct child_msg m;
   int failed = read_status(stat_r, &m);
@@ -29,4 +29,5 @@ void spawn_local(struct spec *s, struct trace_buf *t, struct helper_result *res)
     return;
   }
   res->ok = 1;
+  res->listener = *listener >= 0;
 }

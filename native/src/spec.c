@@ -148,7 +148,8 @@ int spec_parse(struct spec *s, const char *text, char *err, size_t errlen) {
       if (to_uint(a[1], 1000, &r) || to_uint(a[2], 1000, &c) || !r || !c)
         return fail(err, errlen, lineno, "size must be 1..1000 rows and columns", 0);
       s->rows = (unsigned short)r, s->cols = (unsigned short)c;
-    } else if (!strcmp(key, "cwd")) { NEED(1); s->cwd = a[1]; }
+    } else if (!strcmp(key, "trace_syscalls")) { NEED(1); s->trace_syscalls = !strcmp(a[1], "1"); }
+    else if (!strcmp(key, "cwd")) { NEED(1); s->cwd = a[1]; }
     else if (!strcmp(key, "arg")) {
       NEED(1);
       if (s->argc >= MAX_ARGS) return fail(err, errlen, lineno, "too many arguments", 0);

@@ -152,12 +152,23 @@ struct c2_ctx {
   struct trace_buf *t;
   int status_fd;
   int *stdio;
+  int listener; /* tracing: the filter's listener fd, in the helper's fd table (out) */
 };
 
 static int c2_main(void *arg) {
   struct c2_ctx *c = arg;
   struct spec *s = c->s;
   int status_fd = c->status_fd;
+  if (s->trace_syscalls) {
+    /* Tracing: the filter goes on first, while this child still shares the helper's fd table
+     * (CLONE_FILES), so its listener fd lands where the helper can hand it to the server; then
+     * the child takes a table of its own. Nothing it calls from here to execve is reported (no
+     * call with CLONE_NEW* flags), so it never waits for a tracer that is not there yet. */
+    int fd = seccomp_apply(c->t, WHO_SHELL);
+    if (fd < 0) child_die(status_fd, "seccomp", fd, "");
+    c->listener = fd > 0 ? fd : -1;
+    if (unshare(CLONE_FILES) < 0) child_die(status_fd, "unshare-files", errno, "");
+  }
   if (setsid() < 0) child_die(status_fd, "setsid", errno, "");
   if (s->pty) {
     struct trace_rec *r = tr_begin(c->t, WHO_SHELL, "ioctl");
@@ -173,7 +184,7 @@ static int c2_main(void *arg) {
   umask(022);
   unblock_signals();
   /* a process that enters with setns does not inherit init's filter: it gets its own copy */
-  int rc = seccomp_apply(c->t, WHO_SHELL);
+  int rc = s->trace_syscalls ? 0 : seccomp_apply(c->t, WHO_SHELL);
   if (rc < 0) child_die(status_fd, "seccomp", rc, "");
   struct trace_rec *r = tr_begin(c->t, WHO_SHELL, "execve");
   tr_str(r, s->argv[0]);
@@ -190,7 +201,7 @@ static pid_t spawn_fail(int status_fd, const char *step, int err) {
   return -err;
 }
 
-pid_t spawn_steps(struct spec *s, struct trace_buf *t, int status_fd, int stdio[3]) {
+pid_t spawn_steps(struct spec *s, struct trace_buf *t, int status_fd, int stdio[3], int *listener) {
   int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
               CLONE_NEWCGROUP | CLONE_NEWPID;
 #ifdef CLONE_NEWTIME
@@ -202,18 +213,19 @@ pid_t spawn_steps(struct spec *s, struct trace_buf *t, int status_fd, int stdio[
   if (tr_end(r, setns(s->lab_pidfd, flags)) < 0) return spawn_fail(status_fd, "setns", errno);
   int rc = user_become_root(t, WHO_SHELL, s->setgroups_deny);
   if (rc < 0) return spawn_fail(status_fd, "become-root", -rc);
-  if ((rc = seccomp_prepare(0)) < 0) return spawn_fail(status_fd, "seccomp", -rc);
+  if ((rc = seccomp_prepare(s->trace_syscalls)) < 0) return spawn_fail(status_fd, "seccomp", -rc);
   size_t stack_size = 64 * 1024;
   void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return spawn_fail(status_fd, "stack", errno);
-  struct c2_ctx ctx = {s, t, status_fd, stdio};
+  struct c2_ctx ctx = {s, t, status_fd, stdio, -1};
+  int cflags = CLONE_VM | CLONE_VFORK | CLONE_PARENT | (s->trace_syscalls ? CLONE_FILES : 0);
   r = tr_begin(t, WHO_SHELL, "clone");
-  tr_flags(r, CLONE_VM | CLONE_VFORK | CLONE_PARENT, FT_CLONE);
-  pid_t pid = (pid_t)tr_end(r, clone(c2_main, (char *)stack + stack_size,
-                                     CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, &ctx));
+  tr_flags(r, (unsigned)cflags, FT_CLONE);
+  pid_t pid = (pid_t)tr_end(r, clone(c2_main, (char *)stack + stack_size, cflags | SIGCHLD, &ctx));
   int e = errno;
   munmap(stack, stack_size);
   if (pid < 0) return spawn_fail(status_fd, "clone", e);
+  *listener = ctx.listener;
   return pid;
 }

@@ -7,7 +7,9 @@
 #include <fcntl.h>
 #include <linux/io_uring.h>
 #include <linux/keyctl.h>
+#include <linux/filter.h>
 #include <linux/mount.h>
+#include <linux/seccomp.h>
 #include <linux/perf_event.h>
 #include <linux/userfaultfd.h>
 #include <netinet/in.h>
@@ -113,6 +115,15 @@ static void probe_tty(void) {
   report("tioclinux", ioctl(fd, 0x541C /* TIOCLINUX */, &sub));
   struct winsize ws;
   report("tiocgwinsz", ioctl(fd, TIOCGWINSZ, &ws));
+}
+
+/* The learner's own filter with a listener: refused while nslab's tracing filter (with its own
+ * listener) is on the process (seccomp(2): EBUSY); without a listener it is allowed. */
+static void probe_listener(void) {
+  struct sock_filter allow[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+  struct sock_fprog prog = {1, allow};
+  report("seccomp_new_listener", syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog));
+  report("seccomp_plain", syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog));
 }
 
 static void probe_ptrace(void) {
@@ -257,10 +268,11 @@ int main(int argc, char **argv) {
   else if (!strcmp(what, "tty")) probe_tty();
   else if (!strcmp(what, "ptrace")) probe_ptrace();
   else if (!strcmp(what, "mounts")) probe_mounts();
+  else if (!strcmp(what, "listener")) probe_listener();
   else if (!strcmp(what, "userns")) drain_userns(argc > 2 && atol(argv[2]) > 0 ? atol(argv[2]) : 1L << 30);
   else if (!strcmp(what, "inotify")) drain_inotify();
   else if (!strcmp(what, "tcp")) fill_tcp(argc > 2 && atoi(argv[2]) > 0 ? atoi(argv[2]) : 64);
-  else return fprintf(stderr, "usage: attack syscalls|tty|ptrace|mounts|userns [N]|inotify|tcp [conns]\n"), 2;
+  else return fprintf(stderr, "usage: attack syscalls|tty|ptrace|mounts|listener|userns [N]|inotify|tcp [conns]\n"), 2;
   if (!strcmp(argv[argc - 1], "hold")) pause(); /* keep what was taken until killed */
   return 0;
 }

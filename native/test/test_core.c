@@ -170,6 +170,8 @@ int main(int argc, char **argv) {
   int base_fds = count_fds();
   int evfd = nslab_monitor_start();
   CHECK(evfd >= 0, "monitor start: %d", evfd);
+  int trfd = nslab_tracer_start();
+  CHECK(trfd >= 0, "tracer start: %d", trfd);
 
   /* bad specs are refused with a reason, not a crash */
   CHECK(nslab_lab_create("bogus\tkey\n", out, sizeof out) == -EINVAL && strstr(out, "unknown key"),
@@ -285,6 +287,43 @@ int main(int argc, char **argv) {
       close(m), close(cfd);
     }
 
+    /* tracing: the command's namespace calls come through the tracer thread, decoded */
+    snprintf(sp, sizeof sp,
+             "lab\t%d\t%d\nstdio\tpipes\ntrace_syscalls\t1\narg\t/bin/sh\narg\t-c\n"
+             "arg\t/bin/true; unshare -u hostname box; echo done\nenv\tPATH=/usr/bin:/bin\n",
+             pid, pidfd);
+    rc = nslab_spawn(sp, out, sizeof out);
+    CHECK(rc == 0 && json_int(out, "listener") >= 0, "spawn traced: %d %s", rc, out);
+    if (rc == 0) {
+      int cpid = (int)json_int(out, "pid"), cfd = (int)json_int(out, "pidfd");
+      int so = (int)json_int(out, "stdout"), se = (int)json_int(out, "stderr");
+      int listener = (int)json_int(out, "listener");
+      CHECK(nslab_tracer_watch(listener, 42) == 0, "tracer watch");
+      close(listener);
+      nslab_monitor_watch(cfd);
+      char buf[256];
+      read_all(so, buf, sizeof buf, 5000);
+      CHECK(strcmp(buf, "done\n") == 0, "traced command ran: [%s]", buf);
+      /* records: 616 bytes each (nslab.h); the unshare waits a moment for its result */
+      char rec[2][616];
+      int got = 0;
+      for (int i = 0; i < 100 && got < 2; i++) {
+        struct pollfd p = {trfd, POLLIN, 0};
+        if (poll(&p, 1, 50) > 0 && read(trfd, rec[got], 616) == 616) got++;
+      }
+      CHECK(got == 2, "two traced calls, got %d", got);
+      if (got == 2) {
+        int32_t tag;
+        memcpy(&tag, rec[0], 4);
+        CHECK(tag == 42, "the watcher's tag: %d", tag);
+        CHECK(!strcmp(rec[0] + 176, "unshare") && strstr(rec[0] + 200, "CLONE_NEWUTS"), "unshare: %s(%s)", rec[0] + 176, rec[0] + 200);
+        CHECK(!strcmp(rec[1] + 176, "sethostname") && !strcmp(rec[1] + 200, "\"box\", 3"), "sethostname: %s(%s)", rec[1] + 176, rec[1] + 200);
+        CHECK(!strcmp(rec[1] + 160, "hostname"), "attributed to hostname: %s", rec[1] + 160);
+      }
+      wait_exit(evfd, cpid);
+      close(so), close(se), close(cfd);
+    }
+
     /* a missing program is an error with a step, not a hang */
     snprintf(sp, sizeof sp, "lab\t%d\t%d\nstdio\tpipes\narg\t/nonexistent\n", pid, pidfd);
     rc = nslab_spawn(sp, out, sizeof out);
@@ -330,6 +369,7 @@ int main(int argc, char **argv) {
   test_helper_timeout(argv[2]);
 
   nslab_monitor_stop();
+  nslab_tracer_stop();
   CHECK(count_fds() == base_fds, "fd leak: %d before, %d after", base_fds, count_fds());
   printf("%d passed, %d failed\n", checks - failures, failures);
   return failures != 0;
