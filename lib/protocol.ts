@@ -189,12 +189,18 @@ export interface TraceEntry {
   seq: number;
   at: string; // ISO time the call started
   scope: string; // "lab" or "terminal:<id>" or "exec"
-  who: "server" | "child" | "shell";
+  /** server, child, shell: nslab building the lab or starting a process; learner: a namespace call of the learner's own commands */
+  who: "server" | "child" | "shell" | "learner";
   sys: string;
   args: string;
   ret: number;
   errno: number;
-  durNs: number;
+  durNs: number; // -1: not measured (learner calls)
+  /** learner calls: the calling process's pid in the lab, and its name */
+  pid?: number;
+  comm?: string;
+  /** learner calls: the result as inferred from the process's namespaces ("" when it cannot be told) */
+  result?: string;
 }
 
 /* ------------------------------------------------------------------ explorer */

@@ -39,6 +39,8 @@ export interface Config {
   limits: { pids: number; memoryBytes: number; cpuPercent: number; scratchBytes: number; shmBytes: number };
   /** root mode: the host's fs.mount-max is lowered to this (mounts per mount namespace); 0 leaves it */
   mountMax: number;
+  /** show the namespace calls of learners' commands in the trace (seccomp user notification) */
+  traceSyscalls: boolean;
   /** no new lab while the host's MemAvailable is below this (the host and the server need it) */
   memoryReserveBytes: number;
   /** root mode: lab N's uid 0 is host uid uidBase + N * idsPerLab */
@@ -143,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       shmBytes: bytes(env, "NSLAB_SHM_SIZE", 16 * 1024 ** 2, 1024 ** 2, 4 * 1024 ** 3),
     },
     mountMax: int(env, "NSLAB_MOUNT_MAX", 10_000, 0, 1_000_000),
+    traceSyscalls: env.NSLAB_TRACE_SYSCALLS !== "0",
     memoryReserveBytes: bytes(env, "NSLAB_MEMORY_RESERVE", 512 * 1024 ** 2, 0, 1024 ** 4),
     uidBase,
     idsPerLab: IDS_PER_LAB,

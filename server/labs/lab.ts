@@ -2,8 +2,10 @@ import "server-only";
 import crypto from "node:crypto";
 import fsp from "node:fs/promises";
 import type { LabMode, LabStatus, TraceEntry } from "../../lib/protocol.ts";
-import { spawn, signalName, NativeError } from "../native/core.ts";
+import { closeFd, spawn, signalName, NativeError } from "../native/core.ts";
 import type { SpawnSpec } from "../native/spec.ts";
+import { syscalls } from "../native/syscalls.ts";
+import { learnerEntry } from "./learner-calls.ts";
 import type { Cgroups, LabCgroup } from "./cgroup.ts";
 import { LabGoneError } from "./errors.ts";
 import { LabProcess, readPipe } from "./process.ts";
@@ -35,6 +37,8 @@ export interface LabInit {
   cgroups: Cgroups;
   limits: LabStatus["limits"];
   trace: TraceLog;
+  /** report the namespace calls of the learner's commands (processes on ptys) into the trace */
+  traceSyscalls: boolean;
 }
 
 /** A process started on a new pty of the lab's own devpts (a terminal's shell). */
@@ -64,6 +68,9 @@ export class Lab implements LabHandle {
   private readonly activity = new Set<() => void>();
   private readonly destroyListeners = new Set<() => void>();
   private destroying: Promise<void> | null = null;
+  /** stops delivering the learner calls of each traced pty process (the native tracer keeps
+   * their listeners until no process uses them) */
+  private readonly unwatch: (() => void)[] = [];
 
   constructor(private readonly o: LabInit) {
     this.id = o.id;
@@ -130,19 +137,29 @@ export class Lab implements LabHandle {
 
   /**
    * Starts `argv` in the lab (root inside, cwd /root, a login environment) on a new pty of the
-   * lab's own devpts, sized `cols`×`rows`. Its native trace is recorded under `traceScope`.
+   * lab's own devpts, sized `cols`×`rows`. Its native trace is recorded under `traceScope`, and so
+   * are, with tracing on, the namespace calls it and everything it starts make (the learner's).
    */
   async spawnPty(argv: string[], o: { cols: number; rows: number; traceScope: string }): Promise<PtyProcess> {
     this.assertRunning();
     const started = Date.now();
     let sp;
     try {
-      sp = await this.init.withFd((fd) => spawn(this.spawnSpec(fd, "pty", argv, { rows: o.rows, cols: o.cols })));
+      sp = await this.init.withFd((fd) => spawn({ ...this.spawnSpec(fd, "pty", argv, { rows: o.rows, cols: o.cols }), traceSyscalls: this.o.traceSyscalls }));
     } catch (e) {
       if (e instanceof NativeError) this.traceLog.addNative(o.traceScope, e.trace, started);
       throw e;
     }
     this.traceLog.addNative(o.traceScope, sp.trace, started);
+    if (sp.listener !== undefined) {
+      // background jobs may outlive the terminal: the native tracer keeps the listener as long as
+      // any process uses the filter, and we keep delivering until the lab goes
+      try {
+        this.unwatch.push(syscalls.watch(sp.listener, (call) => this.traceLog.addLearner(learnerEntry(o.traceScope, call))));
+      } finally {
+        closeFd(sp.listener);
+      }
+    }
     return { proc: new LabProcess(sp.pid, sp.pidfd), master: sp.master! };
   }
 
@@ -260,6 +277,7 @@ export class Lab implements LabHandle {
       const waits = [this.init.exited, ...[...this.scripts].map((p) => p.exited)];
       await withTimeout(Promise.all(waits), 10_000, "lab processes did not exit");
       if (this.o.cgroup) await this.o.cgroups.destroy(this.o.cgroup);
+      for (const u of this.unwatch.splice(0)) u();
       this.emitActivity();
       this.activity.clear();
     })();

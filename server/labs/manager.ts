@@ -225,6 +225,7 @@ export class LabManager {
         cgroups: this.cgroups,
         limits: { pids: L.pids, memoryBytes: L.memoryBytes, cpuPercent: L.cpuPercent, scratchBytes: L.scratchBytes },
         trace,
+        traceSyscalls: this.config.traceSyscalls,
       });
       this.labs.add(lab);
       if (range.slot >= 0) this.slots.set(id, range.slot);

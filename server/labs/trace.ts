@@ -2,9 +2,13 @@ import "server-only";
 import type { TraceEntry } from "../../lib/protocol.ts";
 import type { RawTrace } from "../native/core.ts";
 
-/** A lab's syscall trace: a bounded ring of what the backend did, oldest dropped first. */
+/**
+ * A lab's syscall trace: what the backend did, and the namespace calls of the learner's own
+ * commands, each in a bounded ring of its own (oldest dropped first), numbered in one sequence.
+ */
 export class TraceLog {
   private entries: TraceEntry[] = [];
+  private learner: TraceEntry[] = [];
   private seq = 0;
   private listeners = new Set<(e: TraceEntry[]) => void>();
 
@@ -42,16 +46,32 @@ export class TraceLog {
     }
   }
 
+  /** A learner's own call (server/labs/learner-calls.ts). */
+  addLearner(e: TraceEntry): void {
+    this.add([e]);
+  }
+
   private add(list: TraceEntry[]): void {
     if (!list.length) return;
     for (const e of list) e.seq = ++this.seq;
-    this.entries.push(...list);
-    if (this.entries.length > this.max) this.entries.splice(0, this.entries.length - this.max);
+    // two rings: a learner's loop of namespace calls must not push out how nslab built the lab
+    const ring = list[0]!.who === "learner" ? this.learner : this.entries;
+    ring.push(...list);
+    if (ring.length > this.max) ring.splice(0, ring.length - this.max);
     for (const l of this.listeners) l(list);
   }
 
+  /** Everything kept, in order. */
   all(): TraceEntry[] {
-    return this.entries.slice();
+    if (!this.learner.length) return this.entries.slice();
+    const out: TraceEntry[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < this.entries.length || j < this.learner.length) {
+      if (j >= this.learner.length || (i < this.entries.length && this.entries[i]!.seq < this.learner[j]!.seq)) out.push(this.entries[i++]!);
+      else out.push(this.learner[j++]!);
+    }
+    return out;
   }
 
   onAppend(fn: (e: TraceEntry[]) => void): () => void {

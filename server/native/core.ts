@@ -28,6 +28,8 @@ function bind(lib: ReturnType<typeof koffi.load>) {
     sealedCopy: lib.func("int nslab_sealed_copy(const char *path)"),
     nsInfo: lib.func("int nslab_ns_info(const char *path, _Out_ uint8_t *out, size_t outlen)"),
     features: lib.func("int nslab_features(_Out_ uint8_t *out, size_t outlen)"),
+    tracerStart: lib.func("int nslab_tracer_start(void)"),
+    tracerWatch: lib.func("int nslab_tracer_watch(int listener, int tag)"),
   };
 }
 
@@ -167,6 +169,8 @@ export interface Spawned {
   stdout?: number;
   stderr?: number;
   trace: RawTrace[];
+  /** tracing: the seccomp listener of the process's filter (hand it to syscalls.watch) */
+  listener?: number;
 }
 export async function spawn(spec: SpawnSpec): Promise<Spawned> {
   const { rc, json } = await callJsonAsync(native().spawn, spawnSpecText(spec));
@@ -192,6 +196,17 @@ export function setWinsize(fd: number, rows: number, cols: number): boolean {
 export function closeFd(fd: number): void {
   if (fd >= 0) native().close(fd);
 }
+/** Starts the thread that answers learners' traced calls (native/src/tracer.c); the read end of its record pipe. */
+export function tracerStart(): number {
+  const fd = native().tracerStart();
+  if (fd < 0) throw new Error(`nslab: the syscall tracer failed to start: ${errnoName(-fd)}`);
+  return fd;
+}
+export function tracerWatch(listener: number, tag: number): void {
+  const rc = native().tracerWatch(listener, tag);
+  if (rc < 0) throw new Error(`nslab: cannot watch seccomp listener ${listener}: ${errnoName(-rc)}`);
+}
+
 export function sealedCopy(file: string): number {
   const fd = native().sealedCopy(file);
   if (fd < 0) throw new Error(`nslab: cannot make a sealed copy of ${file}: ${errnoName(-fd)}`);

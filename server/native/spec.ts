@@ -24,6 +24,7 @@ export const SPEC_KEYS = {
   lab: 2,
   stdio: 1,
   size: 2,
+  trace_syscalls: 1,
   cwd: 1,
   arg: 1,
   env: 1,
@@ -84,6 +85,8 @@ export interface SpawnSpec {
   stdio: "pty" | "pipes";
   /** the pty's size (pty only) */
   size?: { rows: number; cols: number };
+  /** report the process's namespace calls through a seccomp listener (native/src/tracer.c) */
+  traceSyscalls?: boolean;
   setgroups: "allow" | "deny";
   timens: boolean;
   cwd: string;
@@ -154,5 +157,6 @@ export function spawnSpecText(s: SpawnSpec): string {
     ...s.argv.map((a): Line => ["arg", a]),
     ...s.env.map((e): Line => ["env", e]),
     ...(s.size ? [["size", s.size.rows, s.size.cols] as Line] : []),
+    ...(s.traceSyscalls ? [["trace_syscalls", 1] as Line] : []),
   ]);
 }

@@ -1,0 +1,105 @@
+/**
+ * The learner's own namespace calls in the trace (seccomp user notification answered with
+ * CONTINUE, native/src/tracer.c): what a terminal's commands asked the kernel, decoded and
+ * attributed to the process, apart from nslab's own calls; nothing for calls without namespace
+ * flags; observation only (the kernel still refuses what it refuses).
+ */
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { after, before, test } from "node:test";
+import type { TraceEntry } from "../../lib/protocol.ts";
+import { attackResults, installAttack } from "../testing/attack.ts";
+import { createLab, testServer, TermClient } from "../testing/harness.ts";
+import type { Lab } from "./lab.ts";
+
+if (process.getuid?.() !== 0) throw new Error("these tests need root: they create real namespaces");
+
+let s: Awaited<ReturnType<typeof testServer>>;
+before(async () => {
+  s = await testServer({ NSLAB_TRACE_SYSCALLS: "1" });
+});
+after(async () => s.close());
+
+const learner = (lab: Lab) => lab.trace().filter((e) => e.who === "learner");
+
+async function until(what: string, pred: () => TraceEntry | undefined, ms = 20_000): Promise<TraceEntry> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const e = pred();
+    if (e) return e;
+    if (Date.now() > deadline) throw new Error(`no trace entry: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** the server's own seccomp listener fds (the tracer's duplicates) */
+const listeners = () =>
+  fs.readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`) === "anon_inode:seccomp notify";
+    } catch {
+      return false;
+    }
+  }).length;
+
+test("a terminal's namespace calls are the learner's entries: decoded, attributed, with results where the namespaces show them", async () => {
+  const c = await createLab(s.url);
+  const lab = s.mgr.get(c.id)!;
+  const t = new TermClient(s.url, c);
+  await t.opened;
+  await t.until((x) => /[#$] $/.test(x.output), "the first prompt");
+  assert.equal((await t.run("unshare -u hostname box; hostname")).trim(), lab.hostname, "the shell kept its hostname");
+  const u = await until("unshare(CLONE_NEWUTS)", () => learner(lab).find((e) => e.sys === "unshare" && e.args === "CLONE_NEWUTS"));
+  const h = await until('sethostname("box")', () => learner(lab).find((e) => e.sys === "sethostname" && e.args === '"box", 3'));
+  assert.equal(u.comm, "unshare");
+  assert.equal(h.comm, "hostname");
+  assert.ok(u.pid! > 1 && h.pid === u.pid, "the one process the command started (unshare executed hostname)");
+  assert.equal(u.scope, "terminal:t1");
+  assert.match(u.result!, /^ok: new uts:\[\d+\]$/, "inferred from the process's namespaces");
+  assert.ok(u.seq < h.seq);
+  // the mount family, with the strings read from the caller's memory
+  await t.run("unshare -m sh -c 'mount -t tmpfs -o size=1m demo /mnt'");
+  await until("mount(demo)", () => learner(lab).find((e) => e.sys === "mount" && e.args === '"demo", "/mnt", "tmpfs", 0, "size=1m"'));
+  t.close();
+  await s.mgr.destroy(c.id);
+});
+
+test("calls without namespace flags are not reported (a fork+exec loop never meets the tracer), nor are checks", async () => {
+  const c = await createLab(s.url);
+  const lab = s.mgr.get(c.id)!;
+  const t = new TermClient(s.url, c);
+  await t.opened;
+  await t.until((x) => /[#$] $/.test(x.output), "the first prompt");
+  await t.run("for i in $(seq 50); do /bin/true; done; sh -c 'sleep 0 & wait'; unshare -m true");
+  await until("the closing unshare -m", () => learner(lab).find((e) => e.sys === "unshare" && e.args === "CLONE_NEWNS"));
+  const calls = learner(lab).map((e) => `${e.sys}(${e.args})`);
+  assert.deepEqual(calls, ["unshare(CLONE_NEWNS)", 'mount("none", "/", NULL, MS_REC|MS_PRIVATE, NULL)'], "only the unshare and the mount it makes");
+  await lab.exec("unshare -u true; unshare -m true");
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(learner(lab).length, 2, "a check (lab.exec) is nslab's, not traced");
+  t.close();
+  await s.mgr.destroy(c.id);
+});
+
+test("observation only: the kernel still refuses what it refuses, the learner cannot take the listener, and it goes with the processes", async () => {
+  const before = listeners();
+  const c = await createLab(s.url);
+  const lab = s.mgr.get(c.id)!;
+  await installAttack(lab);
+  const t = new TermClient(s.url, c);
+  await t.opened;
+  await t.until((x) => /[#$] $/.test(x.output), "the first prompt");
+  assert.ok(listeners() > before, "the tracer holds this terminal's listener");
+  // a new user namespace owns nothing of the lab's UTS namespace: sethostname fails, traced or not
+  assert.match(await t.run("unshare -U hostname nope 2>&1"), /Operation not permitted|must be root/);
+  await until('sethostname("nope") (refused by the kernel)', () => learner(lab).find((e) => e.sys === "sethostname" && e.args === '"nope", 4'));
+  assert.equal((await t.run("hostname")).trim(), lab.hostname);
+  // a second listener on the same process is refused by the kernel (only one per filter chain)
+  assert.deepEqual(attackResults(await t.run("/root/attack listener")), { seccomp_new_listener: "EBUSY", seccomp_plain: "OK" });
+  t.close();
+  await s.mgr.destroy(c.id);
+  // no task uses the filter any more: the tracer closes its listener (EPOLLHUP)
+  const deadline = Date.now() + 20_000;
+  while (listeners() > before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(listeners(), before);
+});
