@@ -85,6 +85,7 @@ test("a mount made shared propagates to its peer in another mount namespace, and
   assert.match(await page.locator("[data-testid=explorer-users]").innerText(), /65536/);
   await screenshot(page, "explorer-users");
   await page.locator("[data-testid=explorer-tab-trace]").click();
+  await page.locator("[data-testid=trace-view-nslab]").click();
   await page.locator("[data-testid=explorer-trace] [data-sys=pivot_root]").first().waitFor();
   await screenshot(page, "explorer-trace");
 });

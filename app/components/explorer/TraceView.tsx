@@ -12,8 +12,40 @@ const WHO_TONE: Record<string, string> = {
   shell: "bg-emerald-500/10 text-emerald-800 ring-emerald-600/25 dark:text-emerald-300 dark:ring-emerald-400/30",
 };
 
-/** The system calls nslab made for this lab: newest last, each linked to its man page. */
+/**
+ * The system calls of this lab, newest last, each linked to its man page, in two views: the
+ * namespace calls the learner's own commands made ("learner" entries: traced with seccomp user
+ * notification), and the calls nslab made to build the lab and start its processes.
+ */
 export function TraceView({ trace, t }: { trace: TraceEntry[]; t: Strings }) {
+  const mine = trace.filter((e) => e.who === "learner");
+  const nslab = trace.filter((e) => e.who !== "learner");
+  const [picked, setPicked] = useState<"learner" | "nslab" | null>(null);
+  // until the learner picks, show their own calls as soon as there are any
+  const view = picked ?? (mine.length ? "learner" : "nslab");
+  return (
+    <div className="flex h-full min-h-0 flex-col" data-testid="explorer-trace" data-view={view}>
+      <div role="tablist" aria-label={t.traceViews} className="flex items-center gap-1 border-b border-line px-3 pt-2">
+        {(["learner", "nslab"] as const).map((v) => (
+          <button
+            key={v}
+            type="button"
+            role="tab"
+            aria-selected={view === v}
+            data-testid={`trace-view-${v}`}
+            onClick={() => setPicked(v)}
+            className={"btn-ghost btn-sm rounded-b-none border-b-2 " + (view === v ? "border-accent text-fg" : "border-transparent text-muted")}
+          >
+            {v === "learner" ? t.yourCalls(mine.length) : t.nslabCalls(nslab.length)}
+          </button>
+        ))}
+      </div>
+      {view === "learner" ? <CallTable key="learner" trace={mine} learner t={t} /> : <CallTable key="nslab" trace={nslab} learner={false} t={t} />}
+    </div>
+  );
+}
+
+function CallTable({ trace, learner, t }: { trace: TraceEntry[]; learner: boolean; t: Strings }) {
   const [filter, setFilter] = useState("");
   const [who, setWho] = useState<string | null>(null);
   const [follow, setFollow] = useState(true);
@@ -22,7 +54,9 @@ export function TraceView({ trace, t }: { trace: TraceEntry[]; t: Strings }) {
   const filterId = useId();
 
   const q = filter.trim().toLowerCase();
-  const matching = trace.filter((e) => (!who || e.who === who) && (!q || e.sys.toLowerCase().includes(q) || e.args.toLowerCase().includes(q) || e.scope.toLowerCase().includes(q)));
+  const matching = trace.filter(
+    (e) => (!who || e.who === who) && (!q || e.sys.toLowerCase().includes(q) || e.args.toLowerCase().includes(q) || e.scope.toLowerCase().includes(q) || (e.comm ?? "").toLowerCase().includes(q)),
+  );
   const shown = matching.slice(-SHOW_MAX);
 
   useLayoutEffect(() => {
@@ -40,7 +74,8 @@ export function TraceView({ trace, t }: { trace: TraceEntry[]; t: Strings }) {
   }, []);
 
   return (
-    <div className="flex h-full min-h-0 flex-col" data-testid="explorer-trace">
+    <div className="flex min-h-0 flex-1 flex-col" data-testid={`trace-${learner ? "learner" : "nslab"}`}>
+      {learner && <p className="border-b border-line px-3 py-1.5 text-[0.8667rem] text-muted">{t.yourCallsHelp}</p>}
       <div className="flex flex-wrap items-center gap-x-3 gap-y-2 border-b border-line px-3 py-2 text-[0.9333rem]">
         <label htmlFor={filterId} className="flex items-center gap-2">
           <span className="text-muted">{t.filter}</span>
@@ -53,6 +88,7 @@ export function TraceView({ trace, t }: { trace: TraceEntry[]; t: Strings }) {
             className="h-8 w-56 rounded-md border border-line-strong bg-surface px-2 font-mono text-[0.8667rem] text-fg placeholder:text-subtle"
           />
         </label>
+        {!learner && (
         <div role="group" aria-label={t.who} className="flex items-center gap-1">
           {[null, ...WHO].map((w) => (
             <button
@@ -66,6 +102,7 @@ export function TraceView({ trace, t }: { trace: TraceEntry[]; t: Strings }) {
             </button>
           ))}
         </div>
+        )}
         <label className="flex items-center gap-1.5">
           <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} className="size-4 accent-[var(--c-accent)]" />
           {t.follow}
@@ -76,7 +113,7 @@ export function TraceView({ trace, t }: { trace: TraceEntry[]; t: Strings }) {
       </div>
       <div ref={scroller} className="min-h-0 flex-1 overflow-auto">
         {shown.length === 0 ? (
-          <Empty>{t.noTrace}</Empty>
+          <Empty>{learner ? t.noYourCalls : t.noTrace}</Empty>
         ) : (
           <table className="w-full border-collapse text-left text-[0.9333rem]">
             <thead className="sticky top-0 z-10 bg-surface text-[0.8667rem] text-muted shadow-[0_1px_0_var(--c-line)]">
@@ -85,7 +122,7 @@ export function TraceView({ trace, t }: { trace: TraceEntry[]; t: Strings }) {
                   {t.time}
                 </th>
                 <th scope="col" className="px-2 py-1.5 font-medium">
-                  {t.who}
+                  {learner ? t.processCol : t.who}
                 </th>
                 <th scope="col" className="px-2 py-1.5 font-medium">
                   {t.call}
@@ -96,9 +133,11 @@ export function TraceView({ trace, t }: { trace: TraceEntry[]; t: Strings }) {
                 <th scope="col" className="px-2 py-1.5 text-right font-medium">
                   {t.result}
                 </th>
-                <th scope="col" className="px-2 py-1.5 text-right font-medium">
-                  {t.duration}
-                </th>
+                {!learner && (
+                  <th scope="col" className="px-2 py-1.5 text-right font-medium">
+                    {t.duration}
+                  </th>
+                )}
               </tr>
             </thead>
             <tbody ref={roving.ref} onKeyDown={roving.onKeyDown} onFocus={roving.onFocus}>
@@ -106,10 +145,17 @@ export function TraceView({ trace, t }: { trace: TraceEntry[]; t: Strings }) {
                 const r = traceResult(e);
                 const pages = manPages(e.sys, e.args);
                 return (
-                  <tr key={e.seq} data-row="" tabIndex={-1} className="nsx-row border-b border-line/60 align-top hover:bg-surface-2" data-trace-seq={e.seq} data-sys={e.sys}>
+                  <tr key={e.seq} data-row="" tabIndex={-1} className="nsx-row border-b border-line/60 align-top hover:bg-surface-2" data-trace-seq={e.seq} data-sys={e.sys} data-pid={e.pid} data-comm={e.comm}>
                     <td className="whitespace-nowrap px-2 py-1 font-mono text-[0.8667rem] text-muted">{formatClock(e.at)}</td>
                     <td className="whitespace-nowrap px-2 py-1">
-                      <span className={`inline-block rounded px-1.5 font-mono text-[0.8667rem] leading-5 ring-1 ring-inset ${WHO_TONE[e.who] ?? ""}`}>{e.who}</span>
+                      {learner ? (
+                        <span className="font-mono text-[0.8667rem]" data-testid="trace-process">
+                          {e.comm}
+                          {e.pid != null && <span className="ml-1 text-subtle">PID {e.pid}</span>}
+                        </span>
+                      ) : (
+                        <span className={`inline-block rounded px-1.5 font-mono text-[0.8667rem] leading-5 ring-1 ring-inset ${WHO_TONE[e.who] ?? ""}`}>{e.who}</span>
+                      )}
                       {e.scope !== "lab" && <span className="ml-1 font-mono text-[0.8667rem] text-subtle">{e.scope}</span>}
                     </td>
                     <td className="whitespace-nowrap px-2 py-1 font-mono">
@@ -127,8 +173,8 @@ export function TraceView({ trace, t }: { trace: TraceEntry[]; t: Strings }) {
                       ))}
                     </td>
                     <td className="break-all px-2 py-1 font-mono text-[0.8667rem]">{e.args}</td>
-                    <td className={`whitespace-nowrap px-2 py-1 text-right font-mono ${r.failed ? "font-semibold text-danger" : ""}`}>{r.text}</td>
-                    <td className="whitespace-nowrap px-2 py-1 text-right font-mono text-[0.8667rem] text-muted">{formatDuration(e.durNs)}</td>
+                    <td className={`px-2 py-1 text-right font-mono ${learner ? "break-words text-[0.8667rem]" : "whitespace-nowrap"} ${r.failed ? "font-semibold text-danger" : ""}`}>{r.text || t.unknownResult}</td>
+                    {!learner && <td className="whitespace-nowrap px-2 py-1 text-right font-mono text-[0.8667rem] text-muted">{formatDuration(e.durNs)}</td>}
                   </tr>
                 );
               })}

@@ -47,8 +47,12 @@ export function manPages(sys: string, args = ""): ManLink[] {
   return links;
 }
 
-/** What a call returned: its value, or -1 and the errno's name. */
-export function traceResult(e: Pick<TraceEntry, "ret" | "errno">): { text: string; failed: boolean } {
+/**
+ * What a call returned: its value, or -1 and the errno's name. A learner's own call has no
+ * reported result (the observer lets it continue): what could be inferred, or "".
+ */
+export function traceResult(e: Pick<TraceEntry, "ret" | "errno"> & Partial<Pick<TraceEntry, "who" | "result">>): { text: string; failed: boolean } {
+  if (e.who === "learner") return { text: e.result ?? "", failed: /^failed/.test(e.result ?? "") };
   if (e.errno) return { text: `-1 ${errnoName(e.errno)}`, failed: true };
   return { text: String(e.ret), failed: e.ret < 0 };
 }
@@ -69,13 +73,27 @@ export function formatClock(iso: string): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
 }
 
-/** Appends trace entries, dropping repeats (a reconnect resends the backlog) and keeping the newest `max`. */
+/**
+ * Appends trace entries, dropping repeats (a reconnect resends the backlog) and keeping the newest
+ * `max` of each kind: the learner's own calls, and nslab's (a loop of the learner's must not push
+ * out how nslab built the lab).
+ */
 export function mergeTrace(have: TraceEntry[], add: TraceEntry[], max = 2000): TraceEntry[] {
   const last = have.at(-1)?.seq ?? 0;
   let fresh = add.filter((e) => e.seq > last);
   // the lab's sequence restarts only with a new lab: a lower seq than we have means start over
-  if (!fresh.length && add.length && add.at(-1)!.seq < last && add[0]!.seq === 1) return add.slice(-max);
+  if (!fresh.length && add.length && add.at(-1)!.seq < last && add[0]!.seq === 1) return cap(add, max);
   fresh = fresh.sort((a, b) => a.seq - b.seq);
   const out = fresh.length ? [...have, ...fresh] : have;
-  return out.length > max ? out.slice(-max) : out;
+  return out.length > max ? cap(out, max) : out;
+}
+
+function cap(list: TraceEntry[], max: number): TraceEntry[] {
+  let learner = 0;
+  let nslab = 0;
+  for (const e of list) e.who === "learner" ? learner++ : nslab++;
+  if (learner <= max && nslab <= max) return list;
+  let dropLearner = Math.max(0, learner - max);
+  let dropNslab = Math.max(0, nslab - max);
+  return list.filter((e) => (e.who === "learner" ? (dropLearner-- > 0 ? false : true) : dropNslab-- > 0 ? false : true));
 }

@@ -1,0 +1,55 @@
+/**
+ * The learner's own system calls in the explorer's Trace tab (seccomp user notification, native/
+ * src/tracer.c): what a typed command asked the kernel, under "your commands", attributed to the
+ * process that made the call, apart from what nslab did to build the lab.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import type { NslabServer } from "../../server/server.ts";
+import { launch, screenshot, startAppServer, typeInto, waitForText } from "./browser.ts";
+
+let server: NslabServer;
+let browser: Browser;
+let page: Page;
+before(async () => {
+  server = await startAppServer();
+  browser = await launch();
+  page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  await page.goto(`${server.url}/lessons/uts-namespaces`);
+  await page.locator("[data-testid=terminal][data-state=open]").waitFor({ timeout: 20_000 });
+  await waitForText(page, /# $/m);
+  if (!(await page.locator("[data-testid=explorer]").count())) await page.locator("[data-testid=toggle-explorer]").click();
+  await page.locator("[data-testid=explorer][data-conn=open]").waitFor({ timeout: 15_000 });
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test("unshare -u hostname box: unshare(CLONE_NEWUTS) and sethostname(\"box\") under your commands, from that command's process", async () => {
+  await page.locator("[data-testid=explorer-tab-trace]").click();
+  await typeInto(page, "unshare -u hostname box; hostname\n");
+  const rows = page.locator("[data-testid=trace-learner] tr[data-sys]");
+  const unshare = rows.filter({ hasText: "CLONE_NEWUTS" }).and(page.locator("[data-sys=unshare]"));
+  const sethostname = rows.filter({ hasText: '"box"' }).and(page.locator("[data-sys=sethostname]"));
+  // generous deadlines: the assertion is that they come, not how fast
+  await unshare.first().waitFor({ timeout: 20_000 });
+  await sethostname.first().waitFor({ timeout: 20_000 });
+  assert.equal(await page.locator("[data-testid=explorer-trace]").getAttribute("data-view"), "learner", "your commands are shown first");
+  const u = { pid: await unshare.first().getAttribute("data-pid"), comm: await unshare.first().getAttribute("data-comm") };
+  const h = { pid: await sethostname.first().getAttribute("data-pid"), comm: await sethostname.first().getAttribute("data-comm") };
+  assert.equal(u.comm, "unshare");
+  assert.equal(h.comm, "hostname", "unshare executed hostname: the same process under its new name");
+  assert.ok(Number(u.pid) > 1, "a pid inside the lab");
+  assert.equal(h.pid, u.pid, "both calls came from the one process the command started");
+  assert.match(await sethostname.first().innerText(), /"box", 3/);
+  // the learner's shell kept the lab's hostname: the new name lived in the new UTS namespace only
+  assert.match(await waitForText(page, /^lab-[0-9a-f]{6}\s*$/m), /^lab-[0-9a-f]{6}\s*$/m);
+  // nslab's own calls are still there, apart
+  await page.locator("[data-testid=trace-view-nslab]").click();
+  await page.locator("[data-testid=trace-nslab] [data-sys=pivot_root]").first().waitFor();
+  assert.equal(await page.locator("[data-testid=trace-nslab] tr[data-sys=sethostname]").filter({ hasText: '"box"' }).count(), 0);
+  await page.locator("[data-testid=trace-view-learner]").click();
+  await screenshot(page, "explorer-trace-yours");
+});
