@@ -50,3 +50,14 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync("docs/screenshots", { recursive: true });
   await page.screenshot({ path: `docs/screenshots/${name}.png` });
 }
+
+/** A lesson's page at 1280x720 with its terminal at the prompt and the explorer open and live. */
+export async function lessonWithExplorer(browser: Browser, server: NslabServer, lesson: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  await page.goto(`${server.url}/lessons/${lesson}`);
+  await page.locator("[data-testid=terminal][data-state=open]").waitFor({ timeout: 20_000 });
+  await waitForText(page, /# $/m);
+  if (!(await page.locator("[data-testid=explorer]").count())) await page.locator("[data-testid=toggle-explorer]").click();
+  await page.locator("[data-testid=explorer][data-conn=open]").waitFor({ timeout: 15_000 });
+  return page;
+}

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import type { NslabServer } from "../../server/server.ts";
-import { launch, screenshot, startAppServer, typeInto, waitForText } from "./browser.ts";
+import { launch, lessonWithExplorer, screenshot, startAppServer, typeInto, waitForText } from "./browser.ts";
 
 let server: NslabServer;
 let browser: Browser;
@@ -15,12 +15,7 @@ let page: Page;
 before(async () => {
   server = await startAppServer();
   browser = await launch();
-  page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-  await page.goto(`${server.url}/lessons/mount-namespaces`);
-  await page.locator("[data-testid=terminal][data-state=open]").waitFor({ timeout: 20_000 });
-  await waitForText(page, /# $/m);
-  if (!(await page.locator("[data-testid=explorer]").count())) await page.locator("[data-testid=toggle-explorer]").click();
-  await page.locator("[data-testid=explorer][data-conn=open]").waitFor({ timeout: 15_000 });
+  page = await lessonWithExplorer(browser, server, "mount-namespaces");
 });
 after(async () => {
   await browser?.close();

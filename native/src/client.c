@@ -82,16 +82,25 @@ static int open_lab_ptmx(struct trace_buf *t, const struct spec *s, char *err, s
   return steal_fd(&fd);
 }
 
-/* Reads exactly len bytes, or fails: at EOF, or when the helper has not answered by the deadline. */
-static int read_exact(int fd, void *buf, size_t len, uint64_t deadline_ns) {
-  char *p = buf;
-  while (len) {
+/* Waits until fd is readable: 0, or -ETIMEDOUT once the deadline passed. */
+static int wait_readable(int fd, uint64_t deadline_ns) {
+  for (;;) {
     uint64_t now = now_ns();
     if (now >= deadline_ns) return -ETIMEDOUT;
     struct pollfd pfd = {.fd = fd, .events = POLLIN};
     int pr = poll(&pfd, 1, (int)((deadline_ns - now) / 1000000) + 1);
     if (pr < 0 && errno == EINTR) continue;
     if (pr <= 0) return pr == 0 ? -ETIMEDOUT : -errno;
+    return 0;
+  }
+}
+
+/* Reads exactly len bytes, or fails: at EOF, or when the helper has not answered by the deadline. */
+static int read_exact(int fd, void *buf, size_t len, uint64_t deadline_ns) {
+  char *p = buf;
+  while (len) {
+    int rc = wait_readable(fd, deadline_ns);
+    if (rc < 0) return rc;
     ssize_t n = read(fd, p, len);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return -EPIPE;
@@ -103,15 +112,8 @@ static int read_exact(int fd, void *buf, size_t len, uint64_t deadline_ns) {
 /* The helper's fixed-size answer, and the fd that may come with its first bytes (SCM_RIGHTS: only
  * recvmsg sees it, a plain read would drop it). */
 static int read_result(int fd, struct helper_result *res, int *passed, uint64_t deadline_ns) {
-  for (;;) {
-    uint64_t now = now_ns();
-    if (now >= deadline_ns) return -ETIMEDOUT;
-    struct pollfd pfd = {.fd = fd, .events = POLLIN};
-    int pr = poll(&pfd, 1, (int)((deadline_ns - now) / 1000000) + 1);
-    if (pr < 0 && errno == EINTR) continue;
-    if (pr <= 0) return pr == 0 ? -ETIMEDOUT : -errno;
-    break;
-  }
+  int rc = wait_readable(fd, deadline_ns);
+  if (rc < 0) return rc;
   union {
     char buf[CMSG_SPACE(sizeof(int))];
     struct cmsghdr align;

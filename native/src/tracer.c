@@ -121,6 +121,15 @@ static void arg_string(struct trace_rec *r, pid_t pid, uint64_t addr) {
 
 static void arg_int(struct trace_rec *r, long long v) { tr_int(r, v); }
 
+/* "label" followed by flags decoded with a table, inside a struct's braces ("{flags=A|B") */
+static void cat_flags(struct trace_rec *r, const char *label, unsigned long long v, int table) {
+  struct trace_rec f;
+  memset(&f, 0, sizeof f);
+  tr_flags(&f, v, table);
+  s_cat(r->args, sizeof r->args, label);
+  s_cat(r->args, sizeof r->args, f.args);
+}
+
 static void arg_dirfd(struct trace_rec *r, int fd) {
   if (fd == AT_FDCWD) tr_raw(r, "AT_FDCWD");
   else arg_int(r, fd);
@@ -179,11 +188,7 @@ static int decode(const struct seccomp_notif *n, struct trace_event *ev) {
     if (size < 8 || read_bytes(pid, a[0], &ca, size) < 0) return 1;
     if (!(ca.flags & CLONE_NS_FLAGS)) return 1;
     sys = "clone3";
-    tr_raw(&r, "{flags=");
-    struct trace_rec f;
-    memset(&f, 0, sizeof f);
-    tr_flags(&f, ca.flags, FT_CLONE);
-    s_cat(r.args, sizeof r.args, f.args);
+    cat_flags(&r, "{flags=", ca.flags, FT_CLONE);
     s_cat(r.args, sizeof r.args, "}");
     break;
   }
@@ -233,21 +238,10 @@ static int decode(const struct seccomp_notif *n, struct trace_event *ev) {
     memset(&attr, 0, sizeof attr);
     size_t size = a[4] < sizeof attr ? (size_t)a[4] : sizeof attr;
     if (size >= 16 && read_bytes(pid, a[3], &attr, size) == 0) {
-      tr_raw(&r, "{set=");
-      struct trace_rec f;
-      memset(&f, 0, sizeof f);
-      tr_flags(&f, attr.attr_set, FT_MOUNT_ATTR);
-      s_cat(r.args, sizeof r.args, f.args);
-      s_cat(r.args, sizeof r.args, ", clr=");
-      memset(&f, 0, sizeof f);
-      tr_flags(&f, attr.attr_clr, FT_MOUNT_ATTR);
-      s_cat(r.args, sizeof r.args, f.args);
-      if (attr.propagation) {
-        s_cat(r.args, sizeof r.args, ", propagation=");
-        memset(&f, 0, sizeof f);
-        tr_flags(&f, attr.propagation, FT_MOUNT);
-        s_cat(r.args, sizeof r.args, f.args);
-      }
+      tr_raw(&r, ""); /* the separator before the struct */
+      cat_flags(&r, "{set=", attr.attr_set, FT_MOUNT_ATTR);
+      cat_flags(&r, ", clr=", attr.attr_clr, FT_MOUNT_ATTR);
+      if (attr.propagation) cat_flags(&r, ", propagation=", attr.propagation, FT_MOUNT);
       s_cat(r.args, sizeof r.args, "}");
     } else {
       tr_raw(&r, "?");
