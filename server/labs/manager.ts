@@ -5,7 +5,7 @@ import path from "node:path";
 import type { LabMode } from "../../lib/protocol.ts";
 import type { Config } from "../config.ts";
 import { initBinary, loadNative, NativeError, closeFd, features, labCreate, sealedCopy } from "../native/core.ts";
-import { Cgroups, detectCgroups, type LabCgroup } from "./cgroup.ts";
+import { Cgroups, detectCgroups, labParents, type LabCgroup } from "./cgroup.ts";
 import { MemoryLabDirectory, type LabDirectory } from "./directory.ts";
 import { CapacityError, LabCreateError } from "./errors.ts";
 import { lowerMountMax } from "./host.ts";
@@ -108,6 +108,7 @@ export class LabManager {
       const r = await recover({
         stateDir: config.stateDir,
         cgroupParent: config.cgroupParent,
+        parents: root ? labParents(detectCgroups(), config.cgroupParent) : [],
         uids: root ? [config.uidBase, config.uidBase + config.maxLabs * config.idsPerLab] : null,
       });
       if (r.cgroups || r.processes)
@@ -229,6 +230,7 @@ export class LabManager {
       });
       this.labs.add(lab);
       if (range.slot >= 0) this.slots.set(id, range.slot);
+      if (cgroup) this.cgroups.settle(cgroup, created.pid, (sys, args, fn) => trace.addServer("lab", sys, args, fn));
       if (opts.lesson) await this.hooks.assignLesson?.(lab, opts.lesson);
       return { lab, token };
     } catch (e) {
@@ -258,7 +260,7 @@ export class LabManager {
       setgroups: rootless ? "deny" : "allow",
       timens: this.timens,
       initFd: this.initFd,
-      cgroupProcs: cgroup?.procsFiles ?? [],
+      cgroupProcs: cgroup?.rootProcs ?? [],
       ...rootfs({
         stagingDir: this.staging,
         etcTemplate: this.etcTemplate,
@@ -306,6 +308,7 @@ export class LabManager {
     this.closed = true;
     this.pool.length = 0;
     await Promise.allSettled(this.labs.all().map((l) => this.destroy(l.id)));
+    this.cgroups.release();
     closeFd(this.initFd);
     this.unlockStateDir();
   }
