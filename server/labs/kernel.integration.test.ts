@@ -9,9 +9,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import fs from "node:fs";
-import { loadConfig } from "../config.ts";
-import { features } from "../native/core.ts";
-import { isolatedEnv } from "../testing/instance.ts";
+import { closeFd, features } from "../native/core.ts";
+import { testConfig } from "../testing/instance.ts";
 import type { Lab } from "./lab.ts";
 import { LabManager } from "./manager.ts";
 
@@ -22,8 +21,8 @@ const release = fs.readFileSync("/proc/sys/kernel/osrelease", "utf8").trim();
 let mgr: LabManager;
 let lab: Lab;
 before(async () => {
-  mgr = await LabManager.start(loadConfig({ ...process.env, ...isolatedEnv("kernel"), NSLAB_POOL: "0" }));
-  lab = mgr.get((await mgr.create()).id)!;
+  mgr = await LabManager.start(testConfig({ tag: "kernel" }));
+  ({ lab } = await mgr.create());
 });
 after(async () => mgr?.shutdown());
 
@@ -61,31 +60,32 @@ describe(`kernel ${release}`, () => {
 
   test("a terminal joins every namespace of the lab through setns() on a pidfd, and opens the lab's ptmx with openat2(RESOLVE_IN_ROOT)", async () => {
     const before = lab.trace().length;
-    const term = await lab.openTerminal(80, 24);
+    const term = await lab.spawnPty(["/bin/bash", "-l"], { cols: 80, rows: 24, traceScope: "terminal:t1" });
     const traced = lab.trace().slice(before);
     const setns = traced.find((e) => e.sys === "setns");
     assert.ok(setns, "setns was traced");
     assert.equal(setns.ret, 0);
     assert.match(setns.args, /pidfd.*CLONE_NEWUSER/);
     assert.equal(/CLONE_NEWTIME/.test(setns.args), lab.timens, "the time namespace is joined exactly when the lab has one");
-    for (const n of NS) assert.equal(ns(term.pid, n), ns(lab.initPid, n), `the shell's ${n} namespace is the lab's`);
+    for (const n of NS) assert.equal(ns(term.proc.pid, n), ns(lab.initPid, n), `the shell's ${n} namespace is the lab's`);
     const open = traced.find((e) => e.sys === "openat2");
     assert.ok(open, "openat2 was traced");
     assert.ok(open.ret >= 0, `openat2 returned ${open.ret} (errno ${open.errno})`);
     assert.match(open.args, /dev\/pts\/ptmx.*RESOLVE_IN_ROOT/);
-    term.dispose("terminal-closed");
+    term.proc.kill("SIGKILL");
+    closeFd(term.master);
     // a check's process enters the same way
     const r = await lab.exec(`for n in ${NS.join(" ")}; do readlink /proc/self/ns/$n; done`);
     assert.deepEqual(r.stdout.trim().split("\n"), NS.map((n) => ns(lab.initPid, n)));
   });
 
   test("openat2 stays in the lab: a ptmx the lab replaced with a symlink to a host path opens nothing of the host's", async () => {
-    const own = mgr.get((await mgr.create()).id)!;
+    const { lab: own } = await mgr.create();
     // the lab covers its devpts and plants ptmx -> /etc/shadow: RESOLVE_IN_ROOT resolves that in
     // the lab's root, where there is no shadow file
     const r = await own.exec("umount -l /dev/pts && mount -t tmpfs planted /dev/pts && ln -s /etc/shadow /dev/pts/ptmx && echo planted");
     assert.equal(r.stdout, "planted\n", r.stderr);
-    await assert.rejects(own.openTerminal(80, 24), (e: Error) => /ENOENT/.test(e.message));
+    await assert.rejects(own.spawnPty(["/bin/bash", "-l"], { cols: 80, rows: 24, traceScope: "terminal:t1" }), (e: Error) => /ENOENT/.test(e.message));
     await mgr.destroy(own.id);
   });
 

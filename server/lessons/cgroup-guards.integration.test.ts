@@ -13,10 +13,9 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import fs from "node:fs";
 import path from "node:path";
-import { REPO_ROOT, loadConfig } from "../config.ts";
 import type { Lab } from "../labs/lab.ts";
 import { LabManager } from "../labs/manager.ts";
-import { isolatedEnv } from "../testing/instance.ts";
+import { testConfig } from "../testing/instance.ts";
 
 if (process.getuid?.() !== 0) throw new Error("these tests create real labs and need root");
 
@@ -24,7 +23,7 @@ if (process.getuid?.() !== 0) throw new Error("these tests create real labs and 
  * cgroup.procs file, or start a bomb or a hog (which must depend on such a write). */
 function cgroupBlocks(): { where: string; code: string }[] {
   const seen = new Map<string, string>();
-  const root = path.join(REPO_ROOT, "lessons");
+  const root = testConfig().lessonsDir;
   for (const lesson of fs.readdirSync(root).sort()) {
     const dir = path.join(root, lesson);
     if (!fs.statSync(dir).isDirectory()) continue;
@@ -54,9 +53,9 @@ touch /sys/fs/cgroup/cgroup.procs 2>/dev/null && exit 98
 let mgr: LabManager;
 let lab: Lab;
 before(async () => {
-  mgr = await LabManager.start(loadConfig({ ...process.env, ...isolatedEnv("guards"), NSLAB_POOL: "0", NSLAB_PIDS_MAX: "64", NSLAB_MEMORY_MAX: "128M" }));
+  mgr = await LabManager.start(testConfig({ tag: "guards", env: { NSLAB_PIDS_MAX: "64", NSLAB_MEMORY_MAX: "128M" } }));
   assert.notEqual(mgr.cgroups.version, 0, "this host has no usable cgroups");
-  lab = mgr.get((await mgr.create()).id)!;
+  ({ lab } = await mgr.create());
 });
 after(async () => mgr?.shutdown());
 
