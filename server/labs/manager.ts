@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { LabMode } from "../../lib/protocol.ts";
 import type { Config } from "../config.ts";
-import { initBinary, loadNative, NativeError, closeFd, features, labCreate, sealedCopy } from "../native/core.ts";
+import { initBinary, loadNative, NativeError, closeFd, features, labCreate, sealedCopy, setHelperTimeout } from "../native/core.ts";
 import { Cgroups, detectCgroups, labParents, type LabCgroup } from "./cgroup.ts";
 import { MemoryLabDirectory, type LabDirectory } from "./directory.ts";
 import { CapacityError, LabCreateError } from "./errors.ts";
@@ -99,6 +99,7 @@ export class LabManager {
 
   static async start(config: Config, hooks: LabHooks = {}, directory: LabDirectory = new MemoryLabDirectory()): Promise<LabManager> {
     loadNative(config);
+    setHelperTimeout(config.helperTimeoutMs);
     // one live server per state dir / cgroup parent / uid range; then remove what a server that
     // died without shutting down (kill -9) left behind, before any new lab exists
     const unlock = lockStateDir(config.stateDir);

@@ -44,9 +44,9 @@ if [ -f .vm/script.sh ]; then
   tar -cf /dev/vdc -C "$R" . && sync
   exit 0
 fi
-# lesson scripts get 15x their usual time limits: under emulation a process start costs up to a
-# second, more when the host is busy
-NSLAB_E2E_LESSONS=cgroups,container-from-scratch NSLAB_SCRIPT_TIME_SCALE=15 \
+# lesson scripts get 15x their usual time limits (under emulation a process start costs up to a
+# second, more when the host is busy), and the helper 5 minutes to make a lab (20 s by default)
+NSLAB_E2E_LESSONS=cgroups,container-from-scratch NSLAB_SCRIPT_TIME_SCALE=15 NSLAB_HELPER_TIMEOUT_MS=300000 \
   node --import tsx --import ./scripts/hooks.mjs --test --test-concurrency=1 --test-timeout=900000 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$R/tap.txt" \
