@@ -65,7 +65,7 @@ fi
 {
   cat "$R/env.txt"
   echo "doctor:      exit $doctor"
-  grep -E 'cgroup|nsdelegate' "$R/doctor.txt" | sed 's/^/  /'
+  grep -E 'cgroup|nsdelegate|Delegate' "$R/doctor.txt" | sed 's/^/  /'
   echo "suite:       ${secs} s, exit $rc"
   [ -s "$R/leftovers.txt" ] && { echo "  cgroups left behind:"; sed 's/^/    /' "$R/leftovers.txt"; }
   grep -E '^# (tests|suites|pass|fail|cancelled|skipped|todo)' "$R/tap.txt" | sed 's/^# /  /'
