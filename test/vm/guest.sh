@@ -17,6 +17,7 @@ files=(
   server/labs/cgroup.integration.test.ts   # limits, OOM, teardown, child cgroups under nsdelegate, && guards
   server/labs/kernel.integration.test.ts   # the features that depend on the kernel version
   server/lessons/cgroup-guards.integration.test.ts  # a failed cgroup write starts no bomb or hog (v2 branches)
+  server/lessons/cgroups-walkthrough.integration.test.ts  # lesson 10's text, typed into a terminal
   server/lessons/lessons.e2e.test.ts       # lessons 10 and 11, every step (NSLAB_E2E_LESSONS below)
 )
 
