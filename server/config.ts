@@ -48,6 +48,10 @@ export interface Config {
   /** fixed: how many uids (and gids) each lab's user namespace maps in root mode */
   idsPerLab: number;
   graceMs: number;
+  /** lesson scripts (checks, solutions, setup) may take this many times their usual limit */
+  scriptTimeScale: number;
+  /** how long the server waits for nslab-helper (making a lab, starting a process) before killing it */
+  helperTimeoutMs: number;
   scrollbackBytes: number;
   maxFrameBytes: number;
   inputBytesPerSec: number;
@@ -150,6 +154,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     uidBase,
     idsPerLab: IDS_PER_LAB,
     graceMs: int(env, "NSLAB_GRACE_MS", 5 * 60_000, 1_000, 24 * 3600_000),
+    scriptTimeScale: int(env, "NSLAB_SCRIPT_TIME_SCALE", 1, 1, 20),
+    helperTimeoutMs: int(env, "NSLAB_HELPER_TIMEOUT_MS", 20_000, 1_000, 600_000),
     scrollbackBytes: bytes(env, "NSLAB_SCROLLBACK", 256 * 1024, 16 * 1024, 16 * 1024 ** 2),
     maxFrameBytes: bytes(env, "NSLAB_MAX_FRAME", 64 * 1024, 1024, 16 * 1024 ** 2),
     inputBytesPerSec: bytes(env, "NSLAB_INPUT_RATE", 64 * 1024, 1024, 1024 ** 3),

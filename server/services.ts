@@ -25,7 +25,7 @@ export interface Services {
 
 export async function startServices(config: Config): Promise<Services> {
   const lessons = new LessonLibrary(config.lessonsDir, { reload: config.dev });
-  const runner = new LessonRunner(lessons);
+  const runner = new LessonRunner(lessons, { timeScale: config.scriptTimeScale });
   const terminals = new Terminals({
     maxPerLab: config.terminalsPerLab,
     scrollbackBytes: config.scrollbackBytes,

@@ -1,4 +1,5 @@
 import "server-only";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
@@ -53,33 +54,88 @@ export function detectCgroups(mountinfo = fs.readFileSync("/proc/self/mountinfo"
   return { version: 0, reason: "no cgroup hierarchy with the pids and memory controllers is mounted" };
 }
 
+/** The super-block options of the cgroup2 mount at `mountPoint` (nsdelegate, memory_recursiveprot...). */
+export function cgroup2Options(mountPoint: string, mountinfo = fs.readFileSync("/proc/self/mountinfo", "utf8")): string[] {
+  for (const line of mountinfo.split("\n")) {
+    const sep = line.indexOf(" - ");
+    if (sep < 0 || line.slice(0, sep).split(" ")[4]?.replace(/\\040/g, " ") !== mountPoint) continue;
+    const [fstype, , superOpts] = line.slice(sep + 3).split(" ");
+    if (fstype === "cgroup2") return (superOpts ?? "").split(",");
+  }
+  return [];
+}
+
 export interface LabCgroup {
-  /** cgroup.procs files the native core writes the lab's pid into */
+  /**
+   * cgroup.procs files the native core puts a new lab's first process into before it unshares its
+   * cgroup namespace: the cgroup that becomes the namespace's root, and the one bound at the lab's
+   * /sys/fs/cgroup, so that the two are the same directory.
+   */
+  rootProcs: string[];
+  /** cgroup.procs files every later process of the lab (terminal, check) joins */
   procsFiles: string[];
+  /** v2: the leaf that holds the lab's processes (init is moved there once the lab exists) */
+  leaf: { dir: string; owner: { uid: number; gid: number } | null } | null;
   /** (host dir, path inside the lab) pairs to bind into the lab's /sys/fs/cgroup */
   binds: [string, string][];
   dirs: string[];
 }
 
 export class Cgroups {
+  /** v2: the directory labs' cgroups are made in (set by prepare) */
+  private v2Parent: string | null = null;
+
   constructor(readonly layout: CgroupLayout, private readonly parentName = "nslab") {}
 
   get version(): 0 | 1 | 2 {
     return this.layout.version;
   }
 
-  /** Creates the parent directories and, on v2, enables the controllers for children. */
+  /**
+   * The directories labs' cgroups are made in: one per hierarchy on v1; on v2 one, inside the
+   * server's own systemd unit when the unit delegates its cgroup (see prepare), else at the top.
+   */
+  parentDirs(): string[] {
+    const L = this.layout;
+    if (L.version === 1) return Object.values(L.mounts).map((m) => path.join(m!, this.parentName));
+    if (L.version === 2) return [this.v2Parent ?? path.join(L.mount, this.parentName)];
+    return [];
+  }
+
+  /**
+   * Creates the parent directories and, on v2, enables the controllers for children.
+   *
+   * v2 under systemd: if the server runs in a unit with Delegate=yes, that unit's cgroup is the
+   * server's to manage (systemd's delegation contract), so labs go inside it, where the unit's own
+   * limits (MemoryMax=, TasksMax=, CPUQuota=) bound all labs together and stopping the unit ends
+   * them all. The unit's cgroup must then hold no process itself ("no internal processes"), so the
+   * server first moves the unit's processes into a leaf, `server`. Without delegation (a shell,
+   * a unit without Delegate=yes) labs go at the top of the tree, as Docker's cgroupfs driver does.
+   */
   prepare(): void {
     const L = this.layout;
     if (L.version === 1) {
-      for (const mnt of Object.values(L.mounts)) fs.mkdirSync(path.join(mnt!, this.parentName), { recursive: true });
+      for (const dir of this.parentDirs()) fs.mkdirSync(dir, { recursive: true });
     } else if (L.version === 2) {
-      const parent = path.join(L.mount, this.parentName);
+      const unit = delegatedUnit(L.mount);
+      const base = unit?.dir ?? L.mount;
+      const have = fs.readFileSync(path.join(L.mount, "cgroup.controllers"), "utf8").split(/\s+/);
+      const enable = CONTROLLERS.filter((c) => have.includes(c)).map((c) => `+${c}`).join(" ");
+      if (unit) vacate(unit.dir);
+      fs.writeFileSync(path.join(base, "cgroup.subtree_control"), enable);
+      const parent = path.join(base, this.parentName);
       fs.mkdirSync(parent, { recursive: true });
-      const want = ["pids", "memory", "cpu"].filter((c) => fs.readFileSync(path.join(L.mount, "cgroup.controllers"), "utf8").split(/\s+/).includes(c));
-      const enable = want.map((c) => `+${c}`).join(" ");
-      fs.writeFileSync(path.join(L.mount, "cgroup.subtree_control"), enable);
       fs.writeFileSync(path.join(parent, "cgroup.subtree_control"), enable);
+      this.v2Parent = parent;
+    }
+  }
+
+  /** Removes the parent directories once no lab is left in them (a busy one stays: another instance's). */
+  release(): void {
+    for (const dir of this.parentDirs()) {
+      try {
+        fs.rmdirSync(dir);
+      } catch {}
     }
   }
 
@@ -90,8 +146,11 @@ export class Cgroups {
     const tryWrite = (dir: string, file: string, value: string) => {
       if (fs.existsSync(path.join(dir, file))) write(dir, file, value);
     };
-    const mkdir = (dir: string) => op("mkdir", `"${dir}", 0755`, () => fs.mkdirSync(dir));
-    const made: LabCgroup = { procsFiles: [], binds: [], dirs: [] };
+    const rollback: string[] = []; // every directory made, parents first
+    const mkdir = (dir: string) => op("mkdir", `"${dir}", 0755`, () => (fs.mkdirSync(dir), rollback.push(dir)));
+    const made: LabCgroup = { rootProcs: [], procsFiles: [], leaf: null, binds: [], dirs: [] };
+    // the parents go when the last lab of an instance that shut down goes (release): make them again
+    if (!this.parentDirs().every((d) => fs.existsSync(d))) this.prepare();
     try {
       if (L.version === 1) {
         for (const c of CONTROLLERS) {
@@ -110,32 +169,70 @@ export class Cgroups {
             write(dir, "cpu.cfs_quota_us", String(limits.cpuPercent * 1000));
           }
           if (owner) op("chown", `"${dir}", ${owner.uid}, ${owner.gid}`, () => delegate(dir, owner, ["cgroup.procs", "tasks"]));
+          made.rootProcs.push(path.join(dir, "cgroup.procs"));
           made.procsFiles.push(path.join(dir, "cgroup.procs"));
           made.binds.push([dir, `/sys/fs/cgroup/${c}`]);
         }
       } else if (L.version === 2) {
-        const dir = path.join(L.mount, this.parentName, id);
+        const dir = path.join(this.parentDirs()[0]!, id);
         mkdir(dir);
         made.dirs.push(dir);
         write(dir, "pids.max", String(limits.pids));
         write(dir, "memory.max", String(limits.memoryBytes));
         tryWrite(dir, "memory.swap.max", "0");
         tryWrite(dir, "cpu.max", `${limits.cpuPercent * 1000} 100000`);
-        if (owner) op("chown", `"${dir}", ${owner.uid}, ${owner.gid}`, () => delegate(dir, owner, ["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"]));
-        // v2 forbids processes in a cgroup that hands controllers to its children ("no internal
-        // processes", cgroups(7)); the lab's processes live in a leaf, so the lab's root may
-        // enable controllers for cgroups of its own beside it.
+        if (owner) op("chown", `"${dir}", ${owner.uid}, ${owner.gid}`, () => delegate(dir, owner, V2_DELEGATED));
+        // The lab's cgroup namespace is rooted at `dir`, and `dir` is what the lab sees at
+        // /sys/fs/cgroup: the first process is born in `dir`, unshares its cgroup namespace there
+        // (native/src/cgroup.c), and only then moves down into the leaf `init`, where every later
+        // process of the lab starts too. Why a leaf: v2 lets a cgroup hand controllers to its
+        // children only while it holds no processes itself ("no internal processes",
+        // cgroups(7)), so the lab's root stays empty and the lab's root user may enable
+        // controllers in it for cgroups of their own. Under nsdelegate the namespace root is a
+        // delegation boundary: the lab can move its processes anywhere below it (and nowhere
+        // else), and cannot write the limits of `dir` itself.
         const leaf = path.join(dir, "init");
         mkdir(leaf);
-        if (owner) op("chown", `"${leaf}", ${owner.uid}, ${owner.gid}`, () => delegate(leaf, owner, ["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"]));
+        if (owner) op("chown", `"${leaf}", ${owner.uid}, ${owner.gid}`, () => delegate(leaf, owner, V2_DELEGATED));
+        made.rootProcs.push(path.join(dir, "cgroup.procs"));
         made.procsFiles.push(path.join(leaf, "cgroup.procs"));
+        made.leaf = { dir: leaf, owner };
         made.binds.push([dir, "/sys/fs/cgroup"]);
       }
     } catch (err) {
-      for (const d of made.dirs) fs.rmSync(d, { recursive: false, force: true });
+      for (const d of rollback.reverse()) {
+        try {
+          fs.rmdirSync(d);
+        } catch {}
+      }
       throw err;
     }
     return made;
+  }
+
+  /**
+   * Once the lab exists (its cgroup namespace is rooted at the lab's cgroup), moves its init down
+   * into the leaf on v2. Nothing to do on v1, where processes may live beside child cgroups.
+   */
+  settle(cg: LabCgroup, initPid: number, op: TraceOp = (_s, _a, fn) => fn()): void {
+    if (!cg.leaf) return;
+    const procs = path.join(cg.leaf.dir, "cgroup.procs");
+    op("write", `"${procs}", "${initPid}"`, () => fs.writeFileSync(procs, String(initPid)));
+  }
+
+  /**
+   * The leaf that new processes join, made again if the lab removed it (its root may: the leaf is
+   * its own). Without it no terminal or check could start in the lab.
+   */
+  ensureLeaf(cg: LabCgroup): void {
+    const leaf = cg.leaf;
+    if (!leaf || fs.existsSync(leaf.dir)) return;
+    try {
+      fs.mkdirSync(leaf.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    if (leaf.owner) delegate(leaf.dir, leaf.owner, V2_DELEGATED);
   }
 
   /** Host pids in a lab's cgroups, children included. */
@@ -218,6 +315,60 @@ export class Cgroups {
     }
     throw new Error(`cgroups of a lab could not be removed: ${cg.dirs.join(", ")}`);
   }
+}
+
+/**
+ * The files a v2 delegatee gets beside the directory itself (Documentation/admin-guide/cgroup-v2.rst,
+ * "Delegation Containment"): enough to make cgroups below, move processes between them and enable
+ * controllers for them; the limits of the delegated cgroup itself stay the host's.
+ */
+const V2_DELEGATED = ["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"];
+
+/** Where a server started now would make its labs' cgroups (Cgroups.parentDirs after prepare), without making anything. */
+export function labParents(layout: CgroupLayout, parentName: string): string[] {
+  if (layout.version === 1) return Object.values(layout.mounts).map((m) => path.join(m!, parentName));
+  if (layout.version === 2) return [path.join(delegatedUnit(layout.mount)?.dir ?? layout.mount, parentName)];
+  return [];
+}
+
+/**
+ * v2: the systemd unit this process runs in, if it has Delegate=yes: its name and its cgroup
+ * directory. Read from /proc/self/cgroup (the unit is the last `.service` or `.scope` in the path;
+ * the process may already sit in a leaf below it) and `systemctl show`.
+ */
+export function delegatedUnit(mount: string, self = readSelfCgroup()): { name: string; dir: string } | null {
+  const parts = (/^0::(\/.*)$/m.exec(self)?.[1] ?? "").split("/").filter(Boolean);
+  let i = parts.length - 1;
+  while (i >= 0 && !/\.(service|scope)$/.test(parts[i]!)) i--;
+  if (i < 0) return null;
+  const name = parts[i]!;
+  const r = spawnSync("systemctl", ["show", "--property=Delegate", "--value", name], { encoding: "utf8", timeout: 5000 });
+  if (r.status !== 0 || r.stdout.trim() !== "yes") return null;
+  return { name, dir: path.join(mount, ...parts.slice(0, i + 1)) };
+}
+
+function readSelfCgroup(): string {
+  try {
+    return fs.readFileSync("/proc/self/cgroup", "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** Moves every process of a delegated unit's cgroup into its leaf `server` (new ones may appear meanwhile). */
+function vacate(unitDir: string): void {
+  const leaf = path.join(unitDir, "server");
+  fs.mkdirSync(leaf, { recursive: true });
+  for (let round = 0; round < 20; round++) {
+    const pids = fs.readFileSync(path.join(unitDir, "cgroup.procs"), "utf8").split("\n").filter(Boolean);
+    if (!pids.length) return;
+    for (const p of pids) {
+      try {
+        fs.writeFileSync(path.join(leaf, "cgroup.procs"), p);
+      } catch {} // gone meanwhile
+    }
+  }
+  throw new Error(`could not move the processes of ${unitDir} into ${leaf}: they keep appearing`);
 }
 
 /** Runs one filesystem step, letting the caller record it in the lab's trace. */

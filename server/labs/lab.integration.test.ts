@@ -212,13 +212,7 @@ async function cycles(s: Awaited<ReturnType<typeof testServer>>): Promise<void> 
         if (uid >= s.config.uidBase && uid < s.config.uidBase + s.config.maxLabs * 65536) labProcesses++;
       } catch {}
     }
-    const cg = s.mgr.cgroups.layout;
-    const cgDirs =
-      cg.version === 1
-        ? Object.values(cg.mounts).flatMap((m) => fs.readdirSync(`${m}/${s.config.cgroupParent}`))
-        : cg.version === 2
-          ? fs.readdirSync(`${cg.mount}/${s.config.cgroupParent}`)
-          : [];
+    const cgDirs = s.mgr.cgroups.parentDirs().flatMap((d) => (fs.existsSync(d) ? fs.readdirSync(d) : []));
     const ours = (pid: number) => {
       for (let p = parent.get(pid), hops = 0; p && hops < 64; p = parent.get(p), hops++) if (p === process.pid) return true;
       return false;

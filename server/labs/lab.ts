@@ -87,6 +87,14 @@ export class Lab implements LabHandle {
   get initPid(): number {
     return this.init.pid;
   }
+  /** Whether the lab has a time namespace of its own (the kernel may refuse one: native/src/lab.c). */
+  get timens(): boolean {
+    return this.o.timens;
+  }
+  /** The lab's cgroups on the host (null without cgroups): for tests and the explorer. */
+  get cgroup(): LabCgroup | null {
+    return this.o.cgroup;
+  }
   get running(): boolean {
     return !this.destroying && !this.init.exitStatus;
   }
@@ -118,6 +126,7 @@ export class Lab implements LabHandle {
 
   /** A process in this lab: root inside (setns into every namespace, then the lab's cgroup), cwd /root, a login environment. */
   private spawnSpec(pidfd: number, stdio: "pty" | "pipes", argv: string[], size?: { rows: number; cols: number }): SpawnSpec {
+    if (this.o.cgroup) this.o.cgroups.ensureLeaf(this.o.cgroup);
     return {
       lab: { pid: this.init.pid, pidfd },
       stdio,
@@ -184,21 +193,26 @@ export class Lab implements LabHandle {
   }
 
   async exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    const timeoutMs = Math.min(Math.max(opts.timeoutMs ?? 10_000, 100), 60_000);
+    const timeoutMs = Math.min(Math.max(opts.timeoutMs ?? 10_000, 100), 600_000);
     const sp = await this.spawnPipes(["/bin/bash", "-c", script.replace(/\0/g, "")], { traceScope: "exec" });
     const proc = sp.proc;
     const out = readPipe(sp.stdout, EXEC_OUTPUT_LIMIT);
     const err = readPipe(sp.stderr, EXEC_OUTPUT_LIMIT);
     let timedOut = false;
+    let reaping: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
       proc.killGroup("SIGKILL");
       proc.kill("SIGKILL");
+      // the exit monitor's pipe does not keep Node alive (exits.ts); until the kill is reaped this
+      // does, or a caller with nothing else pending (a test, the lesson verifier) would just end
+      reaping = setTimeout(() => {}, 10_000);
       // a background child may hold the pipes open; stop reading them
       setTimeout(() => (out.destroy(), err.destroy()), 200).unref();
     }, timeoutMs);
     const st = await proc.exited;
     clearTimeout(timer);
+    clearTimeout(reaping);
     // children the script left running in the background (on purpose) may keep the pipes open
     const drain = setTimeout(() => (out.destroy(), err.destroy()), 300);
     const [stdout, stderr] = await Promise.all([out.done, err.done]);

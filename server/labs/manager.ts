@@ -4,8 +4,8 @@ import fs from "node:fs";
 import path from "node:path";
 import type { LabMode } from "../../lib/protocol.ts";
 import type { Config } from "../config.ts";
-import { initBinary, loadNative, NativeError, closeFd, features, labCreate, sealedCopy } from "../native/core.ts";
-import { Cgroups, detectCgroups, type LabCgroup } from "./cgroup.ts";
+import { initBinary, loadNative, NativeError, closeFd, features, labCreate, sealedCopy, setHelperTimeout } from "../native/core.ts";
+import { Cgroups, detectCgroups, labParents, type LabCgroup } from "./cgroup.ts";
 import { MemoryLabDirectory, type LabDirectory } from "./directory.ts";
 import { CapacityError, LabCreateError } from "./errors.ts";
 import { lowerMountMax } from "./host.ts";
@@ -99,6 +99,7 @@ export class LabManager {
 
   static async start(config: Config, hooks: LabHooks = {}, directory: LabDirectory = new MemoryLabDirectory()): Promise<LabManager> {
     loadNative(config);
+    setHelperTimeout(config.helperTimeoutMs);
     // one live server per state dir / cgroup parent / uid range; then remove what a server that
     // died without shutting down (kill -9) left behind, before any new lab exists
     const unlock = lockStateDir(config.stateDir);
@@ -108,6 +109,7 @@ export class LabManager {
       const r = await recover({
         stateDir: config.stateDir,
         cgroupParent: config.cgroupParent,
+        parents: root ? labParents(detectCgroups(), config.cgroupParent) : [],
         uids: root ? [config.uidBase, config.uidBase + config.maxLabs * config.idsPerLab] : null,
       });
       if (r.cgroups || r.processes)
@@ -229,6 +231,7 @@ export class LabManager {
       });
       this.labs.add(lab);
       if (range.slot >= 0) this.slots.set(id, range.slot);
+      if (cgroup) this.cgroups.settle(cgroup, created.pid, (sys, args, fn) => trace.addServer("lab", sys, args, fn));
       if (opts.lesson) await this.hooks.assignLesson?.(lab, opts.lesson);
       return { lab, token };
     } catch (e) {
@@ -258,7 +261,7 @@ export class LabManager {
       setgroups: rootless ? "deny" : "allow",
       timens: this.timens,
       initFd: this.initFd,
-      cgroupProcs: cgroup?.procsFiles ?? [],
+      cgroupProcs: cgroup?.rootProcs ?? [],
       ...rootfs({
         stagingDir: this.staging,
         etcTemplate: this.etcTemplate,
@@ -306,6 +309,7 @@ export class LabManager {
     this.closed = true;
     this.pool.length = 0;
     await Promise.allSettled(this.labs.all().map((l) => this.destroy(l.id)));
+    this.cgroups.release();
     closeFd(this.initFd);
     this.unlockStateDir();
   }

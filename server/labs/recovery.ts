@@ -20,6 +20,8 @@ export interface RecoveryScope {
   stateDir: string;
   /** the cgroup directory name (NSLAB_CGROUP_PARENT) this instance makes labs under */
   cgroupParent: string;
+  /** where else labs' cgroups may be (cgroup v2 inside a systemd unit with Delegate=yes: labParents()) */
+  parents?: string[];
   /** [first, end) host uids of this instance's labs; null in rootless mode (labs run as us) */
   uids: [number, number] | null;
   mountinfo?: string;
@@ -56,8 +58,8 @@ export async function recover(scope: RecoveryScope): Promise<RecoveryReport> {
   const mountinfo = scope.mountinfo ?? fs.readFileSync("/proc/self/mountinfo", "utf8");
   // one Cgroups helper per leftover directory: its destroy() kills what is left and rmdirs children first
   const sweeper = new Cgroups({ version: 0, reason: "recovery" }, scope.cgroupParent);
-  for (const mount of cgroupMounts(mountinfo)) {
-    const parent = path.join(mount, scope.cgroupParent);
+  const parents = new Set([...cgroupMounts(mountinfo).map((m) => path.join(m, scope.cgroupParent)), ...(scope.parents ?? [])]);
+  for (const parent of parents) {
     let labs: fs.Dirent[];
     try {
       labs = fs.readdirSync(parent, { withFileTypes: true }).filter((e) => e.isDirectory());
@@ -70,7 +72,7 @@ export async function recover(scope: RecoveryScope): Promise<RecoveryReport> {
       try {
         fs.writeFileSync(path.join(dir, "cgroup.kill"), "1");
       } catch {}
-      const cg = { dirs: [dir], procsFiles: [], binds: [] };
+      const cg = { dirs: [dir], rootProcs: [], procsFiles: [], leaf: null, binds: [] };
       report.processes += (await sweeper.pids(cg)).length;
       await sweeper.destroy(cg);
       report.cgroups++;

@@ -94,7 +94,8 @@ export function rootfs(o: RootfsOptions): Pick<LabSpec, "root" | "mounts"> {
   // sysfs mount is fully visible in the mount namespace (mount_too_revealing in fs/namespace.c).
   M.push({ op: "sysfs", path: "/run/nslab/sysfs" });
   if (o.cgroupBinds.length) {
-    M.push({ op: "tmpfs", path: "/sys/fs/cgroup", options: "size=16k,mode=0755" });
+    // v1: one directory per controller, in a small tmpfs; v2: the lab's cgroup is /sys/fs/cgroup
+    if (o.cgroupBinds.some(([, dst]) => dst !== "/sys/fs/cgroup")) M.push({ op: "tmpfs", path: "/sys/fs/cgroup", options: "size=16k,mode=0755" });
     for (const [src, dst] of o.cgroupBinds) M.push({ op: "bind", src, path: dst });
   }
   M.push({ op: "tmpfs", path: "/dev", options: "size=64k,nr_inodes=256,mode=0755" });

@@ -11,7 +11,7 @@ export interface ExecResult {
 }
 
 export interface ExecOptions {
-  timeoutMs?: number; // default 10000, at most 60000
+  timeoutMs?: number; // default 10000, at most 600000
   stdin?: never; // scripts get /dev/null on stdin
 }
 

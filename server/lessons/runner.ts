@@ -96,7 +96,21 @@ export interface ScriptResult {
 export class LessonRunner {
   private readonly setupByLab = new WeakMap<LabHandle, ScriptResult[]>();
 
-  constructor(readonly lessons: LessonLibrary) {}
+  private readonly checkMs: number;
+  private readonly scriptMs: number;
+
+  /**
+   * `timeScale` (Config.scriptTimeScale, NSLAB_SCRIPT_TIME_SCALE): checks, solutions and setup may
+   * take this many times their usual limit, on a machine where every process start is slow (the
+   * VM suite runs under emulation with 15).
+   */
+  constructor(
+    readonly lessons: LessonLibrary,
+    o: { timeScale?: number } = {},
+  ) {
+    this.checkMs = CHECK_TIMEOUT_MS * (o.timeScale ?? 1);
+    this.scriptMs = SCRIPT_TIMEOUT_MS * (o.timeScale ?? 1);
+  }
 
   private stepScripts(lessonId: string, stepId: string) {
     if (!this.lessons.has(lessonId)) throw new NoSuchScriptError("unknown_lesson", `There is no lesson "${lessonId}".`);
@@ -110,7 +124,7 @@ export class LessonRunner {
     const { check, hasAnswer } = this.stepScripts(lessonId, stepId);
     if (check === null) throw new NoSuchScriptError("no_check", `Step "${stepId}" has nothing to check.`);
     const t = TEXT[o.lang ?? DEFAULT_LANG];
-    const r = await lab.exec(prelude({ lang: o.lang, ...(hasAnswer ? { answer: o.answer ?? "" } : {}) }) + check, { timeoutMs: CHECK_TIMEOUT_MS });
+    const r = await lab.exec(prelude({ lang: o.lang, ...(hasAnswer ? { answer: o.answer ?? "" } : {}) }) + check, { timeoutMs: this.checkMs });
     if (r.timedOut) return { passed: false, feedback: t.timedOut };
     const passed = r.code === 0;
     return { passed, feedback: firstLine(r.stdout) || (passed ? t.passed : t.notYet) };
@@ -120,7 +134,7 @@ export class LessonRunner {
   async runSolution(lab: LabHandle, lessonId: string, stepId: string, o: RunOptions = {}): Promise<ScriptResult> {
     const { solution, hasAnswer } = this.stepScripts(lessonId, stepId);
     if (solution === null) throw new NoSuchScriptError("no_solution", `Step "${stepId}" has no solution.`);
-    const r = await lab.exec(prelude({ lang: o.lang }) + solution, { timeoutMs: SCRIPT_TIMEOUT_MS });
+    const r = await lab.exec(prelude({ lang: o.lang }) + solution, { timeoutMs: this.scriptMs });
     return { ...result(r), ...(hasAnswer ? { answer: cleanAnswer(lastLine(r.stdout)) } : {}) };
   }
 
@@ -133,7 +147,7 @@ export class LessonRunner {
     const p = this.stepScripts(lessonId, stepId).predictions[index];
     if (!p) throw new NoSuchScriptError("unknown_widget", `Step "${stepId}" has no prediction ${index}.`);
     const t = TEXT[o.lang ?? DEFAULT_LANG];
-    const r = await lab.exec(prelude({ lang: o.lang }) + p.observe, { timeoutMs: CHECK_TIMEOUT_MS });
+    const r = await lab.exec(prelude({ lang: o.lang }) + p.observe, { timeoutMs: this.checkMs });
     if (r.timedOut) return { observed: false, answer: null, text: t.observeTimedOut };
     const lines = cleanLines(r.stdout);
     if (r.code !== 0) return { observed: false, answer: null, text: lines[0] ?? t.notObserved };
@@ -151,7 +165,7 @@ export class LessonRunner {
     const x = this.stepScripts(lessonId, stepId).explores[index];
     if (!x) throw new NoSuchScriptError("unknown_widget", `Step "${stepId}" has no explore block ${index}.`);
     const t = TEXT[o.lang ?? DEFAULT_LANG];
-    const r = await lab.exec(prelude({ lang: o.lang }) + x.highlight, { timeoutMs: CHECK_TIMEOUT_MS });
+    const r = await lab.exec(prelude({ lang: o.lang }) + x.highlight, { timeoutMs: this.checkMs });
     if (r.timedOut) return { found: false, message: t.observeTimedOut, targets: [] };
     if (r.code !== 0) return { found: false, message: firstLine(r.stdout) || t.nothingFound, targets: [] };
     const { targets, bad } = parseTargets(r.stdout);
@@ -169,7 +183,7 @@ export class LessonRunner {
     if (scripts === null) throw new NoSuchScriptError("unknown_lesson", `There is no lesson "${lessonId}".`);
     const results: ScriptResult[] = [];
     for (const [i, s] of scripts.entries()) {
-      const r = result(await lab.exec(prelude() + s, { timeoutMs: SCRIPT_TIMEOUT_MS }));
+      const r = result(await lab.exec(prelude() + s, { timeoutMs: this.scriptMs }));
       if (!r.ok) console.error(`nslab lessons: setup block ${i + 1} of "${lessonId}" failed in lab ${lab.id} (${r.timedOut ? "timed out" : `exit ${r.code}`}): ${r.output.slice(-500)}`);
       results.push(r);
     }

@@ -30,6 +30,7 @@ function bind(lib: ReturnType<typeof koffi.load>) {
     features: lib.func("int nslab_features(_Out_ uint8_t *out, size_t outlen)"),
     tracerStart: lib.func("int nslab_tracer_start(void)"),
     tracerWatch: lib.func("int nslab_tracer_watch(int listener, int tag)"),
+    setHelperTimeout: lib.func("int nslab_set_helper_timeout(int ms)"),
   };
 }
 
@@ -79,6 +80,11 @@ export function initBinary(): string {
 export function useSanitizedNative(): void {
   sanitized = true;
   if (loaded) useHelper("test-helper", "test-init");
+}
+
+/** How long a native call waits for nslab-helper's answer before it kills the helper (default 20 s). */
+export function setHelperTimeout(ms: number): void {
+  if (native().setHelperTimeout(ms) !== 0) throw new Error(`nslab: bad helper timeout ${ms}`);
 }
 
 const OUT_SIZE = 256 * 1024;

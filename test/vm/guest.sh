@@ -1,0 +1,80 @@
+#!/bin/bash
+# Runs inside the VM, as nslab-vm-suite.service (root, Delegate=yes: how a workshop runs nslab),
+# from the project disk mounted at /opt/nslab (test/vm/run.mjs made it; test/vm/image.sh made the
+# unit). Runs the targeted suite, writes the results as a tar archive onto the third disk (vdc),
+# and returns; systemd then powers the VM off.
+#
+# Under TCG, Node is 50-100x slower than on the host, so this is not `npm test`: it runs the test
+# files that exercise what differs here (cgroup v2 with nsdelegate, kernel 6.1).
+set -u
+cd /opt/nslab
+export PATH=/opt/nslab/.vm:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root CI=true
+R=/run/nslab-vm-results
+mkdir -p "$R"
+
+files=(
+  server/labs/cgroup.test.ts               # layout detection, on this host's mountinfo
+  server/labs/cgroup.integration.test.ts   # limits, OOM, teardown, child cgroups under nsdelegate, && guards
+  server/labs/kernel.integration.test.ts   # the features that depend on the kernel version
+  server/lessons/cgroup-guards.integration.test.ts  # a failed cgroup write starts no bomb or hog (v2 branches)
+  server/lessons/cgroups-walkthrough.integration.test.ts  # lesson 10's text, typed into a terminal
+  server/lessons/lessons.e2e.test.ts       # lessons 10 and 11, every step (NSLAB_E2E_LESSONS below)
+)
+
+# run.mjs --files / --script: something else than the suite, while developing
+if [ -s .vm/files ]; then mapfile -t files < .vm/files; fi
+
+{
+  echo "kernel:      $(uname -r)"
+  echo "cgroup2:     $(findmnt -no OPTIONS /sys/fs/cgroup)"
+  echo "controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+  echo "this unit:   $(cat /proc/self/cgroup)"
+  echo "node:        $(node -v)"
+  echo "booted in:   $(cut -d' ' -f1 /proc/uptime) s (to the suite's start)"
+} | tee "$R/env.txt"
+
+start=$(date +%s)
+# what `npm run doctor` says about this host (its cgroup v2 checks run only here); a failure fails the run
+bash -c "$(node -p 'require("./package.json").scripts.doctor')" >"$R/doctor.txt" 2>&1
+doctor=$?
+cat "$R/doctor.txt"
+
+if [ -f .vm/script.sh ]; then
+  bash .vm/script.sh 2>&1 | tee "$R/script.txt"
+  echo "${PIPESTATUS[0]}" >"$R/rc"
+  tar -cf /dev/vdc -C "$R" . && sync
+  exit 0
+fi
+# lesson scripts get 15x their usual time limits (under emulation a process start costs up to a
+# second, more when the host is busy), and the helper 5 minutes to make a lab (20 s by default)
+NSLAB_E2E_LESSONS=cgroups,container-from-scratch NSLAB_SCRIPT_TIME_SCALE=15 NSLAB_HELPER_TIMEOUT_MS=300000 \
+  node --import tsx --import ./scripts/hooks.mjs --test --test-concurrency=1 --test-timeout=900000 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$R/tap.txt" \
+    "${files[@]}"
+rc=$?
+secs=$(($(date +%s) - start))
+if [ "$rc" = 0 ] && [ "$doctor" != 0 ]; then rc=$doctor; fi
+
+# nothing may be left behind: no lab's cgroup (16 hex digits), no test instance's parent
+find /sys/fs/cgroup -mindepth 1 -type d \( -regex '.*/[0-9a-f]\{16\}' -o -name 'nslab-t*' \) >"$R/leftovers.txt" 2>/dev/null
+if [ -s "$R/leftovers.txt" ]; then
+  echo "cgroups left behind:"; cat "$R/leftovers.txt"
+  [ "$rc" = 0 ] && rc=1
+fi
+
+{
+  cat "$R/env.txt"
+  echo "doctor:      exit $doctor"
+  grep -E 'cgroup|nsdelegate|Delegate' "$R/doctor.txt" | sed 's/^/  /'
+  echo "suite:       ${secs} s, exit $rc"
+  [ -s "$R/leftovers.txt" ] && { echo "  cgroups left behind:"; sed 's/^/    /' "$R/leftovers.txt"; }
+  grep -E '^# (tests|suites|pass|fail|cancelled|skipped|todo)' "$R/tap.txt" | sed 's/^# /  /'
+  # every top-level test with its time, as the TAP reporter wrote them
+  grep -E '^(not )?ok ' "$R/tap.txt" | sed 's/^/  /'
+} >"$R/summary.txt"
+echo "$rc" >"$R/rc"
+journalctl -b --no-pager -o short-monotonic >"$R/journal.txt" 2>&1
+dmesg >"$R/dmesg.txt" 2>&1
+tar -cf /dev/vdc -C "$R" . && sync
+exit "$rc"
