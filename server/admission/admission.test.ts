@@ -52,6 +52,15 @@ function world(o: { maxLabs?: number; perClient?: number; perMinute?: number; me
 
 const req = (ip: string): AdmissionRequest => ({ clientIp: ip, lesson: null });
 
+/** Waits (a real clock, generous) until `pred` holds: the pump runs on timers and promises. */
+async function until(pred: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 test("made at once while there is room; queued in order when full; each served as a slot frees", async () => {
   const { adm, w } = world({ maxLabs: 2 });
   const a = await adm.request(req("10.0.0.1"));
@@ -70,7 +79,7 @@ test("made at once while there is room; queued in order when full; each served a
   const third = adm.poll(q[2]!.ticket, q[2]!.view.version, 5_000);
   w.end((a as { lab: GrantedLab }).lab.id);
   assert.equal((await third).position, 2, "the poll answered when the position changed");
-  await new Promise((r) => setTimeout(r, 30));
+  await until(async () => (await adm.poll(q[0]!.ticket, null)).state === "ready", "the head served");
   const first = await adm.poll(q[0]!.ticket, null);
   assert.equal(first.state, "ready");
   assert.deepEqual(first.lab, { id: "lab3", token: "tok-lab3" });
@@ -78,7 +87,7 @@ test("made at once while there is room; queued in order when full; each served a
 
   w.end((b as { lab: GrantedLab }).lab.id);
   w.end("lab3");
-  await new Promise((r) => setTimeout(r, 40));
+  await until(() => w.made.length === 5, "everyone served");
   assert.deepEqual(w.made, ["lab1@10.0.0.1", "lab2@10.0.0.2", "lab3@10.0.0.3", "lab4@10.0.0.4", "lab5@10.0.0.5"], "served in order");
   assert.equal((await adm.poll(q[2]!.ticket, null)).lab?.id, "lab5");
   adm.close();
@@ -121,8 +130,7 @@ test("below the memory reserve new labs wait, and say what for", async () => {
   assert.equal((o as { view: { waitingFor: string } }).view.waitingFor, "memory");
   w.mem = 4 * 1024 ** 3;
   adm.slotFreed();
-  await new Promise((r) => setTimeout(r, 30));
-  assert.equal((await adm.poll((o as { ticket: string }).ticket, null)).state, "ready");
+  await until(async () => (await adm.poll((o as { ticket: string }).ticket, null)).state === "ready", "served once memory is back");
   adm.close();
 });
 
@@ -136,16 +144,15 @@ test("ghosts hold nothing: a learner who stops polling leaves the queue; a lab n
   await adm.poll(real.ticket, null); // real keeps asking
   w.tick(20_000);
   adm.slotFreed();
-  await new Promise((r) => setTimeout(r, 10));
-  assert.equal((await adm.poll(ghost.ticket, null)).state, "gone");
+  await until(async () => (await adm.poll(ghost.ticket, null)).state === "gone", "the ghost dropped");
   assert.equal((await adm.poll(real.ticket, null)).position, 1, "moved up past the ghost");
   // the slot frees; "real" is made a lab but never comes back for it
   w.end((a as { lab: GrantedLab }).lab.id);
-  await new Promise((r) => setTimeout(r, 30));
+  await until(() => w.made.length === 2, "a lab made for the real learner");
   assert.equal(w.labs.size, 1);
   w.tick(61_000);
   adm.slotFreed();
-  await new Promise((r) => setTimeout(r, 10));
+  await until(() => w.discarded.length === 1, "the unpicked lab destroyed");
   assert.deepEqual(w.discarded, ["lab2"]);
   assert.equal(w.labs.size, 0);
   adm.close();
@@ -158,11 +165,11 @@ test("a failed creation fails that ticket only; a full manager keeps it first in
   const t2 = (await adm.request(req("c"))) as { ticket: string };
   w.failNext = Object.assign(new Error("full after all"), { capacity: true });
   w.end((a as { lab: GrantedLab }).lab.id);
-  await new Promise((r) => setTimeout(r, 30));
+  await until(() => w.failNext === null && !(adm as unknown as { pumping: boolean }).pumping, "the attempt made");
   assert.deepEqual([(await adm.poll(t1.ticket, null)).position, (await adm.poll(t2.ticket, null)).position], [1, 2], "still first");
   w.failNext = new Error("clone: EPERM");
   adm.slotFreed();
-  await new Promise((r) => setTimeout(r, 30));
+  await until(async () => (await adm.poll(t2.ticket, null)).state === "ready", "the next one served");
   const f = await adm.poll(t1.ticket, null);
   assert.deepEqual([f.state, f.message], ["failed", "The lab could not be created. Try again."]);
   assert.equal((await adm.poll(t2.ticket, null)).state, "ready", "the next one is served");
