@@ -66,7 +66,7 @@ test("made at once while there is room; queued in order when full; each served a
   const a = await adm.request(req("10.0.0.1"));
   const b = await adm.request(req("10.0.0.2"));
   assert.deepEqual([a.kind, b.kind], ["created", "created"]);
-  const q = [];
+  const q: Extract<Awaited<ReturnType<typeof adm.request>>, { kind: "queued" }>[] = [];
   for (const ip of ["10.0.0.3", "10.0.0.4", "10.0.0.5"]) {
     const o = await adm.request(req(ip));
     assert.equal(o.kind, "queued");
