@@ -32,6 +32,54 @@ export interface LabStatus {
   createdAt: string;
   terminals: TerminalStatus[];
   limits: { pids: number; memoryBytes: number; cpuPercent: number; scratchBytes: number };
+  /** when the lab will be put away if nothing happens (ISO time), and why; null: never */
+  expiresAt: string | null;
+  expiryReason: ExpiryReason | null;
+}
+
+/** Why a lab will be put away: no input, output or API call for the idle timeout; its maximum
+ *  lifetime; or a deadline its owner set (a class's end). */
+export type ExpiryReason = "idle" | "max-lifetime" | "deadline";
+/** Why a lab ended: an expiry, the operator, the server stopping, or its learner deleting it. */
+export type LabEndReason = ExpiryReason | "operator" | "shutdown" | "deleted";
+
+/** The body of a 410 lab_ended answer: a lab that is gone, and why (its token still proves whose it was). */
+export interface LabEndedError {
+  error: "lab_ended";
+  message: string;
+  reason: LabEndReason;
+  endedAt: string;
+}
+
+/* ------------------------------------------------------------------ admission (docs/api.md) */
+
+/** POST /api/labs answers 202 with this when the server is full: a place in the queue. */
+export interface QueuedResponse {
+  queued: true;
+  /** the secret that names this place: GET /api/queue with Authorization: Bearer <ticket> */
+  ticket: string;
+  view: QueueView;
+}
+
+/** A place in the queue, as GET /api/queue answers it (a long poll: ?seen=<version>). */
+export interface QueueView {
+  /** waiting in line; starting: first in line, the lab is being made; ready: here it is */
+  state: "waiting" | "starting" | "ready" | "failed" | "gone";
+  /** 1 = next; 0 when not waiting */
+  position: number;
+  waiting: number;
+  waitingFor: "capacity" | "memory";
+  version: number;
+  /** state "ready": the lab, as POST /api/labs would have answered */
+  lab?: CreateLabResponse;
+  message?: string;
+}
+
+/** Refusals carry how long to wait (also in Retry-After), so a page can count down and retry. */
+export interface RetryableError {
+  error: "rate_limited" | "too_many_labs" | "draining" | "locked_out";
+  message: string;
+  retryAfterMs?: number;
 }
 
 /** The stable machine codes of API errors (docs/api.md); the status for each is in server/http/errors.ts. */
@@ -49,7 +97,13 @@ export const API_ERROR_CODES = [
   "no_check",
   "no_solution",
   "unknown_widget", // a step has no prediction or explore block with that index
-  "rate_limited", // too many labs (this address, or the server)
+  "rate_limited", // too many labs started from this address in the last minute (retryAfterMs)
+  "too_many_labs", // this address holds its maximum of live labs
+  "draining", // the server takes no new labs (maintenance); existing labs run on
+  "code_required", // access mode "code": creating a lab needs a workshop code ({"code": ...})
+  "wrong_code",
+  "locked_out", // too many wrong codes or keys from this address (retryAfterMs)
+  "lab_ended", // the lab was put away (LabEndedError says why)
   "busy", // a lab's script queue is full
   "lab_gone", // the lab is not running any more
   "lab_create_failed",
@@ -143,6 +197,13 @@ export type ClientControl =
 /** Why a terminal ended (the `closed` message, and the reason of a TERMINAL_CLOSED close). */
 export type ClosedReason = "grace-expired" | "lab-destroyed" | "terminal-closed";
 
+/** Lab lifetime messages on the terminal socket (every attached terminal of the lab gets them). */
+export type LifetimeControl =
+  /** the lab will be put away at `at` unless something happens (the page offers "I'm still here") */
+  | { type: "lab-expiring"; at: string; reason: ExpiryReason }
+  /** activity moved the expiry away again: the warning can go */
+  | { type: "lab-extended"; at: string | null };
+
 export type ServerControl =
   | {
       type: "ready";
@@ -152,7 +213,8 @@ export type ServerControl =
       reset: boolean; // true when the client must clear its screen before writing
     }
   | { type: "exit"; code: number | null; signal: string | null }
-  | { type: "closed"; reason: ClosedReason; message: string }
+  | { type: "closed"; reason: ClosedReason; message: string; ended?: LabEndReason }
+  | LifetimeControl
   | { type: "error"; code: SocketErrorCode; message: string }
   | { type: "command"; exitCode: number } // the shell finished a command (prompt returned)
   | { type: "pong"; t: number };

@@ -47,11 +47,21 @@ export interface Config {
   uidBase: number;
   /** fixed: how many uids (and gids) each lab's user namespace maps in root mode */
   idsPerLab: number;
+  /** how long a disconnected terminal's shell is kept; 0: as long as its lab */
   graceMs: number;
   /** lesson scripts (checks, solutions, setup) may take this many times their usual limit */
   scriptTimeScale: number;
   /** how long the server waits for nslab-helper (making a lab, starting a process) before killing it */
   helperTimeoutMs: number;
+  /** lab lifetime: a lab is put away this long after its last input, output or API call */
+  idleTimeoutMs: number;
+  /** ...and this long after it was handed out, whatever happens (0: never) */
+  maxLifetimeMs: number;
+  /** the page warns this long before a lab is put away */
+  expiryWarningMs: number;
+  /** admission: who may create labs, and the limits (server/admission, server/access) */
+  access: { mode: "open" | "code"; codes: string[]; operatorKey: string | null };
+  labsPerMinute: number;
   scrollbackBytes: number;
   maxFrameBytes: number;
   inputBytesPerSec: number;
@@ -97,6 +107,25 @@ function bytes(env: NodeJS.ProcessEnv, name: string, def: number, min: number, m
   const unit = (m[2] ?? "").toLowerCase()[0];
   const v = Number(m[1]) * (unit === "k" ? 1024 : unit === "m" ? 1024 ** 2 : unit === "g" ? 1024 ** 3 : 1);
   if (v < min || v > max) throw new ConfigError(`${name} must be between ${min} and ${max} bytes, got ${v}`);
+  return v;
+}
+
+/** A duration: "30m", "4h", "90s", "1500ms", or a plain number of milliseconds. */
+function duration(env: NodeJS.ProcessEnv, key: string, def: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === "") return def;
+  const m = /^(\d+)\s*(ms|s|m|min|h|d)?$/i.exec(raw.trim());
+  if (!m) throw new ConfigError(`${key} must be a duration like 30m, 4h, 90s or 1500ms, got "${raw}"`);
+  const unit = (m[2] ?? "ms").toLowerCase();
+  const v = Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3600_000, d: 86400_000 } as Record<string, number>)[unit]!;
+  if (v !== 0 && (v < min || v > max)) throw new ConfigError(`${key} must be 0 or between ${min} ms and ${max} ms, got ${v} ms`);
+  return v;
+}
+
+function secret(env: NodeJS.ProcessEnv, key: string, minLength: number): string | null {
+  const v = env[key];
+  if (v === undefined || v === "") return null;
+  if (v.length < minLength) throw new ConfigError(`${key} must be at least ${minLength} characters (make one with: openssl rand -base64 32)`);
   return v;
 }
 
@@ -153,9 +182,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     memoryReserveBytes: bytes(env, "NSLAB_MEMORY_RESERVE", 512 * 1024 ** 2, 0, 1024 ** 4),
     uidBase,
     idsPerLab: IDS_PER_LAB,
-    graceMs: int(env, "NSLAB_GRACE_MS", 5 * 60_000, 1_000, 24 * 3600_000),
     scriptTimeScale: int(env, "NSLAB_SCRIPT_TIME_SCALE", 1, 1, 20),
     helperTimeoutMs: int(env, "NSLAB_HELPER_TIMEOUT_MS", 20_000, 1_000, 600_000),
+    graceMs: duration(env, "NSLAB_GRACE_MS", 0, 1_000, 7 * 86400_000),
+    idleTimeoutMs: duration(env, "NSLAB_IDLE_TIMEOUT", 30 * 60_000, 1_000, 7 * 86400_000),
+    maxLifetimeMs: duration(env, "NSLAB_MAX_LIFETIME", 4 * 3600_000, 1_000, 30 * 86400_000),
+    expiryWarningMs: duration(env, "NSLAB_EXPIRY_WARNING", 2 * 60_000, 1_000, 3600_000),
+    access: accessConfig(env),
+    labsPerMinute: int(env, "NSLAB_LABS_PER_MINUTE", 20, 1, 100_000),
     scrollbackBytes: bytes(env, "NSLAB_SCROLLBACK", 256 * 1024, 16 * 1024, 16 * 1024 ** 2),
     maxFrameBytes: bytes(env, "NSLAB_MAX_FRAME", 64 * 1024, 1024, 16 * 1024 ** 2),
     inputBytesPerSec: bytes(env, "NSLAB_INPUT_RATE", 64 * 1024, 1024, 1024 ** 3),
@@ -171,4 +205,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
   };
   return { ...config, ...overrides };
+}
+
+function accessConfig(env: NodeJS.ProcessEnv): Config["access"] {
+  const mode = env.NSLAB_ACCESS || "open";
+  if (mode !== "open" && mode !== "code") throw new ConfigError(`NSLAB_ACCESS must be open or code, got "${mode}"`);
+  const codes = (env.NSLAB_ACCESS_CODES ?? "").split(",").map((c) => c.trim()).filter(Boolean);
+  for (const c of codes) if (c.length < 6 || c.length > 200) throw new ConfigError("each of NSLAB_ACCESS_CODES must be 6 to 200 characters");
+  if (mode === "code" && !codes.length) throw new ConfigError("NSLAB_ACCESS=code needs NSLAB_ACCESS_CODES (comma-separated workshop codes)");
+  return { mode, codes, operatorKey: secret(env, "NSLAB_OPERATOR_KEY", 16) };
 }

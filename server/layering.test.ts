@@ -33,13 +33,19 @@ export const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   inspect: ["lib", "native", "labs"],
   lessons: ["lib", "labs"],
   classes: ["lib", "labs", "terminals"],
+  // running a server: who gets a lab and when (admission), who may (access), what it reports
+  // (metrics, log); they take and return plain values and know nothing of labs or HTTP
+  admission: ["lib"],
+  access: ["lib", "admission"],
+  metrics: ["lib"],
+  log: ["lib"],
   // the one adapter layer
-  http: ["lib", "config", "labs", "terminals", "inspect", "lessons", "classes"],
+  http: ["lib", "config", "labs", "terminals", "inspect", "lessons", "classes", "access", "admission", "metrics", "log"],
   // the host check (npm run doctor) and test support
   doctor: ["lib", "config", "native", "labs", "lessons"],
-  testing: ["lib", "config", "native", "labs", "terminals", "inspect", "lessons", "classes", "http", "wiring"],
+  testing: ["lib", "config", "native", "labs", "terminals", "inspect", "lessons", "classes", "http", "wiring", "access", "admission", "metrics", "log"],
   // server.ts, services.ts, main.ts: they put everything together
-  wiring: ["lib", "config", "native", "labs", "terminals", "inspect", "lessons", "classes", "http", "doctor"],
+  wiring: ["lib", "config", "native", "labs", "terminals", "inspect", "lessons", "classes", "http", "doctor", "access", "admission", "metrics", "log"],
 };
 
 /** The rules the issue asked for by name: the table above must keep them (checked below). */

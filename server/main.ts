@@ -1,9 +1,12 @@
 import "server-only";
 import { ConfigError, loadConfig } from "./config.ts";
 import { startServer } from "./server.ts";
+import { log, routeConsole } from "./log/log.ts";
 
 /** `npm start` / `npm run dev`: one process, one port. SIGINT/SIGTERM destroy every lab first. */
 async function main(): Promise<void> {
+  // everything the server (and any library) prints becomes a structured, scrubbed JSON line
+  routeConsole();
   let config;
   try {
     config = loadConfig();
@@ -20,8 +23,11 @@ async function main(): Promise<void> {
   // load the lessons now, so their problems are in the start-up log (lessons with errors are left out)
   const lessons = s.lessons.loaded();
   const left = lessons.leftOut.length ? `, ${lessons.leftOut.length} left out because of errors (above): ${lessons.leftOut.join(", ")}` : "";
-  console.log(`nslab: ${lessons.lessons.size} lessons${left}`);
-  console.log(`nslab: listening on ${s.url.replace("127.0.0.1", "localhost")} (${s.mgr.mode} mode, ${cg}${config.dev ? ", development" : ""})`);
+  log.info({ lessons: lessons.lessons.size, leftOut: lessons.leftOut }, `nslab: ${lessons.lessons.size} lessons${left}`);
+  log.info(
+    { url: s.url, mode: s.mgr.mode, cgroup: L.version, access: config.access.mode, maxLabs: config.maxLabs, pool: config.poolSize, idleTimeoutMs: config.idleTimeoutMs, maxLifetimeMs: config.maxLifetimeMs },
+    `nslab: listening on ${s.url.replace("127.0.0.1", "localhost")} (${s.mgr.mode} mode, ${cg}, access ${config.access.mode}${config.dev ? ", development" : ""})`,
+  );
   let stopping = false;
   const stop = async (sig: string) => {
     if (stopping) return;

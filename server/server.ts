@@ -20,6 +20,11 @@ import { managerLabs } from "./classes/labs.ts";
 import { SqliteClassStore } from "./classes/sqlite.ts";
 import { classRoutes, classSockets } from "./http/classes.ts";
 import { DEFAULT_STREAM_OPTIONS } from "./terminals/broadcast.ts";
+import { adminRoutes } from "./http/admin.ts";
+import { opsHandler } from "./http/ops.ts";
+import type { Lab } from "./labs/lab.ts";
+import { log } from "./log/log.ts";
+import { startOperations, type Operations } from "./operations.ts";
 
 export interface NslabServer {
   server: http.Server;
@@ -27,6 +32,8 @@ export interface NslabServer {
   terminals: Terminals;
   lessons: LessonLibrary;
   classes: Classroom;
+  /** access, admission, metrics (operations.ts) */
+  ops: Operations;
   url: string;
   close(): Promise<void>;
 }
@@ -57,8 +64,16 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
   lessonRoutes(router, { lessons: services.lessons, runner, labFor: lab, onResult: (lab, lesson, step, r, kind) => classes.checkRan(lab.id, lesson, step, r, kind) });
   inspectRoutes(router, { labFor: lab });
   classRoutes(router, classes, config, lessons.steps);
-  labRoutes(router, { mgr, terminals, lessonExists: lessons.exists });
+  const ops = startOperations(config, mgr, terminals);
+  labRoutes(router, { mgr, terminals, lessonExists: lessons.exists, gate: ops });
+  adminRoutes(router, mgr, ops.access, ops.admission, terminals);
   router.add("GET", "/api/health", () => ({ status: 200, body: { ok: true, mode: mgr.mode, labs: mgr.count, cgroup: mgr.cgroups.version } }));
+  let closing = false;
+  const probes = opsHandler({
+    metrics: ops.metrics,
+    access: ops.access,
+    notReady: () => (closing ? "stopping" : ops.admission.isDraining ? "draining" : mgr.count >= config.maxLabs ? "full" : null),
+  });
 
   let handle: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
   let nextUpgrade: ((req: http.IncomingMessage, socket: Duplex, head: Buffer) => Promise<void>) | null = null;
@@ -70,18 +85,21 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
     if (config.dev) nextUpgrade = app.getUpgradeHandler();
   }
 
-  const terminalSockets = new TerminalSockets(config, terminals);
+  const terminalSockets = new TerminalSockets(config, terminals, ops.meter);
   const explorer = new ExplorerSockets(hub);
   const server = http.createServer(async (req, res) => {
     res.setHeader("x-content-type-options", "nosniff");
     res.setHeader("referrer-policy", "same-origin");
     res.setHeader("x-frame-options", "SAMEORIGIN");
+    const ip = clientIp(req, config.trustProxy);
+    const rid = ops.track(req, res, ip);
     try {
-      if (await router.handle(req, res, clientIp(req, config.trustProxy))) return;
+      if (await probes(req, res)) return;
+      if (await router.handle(req, res, ip)) return;
       if (handle) await handle(req, res);
       else send(res, 404, { error: "not_found", message: "Pages are not served by this instance." });
     } catch (e) {
-      console.error("nslab: request failed", e);
+      log.error({ req: rid, path: (req.url ?? "").split("?")[0], err: e }, "request failed");
       send(res, 500, { error: "internal", message: "Something went wrong on the server." });
     }
   });
@@ -91,8 +109,8 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
       config,
       mgr,
       routes: {
-        terminals: (req, socket, head, lab, query) => terminalSockets.upgrade(req, socket, head, lab, query),
-        explorer: (req, socket, head, lab) => explorer.upgrade(req, socket, head, lab),
+        terminals: ops.counted("terminal", (req, socket, head: Buffer, lab: Lab, query: URLSearchParams) => terminalSockets.upgrade(req, socket, head, lab, query)),
+        explorer: ops.counted("explorer", (req, socket, head: Buffer, lab: Lab) => explorer.upgrade(req, socket, head, lab)),
       },
       next: nextUpgrade,
       others: [classSockets(classes, config)],
@@ -107,8 +125,11 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
     terminals,
     lessons: services.lessons,
     classes,
+    ops,
     url: `http://${host}:${addr.port}`,
     async close() {
+      closing = true;
+      ops.close();
       server.close();
       server.closeAllConnections();
       await classes.shutdown();

@@ -1,7 +1,7 @@
 /**
  * Browser client for the nslab HTTP API (same origin). Types come from lib/protocol.ts.
  */
-import type { ApiError, CheckResponse, CreateLabResponse, LabStatus } from "@/lib/protocol";
+import type { ApiError, CheckResponse, CreateLabResponse, LabStatus, QueuedResponse, QueueView } from "@/lib/protocol";
 import type { Lang } from "@/lib/languages";
 import type { HighlightResponse, ObserveResponse, SolveResponse } from "@/lib/lessons";
 
@@ -16,6 +16,8 @@ export class ApiCallError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** the rest of the error body (retryAfterMs, a lab_ended reason, ...) */
+    readonly detail: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -46,15 +48,22 @@ async function call<T>(method: string, path: string, opts: { token?: string; bod
     /* not JSON */
   }
   if (!res.ok) {
-    const err = (data ?? {}) as Partial<ApiError>;
-    throw new ApiCallError(res.status, err.error ?? `http_${res.status}`, err.message ?? `${res.status} ${res.statusText}`);
+    const err = (data ?? {}) as Partial<ApiError> & Record<string, unknown>;
+    throw new ApiCallError(res.status, err.error ?? `http_${res.status}`, err.message ?? `${res.status} ${res.statusText}`, err);
   }
   return data as T;
 }
 
 export const api = {
-  createLab: (lesson: string | undefined, signal?: AbortSignal) =>
-    call<CreateLabResponse>("POST", "/api/labs", { body: lesson ? { lesson } : {}, signal }),
+  /** 201: the lab; 202: a place in the queue (the server is full). */
+  createLab: (lesson: string | undefined, signal?: AbortSignal, code?: string) =>
+    call<CreateLabResponse | QueuedResponse>("POST", "/api/labs", { body: { ...(lesson ? { lesson } : {}), ...(code ? { code } : {}) }, signal }),
+  /** A long poll: answers when the place in the queue changes from `seen` (or after ~25 s). */
+  queue: (ticket: string, seen: number | null, signal?: AbortSignal) =>
+    call<QueueView>("GET", `/api/queue${seen === null ? "?wait=0" : `?seen=${seen}`}`, { token: ticket, signal }),
+  leaveQueue: (ticket: string) => call<void>("DELETE", "/api/queue", { token: ticket }),
+  /** "I'm still here": the lab's idle timeout starts again. */
+  keepalive: (lab: LabCredentials) => call<LabStatus>("POST", `/api/labs/${encodeURIComponent(lab.id)}/keepalive`, { token: lab.token }),
   labStatus: (lab: LabCredentials, signal?: AbortSignal) =>
     call<LabStatus>("GET", `/api/labs/${encodeURIComponent(lab.id)}`, { token: lab.token, signal }),
   deleteLab: (lab: LabCredentials) => call<void>("DELETE", `/api/labs/${encodeURIComponent(lab.id)}`, { token: lab.token }),

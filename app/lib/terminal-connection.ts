@@ -5,6 +5,7 @@
  */
 import { ACK_EVERY, CLOSE, type ClientControl, type ServerControl } from "@/lib/protocol";
 import { labSocketUrl, type LabCredentials } from "./api";
+import { labLifetime } from "./lab-lifetime";
 import { ReconnectingSocket, type Final, type LinkState, type SocketLike } from "./reconnecting-socket";
 
 /** Where output goes (xterm, in the app). `done` is called once the bytes are rendered. */
@@ -188,7 +189,14 @@ export class TerminalConnection {
         this.o.events.exit(m.code, m.signal);
         break;
       case "closed":
+        if (m.ended) labLifetime.ended(this.o.lab.id, m.ended);
         this.link.expectFinal({ reason: m.reason, message: m.message });
+        break;
+      case "lab-expiring":
+        labLifetime.expiring(this.o.lab.id, m.at, m.reason);
+        break;
+      case "lab-extended":
+        labLifetime.extended(this.o.lab.id);
         break;
       case "error":
         if (m.code === "too_many_terminals") this.link.expectFinal({ reason: "too-many-terminals", message: m.message });

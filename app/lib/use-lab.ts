@@ -1,7 +1,9 @@
 "use client";
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { CreateLabResponse, LabStatus } from "@/lib/protocol";
+import type { CreateLabResponse, LabEndReason, LabStatus } from "@/lib/protocol";
+import { accessCode, CodeNeeded, obtainLab, type Waiting } from "./admission";
 import { api, ApiCallError } from "./api";
+import { labLifetime } from "./lab-lifetime";
 import { readJson, writeJson } from "./storage";
 
 export type StoredLab = CreateLabResponse;
@@ -12,7 +14,12 @@ export type LabPhase =
   | { kind: "ready"; lab: StoredLab; status: LabStatus | null; generation: number }
   | { kind: "rate-limited"; message: string }
   | { kind: "error"; message: string }
-  | { kind: "gone" };
+  /** the server is full (a queue) or asks us to wait (a countdown): LabAdmission.tsx */
+  | { kind: "waiting"; wait: Waiting }
+  /** a workshop server: the learner types the access code (again, when `wrong`) */
+  | { kind: "code"; wrong: boolean }
+  /** the lab ended; `reason` when the server said why (idle, max-lifetime, operator, ...) */
+  | { kind: "gone"; reason?: LabEndReason };
 
 const labKey = (lesson: string) => `nslab:lab:${lesson}`;
 const terminalsKey = (labId: string) => `nslab:terminals:${labId}`;
@@ -30,7 +37,14 @@ export function storeTerminals(labId: string, ids: string[]): void {
 // so a page never creates two labs.
 const inflight = new Map<string, Promise<{ lab: StoredLab; status: LabStatus | null }>>();
 
-function findOrCreate(lesson: string, onCreating: () => void): Promise<{ lab: StoredLab; status: LabStatus | null }> {
+/** The stored lab ended while the page was away: the server said why (410). */
+class LabEnded extends Error {
+  constructor(readonly reason: LabEndReason) {
+    super(reason);
+  }
+}
+
+function findOrCreate(lesson: string, onCreating: () => void, onWait: (w: Waiting) => void): Promise<{ lab: StoredLab; status: LabStatus | null }> {
   let p = inflight.get(lesson);
   if (!p) {
     p = (async () => {
@@ -41,6 +55,12 @@ function findOrCreate(lesson: string, onCreating: () => void): Promise<{ lab: St
           if (status.state === "running") return { lab: stored, status };
         } catch (e) {
           if (!(e instanceof ApiCallError) || e.status === 0 || e.status >= 500) throw e; // server down: keep it
+          if (e.code === "lab_ended" && typeof e.detail.reason === "string") {
+            // put away while the page was closed: say why, and offer a fresh lab (one click)
+            writeJson(labKey(lesson), null);
+            storeTerminals(stored.id, []);
+            throw new LabEnded(e.detail.reason as LabEndReason);
+          }
         }
         writeJson(labKey(lesson), null);
         storeTerminals(stored.id, []);
@@ -48,11 +68,11 @@ function findOrCreate(lesson: string, onCreating: () => void): Promise<{ lab: St
       onCreating();
       let lab: StoredLab;
       try {
-        lab = await api.createLab(lesson);
+        lab = await obtainLab(lesson, onWait);
       } catch (e) {
         // a server without this lesson (or without lessons at all) still gives a plain lab
         if (!(e instanceof ApiCallError && e.code === "unknown_lesson")) throw e;
-        lab = await api.createLab(undefined);
+        lab = await obtainLab(undefined, onWait);
       }
       writeJson(labKey(lesson), lab);
       return { lab, status: null };
@@ -76,13 +96,19 @@ export function useLab(lesson: string) {
     const me = ++loads.current; // only the latest load may set the phase
     const current = () => alive.current && me === loads.current;
     setPhase({ kind: "checking" });
-    findOrCreate(lesson, () => current() && setPhase({ kind: "creating" }))
+    findOrCreate(
+      lesson,
+      () => current() && setPhase({ kind: "creating" }),
+      (wait) => current() && setPhase({ kind: "waiting", wait }),
+    )
       .then(({ lab, status }) => {
         if (current()) setPhase({ kind: "ready", lab, status, generation: ++generation.current });
       })
       .catch((e: unknown) => {
         if (!current()) return;
-        if (e instanceof ApiCallError && e.status === 429) setPhase({ kind: "rate-limited", message: e.message });
+        if (e instanceof LabEnded) setPhase({ kind: "gone", reason: e.reason });
+        else if (e instanceof CodeNeeded) setPhase({ kind: "code", wrong: e.wrong });
+        else if (e instanceof ApiCallError && e.status === 429) setPhase({ kind: "rate-limited", message: e.message });
         else setPhase({ kind: "error", message: e instanceof Error ? e.message : String(e) });
       });
   }, [lesson]);
@@ -121,8 +147,19 @@ export function useLab(lesson: string) {
       storeTerminals(stored.id, []);
       writeJson(labKey(lesson), null);
     }
-    setPhase({ kind: "gone" });
+    // the terminal's last message said why, when the server put it away
+    const reason = stored ? (labLifetime.get(stored.id).ended ?? undefined) : undefined;
+    setPhase({ kind: "gone", reason });
   }, [lesson]);
 
-  return { phase, reset, retry: load, markGone };
+  /** The learner typed the workshop's access code. */
+  const submitCode = useCallback(
+    (code: string) => {
+      accessCode.set(code.trim());
+      load();
+    },
+    [load],
+  );
+
+  return { phase, reset, retry: load, markGone, submitCode };
 }

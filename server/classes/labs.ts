@@ -31,7 +31,10 @@ export interface ClassLab {
 export function managerLabs(mgr: LabManager, terminals: Terminals, runSetup: (lab: Lab, lesson: string) => Promise<unknown>): ClassLabs {
   return {
     async create(lesson, clientIp) {
-      const { lab, token } = await mgr.create({ lesson, clientIp, admitted: true });
+      // a class lab lives for the class: no idle timeout or lifetime cap of the server's (a lecture
+      // may leave it quiet for an hour); the class destroys it when it ends (LabManager.setLifetime
+      // can give it the class's end as a deadline)
+      const { lab, token } = await mgr.create({ lesson, clientIp, admitted: true, lifetime: { idleMs: null, maxMs: null } });
       const done = new Set<string>(lesson ? [lesson] : []);
       const credentials: ClassLabCredentials = { id: lab.id, token, mode: lab.mode, hostname: lab.hostname };
       return {

@@ -19,6 +19,8 @@ export class HttpError extends Error {
     readonly code: ApiErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** more fields for the JSON body (a lab_ended reason, a retryAfterMs) */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -55,7 +57,8 @@ const CLASS_STATUS: Record<ClassErrorCode, number> = {
 };
 
 const RULES: Rule[] = [
-  rule(CapacityError, () => ({ http: { status: 429, code: "rate_limited", headers: { "retry-after": "60" } } })),
+  // admission (http/labs.ts) answers first; this is the manager's own per-address check behind it
+  rule(CapacityError, (e) => (e.perClient ? { http: { status: 429, code: "too_many_labs" } } : { http: { status: 429, code: "rate_limited", headers: { "retry-after": "60" } } })),
   rule(LabCreateError, (e) => ({
     http: { status: 500, code: "lab_create_failed", message: "The lab could not be created. The server's log says why; `npm run doctor` checks the host." },
     log: `nslab: lab creation failed: ${e.failure.message}`,

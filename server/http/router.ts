@@ -85,9 +85,9 @@ export class Router {
     } catch (err) {
       const known = toHttpError(err);
       if (known) {
-        send(res, known.status, { error: known.code, message: known.message } satisfies ApiError, known.headers);
+        send(res, known.status, { error: known.code, message: known.message, ...known.extra } satisfies ApiError, known.headers);
       } else {
-        console.error("api: internal error", method, url.pathname, err);
+        console.error(`api: internal error on ${method} ${url.pathname}:`, err);
         send(res, 500, { error: "internal", message: "Something went wrong on the server." } satisfies ApiError);
       }
     }

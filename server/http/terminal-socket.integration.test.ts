@@ -136,7 +136,7 @@ test("limits: terminals per lab, labs per client, frame size, origin, token", as
     made.push(last.json);
   }
   assert.equal(last!.status, 429);
-  assert.equal(last!.json.error, "rate_limited");
+  assert.equal(last!.json.error, "too_many_labs");
   assert.match(last!.json.message, /labs open/);
   for (const l of made) await api(s.url, "DELETE", `/api/labs/${l.id}`, l.token);
 });

@@ -10,11 +10,20 @@ import type { Terminals } from "../terminals/lab-terminals.ts";
 import type { Terminal, TerminalClient } from "../terminals/terminal.ts";
 import { socketEnding } from "./errors.ts";
 import { keepAlive } from "./heartbeat.ts";
+import type { LifetimeEvent } from "../labs/lifetime.ts";
 
 /**
  * WS /api/labs/:id/terminals: binary frames are terminal bytes both ways, text frames JSON control
  * (lib/protocol.ts, docs/protocol.md). Bad input gets an error frame and the connection stays up.
  */
+/** What the terminal sockets report for the metrics (all optional). */
+export interface TerminalMeter {
+  input?(bytes: number): void;
+  output?(bytes: number): void;
+  /** the first byte of a lab's first terminal reached its learner, `seconds` after the lab was asked for */
+  firstPrompt?(seconds: number, pooled: boolean): void;
+}
+
 export class TerminalSockets {
   private wss: WebSocketServer;
   private track: (ws: WebSocket) => void;
@@ -22,6 +31,7 @@ export class TerminalSockets {
   constructor(
     config: Pick<Config, "maxFrameBytes">,
     private readonly terminals: Terminals,
+    private readonly meter: TerminalMeter = {},
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false });
     this.track = keepAlive(this.wss);
@@ -38,7 +48,13 @@ export class TerminalSockets {
     };
     const client: TerminalClient = {
       sendData: (d) => {
-        if (ws.readyState === ws.OPEN) ws.send(d, { binary: true });
+        if (ws.readyState !== ws.OPEN) return;
+        ws.send(d, { binary: true });
+        this.meter.output?.(d.length);
+        if (lab.requested && d.length) {
+          this.meter.firstPrompt?.((performance.now() - lab.requested.at) / 1000, lab.requested.pooled);
+          lab.requested = null;
+        }
       },
       sendControl: control,
       close: (code, reason) => ws.close(code, reason),
@@ -88,6 +104,7 @@ export class TerminalSockets {
     const onMessage = (data: RawData, isBinary: boolean) => {
       const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       if (isBinary) {
+        this.meter.input?.(buf.length);
         if (!t.input(client, buf))
           control({ type: "error", code: "input_rate", message: "Input is arriving faster than the terminal accepts; some was dropped." });
         return;
@@ -101,8 +118,14 @@ export class TerminalSockets {
     };
     ws.on("message", onMessage);
     for (const [d, b] of early) onMessage(d, b);
-    ws.on("close", () => t.detach(client));
-    ws.on("error", () => t.detach(client));
+    // the lab's lifetime: a warning before it is put away, and its withdrawal after activity
+    const lifetime = (e: LifetimeEvent) =>
+      control(e.type === "expiring" ? { type: "lab-expiring", at: new Date(e.at).toISOString(), reason: e.reason } : { type: "lab-extended", at: e.at === null ? null : new Date(e.at).toISOString() });
+    const standing = lab.lifetime.standing();
+    if (standing) lifetime(standing);
+    const stopLifetime = lab.lifetime.on(lifetime);
+    ws.on("close", () => (stopLifetime(), t.detach(client)));
+    ws.on("error", () => (stopLifetime(), t.detach(client)));
   }
 }
 

@@ -268,7 +268,7 @@ export class Cgroups {
   }
 
   /** Memory in use (page cache included, as the limit counts it) and the number of tasks; null where unreadable. */
-  usage(cg: LabCgroup): { memoryBytes: number | null; pids: number | null } {
+  usage(cg: LabCgroup): { memoryBytes: number | null; pids: number | null; cpuSeconds?: number | null } {
     const L = this.layout;
     const read = (file: string | null): number | null => {
       if (!file) return null;
@@ -281,13 +281,22 @@ export class Cgroups {
     };
     if (L.version === 2) {
       const d = cg.dirs[0] ?? null;
-      return { memoryBytes: read(d && path.join(d, "memory.current")), pids: read(d && path.join(d, "pids.current")) };
+      let cpu: number | null = null;
+      try {
+        const usec = /^usage_usec (\d+)$/m.exec(fs.readFileSync(path.join(d!, "cpu.stat"), "latin1"))?.[1];
+        cpu = usec ? Number(usec) / 1e6 : null;
+      } catch {}
+      return { memoryBytes: read(d && path.join(d, "memory.current")), pids: read(d && path.join(d, "pids.current")), cpuSeconds: cpu };
     }
     if (L.version === 1) {
       const dir = (c: Controller) => cg.dirs.find((d) => L.mounts[c] && d.startsWith(L.mounts[c] + "/")) ?? null;
       const m = dir("memory");
       const p = dir("pids");
-      return { memoryBytes: read(m && path.join(m, "memory.usage_in_bytes")), pids: read(p && path.join(p, "pids.current")) };
+      const c = dir("cpu");
+      // cpuacct.usage where cpu and cpuacct share a hierarchy; else the lab's processes' own times
+      const ns = read(c && path.join(c, "cpuacct.usage"));
+      const cpuSeconds = ns !== null ? ns / 1e9 : processCpuSeconds(this.pidsSync(cg));
+      return { memoryBytes: read(m && path.join(m, "memory.usage_in_bytes")), pids: read(p && path.join(p, "pids.current")), cpuSeconds };
     }
     return { memoryBytes: null, pids: null };
   }
@@ -416,4 +425,25 @@ async function removeTree(dir: string): Promise<boolean> {
     if (code !== "ENOENT") ok = false;
   }
   return ok;
+}
+
+/** CLK_TCK on Linux (USER_HZ is 100 on every architecture Node runs on) */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time of these processes and of their reaped children (utime + stime + cutime + cstime from
+ * /proc/PID/stat): a lab's cumulative CPU where no cpuacct counter is at hand. Children's time
+ * moves into their parent's cutime when they are reaped, and the lab's init reaps every orphan.
+ */
+function processCpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "latin1");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // fields 14-17 of proc(5), counted from after the command name (which starts at field 3)
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    } catch {}
+  }
+  return ticks / TICKS_PER_SECOND;
 }

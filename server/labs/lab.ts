@@ -1,13 +1,14 @@
 import "server-only";
 import crypto from "node:crypto";
 import fsp from "node:fs/promises";
-import type { LabMode, LabStatus, TraceEntry } from "../../lib/protocol.ts";
+import type { LabEndReason, LabMode, LabStatus, TraceEntry } from "../../lib/protocol.ts";
 import { closeFd, spawn, signalName, NativeError } from "../native/core.ts";
 import type { SpawnSpec } from "../native/spec.ts";
 import { syscalls } from "../native/syscalls.ts";
 import { learnerEntry } from "./learner-calls.ts";
 import type { Cgroups, LabCgroup } from "./cgroup.ts";
 import { LabGoneError } from "./errors.ts";
+import { LabLifetime, type LifetimePolicy } from "./lifetime.ts";
 import { LabProcess, readPipe } from "./process.ts";
 import { TraceLog } from "./trace.ts";
 import type { ExecOptions, ExecResult, LabHandle } from "./types.ts";
@@ -39,6 +40,7 @@ export interface LabInit {
   trace: TraceLog;
   /** report the namespace calls of the learner's commands (processes on ptys) into the trace */
   traceSyscalls: boolean;
+  lifetime: LifetimePolicy;
 }
 
 /** A process started on a new pty of the lab's own devpts (a terminal's shell). */
@@ -71,6 +73,12 @@ export class Lab implements LabHandle {
   /** stops delivering the learner calls of each traced pty process (the native tracer keeps
    * their listeners until no process uses them) */
   private readonly unwatch: (() => void)[] = [];
+  /** when it is put away, and the warning before (see lifetime.ts) */
+  readonly lifetime: LabLifetime;
+  /** why it ended, once it started to (set before the destroy listeners run) */
+  endReason: LabEndReason | null = null;
+  /** for the time-to-first-prompt metric: when it was asked for (performance.now()), and from where */
+  requested: { at: number; pooled: boolean } | null = null;
 
   constructor(private readonly o: LabInit) {
     this.id = o.id;
@@ -81,7 +89,13 @@ export class Lab implements LabHandle {
     this.tokenHash = o.tokenHash;
     this.init = o.init;
     this.traceLog = o.trace;
+    this.lifetime = new LabLifetime(o.lifetime);
     o.init.exited.then(() => this.emitActivity());
+  }
+
+  /** Input, output or an API call: the idle timeout starts again. */
+  touch(): void {
+    this.lifetime.touch();
   }
 
   get initPid(): number {
@@ -104,6 +118,12 @@ export class Lab implements LabHandle {
     this.tokenHash = tokenHash;
     this.clientIp = clientIp;
     this.lesson = lesson;
+    this.lifetime.start();
+  }
+
+  /** The SHA-256 of the lab's token (the token itself is never kept). */
+  get tokenDigest(): Buffer {
+    return this.tokenHash;
   }
 
   tokenMatches(token: string): boolean {
@@ -120,8 +140,15 @@ export class Lab implements LabHandle {
       hostname: this.hostname,
       lesson: this.lesson,
       createdAt: this.createdAt.toISOString(),
+      ...this.expiry(),
       limits: this.o.limits,
     };
+  }
+
+  /** When the lab will be put away if nothing happens, and why (null: never, or not running). */
+  private expiry(): Pick<LabStatus, "expiresAt" | "expiryReason"> {
+    const e = this.running ? this.lifetime.expiry() : null;
+    return { expiresAt: e ? new Date(e.at).toISOString() : null, expiryReason: e?.reason ?? null };
   }
 
   /** A process in this lab: root inside (setns into every namespace, then the lab's cgroup), cwd /root, a login environment. */
@@ -238,8 +265,8 @@ export class Lab implements LabHandle {
   }
 
   /** What the lab uses now against its limits (cgroup counters; null without cgroups). */
-  usage(): { memoryBytes: number | null; pids: number | null; limits: LabStatus["limits"] } {
-    const u = this.o.cgroup ? this.o.cgroups.usage(this.o.cgroup) : { memoryBytes: null, pids: null };
+  usage(): { memoryBytes: number | null; pids: number | null; cpuSeconds?: number | null; limits: LabStatus["limits"] } {
+    const u = this.o.cgroup ? this.o.cgroups.usage(this.o.cgroup) : { memoryBytes: null, pids: null, cpuSeconds: null };
     return { ...u, limits: this.o.limits };
   }
 
@@ -272,9 +299,14 @@ export class Lab implements LabHandle {
     return () => this.destroyListeners.delete(fn);
   }
 
-  /** Kills everything in the lab and waits until it is all reaped and its cgroup removed. */
-  destroy(): Promise<void> {
+  /**
+   * Kills everything in the lab and waits until it is all reaped and its cgroup removed. `reason`
+   * (in `endReason` for the destroy listeners) is what its pages are told.
+   */
+  destroy(reason: LabEndReason = "deleted"): Promise<void> {
     if (this.destroying) return this.destroying;
+    this.endReason = reason;
+    this.lifetime.clear();
     this.destroying = (async () => {
       for (const fn of [...this.destroyListeners]) {
         try {

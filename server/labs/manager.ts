@@ -1,8 +1,9 @@
 import "server-only";
 import crypto from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import type { LabMode } from "../../lib/protocol.ts";
+import type { LabEndReason, LabMode } from "../../lib/protocol.ts";
 import type { Config } from "../config.ts";
 import { initBinary, loadNative, NativeError, closeFd, features, labCreate, sealedCopy, setHelperTimeout } from "../native/core.ts";
 import { Cgroups, detectCgroups, labParents, type LabCgroup } from "./cgroup.ts";
@@ -11,6 +12,7 @@ import { CapacityError, LabCreateError } from "./errors.ts";
 import { lowerMountMax } from "./host.ts";
 import { IdRanges } from "./ids.ts";
 import { Lab } from "./lab.ts";
+import type { LifetimePolicy } from "./lifetime.ts";
 import { LabProcess } from "./process.ts";
 import { recover, lockStateDir } from "./recovery.ts";
 import { rootfs, writeEtcTemplate } from "./rootfs.ts";
@@ -44,7 +46,27 @@ export interface CreateOptions {
   clientIp?: string;
   /** already admitted elsewhere (a class join): the per-address cap does not apply (a classroom shares one address) */
   admitted?: boolean;
+  /** the owner's lifetime for this lab instead of the server's (a class: no idle timeout, its end as the deadline) */
+  lifetime?: Partial<LifetimePolicy>;
 }
+
+/** What the manager tells whoever watches it (metrics, logs, admission), wired by server.ts. */
+export interface LabEvents {
+  /** a lab was handed to a learner: from the pool, or made for them (ms: how long that took) */
+  created?(lab: Lab, info: { pooled: boolean; ms: number }): void;
+  /** making a lab failed at `step` (a native step, "cgroup", "setup" or "server") */
+  failed?(step: string, err: unknown): void;
+  /** a learner's lab ended */
+  ended?(lab: Lab, reason: LabEndReason): void;
+  /** a lab's pages were warned that it will be put away */
+  expiring?(lab: Lab, at: number, reason: string): void;
+}
+
+/** How long the manager remembers why a lab ended, so its page can say so (GET /api/labs/:id: 410). */
+const ENDED_KEEP_MS = 24 * 3600_000;
+const ENDED_KEEP_COUNT = 20_000;
+/** demand in this window makes the pool bigger and its refill parallel (a burst) */
+const BURST_WINDOW_MS = 10_000;
 
 /**
  * Owns every lab: creates them (uid range, cgroup, native create), finds them by id and token,
@@ -65,7 +87,14 @@ export class LabManager {
   private closed = false;
   /** ready labs, not yet anyone's (see Config.poolSize) */
   private readonly pool: Lab[] = [];
-  private refilling = false;
+  /** pool labs being made now */
+  private refilling = 0;
+  /** times labs were asked for, within BURST_WINDOW_MS */
+  private demand: number[] = [];
+  private readonly events: LabEvents[] = [];
+  /** why recent labs ended, by id (with their token's digest: only their owner may ask) */
+  private readonly endedLabs = new Map<string, { tokenHash: Buffer; reason: LabEndReason; at: number }>();
+  private sweeper: NodeJS.Timeout | null = null;
 
   private constructor(
     readonly config: Config,
@@ -120,32 +149,116 @@ export class LabManager {
       throw e;
     }
     mgr.refill();
+    mgr.sweeper = setInterval(() => mgr.sweep(), 1000);
+    mgr.sweeper.unref();
     return mgr;
   }
 
-  /** Keeps `poolSize` labs ready, one at a time, in the background. */
-  private refill(): void {
-    if (this.refilling || this.closed) return;
-    this.refilling = true;
-    setImmediate(async () => {
+  observe(e: LabEvents): () => void {
+    this.events.push(e);
+    return () => {
+      const i = this.events.indexOf(e);
+      if (i >= 0) this.events.splice(i, 1);
+    };
+  }
+
+  private emit<K extends keyof LabEvents>(k: K, ...args: Parameters<NonNullable<LabEvents[K]>>): void {
+    for (const e of this.events) {
       try {
-        while (!this.closed && this.pool.length < this.config.poolSize && this.labs.size < this.config.maxLabs - 1) {
-          const { lab } = await this.createCold({ clientIp: "pool" });
-          try {
-            await this.hooks.warm?.(lab);
-          } catch (e) {
-            await this.destroy(lab.id);
-            throw e;
-          }
-          if (this.closed) await this.destroy(lab.id);
-          else this.pool.push(lab);
-        }
-      } catch (e) {
-        if (!this.closed) console.error("nslab: could not prepare a lab for the pool:", e instanceof Error ? e.message : e);
-      } finally {
-        this.refilling = false;
+        (e[k] as ((...a: unknown[]) => void) | undefined)?.(...args);
+      } catch (err) {
+        console.error("nslab: a lab event listener failed", err);
       }
-    });
+    }
+  }
+
+  /**
+   * How many labs the pool should hold now: `poolSize`, and more during a burst (more requests in
+   * the last 10 s than the pool holds, as when a class starts): one more per request beyond the
+   * pool's size, up to four times the pool.
+   */
+  private poolTarget(now = Date.now()): number {
+    const base = this.config.poolSize;
+    if (!base) return 0;
+    while (this.demand.length && now - this.demand[0]! > BURST_WINDOW_MS) this.demand.shift();
+    return Math.min(base * 4, Math.max(base, this.demand.length));
+  }
+
+  /**
+   * Keeps the pool at its target in the background: one lab at a time normally, as many at once
+   * as there are CPUs during a burst (more requests in 10 s than the pool holds).
+   */
+  private refill(): void {
+    if (this.closed) return;
+    const target = this.poolTarget();
+    const burst = this.demand.length > this.config.poolSize;
+    const workers = burst ? Math.max(2, os.availableParallelism()) : 1;
+    while (this.refilling < workers && this.pool.length + this.refilling < target && this.labs.size + this.refilling < this.config.maxLabs - 1) {
+      this.refilling++;
+      void this.refillOne().finally(() => {
+        this.refilling--;
+        if (!this.closed) setImmediate(() => this.refill());
+      });
+    }
+  }
+
+  private async refillOne(): Promise<void> {
+    try {
+      const { lab } = await this.createCold({ clientIp: "pool", admitted: true });
+      try {
+        await this.hooks.warm?.(lab);
+      } catch (e) {
+        await this.destroy(lab.id);
+        throw e;
+      }
+      if (this.closed) await this.destroy(lab.id);
+      else this.pool.push(lab);
+    } catch (e) {
+      if (!this.closed) console.error("nslab: could not prepare a lab for the pool:", e instanceof Error ? e.message : e);
+      await new Promise((r) => setTimeout(r, 1000)); // do not spin on a host that cannot make labs
+    }
+  }
+
+  /**
+   * Once a second: puts away labs whose time is up (idle, maximum lifetime, deadline), warns the
+   * pages of labs whose time is nearly up, and trims a pool a burst left bigger than it should be.
+   */
+  private sweep(now = Date.now()): void {
+    if (this.closed) return;
+    for (const lab of this.labs.all()) {
+      if (!lab.running || this.pool.includes(lab)) continue;
+      const r = lab.lifetime.tick(now, this.config.expiryWarningMs);
+      if (!r) continue;
+      if (r.kind === "end") void this.destroy(lab.id, r.reason).catch((e) => console.error("nslab: putting a lab away failed:", e));
+      else if (r.kind === "warn") {
+        lab.lifetime.emit({ type: "expiring", at: r.at, reason: r.reason });
+        this.emit("expiring", lab, r.at, r.reason);
+      } else lab.lifetime.emit({ type: "extended", at: r.at });
+    }
+    const target = this.poolTarget(now);
+    while (this.pool.length > target) {
+      const extra = this.pool.pop()!;
+      void this.destroy(extra.id).catch(() => {});
+    }
+    for (const [id, e] of this.endedLabs) {
+      if (now - e.at < ENDED_KEEP_MS && this.endedLabs.size <= ENDED_KEEP_COUNT) break;
+      this.endedLabs.delete(id);
+    }
+  }
+
+  /** The owner's hook: changes a lab's lifetime (a class sets its deadline; null turns a limit off). */
+  setLifetime(id: string, patch: Partial<LifetimePolicy>): boolean {
+    const lab = this.labs.get(id);
+    if (!lab || this.pool.includes(lab)) return false;
+    lab.lifetime.set(patch);
+    return true;
+  }
+
+  /** Why a lab ended, if it did recently and `token` was its token; undefined otherwise. */
+  ended(id: string, token: string | null | undefined): { reason: LabEndReason; at: number } | undefined {
+    const e = token ? this.endedLabs.get(id) : undefined;
+    if (!e) return undefined;
+    return crypto.timingSafeEqual(tokenHash(token!), e.tokenHash) ? { reason: e.reason, at: e.at } : undefined;
   }
 
   get pooled(): number {
@@ -168,20 +281,36 @@ export class LabManager {
     const clientIp = opts.clientIp ?? "local";
     if (!opts.admitted && this.countForClient(clientIp) >= this.config.labsPerClient)
       throw new CapacityError(`Your address already has ${this.config.labsPerClient} labs open. Close one (or reset a lesson's lab) first.`, true);
+    const started = performance.now();
+    this.demand.push(Date.now());
     let lab: Lab | undefined;
     while ((lab = this.pool.shift()) && !lab.running) await this.destroy(lab.id).catch(() => {});
     this.refill();
-    if (!lab) return this.createCold(opts);
-    const token = newToken();
-    lab.handOut(tokenHash(token), clientIp, opts.lesson ?? null);
-    this.hooks.handedOut?.(lab);
-    try {
-      if (opts.lesson) await this.hooks.assignLesson?.(lab, opts.lesson);
-    } catch (e) {
-      await this.destroy(lab.id);
-      throw e;
+    let made: CreatedLab;
+    if (!lab) {
+      try {
+        made = await this.createCold(opts);
+      } catch (e) {
+        if (!(e instanceof CapacityError)) this.emit("failed", failedStep(e), e);
+        throw e;
+      }
+    } else {
+      const token = newToken();
+      lab.handOut(tokenHash(token), clientIp, opts.lesson ?? null);
+      if (opts.lifetime) lab.lifetime.set(opts.lifetime);
+      this.hooks.handedOut?.(lab);
+      try {
+        if (opts.lesson) await this.hooks.assignLesson?.(lab, opts.lesson);
+      } catch (e) {
+        this.emit("failed", "setup", e);
+        await this.destroy(lab.id);
+        throw e;
+      }
+      made = { lab, token };
     }
-    return { lab, token };
+    made.lab.requested = { at: started, pooled: !!lab };
+    this.emit("created", made.lab, { pooled: !!lab, ms: performance.now() - started });
+    return made;
   }
 
   private async createCold(opts: CreateOptions): Promise<CreatedLab> {
@@ -228,6 +357,12 @@ export class LabManager {
         limits: { pids: L.pids, memoryBytes: L.memoryBytes, cpuPercent: L.cpuPercent, scratchBytes: L.scratchBytes },
         trace,
         traceSyscalls: this.config.traceSyscalls,
+        lifetime: {
+          idleMs: this.config.idleTimeoutMs || null,
+          maxMs: this.config.maxLifetimeMs || null,
+          deadline: null,
+          ...opts.lifetime,
+        },
       });
       this.labs.add(lab);
       if (range.slot >= 0) this.slots.set(id, range.slot);
@@ -282,7 +417,13 @@ export class LabManager {
   authenticate(id: string, token: string | null | undefined): Lab | undefined {
     if (!token || typeof id !== "string") return undefined;
     const lab = this.labs.get(id);
-    return lab && lab.tokenMatches(token) ? lab : undefined;
+    // a lab being destroyed is no longer anyone's (ended() says why)
+    return lab && !lab.endReason && lab.tokenMatches(token) ? lab : undefined;
+  }
+
+  /** Every lab, pooled ones included. */
+  all(): Lab[] {
+    return this.labs.all();
   }
 
   /** Labs that belong to learners (pooled ones excluded). */
@@ -290,25 +431,35 @@ export class LabManager {
     return this.labs.all().filter((l) => !this.pool.includes(l));
   }
 
-  /** Destroys the lab, then forgets it and frees its uid range (even if destroying failed). */
-  async destroy(id: string): Promise<boolean> {
+  /**
+   * Destroys the lab, then forgets it and frees its uid range (even if destroying failed).
+   * `reason` is what its pages are told ("deleted": its learner asked for it).
+   */
+  async destroy(id: string, reason: LabEndReason = "deleted"): Promise<boolean> {
     const lab = this.labs.get(id);
     if (!lab) return false;
+    const i = this.pool.indexOf(lab);
+    if (i >= 0) this.pool.splice(i, 1);
+    const handedOut = lab.clientIp !== "pool";
+    // a lab its learner deleted is just gone (404); one the server put away says why (410), from now on
+    if (reason !== "deleted" && handedOut && !lab.endReason) this.endedLabs.set(id, { tokenHash: lab.tokenDigest, reason, at: Date.now() });
     try {
-      await lab.destroy();
+      await lab.destroy(reason);
     } finally {
       this.labs.remove(id);
       const slot = this.slots.get(id);
       this.slots.delete(id);
       if (slot !== undefined) this.ids.release(slot);
+      if (handedOut) this.emit("ended", lab, lab.endReason ?? reason);
     }
     return true;
   }
 
   async shutdown(): Promise<void> {
     this.closed = true;
+    if (this.sweeper) clearInterval(this.sweeper);
     this.pool.length = 0;
-    await Promise.allSettled(this.labs.all().map((l) => this.destroy(l.id)));
+    await Promise.allSettled(this.labs.all().map((l) => this.destroy(l.id, "shutdown")));
     this.cgroups.release();
     closeFd(this.initFd);
     this.unlockStateDir();
@@ -324,4 +475,12 @@ function newToken(): string {
 /** What a lab keeps of its token: the SHA-256 (compared in constant time, Lab.tokenMatches). */
 function tokenHash(token: string): Buffer {
   return crypto.createHash("sha256").update(token).digest();
+}
+
+/** The step a lab creation failed at, for the failures metric. */
+function failedStep(e: unknown): string {
+  if (e instanceof LabCreateError) return e.failure.step || "native";
+  const msg = e instanceof Error ? e.message : "";
+  if (/cgroup/i.test(msg) || (e as NodeJS.ErrnoException)?.syscall === "mkdir") return "cgroup";
+  return "server";
 }

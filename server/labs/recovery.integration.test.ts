@@ -32,11 +32,20 @@ async function startApiServer(extra: Record<string, string> = {}): Promise<{ url
   });
   children.push(proc);
   const exited = new Promise((r) => proc.once("exit", r));
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: proc.stdout! }).once("line", resolve);
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).on("line", (line) => {
+      const j = (() => {
+        try {
+          return JSON.parse(line);
+        } catch {
+          return null;
+        }
+      })();
+      if (j?.url && !j.level) resolve(j.url); // the other lines are the server's log
+    });
     proc.once("exit", (code) => reject(new Error(`the server exited (${code}) before it listened`)));
   });
-  return { url: JSON.parse(line).url, proc, exited };
+  return { url, proc, exited };
 }
 
 /** Lab cgroup directories under this instance's parent, in every hierarchy. */

@@ -1,12 +1,22 @@
 import "server-only";
-import type { TerminalStatus } from "../../lib/protocol.ts";
+import type { LabEndReason, TerminalStatus } from "../../lib/protocol.ts";
 import { LabGoneError } from "../labs/errors.ts";
 import type { Lab } from "../labs/lab.ts";
 import { TooManyTerminalsError } from "./errors.ts";
 import { Terminal, type TerminalOptions } from "./terminal.ts";
 
 /** What a lab's terminals need of it: a shell on a new pty, its activity channel, and its end. */
-export type PtyLab = Pick<Lab, "id" | "running" | "spawnPty" | "emitActivity" | "onDestroy">;
+export type PtyLab = Pick<Lab, "id" | "running" | "spawnPty" | "emitActivity" | "onDestroy" | "touch" | "endReason">;
+
+/** What a terminal's page is told when its lab ends, by reason (the `closed` message). */
+const END_MESSAGES: Record<LabEndReason, string> = {
+  idle: "The lab was put away because nothing happened in it for a while.",
+  "max-lifetime": "The lab reached its maximum lifetime and was put away.",
+  deadline: "The lab's time is up (its class ended).",
+  operator: "The lab was ended by the server's operator.",
+  shutdown: "The server is restarting; the lab was shut down.",
+  deleted: "The lab was shut down.",
+};
 
 export interface TerminalSettings extends TerminalOptions {
   /** terminals one lab may have at once (Config.terminalsPerLab) */
@@ -35,7 +45,7 @@ export class Terminals {
     const made = set;
     lab.onDestroy(() => {
       this.sets.delete(lab);
-      made.closeAll("lab-destroyed");
+      made.closeAll("lab-destroyed", lab.endReason ?? undefined);
     });
     return set;
   }
@@ -93,7 +103,12 @@ export class LabTerminals {
       this.opening--;
     }
     const term = new Terminal(id, pty.proc, pty.master, { cols, rows }, this.settings, {
-      onActivity: () => this.lab.emitActivity(),
+      // output and input are the lab's activity: its idle timeout starts again
+      onActivity: () => {
+        this.lab.touch();
+        this.lab.emitActivity();
+      },
+      onInput: () => this.lab.touch(),
       onDisposed: (t) => {
         this.byId.delete(t.id);
         this.lab.emitActivity();
@@ -114,8 +129,9 @@ export class LabTerminals {
     for (const t of this.byId.values()) t.restartGrace();
   }
 
-  /** Ends every terminal (the lab is going). */
-  closeAll(reason: "lab-destroyed" | "terminal-closed"): void {
-    for (const t of [...this.byId.values()]) t.dispose(reason);
+  /** Ends every terminal (the lab is going; `ended`: why, for the pages). */
+  closeAll(reason: "lab-destroyed" | "terminal-closed", ended?: LabEndReason): void {
+    const why = ended ? { message: END_MESSAGES[ended], ended } : undefined;
+    for (const t of [...this.byId.values()]) t.dispose(reason, why);
   }
 }

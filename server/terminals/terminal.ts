@@ -1,6 +1,6 @@
 import "server-only";
 import tty from "node:tty";
-import { CLOSE, FLOW_HIGH_WATER, FLOW_LOW_WATER, type ClosedReason, type CloseCode, type ServerControl } from "../../lib/protocol.ts";
+import { CLOSE, FLOW_HIGH_WATER, FLOW_LOW_WATER, type ClosedReason, type CloseCode, type LabEndReason, type ServerControl } from "../../lib/protocol.ts";
 import { setWinsize, signalName } from "../native/core.ts";
 import type { ExitStatus } from "../native/exits.ts";
 import type { LabProcess } from "../labs/process.ts";
@@ -39,7 +39,10 @@ export interface TerminalObserver {
 }
 
 export interface TerminalHooks {
+  /** output, or the shell's exit */
   onActivity(): void;
+  /** input from the learner (or someone they let type) */
+  onInput?(): void;
   onDisposed(t: Terminal): void;
 }
 
@@ -142,6 +145,7 @@ export class Terminal {
 
   /** Writes input to the pty within the input rate limit (token bucket); false when dropped. */
   private write(data: Buffer): boolean {
+    this.hooks.onInput?.();
     const now = Date.now();
     this.tokens = Math.min(this.opts.inputBurstBytes, this.tokens + ((now - this.lastRefill) / 1000) * this.opts.inputBytesPerSec);
     this.lastRefill = now;
@@ -194,7 +198,7 @@ export class Terminal {
   }
 
   /** Ends the shell (SIGHUP to its session, then SIGKILL) and releases the pty. */
-  dispose(reason: ClosedReason): void {
+  dispose(reason: ClosedReason, why?: { message: string; ended: LabEndReason }): void {
     if (this.disposed) return;
     this.disposed = true;
     this.clearGrace();
@@ -210,7 +214,7 @@ export class Terminal {
       "terminal-closed": "The terminal was closed.",
     };
     if (this.client) {
-      this.client.sendControl({ type: "closed", reason, message: messages[reason] });
+      this.client.sendControl({ type: "closed", reason, message: why?.message ?? messages[reason], ...(why ? { ended: why.ended } : {}) });
       this.client.close(CLOSE.TERMINAL_CLOSED, reason);
       this.client = null;
     }
@@ -294,6 +298,8 @@ export class Terminal {
 
   private startGrace(): void {
     this.clearGrace();
+    // 0 (the default): a disconnected shell is kept as long as its lab
+    if (this.opts.graceMs === 0) return;
     this.graceTimer = setTimeout(() => this.dispose(this.exit ? "terminal-closed" : "grace-expired"), this.opts.graceMs);
     this.graceTimer.unref();
   }

@@ -9,6 +9,7 @@ import { Terminal } from "../terminal/Terminal";
 import { Icon } from "../ui/Icon";
 import { SplitPane } from "../ui/SplitPane";
 import { ExplorerSlot } from "./ExplorerSlot";
+import { LabExpiryBanner } from "./LabExpiry";
 import { LabPhaseView } from "./LabPhaseView";
 import { LabToolbar } from "./LabToolbar";
 import type { TabInfo } from "./TerminalTabs";
@@ -62,6 +63,7 @@ export function LabPanel({ phase, lang, ref, onReset, onRetry, onGone, onCommand
 
   return (
     <section className="flex h-full min-h-0 flex-col bg-surface" aria-label={t.labPane} data-testid="lab-panel" data-lab-phase={phase.kind}>
+      {phase.kind === "ready" && <LabExpiryBanner lab={phase.lab} lang={lang} />}
       {phase.kind === "ready" ? (
         <ReadyLab
           key={`${phase.lab.id}:${phase.generation}`}

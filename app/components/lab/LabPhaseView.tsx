@@ -2,6 +2,8 @@
 import { dict, type Lang } from "@/app/i18n/dict";
 import type { LabPhase } from "@/app/lib/use-lab";
 import { Icon } from "../ui/Icon";
+import { admissionStrings } from "./admission-strings";
+import { CodeForm, WaitingView } from "./LabAdmission";
 
 /** The lab area while there is no usable lab: finding it, creating it, or why not. */
 export function LabPhaseView({ phase, lang, onRetry, onNew }: { phase: LabPhase; lang: Lang; onRetry(): void; onNew(): void }) {
@@ -36,14 +38,23 @@ export function LabPhaseView({ phase, lang, onRetry, onNew }: { phase: LabPhase;
         </Card>
       );
       break;
-    case "gone":
+    case "gone": {
+      // the server said why (idle, time limit, operator...): say so, and offer a fresh lab
+      const why = phase.reason ? admissionStrings(lang).ended[phase.reason] : null;
       body = (
-        <Card icon="terminal" tone="muted" title={t.labGone} detail={t.labGoneDetail} testId="lab-gone">
-          <button type="button" className="btn-primary" onClick={onNew} data-testid="lab-new">
-            <Icon name="plus" size={14} /> {t.labNew}
+        <Card icon="terminal" tone="muted" title={why?.[0] ?? t.labGone} detail={why?.[1] ?? t.labGoneDetail} testId="lab-gone">
+          <button type="button" className="btn-primary" onClick={onNew} data-testid="lab-new" data-reason={phase.reason ?? ""}>
+            <Icon name="plus" size={14} /> {why ? admissionStrings(lang).freshLab : t.labNew}
           </button>
         </Card>
       );
+      break;
+    }
+    case "waiting":
+      body = <WaitingView wait={phase.wait} lang={lang} />;
+      break;
+    case "code":
+      body = <CodeForm wrong={phase.wrong} lang={lang} onSubmit={onRetry} />;
       break;
     case "ready":
       break;

@@ -1,0 +1,234 @@
+/**
+ * bench/capacity: what one server holds and how fast it hands labs out, measured from outside the
+ * server (each server is a process of its own: server/testing/api-server.ts).
+ *
+ *  1. idle labs: N labs (default 200), each with a shell that was opened and left (init + bash):
+ *     the server's RSS, and the host's memory per lab (MemAvailable before and after);
+ *  2. a burst: M learners (default 100), each from its own loopback address, arriving evenly within
+ *     1 s: from each one's POST /api/labs to its first prompt byte over the WebSocket; the pool on
+ *     (NSLAB_POOL=2, the default) and off (0);
+ *  3. one lab at a time to its first prompt byte, cold (pool empty) and warm (a pooled lab), against
+ *     the anchor in the same run: bubblewrap building a comparable sandbox (every namespace,
+ *     read-only /usr, fresh /proc, /dev and tmpfs) and running `bash -l -i -c true` to its end.
+ *
+ *   node --import tsx --import ./scripts/hooks.mjs bench/capacity.ts [--labs 200] [--burst 100] [--rounds 40]
+ *
+ * Goals (issue 9): 200 labs with server RSS ≤ 300 MB; burst p99 ≤ 2 s; cold ≤ 1× and warm ≤ 0.5×
+ * of the anchor.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import { createInterface } from "node:readline";
+import { WebSocket } from "ws";
+import type { CreateLabResponse } from "../lib/protocol.ts";
+import { isolatedEnv } from "../server/testing/instance.ts";
+import { intOption, ratio, summary } from "./stats.ts";
+
+const args = process.argv.slice(2);
+const LABS = intOption(args, "labs", 200);
+const BURST = intOption(args, "burst", 100);
+const ROUNDS = intOption(args, "rounds", 40);
+
+if (process.getuid?.() !== 0) throw new Error("bench/capacity makes real labs: run it as root");
+if (spawnSync("sh", ["-c", "command -v bwrap"]).status !== 0) throw new Error("the anchor needs bubblewrap: apt-get install bubblewrap");
+
+interface Server {
+  url: string;
+  pid: number;
+  proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** A server process of its own (so its RSS is its own), with the NSLAB_* settings given. */
+async function server(env: Record<string, string>): Promise<Server> {
+  const proc = spawn(process.execPath, ["--import", "tsx", "--import", "./scripts/hooks.mjs", "server/testing/api-server.ts"], {
+    env: { ...process.env, NSLAB_LOG_LEVEL: "warn", ...isolatedEnv("capacity"), ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise<void>((r) => proc.once("exit", () => r()));
+  const { url, pid } = await new Promise<{ url: string; pid: number }>((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).on("line", (l) => {
+      try {
+        const j = JSON.parse(l);
+        if (j.url && !j.level) resolve(j);
+      } catch {}
+    });
+    proc.once("exit", (c) => reject(new Error(`server exited ${c}`)));
+  });
+  return {
+    url,
+    pid,
+    proc,
+    async stop() {
+      proc.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+function request(base: string, method: string, path: string, opts: { token?: string; from?: string } = {}): Promise<{ status: number; json: any }> {
+  const u = new URL(base + path);
+  return new Promise((resolve, reject) => {
+    const body = method === "POST" ? "{}" : undefined;
+    const req = http.request(
+      { host: u.hostname, port: u.port, path: u.pathname, method, agent: false, localAddress: opts.from, headers: { ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...(body ? { "content-type": "application/json" } : {}) } },
+      (res) => {
+        let t = "";
+        res.on("data", (d) => (t += d));
+        res.on("end", () => resolve({ status: res.statusCode!, json: t ? JSON.parse(t) : null }));
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/** POST /api/labs (waiting in the queue if it must), then the terminal socket to its first byte; ms. */
+async function labToPrompt(base: string, from?: string, keep = false): Promise<{ ms: number; lab: CreateLabResponse; ws?: WebSocket }> {
+  const t0 = performance.now();
+  let r = await request(base, "POST", "/api/labs", { from });
+  if (r.status === 202) {
+    const ticket = r.json.ticket;
+    let v = r.json.view;
+    while (v.state !== "ready") {
+      if (v.state === "failed" || v.state === "gone") throw new Error(`queue: ${v.state}`);
+      v = (await request(base, "GET", `/api/queue?seen=${v.version}`, { token: ticket, from })).json;
+    }
+    r = { status: 201, json: v.lab };
+  }
+  if (r.status !== 201) throw new Error(`create: ${r.status} ${JSON.stringify(r.json)}`);
+  const lab = r.json as CreateLabResponse;
+  const ws = new WebSocket(`${base.replace("http", "ws")}/api/labs/${lab.id}/terminals?token=${lab.token}`, from ? { localAddress: from } : {});
+  await new Promise<void>((resolve, reject) => {
+    ws.on("message", (d, bin) => {
+      if (!bin) return;
+      ws.send(JSON.stringify({ type: "ack", bytes: (d as Buffer).length }));
+      resolve();
+    });
+    ws.on("error", reject);
+  });
+  const ms = performance.now() - t0;
+  if (!keep) ws.close();
+  return { ms, lab, ws: keep ? ws : undefined };
+}
+
+function rssMiB(pid: number): { rss: number; hwm: number } {
+  const st = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(st)![1]) / 1024;
+  return { rss: kb("VmRSS"), hwm: kb("VmHWM") };
+}
+const memAvailable = () => Number(/^MemAvailable:\s+(\d+) kB/m.exec(fs.readFileSync("/proc/meminfo", "utf8"))![1]) / 1024;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until the server's warm pool holds `n` labs (read from /metrics). */
+async function poolOf(base: string, n: number): Promise<void> {
+  for (let i = 0; i < 600 && n > 0; i++) {
+    const m = await (await fetch(`${base}/metrics`)).text();
+    if (Number(/^nslab_pool_size (\S+)$/m.exec(m)?.[1] ?? 0) >= n) return;
+    await sleep(25);
+  }
+}
+
+function bwrapRound(): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const p = spawn(
+      "bwrap",
+      [
+        "--unshare-all", "--uid", "0", "--gid", "0", "--hostname", "lab", "--die-with-parent",
+        "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
+        "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--ro-bind", "/etc", "/etc",
+        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/root", "--chdir", "/root",
+        "--setenv", "HOME", "/root", "--setenv", "TERM", "xterm-256color",
+        "/bin/bash", "-l", "-i", "-c", "true",
+      ],
+      { stdio: ["ignore", "ignore", "ignore"] },
+    );
+    p.on("exit", () => resolve(performance.now() - t0));
+    p.on("error", reject);
+  });
+}
+
+console.log(`bench/capacity: ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} cpus, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB, kernel ${os.release()}, load ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+
+/* ---------------------------------------------------------------- 1. idle labs */
+{
+  const s = await server({ NSLAB_POOL: "0", NSLAB_MAX_LABS: String(LABS + 10), NSLAB_LABS_PER_CLIENT: String(LABS + 10), NSLAB_LABS_PER_MINUTE: "100000" });
+  await sleep(1000);
+  const before = { ...rssMiB(s.pid), avail: memAvailable() };
+  const labs: CreateLabResponse[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < LABS; i += 10) {
+    const batch = await Promise.all(Array.from({ length: Math.min(10, LABS - i) }, () => labToPrompt(s.url)));
+    labs.push(...batch.map((b) => b.lab));
+  }
+  const made = (performance.now() - t0) / 1000;
+  await sleep(3000); // let the shells settle and the server's garbage be collected
+  const after = { ...rssMiB(s.pid), avail: memAvailable() };
+  console.log(`\n1. ${LABS} idle labs (each: init + a login shell, its socket closed), made in ${made.toFixed(1)} s`);
+  console.log(`   server RSS: ${before.rss.toFixed(0)} MiB with no lab, ${after.rss.toFixed(0)} MiB with ${LABS} (peak ${after.hwm.toFixed(0)} MiB)   goal ≤ 300 MB: ${after.rss * 1.048576 <= 300 ? "met" : "MISSED"}`);
+  console.log(`   server RSS per lab: ${(((after.rss - before.rss) * 1024) / LABS).toFixed(0)} KiB`);
+  console.log(`   host memory per lab (MemAvailable): ${(((before.avail - after.avail) * 1024) / LABS).toFixed(0)} KiB`);
+  const metrics = await (await fetch(`${s.url}/metrics`)).text();
+  const cg = /^nslab_lab_memory_bytes\{stat="p50"\} (\S+)$/m.exec(metrics)?.[1];
+  if (cg) console.log(`   a lab's own cgroup memory (p50): ${(Number(cg) / 1024).toFixed(0)} KiB`);
+  await s.stop();
+}
+
+/* ---------------------------------------------------------------- 2. a burst */
+for (const pool of ["2", "0"]) {
+  const s = await server({ NSLAB_POOL: pool, NSLAB_MAX_LABS: String(BURST + 20) });
+  await poolOf(s.url, Number(pool));
+  const times: number[] = [];
+  const sockets: WebSocket[] = [];
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: BURST }, async (_, i) => {
+      await sleep((i * 1000) / BURST);
+      const from = `127.0.${10 + Math.floor(i / 250)}.${(i % 250) + 1}`;
+      const r = await labToPrompt(s.url, from, true);
+      times.push(r.ms);
+      sockets.push(r.ws!);
+    }),
+  );
+  const all = (performance.now() - t0) / 1000;
+  console.log(`\n2. a burst of ${BURST} learners within 1 s (each from its own address), pool ${pool === "0" ? "off" : `on (NSLAB_POOL=${pool})`}: all had a prompt after ${all.toFixed(2)} s`);
+  const r = summary(`   request to first prompt byte, pool ${pool === "0" ? "off" : "on "}`, times);
+  console.log(`   goal p99 ≤ 2 s: ${r.p99 <= 2000 ? "met" : "MISSED"}`);
+  for (const w of sockets) w.close();
+  await s.stop();
+}
+
+/* ---------------------------------------------------------------- 3. one lab, cold and warm, against bwrap */
+{
+  const cold = await server({ NSLAB_POOL: "0", NSLAB_LABS_PER_MINUTE: "100000" });
+  const warm = await server({ NSLAB_POOL: "2", NSLAB_LABS_PER_MINUTE: "100000" });
+  const c: number[] = [];
+  const w: number[] = [];
+  const b: number[] = [];
+  const pooled = () => poolOf(warm.url, 2);
+  const round = async (record: boolean) => {
+    const x = await labToPrompt(cold.url);
+    await request(cold.url, "DELETE", `/api/labs/${x.lab.id}`, { token: x.lab.token });
+    await pooled();
+    const y = await labToPrompt(warm.url);
+    await request(warm.url, "DELETE", `/api/labs/${y.lab.id}`, { token: y.lab.token });
+    const z = await bwrapRound();
+    if (record) (c.push(x.ms), w.push(y.ms), b.push(z));
+  };
+  for (let i = 0; i < 5; i++) await round(false);
+  for (let i = 0; i < ROUNDS; i++) await round(true);
+  console.log(`\n3. one lab to its first prompt byte, ${ROUNDS} rounds (after 5 warm-up), interleaved with the anchor`);
+  const cs = summary("   nslab cold (pool empty)", c);
+  const ws = summary("   nslab warm (a pooled lab)", w);
+  const bs = summary("   anchor: bwrap + bash -l -i -c true", b);
+  ratio("   cold / anchor (p50)   goal ≤ 1", cs.p50, bs.p50);
+  ratio("   warm / anchor (p50)   goal ≤ 0.5", ws.p50, bs.p50);
+  ratio("   cold / anchor (p99)", cs.p99, bs.p99);
+  ratio("   warm / anchor (p99)", ws.p99, bs.p99);
+  console.log(`   cold ${cs.p50 / bs.p50 <= 1 ? "met" : "MISSED"}, warm ${ws.p50 / bs.p50 <= 0.5 ? "met" : "MISSED"} (p50 ratios)`);
+  await cold.stop();
+  await warm.stop();
+}

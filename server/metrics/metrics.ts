@@ -1,0 +1,143 @@
+import "server-only";
+import client from "prom-client";
+
+/**
+ * The server's metrics (Prometheus text format, prom-client), one registry per server so that
+ * tests can run several. Counters and histograms are fed by events (lab created, failed, ended,
+ * terminal bytes, ...); gauges are read when /metrics is scraped, from `Sources`, so nothing here
+ * polls. Names and meanings: docs/operations.md, "Metrics".
+ */
+
+export interface LabSample {
+  state: "pooled" | "active" | "idle" | "expiring";
+  memoryBytes: number | null;
+  pids: number | null;
+  /** cumulative CPU time of the lab's cgroup, seconds; null without cgroups */
+  cpuSeconds: number | null;
+}
+
+/** What the gauges read at scrape time. */
+export interface Sources {
+  labs(): LabSample[];
+  pool(): number;
+  terminals(): { attached: number; detached: number };
+  sockets(): { terminal: number; explorer: number };
+  queue(): number;
+}
+
+const LAB_STATES: LabSample["state"][] = ["pooled", "active", "idle", "expiring"];
+
+export class Metrics {
+  readonly registry = new client.Registry();
+  readonly creations: client.Counter<"source">;
+  readonly failures: client.Counter<"step">;
+  readonly createSeconds: client.Histogram<"source">;
+  readonly firstPromptSeconds: client.Histogram<"source">;
+  readonly terminalBytes: client.Counter<"direction">;
+  readonly evictions: client.Counter<"reason">;
+  readonly refusals: client.Counter<"reason">;
+  readonly queueWaitSeconds: client.Histogram;
+  readonly httpRequests: client.Counter<"status">;
+  readonly accessDenied: client.Counter<"what">;
+  private sources: Sources | null = null;
+
+  constructor(opts: { defaults?: boolean } = {}) {
+    const r = this.registry;
+    if (opts.defaults !== false) client.collectDefaultMetrics({ register: r, prefix: "nslab_" });
+    this.creations = new client.Counter({ name: "nslab_lab_creations_total", help: "Labs handed to learners, from the warm pool or made for them", labelNames: ["source"], registers: [r] });
+    this.failures = new client.Counter({ name: "nslab_lab_create_failures_total", help: "Lab creations that failed, by the step that failed", labelNames: ["step"], registers: [r] });
+    this.createSeconds = new client.Histogram({
+      name: "nslab_lab_create_seconds",
+      help: "Time to hand a lab to a learner (pool: a pooled lab; cold: made on request)",
+      labelNames: ["source"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [r],
+    });
+    this.firstPromptSeconds = new client.Histogram({
+      name: "nslab_first_prompt_seconds",
+      help: "From the lab's creation request to the first byte of its first terminal sent to the learner",
+      labelNames: ["source"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers: [r],
+    });
+    this.terminalBytes = new client.Counter({ name: "nslab_terminal_bytes_total", help: "Terminal bytes: in = typed by learners, out = sent to them", labelNames: ["direction"], registers: [r] });
+    this.evictions = new client.Counter({ name: "nslab_lab_evictions_total", help: "Labs the server put away, by reason (idle, max-lifetime, deadline, operator, shutdown)", labelNames: ["reason"], registers: [r] });
+    this.refusals = new client.Counter({ name: "nslab_admission_refusals_total", help: "Lab requests refused, by reason (rate_limited, too_many_labs, draining)", labelNames: ["reason"], registers: [r] });
+    this.queueWaitSeconds = new client.Histogram({
+      name: "nslab_queue_wait_seconds",
+      help: "How long queued learners waited for a lab",
+      buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800],
+      registers: [r],
+    });
+    this.httpRequests = new client.Counter({ name: "nslab_http_requests_total", help: "API requests by status class", labelNames: ["status"], registers: [r] });
+    this.accessDenied = new client.Counter({ name: "nslab_access_denied_total", help: "Wrong or missing access codes and operator keys, and lock-outs", labelNames: ["what"], registers: [r] });
+
+    const self = this;
+    new client.Gauge({
+      name: "nslab_labs",
+      help: "Labs by state: pooled (warm, nobody's), active (activity in the last minute), idle, expiring (its page was warned)",
+      labelNames: ["state"],
+      registers: [r],
+      collect() {
+        const counts = Object.fromEntries(LAB_STATES.map((s) => [s, 0])) as Record<LabSample["state"], number>;
+        for (const l of self.sources?.labs() ?? []) counts[l.state]++;
+        for (const s of LAB_STATES) this.set({ state: s }, counts[s]);
+      },
+    });
+    new client.Gauge({ name: "nslab_pool_size", help: "Warm labs ready in the pool", registers: [r], collect() { this.set(self.sources?.pool() ?? 0); } });
+    new client.Gauge({
+      name: "nslab_terminals",
+      help: "Open terminals (shells), attached to a browser or not",
+      labelNames: ["attached"],
+      registers: [r],
+      collect() {
+        const t = self.sources?.terminals() ?? { attached: 0, detached: 0 };
+        this.set({ attached: "yes" }, t.attached);
+        this.set({ attached: "no" }, t.detached);
+      },
+    });
+    new client.Gauge({
+      name: "nslab_sockets",
+      help: "Open WebSockets by kind",
+      labelNames: ["kind"],
+      registers: [r],
+      collect() {
+        const s = self.sources?.sockets() ?? { terminal: 0, explorer: 0 };
+        this.set({ kind: "terminal" }, s.terminal);
+        this.set({ kind: "explorer" }, s.explorer);
+      },
+    });
+    new client.Gauge({ name: "nslab_queue_length", help: "Learners waiting for a lab", registers: [r], collect() { this.set(self.sources?.queue() ?? 0); } });
+    // per-lab cgroup usage, summarised (one series per statistic, not per lab)
+    const summary = (name: string, help: string, pick: (l: LabSample) => number | null) =>
+      new client.Gauge({
+        name,
+        help,
+        labelNames: ["stat"],
+        registers: [r],
+        collect() {
+          const v = (self.sources?.labs() ?? []).map(pick).filter((x): x is number => x !== null).sort((a, b) => a - b);
+          const q = (p: number) => (v.length ? v[Math.min(v.length - 1, Math.floor(p * v.length))]! : 0);
+          this.set({ stat: "sum" }, v.reduce((a, b) => a + b, 0));
+          this.set({ stat: "max" }, v.at(-1) ?? 0);
+          this.set({ stat: "p50" }, q(0.5));
+          this.set({ stat: "p90" }, q(0.9));
+        },
+      });
+    summary("nslab_lab_memory_bytes", "Memory of labs' cgroups (page cache included, as their limit counts it): sum, max, p50, p90 over labs", (l) => l.memoryBytes);
+    summary("nslab_lab_pids", "Processes in labs' cgroups: sum, max, p50, p90 over labs", (l) => l.pids);
+    summary("nslab_lab_cpu_seconds", "CPU time used by labs' cgroups so far: sum, max, p50, p90 over labs", (l) => l.cpuSeconds);
+  }
+
+  setSources(s: Sources): void {
+    this.sources = s;
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
