@@ -7,36 +7,28 @@
  * the test says so and is skipped.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import https from "node:https";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
 import { testServer } from "../server/testing/harness.ts";
+import { caddyHome, missing } from "./test-tools.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
-const missing = (cmd: string, pkg: string) => (has(cmd) ? false : `${cmd} is not installed (apt-get install ${pkg})`);
 
 describe("deploy/Caddyfile in front of a real server", { skip: missing("caddy", "caddy") }, () => {
   const procs: ChildProcess[] = [];
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "nslab-caddy-"));
+  const home = caddyHome();
+  const tmp = home.dir;
   after(() => {
     for (const p of procs) p.kill("SIGKILL");
-    fs.rmSync(tmp, { recursive: true, force: true });
+    home.remove();
   });
-  const caddyEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => ({
-    NODE_ENV: "test",
-    PATH: process.env.PATH,
-    HOME: tmp,
-    XDG_DATA_HOME: path.join(tmp, "data"),
-    XDG_CONFIG_HOME: path.join(tmp, "config"),
-    ...extra,
-  });
+  const caddyEnv = home.env;
 
   test("a real Caddy in front of a real server: TLS, a lab terminal through it, the client's real address", async () => {
     const s = await testServer({ NSLAB_TRUST_PROXY: "1", NSLAB_LABS_PER_CLIENT: "1" });

@@ -7,16 +7,15 @@
  * and is skipped.
  */
 import assert from "node:assert/strict";
-import { spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { caddyHome, missing } from "./test-tools.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
-const missing = (cmd: string, pkg: string) => (has(cmd) ? false : `${cmd} is not installed (apt-get install ${pkg})`);
 
 describe("deploy/nslab.service", { skip: missing("systemd-analyze", "systemd") }, () => {
   const unit = fs.readFileSync(path.join(here, "nslab.service"), "utf8");
@@ -48,20 +47,9 @@ describe("deploy/nslab.service", { skip: missing("systemd-analyze", "systemd") }
 });
 
 describe("deploy/Caddyfile", { skip: missing("caddy", "caddy") }, () => {
-  const procs: ChildProcess[] = [];
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "nslab-caddy-"));
-  after(() => {
-    for (const p of procs) p.kill("SIGKILL");
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
-  const caddyEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => ({
-    NODE_ENV: "test",
-    PATH: process.env.PATH,
-    HOME: tmp,
-    XDG_DATA_HOME: path.join(tmp, "data"),
-    XDG_CONFIG_HOME: path.join(tmp, "config"),
-    ...extra,
-  });
+  const home = caddyHome();
+  after(() => home.remove());
+  const caddyEnv = home.env;
 
   test("adapts: one site, a reverse proxy to nslab that flushes at once, request timeouts", () => {
     const r = spawnSync("caddy", ["adapt", "--config", path.join(here, "Caddyfile")], { encoding: "utf8", env: caddyEnv({ NSLAB_DOMAIN: "labs.example.org" }) });
