@@ -55,7 +55,7 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
   });
   const lab = (ctx: Parameters<typeof labFor>[1]) => labFor(mgr, ctx);
   lessonRoutes(router, { lessons: services.lessons, runner, labFor: lab, onResult: (lab, lesson, step, r, kind) => classes.checkRan(lab.id, lesson, step, r, kind) });
-  inspectRoutes(router, { labFor: lab });
+  inspectRoutes(router, { labFor: lab, shellsOf: (l) => terminals.shells(l) });
   classRoutes(router, classes, config, lessons.steps);
   labRoutes(router, { mgr, terminals, lessonExists: lessons.exists });
   router.add("GET", "/api/health", () => ({ status: 200, body: { ok: true, mode: mgr.mode, labs: mgr.count, cgroup: mgr.cgroups.version } }));
