@@ -17,7 +17,7 @@ before(async () => {
   browser = await launch();
   page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
   await page.goto(`${server.url}/lessons/mount-namespaces`);
-  await page.locator("[data-testid=terminal][data-state=open]").waitFor({ timeout: 20_000 });
+  await page.locator("[data-testid=terminal][data-terminal-index='1'][data-state=open]").waitFor({ timeout: 20_000 });
   await waitForText(page, /# $/m);
   if (!(await page.locator("[data-testid=explorer]").count())) await page.locator("[data-testid=toggle-explorer]").click();
   await page.locator("[data-testid=explorer][data-conn=open]").waitFor({ timeout: 15_000 });
