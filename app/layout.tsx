@@ -1,15 +1,20 @@
 import type { Metadata, Viewport } from "next";
 import { cookies } from "next/headers";
 import "./globals.css";
-import { DEFAULT_LANG, isLang, LANG_COOKIE } from "./i18n/dict";
+import { DEFAULT_LANG, dict, isLang, LANG_COOKIE } from "./i18n/dict";
 import { PREFS_SCRIPT } from "./lib/prefs-script";
 
-export const metadata: Metadata = {
-  title: { default: "nslab: learn Linux namespaces", template: "%s · nslab" },
-  description: "Learn how containers work with real Linux namespaces: lessons beside a live terminal into your own lab.",
-  applicationName: "nslab",
-  icons: { icon: "/logo.svg" },
-};
+/** In the learner's language (the cookie; proxy.ts sets it from ?lang= on the same request). */
+export async function generateMetadata(): Promise<Metadata> {
+  const c = (await cookies()).get(LANG_COOKIE)?.value;
+  const t = dict(isLang(c) ? c : DEFAULT_LANG);
+  return {
+    title: { default: t.metaTitle, template: "%s · nslab" },
+    description: t.metaDescription,
+    applicationName: "nslab",
+    icons: { icon: "/logo.svg" },
+  };
+}
 
 export const viewport: Viewport = {
   themeColor: [

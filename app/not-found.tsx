@@ -1,14 +1,19 @@
 import Link from "next/link";
 import { Logo } from "./components/ui/Logo";
+import { dict } from "./i18n/dict";
+import { resolveLang } from "./i18n/server";
 
-export default function NotFound() {
+/** A page or lesson that does not exist, in the learner's language (cookie, then the browser's). */
+export default async function NotFound() {
+  const lang = await resolveLang(undefined);
+  const t = dict(lang);
   return (
-    <main className="flex min-h-dvh flex-col items-center justify-center gap-4 p-8 text-center">
+    <main lang={lang} className="flex min-h-dvh flex-col items-center justify-center gap-4 p-8 text-center">
       <Logo size={40} />
-      <h1 className="text-xl font-semibold">Nothing here · 这里什么都没有</h1>
-      <p className="text-muted">That page or lesson does not exist. · 该页面或课程不存在。</p>
-      <Link href="/" className="btn-primary">
-        Lessons · 课程
+      <h1 className="text-xl font-semibold">{t.notFoundTitle}</h1>
+      <p className="text-muted">{t.notFoundText}</p>
+      <Link href={`/?lang=${lang}`} className="btn-primary">
+        {t.home}
       </Link>
     </main>
   );

@@ -1,11 +1,19 @@
 import Link from "next/link";
 import { classDict } from "./i18n/classes";
+import type { Metadata } from "next";
 import { dict } from "./i18n/dict";
 import { resolveLang } from "./i18n/server";
 import { listLessons } from "./lib/catalog";
 import { LessonCard } from "./components/catalog/LessonCard";
 import { SiteHeader } from "./components/ui/SiteHeader";
 import { NsChip } from "./components/ui/NsChip";
+
+type Props = { searchParams: Promise<Record<string, string | string[] | undefined>> };
+
+export async function generateMetadata({ searchParams }: Props): Promise<Metadata> {
+  const t = dict(await resolveLang((await searchParams).lang));
+  return { title: { absolute: t.metaTitle }, description: t.metaDescription };
+}
 
 export default async function Home({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const lang = await resolveLang((await searchParams).lang);

@@ -280,6 +280,9 @@ export interface ProcessInfo {
   uidHost: number; // uid on the host
   ns: Partial<Record<NsType, number>>; // namespace inode by type
   state?: string; // one letter from /proc/PID/status: R S D Z T t X I (Z: exited, not yet reaped)
+  terminal?: string; // the lab terminal ("t1") whose session this process is in
+  shell?: boolean; // the shell nslab started for that terminal
+  foreground?: boolean; // leads that terminal's foreground process group: what is typed there goes to it
 }
 
 export interface NamespaceInfo {

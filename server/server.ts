@@ -62,7 +62,7 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
   });
   const lab = (ctx: Parameters<typeof labFor>[1]) => labFor(mgr, ctx);
   lessonRoutes(router, { lessons: services.lessons, runner, labFor: lab, onResult: (lab, lesson, step, r, kind) => classes.checkRan(lab.id, lesson, step, r, kind) });
-  inspectRoutes(router, { labFor: lab });
+  inspectRoutes(router, { labFor: lab, shellsOf: (l) => terminals.shells(l) });
   classRoutes(router, classes, config, lessons.steps);
   const ops = startOperations(config, mgr, terminals);
   labRoutes(router, { mgr, terminals, lessonExists: lessons.exists, gate: ops });

@@ -39,7 +39,8 @@ export async function startServices(config: Config): Promise<Services> {
     handedOut: (lab) => terminals.of(lab).restartGrace(),
     assignLesson: (lab, lesson) => runner.runSetup(lab, lesson),
   });
-  const hub = new ExplorerHub();
+  // the explorer labels each process with its terminal: by the shells the terminals started
+  const hub = new ExplorerHub({ shellsOf: (lab) => terminals.shells(lab) });
   return {
     config,
     mgr,

@@ -54,10 +54,78 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 /** A lesson's page at 1280x720 with its terminal at the prompt and the explorer open and live. */
 export async function lessonWithExplorer(browser: Browser, server: NslabServer, lesson: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-  await page.goto(`${server.url}/lessons/${lesson}`);
-  await page.locator("[data-testid=terminal][data-state=open]").waitFor({ timeout: 20_000 });
-  await waitForText(page, /# $/m);
+  await openLesson(page, server.url, lesson);
   if (!(await page.locator("[data-testid=explorer]").count())) await page.locator("[data-testid=toggle-explorer]").click();
   await page.locator("[data-testid=explorer][data-conn=open]").waitFor({ timeout: 15_000 });
   return page;
+}
+
+/** A fresh page (its own storage) in the shared browser; closes with its context. */
+export async function freshPage(
+  browser: Browser,
+  o: { width?: number; height?: number; dpr?: number; theme?: "light" | "dark"; storage?: Record<string, string> } = {},
+): Promise<Page> {
+  const ctx = await browser.newContext({ viewport: { width: o.width ?? 1280, height: o.height ?? 720 }, deviceScaleFactor: o.dpr ?? 1 });
+  const page = await ctx.newPage();
+  const storage = { ...(o.theme ? { "nslab:theme": o.theme } : {}), ...o.storage };
+  if (Object.keys(storage).length)
+    await page.addInitScript(`(() => { const s = ${JSON.stringify(storage)}; for (const k in s) if (localStorage.getItem(k) === null) localStorage.setItem(k, s[k]); })()`);
+  return page;
+}
+
+/** Opens a lesson and waits for the first terminal's prompt. */
+export async function openLesson(page: Page, url: string, id: string): Promise<void> {
+  await page.goto(`${url}/lessons/${id}`);
+  await page.locator("[data-testid=terminal][data-terminal-index='1'][data-state=open]").waitFor({ timeout: 30_000 });
+  await waitForText(page, /# $/m, 1, 30_000);
+}
+
+/** Waits until `cond` (evaluated in the page, a string expression) is true. */
+export async function until(page: Page, what: string, expr: string, ms = 20_000): Promise<void> {
+  try {
+    await page.waitForFunction(expr, undefined, { timeout: ms, polling: 100 });
+  } catch {
+    throw new Error(`never happened: ${what}`);
+  }
+}
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[]; failureSummary?: string }[];
+}
+
+/** axe-core (injected from node_modules) on the page, or a part of it; the critical and serious violations. */
+export async function axe(page: Page, include?: string): Promise<AxeViolation[]> {
+  if (!(await page.evaluate("typeof window.axe === 'object'"))) await page.addScriptTag({ path: "node_modules/axe-core/axe.min.js" });
+  const res = (await page.evaluate(`axe.run(${include ? JSON.stringify({ include: [include] }) : "document"}, { resultTypes: ["violations"] })`)) as {
+    violations: AxeViolation[];
+  };
+  return res.violations.filter((v) => v.impact === "critical" || v.impact === "serious");
+}
+
+export function describeViolations(vs: AxeViolation[]): string {
+  return vs.map((v) => `${v.impact} ${v.id}: ${v.help}\n${v.nodes.slice(0, 6).map((n) => `   ${n.target.join(" ")} ${n.failureSummary?.split("\n")[1] ?? ""}`).join("\n")}`).join("\n");
+}
+
+/**
+ * How many pixels of an element, as the screen shows it, differ clearly from its top-left pixel
+ * (its background): a blank terminal has none. Reads a real screenshot, so a WebGL canvas counts.
+ */
+export async function inkPixels(page: Page, selector: string): Promise<number> {
+  const png = await page.locator(selector).first().screenshot();
+  return (await page.evaluate(`(async () => {
+    const img = new Image();
+    img.src = "data:image/png;base64,${png.toString("base64")}";
+    await img.decode();
+    const c = document.createElement("canvas");
+    c.width = img.width; c.height = img.height;
+    const g = c.getContext("2d");
+    g.drawImage(img, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - d[0]) + Math.abs(d[i + 1] - d[1]) + Math.abs(d[i + 2] - d[2]) > 90) n++;
+    return n;
+  })()`)) as number;
 }

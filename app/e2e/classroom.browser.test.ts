@@ -77,7 +77,7 @@ test("the instructor starts a class; two learners join with the code", async () 
   await bob.locator("[data-testid=join-submit]").click();
   for (const p of [ada, bob]) {
     await p.waitForURL(/\/class\/[0-9a-f]{16}\/uts-namespaces/, { timeout: 30_000 });
-    await p.locator("[data-testid=terminal][data-state=open]").waitFor({ timeout: 30_000 });
+    await p.locator("[data-testid=terminal][data-terminal-index='1'][data-state=open]").waitFor({ timeout: 30_000 });
     await waitForText(p, /# $/m);
   }
   await teacher.locator("[data-testid=learner-tile]").nth(1).waitFor({ timeout: 15_000 });
@@ -108,7 +108,7 @@ let demo: Page;
 test("the instructor's typing appears in both learners' broadcast panes", async () => {
   demo = await contexts[0]!.newPage();
   await demo.goto(`${server.url}/instructor/${classId}/demo?lesson=uts-namespaces`);
-  await demo.locator("[data-testid=terminal][data-state=open]").waitFor({ timeout: 30_000 });
+  await demo.locator("[data-testid=terminal][data-terminal-index='1'][data-state=open]").waitFor({ timeout: 30_000 });
   await waitForText(demo, /# $/m);
   await demo.locator("[data-testid=broadcast-toggle][data-live=true]").or(demo.locator("[data-testid=broadcast-toggle]:not([disabled])")).first().click();
   await demo.locator("[data-testid=broadcast-toggle][data-live=true]").waitFor({ timeout: 10_000 });
@@ -159,7 +159,7 @@ test("follow me moves both learners", async () => {
     await p.waitForURL(/\/class\/[0-9a-f]{16}\/pid-namespaces/, { timeout: 15_000 });
     await p.locator("[data-testid=follow-notice][data-moved=true]").waitFor({ timeout: 15_000 });
   }
-  await ada.locator("[data-testid=terminal][data-state=open]").waitFor({ timeout: 30_000 });
+  await ada.locator("[data-testid=terminal][data-terminal-index='1'][data-state=open]").waitFor({ timeout: 30_000 });
   await ada.locator("[data-testid=dismiss-notice]").click();
   await ada.locator("[data-testid=follow-notice]").waitFor({ state: "detached" });
 });

@@ -20,7 +20,7 @@ after(async () => {
 
 test("clicking a step's code block runs it in the terminal and the step turns green", async () => {
   await page.goto(`${server.url}/lessons/uts-namespaces`);
-  await page.locator("[data-testid=terminal][data-state=open]").waitFor({ timeout: 20_000 });
+  await page.locator("[data-testid=terminal][data-terminal-index='1'][data-state=open]").waitFor({ timeout: 20_000 });
   await waitForText(page, /# $/m);
   const step = page.locator("[data-testid=step][data-step-id=read-the-names]");
   assert.notEqual(await step.getAttribute("data-state"), "passed");

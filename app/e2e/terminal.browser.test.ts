@@ -42,7 +42,7 @@ test("a reload returns to the same shell, with its history", async () => {
 });
 
 test("a second terminal is another shell in the same lab", async () => {
-  await page.locator("[data-testid=add-terminal]").click();
+  // this lesson's first step uses terminal 2: it opened beside terminal 1 by itself
   await terminalOpen(2);
   await waitForText(page, /# $/m, 2);
   await typeInto(page, "tty; hostname\n", 2);
@@ -51,6 +51,11 @@ test("a second terminal is another shell in the same lab", async () => {
   const host = /root@(lab-[0-9a-f]{6})/.exec(first)![1]!;
   assert.match(text, new RegExp(host), "both terminals are in the same lab");
   assert.equal(await page.locator("[data-testid=terminal-tab]").count(), 2);
+  // + opens one more, in front
+  await page.locator("[data-testid=add-terminal]").click();
+  await terminalOpen(3);
+  await waitForText(page, /# $/m, 3);
+  assert.equal(await page.locator("[data-testid=terminal-tab]").count(), 3);
 });
 
 test("a yes flood stopped by Ctrl-C leaves the page responsive", async () => {

@@ -18,6 +18,7 @@ const en = {
   themeLight: "Light theme",
   largeText: "Large text",
   skipToContent: "Skip to content",
+  skipToTerminal: "Skip to the terminal",
   home: "Lessons",
   source: "Source",
 
@@ -101,6 +102,7 @@ const en = {
   terminal: (n: number) => `Terminal ${n}`,
   addTerminal: "New terminal",
   closeTerminal: (n: number) => `Close terminal ${n}`,
+  closeTerminalKey: "Delete closes it",
   connecting: "Connecting…",
   reconnecting: "Reconnecting…",
   reconnectingIn: (s: number) => `Connection lost. Reconnecting in ${s}s…`,
@@ -121,7 +123,37 @@ const en = {
   hideExplorer: "Hide the namespace explorer",
 
   notFoundTitle: "Nothing here",
-  notFoundText: "That lesson does not exist (any more).",
+  notFoundText: "That page or lesson does not exist (any more).",
+  errorTitle: "Something went wrong",
+  errorCode: (d: string) => `Error ${d}`,
+  metaTitle: "nslab: learn Linux namespaces",
+  metaDescription: "Learn how containers work with real Linux namespaces: lessons beside a live terminal into your own lab.",
+
+  // announcements, panes, split view, rebuilding
+  close: "Close",
+  colon: ": ",
+  runTarget: "in terminal",
+  stepPassed: (n: number, title: string) => `Step ${n} passed: ${title}`,
+  paneKeys: "next pane",
+  paneKeysTitle: "F6 and Shift+F6 move between the lesson, the terminals and the explorer (Tab stays in the shell). Ctrl+` jumps to the terminal.",
+  splitOn: "Side by side",
+  splitShow: "Show two terminals side by side",
+  splitHide: "Show one terminal at a time",
+  shellEnded: (n: number) =>
+    `The shell in terminal ${n} was ended while you were away (the server keeps a disconnected shell for a few minutes). This is a new shell; what ran in the old one is gone.`,
+  shellEndedShort: (n: number) => `Terminal ${n}: the shell you had is gone (it exited, or was ended while disconnected); this is a new one.`,
+  labReplaced: "This is a fresh lab: what you built in the old one is gone.",
+  labReplacedRebuild: (n: number) => `This is a fresh lab: what you built in the old one is gone. Step ${n} offers to rebuild it.`,
+  rebuildWhy: "Your lab is new: what the earlier steps built is not in it.",
+  rebuild: "Rebuild to this step",
+  rebuildNote: (upTo: number) =>
+    upTo === 1
+      ? "Replays step 1's solution in this lab: the namespaces, processes and files it makes come back. A shell you had entered is not re-entered."
+      : `Replays the solutions of steps 1–${upTo} in this lab: the namespaces, processes and files they make come back. A shell you had entered is not re-entered.`,
+  rebuilding: (i: number, n: number) => `Rebuilding: step ${i} of ${n}…`,
+  rebuilt: (upTo: number) => (upTo === 1 ? "Rebuilt: step 1 was replayed in this lab." : `Rebuilt: steps 1–${upTo} were replayed in this lab.`),
+  rebuildFailed: (n: number, why: string) => `Step ${n}'s solution did not bring the lab to its state: ${why}`,
+  graceExpired: "This shell was ended: it was disconnected for longer than the server keeps shells.",
 };
 
 export type Dict = typeof en;
@@ -135,6 +167,7 @@ const zhCN: Dict = {
   themeLight: "浅色主题",
   largeText: "大字号",
   skipToContent: "跳到正文",
+  skipToTerminal: "跳到终端",
   home: "课程",
   source: "源代码",
 
@@ -214,6 +247,7 @@ const zhCN: Dict = {
   terminal: (n: number) => `终端 ${n}`,
   addTerminal: "新建终端",
   closeTerminal: (n: number) => `关闭终端 ${n}`,
+  closeTerminalKey: "按 Delete 关闭",
   connecting: "连接中…",
   reconnecting: "重新连接中…",
   reconnectingIn: (s: number) => `连接已断开，${s} 秒后重连…`,
@@ -233,7 +267,35 @@ const zhCN: Dict = {
   hideExplorer: "隐藏命名空间视图",
 
   notFoundTitle: "这里什么都没有",
-  notFoundText: "这节课不存在（或已被移除）。",
+  notFoundText: "该页面或课程不存在（或已被移除）。",
+  errorTitle: "出错了",
+  errorCode: (d: string) => `错误 ${d}`,
+  metaTitle: "nslab：学习 Linux 命名空间",
+  metaDescription: "用真实的 Linux 命名空间学习容器的工作原理：每节课旁边都有一个连到你自己实验环境的终端。",
+
+  close: "关闭",
+  colon: "：",
+  runTarget: "于终端",
+  stepPassed: (n: number, title: string) => `第 ${n} 步已通过：${title}`,
+  paneKeys: "切换区域",
+  paneKeysTitle: "F6 和 Shift+F6 在课程、终端和命名空间视图之间切换（Tab 留在 shell 中）。Ctrl+` 直接跳到终端。",
+  splitOn: "并排",
+  splitShow: "并排显示两个终端",
+  splitHide: "一次只显示一个终端",
+  shellEnded: (n: number) => `你离开期间，终端 ${n} 中的 shell 已被结束（断开连接的 shell 服务器只保留几分钟）。这是一个新的 shell，旧 shell 中运行的内容已经没有了。`,
+  shellEndedShort: (n: number) => `终端 ${n}：你原来的 shell 已经不在了（它已退出，或断开连接太久被结束），这是一个新的。`,
+  labReplaced: "这是一个全新的实验环境：你在旧环境中搭建的内容已经没有了。",
+  labReplacedRebuild: (n: number) => `这是一个全新的实验环境：你在旧环境中搭建的内容已经没有了。第 ${n} 步可以帮你重建。`,
+  rebuildWhy: "你的实验环境是新的：前面各步搭建的内容不在其中。",
+  rebuild: "重建到这一步",
+  rebuildNote: (upTo: number) =>
+    upTo === 1
+      ? "在这个实验环境中重放第 1 步的参考答案：它创建的命名空间、进程和文件会回来，但你之前进入的 shell 不会被重新进入。"
+      : `在这个实验环境中依次重放第 1–${upTo} 步的参考答案：它们创建的命名空间、进程和文件会回来，但你之前进入的 shell 不会被重新进入。`,
+  rebuilding: (i: number, n: number) => `正在重建：第 ${i} / ${n} 步…`,
+  rebuilt: (upTo: number) => (upTo === 1 ? "重建完成：已在这个实验环境中重放第 1 步。" : `重建完成：已在这个实验环境中重放第 1–${upTo} 步。`),
+  rebuildFailed: (n: number, why: string) => `第 ${n} 步的参考答案没能让实验环境达到预期状态：${why}`,
+  graceExpired: "这个 shell 已被结束：它断开连接的时间超过了服务器保留 shell 的时长。",
 };
 
 const DICTS: Record<Lang, Dict> = { en, "zh-CN": zhCN };

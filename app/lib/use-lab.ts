@@ -24,13 +24,36 @@ export type LabPhase =
 const labKey = (lesson: string) => `nslab:lab:${lesson}`;
 const terminalsKey = (labId: string) => `nslab:terminals:${labId}`;
 
+/** How a lab's terminals were shown: which tab was active, and whether two were side by side (tab indexes). */
+export interface TerminalView {
+  active: number;
+  pair: [number, number] | null;
+  /** the learner turned the side-by-side view off: do not open it by itself */
+  manual?: boolean;
+}
+interface StoredTerminals extends TerminalView {
+  ids: string[];
+}
+
+function readTerminals(labId: string): StoredTerminals {
+  const v = readJson<StoredTerminals | string[]>(terminalsKey(labId));
+  const ids = (Array.isArray(v) ? v : Array.isArray(v?.ids) ? v.ids : []).filter((x): x is string => typeof x === "string");
+  const int = (x: unknown) => (Number.isInteger(x) && (x as number) >= 0 ? (x as number) : null);
+  const o = !v || Array.isArray(v) ? null : v;
+  const pair = o && Array.isArray(o.pair) && o.pair.length === 2 && o.pair.every((x) => int(x) !== null) ? ([o.pair[0], o.pair[1]] as [number, number]) : null;
+  return { ids, active: int(o?.active) ?? 0, pair, ...(o?.manual === true ? { manual: true } : {}) };
+}
+
 /** Terminal ids of a lab, in tab order, so a reload reattaches to the same shells. */
 export function storedTerminals(labId: string): string[] {
-  const v = readJson<string[]>(terminalsKey(labId));
-  return Array.isArray(v) ? v.filter((x) => typeof x === "string") : [];
+  return readTerminals(labId).ids;
 }
-export function storeTerminals(labId: string, ids: string[]): void {
-  writeJson(terminalsKey(labId), ids.length ? ids : null);
+export function storedView(labId: string): TerminalView {
+  const { ids: _ids, ...view } = readTerminals(labId);
+  return view;
+}
+export function storeTerminals(labId: string, ids: string[], view: TerminalView = { active: 0, pair: null }): void {
+  writeJson(terminalsKey(labId), ids.length ? { ids, ...view } : null);
 }
 
 // One lookup/creation in flight per lesson, shared by React's double effects and concurrent callers,

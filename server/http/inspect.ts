@@ -1,6 +1,6 @@
 import "server-only";
 import type { LabHandle } from "../labs/types.ts";
-import { LabInspector } from "../inspect/snapshot.ts";
+import { LabInspector, type TerminalShell } from "../inspect/snapshot.ts";
 import { HttpError } from "./errors.ts";
 import type { RouteContext, Router } from "./router.ts";
 
@@ -9,8 +9,11 @@ import type { RouteContext, Router } from "./router.ts";
  * paths: the names the lab-core API promised (/processes, /mounts?pid=) and the explorer's
  * (/snapshot, /mounts/:pid); both run the same handler.
  */
-export function inspectRoutes(router: Router, deps: { labFor(ctx: RouteContext): LabHandle }): void {
-  const snapshot = async (ctx: RouteContext) => ({ status: 200, body: await new LabInspector(deps.labFor(ctx)).snapshot() });
+export function inspectRoutes(router: Router, deps: { labFor(ctx: RouteContext): LabHandle; shellsOf?(lab: LabHandle): TerminalShell[] }): void {
+  const snapshot = async (ctx: RouteContext) => {
+    const lab = deps.labFor(ctx);
+    return { status: 200, body: await new LabInspector(lab, () => deps.shellsOf?.(lab) ?? []).snapshot() };
+  };
   const mounts = async (ctx: RouteContext, raw: string) => {
     const lab = deps.labFor(ctx);
     const table = /^\d{1,10}$/.test(raw) ? await new LabInspector(lab).mounts(Number(raw)) : null;

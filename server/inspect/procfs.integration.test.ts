@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { formatCmdline, parseIdMap, parseNsLink, parseStatus, readIdMap, readNsLinks, readProcess, readRawProcess, readSetgroups, relativeToParent, startTime, toInside, toOutside } from "./procfs.ts";
+import { formatCmdline, parseIdMap, parseJobs, parseNsLink, parseStatus, type RawProcess, readIdMap, readNsLinks, readProcess, readRawProcess, readSetgroups, relativeToParent, startTime, toInside, toOutside, toProcessInfo } from "./procfs.ts";
+import { markTerminals } from "./snapshot.ts";
 import { comm, Scene, waitFor } from "./test-helpers.ts";
 
 const scenes: Scene[] = [];
@@ -129,4 +130,30 @@ test("maps relative to the parent user namespace, split where the parent's exten
     { inside: 2, outside: 1010, count: 2, outsideHost: 1010 },
   ]);
   assert.deepEqual(relativeToParent([{ inside: 0, outside: 7, count: 1 }], "identity"), [{ inside: 0, outside: 7, count: 1, outsideHost: 7 }]);
+});
+
+test("job control from /proc/PID/stat: process group, session, the terminal's foreground group", () => {
+  // a command name with spaces and parentheses must not shift the fields
+  assert.deepEqual(parseJobs("4242 (a) b (c) S 4200 4242 4100 34817 4242 4194560 0 0 0 0 0 0 0 0 20 0 1 0 100 0"), { pgid: 4242, sid: 4100, tpgid: 4242 });
+  assert.deepEqual(parseJobs("7 (sleep) S 1 7 7 0 -1 4194560"), { pgid: 7, sid: 7, tpgid: -1 }, "no controlling terminal");
+  assert.equal(parseJobs("garbage"), null);
+});
+
+test("terminals in a snapshot: by session (the shell nslab started), the foreground group's leader", () => {
+  const raw = (hostPid: number, jobs: { pgid: number; sid: number; tpgid: number } | null) =>
+    ({ hostPid, nspid: [hostPid, 1], ppid: 1, state: "S", comm: "x", cmdline: "x", uidHost: 0, gidHost: 0, ns: {}, jobs }) as RawProcess;
+  // 100: terminal t1's login shell; 101: a nested bash in front; 102: a background job; 200: setsid -f, its own session
+  const raws = [raw(100, { pgid: 100, sid: 100, tpgid: 101 }), raw(101, { pgid: 101, sid: 100, tpgid: 101 }), raw(102, { pgid: 102, sid: 100, tpgid: 101 }), raw(200, { pgid: 200, sid: 200, tpgid: -1 }), raw(300, null)];
+  const ps = raws.map((r) => toProcessInfo(r, null));
+  markTerminals(ps, raws, [{ id: "t1", pid: 100 }]);
+  assert.deepEqual(
+    ps.map((p) => [p.hostPid, p.terminal, !!p.shell, !!p.foreground]),
+    [
+      [100, "t1", true, false],
+      [101, "t1", false, true],
+      [102, "t1", false, false],
+      [200, undefined, false, false],
+      [300, undefined, false, false],
+    ],
+  );
 });

@@ -222,12 +222,26 @@ export function relativeToParent(map: IdMapLine[], parentMap: IdMapLine[] | "ide
   return out;
 }
 
+/** The fields of /proc/PID/stat after the command name (which may hold spaces and parentheses); rest[0] is field 3. */
+function statFields(text: string): string[] {
+  return text.slice(text.lastIndexOf(")") + 2).split(" ");
+}
+
+/**
+ * Job control from /proc/PID/stat (host pids): its process group (field 5), session (6) and the
+ * foreground process group of its controlling terminal (8; -1 without one).
+ */
+export function parseJobs(text: string): { pgid: number; sid: number; tpgid: number } | null {
+  const f = statFields(text);
+  const [pgid, sid, tpgid] = [Number(f[2]), Number(f[3]), Number(f[5])];
+  return Number.isInteger(pgid) && Number.isInteger(sid) && Number.isInteger(tpgid) ? { pgid, sid, tpgid } : null;
+}
+
 /** Field 22 of /proc/PID/stat: start time in clock ticks since boot. With the pid, it identifies a process across pid reuse. */
 export function startTime(pid: number): string | null {
   const t = readText(`/proc/${pid}/stat`);
   if (t === null) return null;
-  const rest = t.slice(t.lastIndexOf(")") + 2).split(" "); // comm may contain spaces and parentheses
-  return rest[19] ?? null; // field 3 is rest[0], so field 22 is rest[19]
+  return statFields(t)[19] ?? null; // field 3 is [0], so field 22 is [19]
 }
 
 /** Everything about one process that does not need its user namespace's map. */
@@ -241,6 +255,8 @@ export interface RawProcess {
   uidHost: number;
   gidHost: number;
   ns: Partial<Record<NsType, number>>;
+  /** process group, session, foreground group of its terminal (null if /proc/PID/stat could not be read) */
+  jobs: { pgid: number; sid: number; tpgid: number } | null;
 }
 
 /** Reads one process; null if it is gone. */
@@ -252,6 +268,7 @@ export function readRawProcess(pid: number): RawProcess | null {
   const cmd = readHead(`/proc/${pid}/cmdline`, 4096);
   const cmdline = cmd && cmd.length ? formatCmdline(cmd) : `[${comm}]`;
   const ns = readNsLinks(pid);
+  const stat = readText(`/proc/${pid}/stat`);
   return {
     hostPid: pid,
     nspid: status.nspid,
@@ -262,6 +279,7 @@ export function readRawProcess(pid: number): RawProcess | null {
     uidHost: status.uid[0] ?? -1,
     gidHost: status.gid[0] ?? -1,
     ns,
+    jobs: stat === null ? null : parseJobs(stat),
   };
 }
 

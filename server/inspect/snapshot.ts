@@ -37,7 +37,14 @@ export class LabInspector {
   private facts = new Map<string, CachedFacts>();
   private maps = new Map<number, CachedMaps>();
 
-  constructor(readonly lab: LabHandle) {}
+  /**
+   * `shells`: the shell (host pid) the server started for each of the lab's open terminals, by
+   * terminal id (inspection knows nothing of terminals; the wiring hands this in).
+   */
+  constructor(
+    readonly lab: LabHandle,
+    private readonly shells: () => TerminalShell[] = () => [],
+  ) {}
 
   async snapshot(): Promise<LabSnapshot> {
     const pids = await this.lab.hostPids();
@@ -89,6 +96,7 @@ export class LabInspector {
     for (const ino of this.maps.keys()) if (!held.has(`user:${ino}`)) this.maps.delete(ino);
 
     const processes: ProcessInfo[] = raws.map((r) => toProcessInfo(r, r.ns.user !== undefined ? (userMaps.get(r.ns.user)?.uid ?? null) : null));
+    markTerminals(processes, raws, this.shells());
 
     const own = ownNamespaces();
     const init = raws.find((r) => r.hostPid === this.lab.initPid)?.ns ?? {};
@@ -208,6 +216,30 @@ export class LabInspector {
     for (const r of read) if (members.has(r.pid) && startTime(r.pid) === r.start) out.set(r.pid, parseMountinfo(r.text));
     return out;
   }
+}
+
+/**
+ * Which of the lab's terminals each process belongs to, by what the server knows rather than by
+ * name: the shell it started for a terminal leads that terminal's session, so every process in
+ * the session is the terminal's; and the kernel names the terminal's foreground process group
+ * (what is typed there goes to its leader). A process that left the session (setsid) is no
+ * terminal's.
+ */
+export interface TerminalShell {
+  id: string; // "t1"
+  pid: number; // host pid of the shell the server started for that terminal
+}
+
+export function markTerminals(processes: ProcessInfo[], raws: RawProcess[], shells: TerminalShell[]): void {
+  const bySession = new Map(shells.map((s) => [s.pid, s.id]));
+  raws.forEach((r, i) => {
+    const id = r.jobs ? bySession.get(r.jobs.sid) : undefined;
+    if (!id) return;
+    const p = processes[i]!;
+    p.terminal = id;
+    if (r.hostPid === r.jobs!.sid) p.shell = true;
+    if (r.hostPid === r.jobs!.tpgid) p.foreground = true;
+  });
 }
 
 /** A snapshot of a lab (a fresh inspector: no caches kept between calls). */

@@ -2,7 +2,7 @@ import "server-only";
 import fs from "node:fs";
 import { EXPLORER_MAX_MOUNT_PIDS, NS_TYPES, type ExplorerServerMessage, type LabSnapshot, type MountEntry, type TraceEntry } from "../../lib/protocol.ts";
 import type { LabHandle } from "../labs/types.ts";
-import { LabInspector, mountsHash, snapshotHash } from "./snapshot.ts";
+import { LabInspector, mountsHash, snapshotHash, type TerminalShell } from "./snapshot.ts";
 
 /**
  * Pushes what a lab's kernel state looks like to whoever watches it (the explorer WebSocket).
@@ -33,6 +33,8 @@ export interface HubOptions {
   isAlive?: (lab: LabHandle) => boolean;
   /** how many processes' mounts one subscriber may follow (default 4) */
   maxMountPids?: number;
+  /** the shell the server started for each open terminal of a lab (marks each process's terminal; default none) */
+  shellsOf?: (lab: LabHandle) => TerminalShell[];
 }
 
 interface Subscriber {
@@ -59,8 +61,11 @@ class Watch {
   print: string | null = null;
   changedAt = Date.now();
   ticks = 0;
-  constructor(readonly lab: LabHandle) {
-    this.inspector = new LabInspector(lab);
+  constructor(
+    readonly lab: LabHandle,
+    shells: () => TerminalShell[],
+  ) {
+    this.inspector = new LabInspector(lab, shells);
   }
 }
 
@@ -75,6 +80,7 @@ export class ExplorerHub {
       traceBacklog: opts.traceBacklog ?? 500,
       isAlive: opts.isAlive ?? ((lab) => lab.running),
       maxMountPids: opts.maxMountPids ?? EXPLORER_MAX_MOUNT_PIDS,
+      shellsOf: opts.shellsOf ?? (() => []),
     };
   }
 
@@ -125,7 +131,7 @@ export class ExplorerHub {
   }
 
   private start(lab: LabHandle): Watch {
-    const w = new Watch(lab);
+    const w = new Watch(lab, () => this.o.shellsOf(lab));
     this.watches.set(lab, w);
     w.offs.push(lab.onActivity(() => this.activity(w)));
     w.offs.push(

@@ -27,6 +27,15 @@ export interface RootfsOptions {
   hide: string[]; // host paths to cover with an empty tmpfs (nslab's own install, if visible)
 }
 
+/**
+ * The lab's interactive shell setup (server/labs/etc/bash.bashrc):
+ * - history -a: checks can see each command as soon as it finished;
+ * - OSC 633;D: tells the server (and so the page) that a command finished, with its status;
+ * - "know where you are": the prompt names the namespaces the shell is in that are not the lab's
+ *   own, `root@lab-1a2b3c [pid+1 mnt]:~#`, worked out once per shell (the file says how).
+ */
+const BASHRC = new URL("./etc/bash.bashrc", import.meta.url);
+
 /** Writes the /etc template once per server start. */
 export function writeEtcTemplate(dir: string, cgroupVersion: 0 | 1 | 2): void {
   fs.mkdirSync(path.join(dir, "nslab"), { recursive: true });
@@ -43,19 +52,7 @@ export function writeEtcTemplate(dir: string, cgroupVersion: 0 | 1 | 2): void {
       'if [ -n "$BASH_VERSION" ] && [ -f /etc/bash.bashrc ]; then . /etc/bash.bashrc; fi',
       "",
     ].join("\n"),
-    "bash.bashrc": [
-      "# nslab: an interactive shell in your lab",
-      "[ -z \"$PS1\" ] && return",
-      "shopt -s checkwinsize histappend",
-      "HISTFILE=/root/.bash_history HISTSIZE=10000 HISTFILESIZE=10000 HISTCONTROL=",
-      "PS1='\\[\\e[1;32m\\]\\u@\\h\\[\\e[0m\\]:\\[\\e[1;34m\\]\\w\\[\\e[0m\\]\\$ '",
-      "alias ls='ls --color=auto' grep='grep --color=auto'",
-      // history -a: checks can see each command as soon as it finished.
-      // OSC 633;D: tells the server (and so the page) that a command finished, with its status.
-      "__nslab_prompt() { local s=$?; history -a; printf '\\033]633;D;%s\\007' \"$s\"; }",
-      "PROMPT_COMMAND=__nslab_prompt",
-      "",
-    ].join("\n"),
+    "bash.bashrc": fs.readFileSync(BASHRC, "utf8"),
     "nslab/cgroup-version": `${cgroupVersion}\n`,
     "nslab/README": "This is an nslab lab: your own namespaces, on a real Linux kernel.\n",
   };

@@ -50,6 +50,11 @@ export class Terminals {
     return set;
   }
 
+  /** The shell each open terminal of `lab` runs (host pids), without making a set for it. */
+  shells(lab: object): { id: string; pid: number }[] {
+    return this.sets.get(lab as PtyLab)?.shells() ?? [];
+  }
+
   /** Labs that have a terminal set now. */
   get labs(): number {
     return this.sets.size;
@@ -83,6 +88,11 @@ export class LabTerminals {
   fresh(): Terminal | undefined {
     for (const t of this.byId.values()) if (!t.everAttached && !t.exit) return t;
     return undefined;
+  }
+
+  /** The shell of each terminal whose shell still runs. */
+  shells(): { id: string; pid: number }[] {
+    return [...this.byId.values()].filter((t) => !t.exit).map((t) => ({ id: t.id, pid: t.pid }));
   }
 
   status(): TerminalStatus[] {

@@ -50,7 +50,7 @@ export function ClassLesson({ classId, lesson, lessons, lang, initialStep }: { c
     (passes: StepPass[]) => {
       for (const p of passes) {
         const total = p.lesson === lesson.id ? lesson.steps.length : (lessons.find((l) => l.id === p.lesson)?.steps.length ?? readProgress(p.lesson, scope)?.total ?? 0);
-        markPassed(p.lesson, p.step, total, scope);
+        markPassed(p.lesson, p.step, total, { scope });
       }
     },
     [lesson.id, lesson.steps.length, lessons, scope],

@@ -3,6 +3,7 @@ import "./explorer.css";
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { Lang } from "@/app/i18n/dict";
 import type { ExplorerFocus } from "../lesson/widgets";
+import type { LabSnapshot } from "@/lib/protocol";
 import { ExplorerStatus } from "./ExplorerStatus";
 import { ExplorerTabs, TABS, type Tab } from "./ExplorerTabs";
 import { MountsView } from "./MountsView";
@@ -15,6 +16,7 @@ import { useExplorerFeed } from "./use-explorer-feed";
 import { useExplorerFocus } from "./use-explorer-focus";
 
 const TAB_KEY = "nslab:explorer-tab";
+const NO_TERMINALS: string[] = [];
 
 /**
  * The live namespace explorer of one lab: what the kernel holds for it (processes, namespaces,
@@ -22,7 +24,22 @@ const TAB_KEY = "nslab:explorer-tab";
  * Opens WS /api/labs/:id/explorer?token=… on the same origin and reconnects by itself. A lesson
  * step can point it at something (`focus`): a tab, and what to highlight there.
  */
-export function Explorer({ labId, token, lang, focus, onClearFocus }: { labId: string; token: string; lang?: Lang; focus?: ExplorerFocus | null; onClearFocus?(): void }) {
+export function Explorer({
+  labId,
+  token,
+  lang,
+  focus,
+  onClearFocus,
+  terminals = NO_TERMINALS,
+}: {
+  labId: string;
+  token: string;
+  lang?: Lang;
+  focus?: ExplorerFocus | null;
+  onClearFocus?(): void;
+  /** the learner's terminal ids in tab order (processes are labelled with these numbers) */
+  terminals?: string[];
+}) {
   const t = strings(lang);
   const [tab, setTab] = useState<Tab>("processes");
   const [mountPids, setMountPids] = useState<number[]>([]);
@@ -43,13 +60,12 @@ export function Explorer({ labId, token, lang, focus, onClearFocus }: { labId: s
     } catch {}
   }, []);
 
-  // mounts: a sensible first choice (the newest shell, else init)
+  // mounts: a live process always (a chosen one that ended gives way to the default choice)
   useEffect(() => {
-    if (tab !== "mounts" || !snap || mountPids.length) return;
-    const shells = snap.processes.filter((p) => p.comm === "bash");
-    const pick = shells.at(-1) ?? snap.processes.find((p) => p.nspid[1] === 1) ?? snap.processes[0];
-    if (pick) setMountPids([pick.hostPid]);
-  }, [tab, snap, mountPids.length]);
+    if (tab !== "mounts" || !snap) return;
+    const next = liveMountPids(snap, mountPids, terminals);
+    if (next.length !== mountPids.length || next.some((p, i) => p !== mountPids[i])) setMountPids(next);
+  }, [tab, snap, mountPids, terminals]);
 
   const panel = useRef<HTMLDivElement>(null);
   useExplorerFocus({ panel, focus, snap, tab, setTab, setMountPids });
@@ -57,7 +73,7 @@ export function Explorer({ labId, token, lang, focus, onClearFocus }: { labId: s
   const liveNs = snap ? snap.namespaces.filter((n) => n.processes.length > 0).length : 0;
 
   return (
-    <div className="@container flex h-full min-h-0 flex-col bg-surface text-fg" data-testid="explorer" data-lab-id={labId} data-conn={conn.kind}>
+    <div className="@container flex h-full min-h-0 flex-col bg-surface text-fg" data-testid="explorer" data-pane="explorer" data-lab-id={labId} data-conn={conn.kind}>
       <div className="flex shrink-0 flex-wrap items-center gap-x-3 gap-y-1 border-b border-line px-2 py-1">
         <ExplorerTabs tab={tab} onTab={choose} traceCount={feed.trace.length} t={t} />
         <div className="ml-auto flex items-center gap-3 text-[0.8667rem]">
@@ -79,15 +95,15 @@ export function Explorer({ labId, token, lang, focus, onClearFocus }: { labId: s
         role="tabpanel"
         id={`nsx-panel-${tab}`}
         aria-labelledby={`nsx-tab-${tab}`}
-        className={`min-h-0 flex-1 ${tab === "trace" ? "flex flex-col" : "overflow-auto"}`}
-        tabIndex={tab === "trace" ? undefined : -1}
+        className={`relative min-h-0 flex-1 ${tab === "trace" ? "flex flex-col" : "overflow-auto"}`}
+        tabIndex={tab === "trace" ? undefined : 0}
       >
         {tab === "trace" ? (
           <TraceView trace={feed.trace} t={t} />
         ) : !snap ? (
           <p className="px-4 py-6 text-[0.9333rem] text-muted">{conn.kind === "closed" ? t.gone : t.waiting}</p>
         ) : tab === "processes" ? (
-          <ProcessesView snap={snap} changes={feed.changes} t={t} />
+          <ProcessesView snap={snap} changes={feed.changes} terminals={terminals} t={t} />
         ) : tab === "namespaces" ? (
           <NamespacesView snap={snap} changes={feed.changes} t={t} />
         ) : tab === "mounts" ? (
@@ -98,4 +114,21 @@ export function Explorer({ labId, token, lang, focus, onClearFocus }: { labId: s
       </div>
     </div>
   );
+}
+
+/**
+ * The mount tables to show: the chosen processes that still live, else the learner's shell in
+ * terminal 1 (the process in front there, as the server marks it), else the newest shell, else the
+ * lab's init. `terminals`: the learner's terminal ids in tab order.
+ */
+function liveMountPids(snap: LabSnapshot, chosen: number[], terminals: string[]): number[] {
+  const live = new Set(snap.processes.map((p) => p.hostPid));
+  const kept = chosen.filter((p) => live.has(p));
+  if (kept.length) return kept;
+  const pick =
+    snap.processes.find((p) => p.foreground && p.terminal === terminals[0]) ??
+    snap.processes.filter((p) => p.comm === "bash").at(-1) ??
+    snap.processes.find((p) => p.nspid[1] === 1) ??
+    snap.processes[0];
+  return pick ? [pick.hostPid] : [];
 }

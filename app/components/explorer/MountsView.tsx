@@ -161,7 +161,7 @@ function PropagationBadges({ m, t }: { m: MountEntry; t: Strings }) {
       </span>
     );
   if (p.kind === "unbindable")
-    return <span className="rounded border border-danger/50 px-1.5 py-0.5 font-mono text-[0.8667rem] text-danger">unbindable</span>;
+    return <span className="rounded border border-danger/50 px-1.5 py-0.5 font-mono text-[0.8667rem] text-danger">{t.unbindable}</span>;
   return <span className="font-mono text-[0.8667rem] text-subtle">{t.private}</span>;
 }
 
@@ -245,6 +245,15 @@ function MountTable({ pid, mounts, only, title, proc, snap, t }: { pid: number; 
       </div>
     );
   const rows = mountRows(only ? mountsWithAncestors(mounts, (m) => m.propagation.kind !== "private") : mounts);
+  if (!rows.length)
+    return (
+      <div data-mounts-pid={pid} data-testid="mount-table">
+        {header}
+        <p className="px-1 py-3 text-[0.9333rem] text-muted" data-testid="mounts-none-propagating">
+          {t.noPropagating}
+        </p>
+      </div>
+    );
   const lanes = peerLanes(rows);
   const gutter = lanes.count * LANE_REM;
   return (

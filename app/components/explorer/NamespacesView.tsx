@@ -24,11 +24,11 @@ export function NamespacesView({ snap, changes, t }: { snap: LabSnapshot; change
           <caption className="caption-top px-3 pb-2 pt-3 text-left text-[0.8667rem] text-muted">{t.matrixCaption}</caption>
           <thead className="text-[0.8667rem]">
             <tr>
-              <th scope="col" rowSpan={2} className="sticky left-0 z-10 border-b border-line bg-surface px-3 py-1.5 align-bottom font-medium text-muted">
+              <th scope="col" rowSpan={2} className="sticky left-0 z-10 whitespace-nowrap border-b border-line bg-surface px-3 py-1.5 align-bottom font-medium text-muted">
                 {t.process}
               </th>
               {groups.map((g) => (
-                <th key={g.type} scope="colgroup" colSpan={g.namespaces.length} className="border-l border-line px-2 pt-1 text-center font-mono font-semibold text-fg" data-ns-type={g.type}>
+                <th key={g.type} scope="colgroup" colSpan={g.namespaces.length} className="whitespace-nowrap border-l border-line px-2 pt-1 text-center font-mono font-semibold text-fg" data-ns-type={g.type}>
                   {g.type}
                 </th>
               ))}
@@ -39,7 +39,7 @@ export function NamespacesView({ snap, changes, t }: { snap: LabSnapshot; change
                   <th
                     key={nsKey(n.type, n.ino)}
                     scope="col"
-                    className={`px-1 pb-1.5 pt-1 text-center font-normal ${i === 0 ? "border-l border-line" : ""} ${changeClass(n)}`}
+                    className={`whitespace-nowrap px-1 pb-1.5 pt-1 text-center font-normal ${i === 0 ? "border-l border-line" : ""} ${changeClass(n)}`}
                     data-ns-type={n.type}
                     data-ns-ino={n.ino}
                     data-gone={n.gone ? "" : undefined}

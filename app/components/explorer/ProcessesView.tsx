@@ -1,4 +1,6 @@
 import type { LabSnapshot } from "@/lib/protocol";
+import { Icon } from "../ui/Icon";
+import { Tokens } from "../ui/Tokens";
 import { withChanges, type ChangesView } from "./model/changes";
 import { differingTypes, labRoots, nsKey } from "./model/namespaces";
 import { pidLevels, processTree } from "./model/processes";
@@ -6,7 +8,7 @@ import type { Strings } from "./strings";
 import { changeClass, Empty, NsChip, TreeGuides, useRovingRows } from "./ui";
 
 /** The lab's processes as a tree by parent: PIDs at every level, command, uid inside and out, namespaces of their own. */
-export function ProcessesView({ snap, changes, t }: { snap: LabSnapshot; changes: ChangesView; t: Strings }) {
+export function ProcessesView({ snap, changes, terminals, t }: { snap: LabSnapshot; changes: ChangesView; terminals: string[]; t: Strings }) {
   const shown = withChanges(snap, changes);
   const rows = processTree(shown.processes);
   const roots = labRoots(snap.namespaces);
@@ -35,6 +37,7 @@ export function ProcessesView({ snap, changes, t }: { snap: LabSnapshot; changes
         {rows.map(({ item: p, lasts }) => {
           const own = differingTypes(p, roots);
           const changed = changes.changedProcs.has(p.hostPid);
+          const term = p.terminal ? terminals.indexOf(p.terminal) + 1 : 0; // the learner's tab number, 0 if not theirs
           return (
             <tr
               key={p.hostPid}
@@ -44,6 +47,9 @@ export function ProcessesView({ snap, changes, t }: { snap: LabSnapshot; changes
               data-nspid={p.nspid.join(" ")}
               data-gone={p.gone ? "" : undefined}
               data-fresh={p.fresh ? "" : undefined}
+              data-terminal={term || undefined}
+              data-foreground={term && p.foreground ? "" : undefined}
+              data-terminal-shell={term && p.shell ? "" : undefined}
               className={`nsx-row border-b border-line/60 align-top hover:bg-surface-2 ${changeClass(p, changed)}`}
             >
               <th scope="row" className="px-3 py-1.5 font-normal">
@@ -51,11 +57,16 @@ export function ProcessesView({ snap, changes, t }: { snap: LabSnapshot; changes
                   <TreeGuides lasts={lasts} />
                   <span className="flex min-w-0 flex-wrap items-baseline gap-x-2">
                     <span className="font-mono font-semibold text-fg">{p.comm}</span>
-                    {p.cmdline && p.cmdline !== p.comm && <span className="break-words font-mono text-[0.8667rem] text-muted [overflow-wrap:anywhere]">{p.cmdline}</span>}
+                    {p.cmdline && p.cmdline !== p.comm && (
+                      <span className="font-mono text-[0.8667rem] text-muted">
+                        <Tokens text={p.cmdline} />
+                      </span>
+                    )}
                     {p.gone && <span className="text-[0.8667rem] text-danger">({t.gone_})</span>}
                     {p.fresh && <span className="sr-only"> ({t.fresh})</span>}
                     {changed && <span className="sr-only"> ({t.changed})</span>}
                     {p.state === "Z" && <span className="text-[0.8667rem] text-warning">&lt;defunct&gt;</span>}
+                    {term > 0 && <TerminalMarks n={term} shell={!!p.shell} foreground={!!p.foreground} t={t} />}
                     <span className="sr-only">, {t.parentPid(p.ppid)}</span>
                   </span>
                 </div>
@@ -104,5 +115,30 @@ export function ProcessesView({ snap, changes, t }: { snap: LabSnapshot; changes
         })}
       </tbody>
     </table>
+  );
+}
+
+/** Which of the learner's terminals a process belongs to; the terminal's shell; where their keys go. */
+function TerminalMarks({ n, shell, foreground, t }: { n: number; shell: boolean; foreground: boolean; t: Strings }) {
+  return (
+    <span className="inline-flex flex-wrap items-center gap-1">
+      {foreground ? (
+        <span className="whitespace-nowrap rounded bg-accent px-1.5 text-[0.8667rem] font-medium leading-5 text-accent-fg" title={t.youAreHereTitle(n)}>
+          ▸ {t.youAreHere(n)}
+        </span>
+      ) : shell ? (
+        <span className="whitespace-nowrap rounded border border-accent/50 px-1.5 text-[0.8667rem] leading-5 text-accent" title={t.terminalShellTitle}>
+          {t.terminalShell(n)}
+        </span>
+      ) : (
+        <span className="whitespace-nowrap rounded bg-surface-3 px-1 font-mono text-[0.8667rem] leading-5 text-muted" title={t.inTerminal(n)}>
+          <span aria-hidden="true" className="inline-flex items-center gap-0.5">
+            <Icon name="terminal" size={11} />
+            {n}
+          </span>
+          <span className="sr-only">{t.inTerminal(n)}</span>
+        </span>
+      )}
+    </span>
   );
 }

@@ -2,6 +2,7 @@ import { useEffect, useId, useLayoutEffect, useRef, useState } from "react";
 import type { TraceEntry } from "@/lib/protocol";
 import { formatClock, formatDuration, manPages, traceResult } from "./model/trace";
 import type { Strings } from "./strings";
+import { Tokens } from "../ui/Tokens";
 import { Empty, useRovingRows } from "./ui";
 
 const SHOW_MAX = 600;
@@ -98,7 +99,7 @@ function CallTable({ trace, learner, t }: { trace: TraceEntry[]; learner: boolea
               onClick={() => setWho(w)}
               className={"btn-ghost btn-sm " + (who === w ? "bg-surface-3 text-fg" : "")}
             >
-              {w ?? t.all}
+              {w ? (t.whoName[w] ?? w) : t.all}
             </button>
           ))}
         </div>
@@ -154,7 +155,9 @@ function CallTable({ trace, learner, t }: { trace: TraceEntry[]; learner: boolea
                           {e.pid != null && <span className="ml-1 text-subtle">PID {e.pid}</span>}
                         </span>
                       ) : (
-                        <span className={`inline-block rounded px-1.5 font-mono text-[0.8667rem] leading-5 ring-1 ring-inset ${WHO_TONE[e.who] ?? ""}`}>{e.who}</span>
+                        <span className={`inline-block whitespace-nowrap rounded px-1.5 text-[0.8667rem] leading-5 ring-1 ring-inset ${WHO_TONE[e.who] ?? ""}`} title={t.whoTitle[e.who]}>
+                          {t.whoName[e.who] ?? e.who}
+                        </span>
                       )}
                       {e.scope !== "lab" && <span className="ml-1 font-mono text-[0.8667rem] text-subtle">{e.scope}</span>}
                     </td>
@@ -172,7 +175,9 @@ function CallTable({ trace, learner, t }: { trace: TraceEntry[]; learner: boolea
                         </a>
                       ))}
                     </td>
-                    <td className="break-all px-2 py-1 font-mono text-[0.8667rem]">{e.args}</td>
+                    <td className="px-2 py-1 font-mono text-[0.8667rem]" data-args="">
+                      <Tokens text={e.args} />
+                    </td>
                     <td className={`px-2 py-1 text-right font-mono ${learner ? "break-words text-[0.8667rem]" : "whitespace-nowrap"} ${r.failed ? "font-semibold text-danger" : ""}`}>{r.text || t.unknownResult}</td>
                     {!learner && <td className="whitespace-nowrap px-2 py-1 text-right font-mono text-[0.8667rem] text-muted">{formatDuration(e.durNs)}</td>}
                   </tr>

@@ -27,7 +27,11 @@ export function UsersView({ snap, t }: { snap: LabSnapshot; t: Strings }) {
               {maps?.ownerUid != null && <span className="text-[0.8667rem] text-subtle">{t.createdBy(maps.ownerUid)}</span>}
               {maps && (
                 <span className="rounded bg-surface-2 px-1.5 py-0.5 font-mono text-[0.8667rem]">
-                  {t.setgroups}: <span className={maps.setgroups === "deny" ? "text-warning" : "text-fg"}>{maps.setgroups ?? "?"}</span>
+                  {t.setgroups}
+                  {t.colon}
+                  <span className={maps.setgroups === "deny" ? "text-warning" : "text-fg"} title={t.setgroupsTitle(maps.setgroups)}>
+                    {t.setgroupsValue(maps.setgroups)}
+                  </span>
                 </span>
               )}
             </header>

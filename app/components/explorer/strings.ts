@@ -5,6 +5,7 @@ const en = {
   explorer: "Namespace explorer",
   fromLesson: "Lesson:",
   clearFocus: "Stop highlighting",
+  colon: ": ",
   tabs: { processes: "Processes", namespaces: "Namespaces", mounts: "Mounts", users: "Users", trace: "Trace" },
   live: "Live",
   connecting: "Connecting…",
@@ -90,6 +91,24 @@ const en = {
   unknownResult: "—",
   manPage: (p: string) => `man page ${p}`,
   shownOf: (a: number, b: number) => `${a} of ${b}`,
+  whoName: { server: "server", child: "lab setup", shell: "shell start" } as Record<string, string>,
+  whoTitle: {
+    server: "calls the nslab server made for this lab (cgroups)",
+    child: "calls that built the lab (namespaces, mounts, id maps)",
+    shell: "calls that started a shell in the lab",
+  } as Record<string, string>,
+  /** setgroups as the kernel writes it (allow, deny), in words */
+  setgroupsValue: (v: "allow" | "deny" | null): string => (v === "allow" ? "allow" : v === "deny" ? "deny" : "?"),
+  setgroupsTitle: (v: "allow" | "deny" | null): string =>
+    v === "allow" ? "processes here may call setgroups(2)" : v === "deny" ? "setgroups(2) is refused here (needed before an unprivileged gid_map)" : "",
+  unbindable: "unbindable",
+  noPropagating: "No shared, slave or unbindable mount here: every mount is private. Try mount --make-shared on one.",
+  // the learner's terminals
+  inTerminal: (n: number) => `in terminal ${n}`,
+  terminalShell: (n: number) => `terminal ${n}'s shell`,
+  terminalShellTitle: "The shell nslab started for this terminal",
+  youAreHere: (n: number) => `you are here (terminal ${n})`,
+  youAreHereTitle: (n: number) => `In front in terminal ${n}: what you type there goes to this process`,
 };
 
 export type Strings = typeof en;
@@ -98,6 +117,7 @@ const zhCN: Strings = {
   explorer: "命名空间视图",
   fromLesson: "课程：",
   clearFocus: "取消高亮",
+  colon: "：",
   tabs: { processes: "进程", namespaces: "命名空间", mounts: "挂载", users: "用户", trace: "调用跟踪" },
   live: "实时",
   connecting: "正在连接…",
@@ -179,6 +199,21 @@ const zhCN: Strings = {
   unknownResult: "—",
   manPage: (p) => `手册页 ${p}`,
   shownOf: (a, b) => `${a} / ${b}`,
+  whoName: { server: "服务端", child: "搭建环境", shell: "启动 shell" },
+  whoTitle: {
+    server: "nslab 服务端为这个实验环境所做的调用（cgroup）",
+    child: "搭建实验环境的调用（命名空间、挂载、ID 映射）",
+    shell: "在实验环境中启动 shell 的调用",
+  },
+  setgroupsValue: (v) => (v === "allow" ? "允许 (allow)" : v === "deny" ? "禁止 (deny)" : "?"),
+  setgroupsTitle: (v) => (v === "allow" ? "这里的进程可以调用 setgroups(2)" : v === "deny" ? "这里禁止 setgroups(2)（非特权写入 gid_map 之前必须如此）" : ""),
+  unbindable: "不可绑定 (unbindable)",
+  noPropagating: "这里没有共享、从属或不可绑定的挂载：所有挂载都是私有的。试试对某个挂载执行 mount --make-shared。",
+  inTerminal: (n) => `在终端 ${n} 中`,
+  terminalShell: (n) => `终端 ${n} 的 shell`,
+  terminalShellTitle: "nslab 为这个终端启动的 shell",
+  youAreHere: (n) => `你在这里（终端 ${n}）`,
+  youAreHereTitle: (n) => `终端 ${n} 的前台进程：你在那里输入的内容会发给它`,
 };
 
 export function strings(lang: Lang | undefined): Strings {

@@ -1,19 +1,19 @@
 "use client";
-import { useCallback, useEffect, useImperativeHandle, useRef, useState, type Ref } from "react";
+import { useCallback, useEffect, useImperativeHandle, useMemo, useRef, useState, type Ref } from "react";
 import { dict, type Lang } from "@/app/i18n/dict";
 import { api, ApiCallError } from "@/app/lib/api";
 import { readJson, writeJson } from "@/app/lib/storage";
-import { storedTerminals, type LabPhase, type StoredLab } from "@/app/lib/use-lab";
+import { storedTerminals, storedView, type LabPhase, type StoredLab } from "@/app/lib/use-lab";
 import type { ExplorerFocus } from "../lesson/widgets";
-import { Terminal } from "../terminal/Terminal";
+import { useAnnounce } from "../ui/Announcer";
 import { Icon } from "../ui/Icon";
 import { SplitPane } from "../ui/SplitPane";
 import { ExplorerSlot } from "./ExplorerSlot";
 import { LabExpiryBanner } from "./LabExpiry";
 import { LabPhaseView } from "./LabPhaseView";
 import { LabToolbar } from "./LabToolbar";
-import type { TabInfo } from "./TerminalTabs";
-import { useTerminalTabs, type RunOptions } from "./use-terminal-tabs";
+import { TerminalPanes } from "./TerminalPanes";
+import { useTerminalTabs, type InitialTab, type RunOptions } from "./use-terminal-tabs";
 
 export interface LabPanelHandle {
   run(command: string, opts?: RunOptions): void;
@@ -24,6 +24,8 @@ export interface LabPanelHandle {
 interface Props {
   phase: LabPhase;
   lang: Lang;
+  /** the highest terminal the current step names (2 or more opens terminals side by side) */
+  wantTerminals: number;
   ref?: Ref<LabPanelHandle>;
   onReset(): void;
   onRetry(): void;
@@ -38,7 +40,7 @@ interface Props {
 const EXPLORER_KEY = "nslab:explorer-open";
 
 /** The right side of a lesson: the lab's state, terminal tabs, and the explorer slot. */
-export function LabPanel({ phase, lang, ref, onReset, onRetry, onGone, onCommand, onActiveTerminal, explorerInitiallyOpen }: Props) {
+export function LabPanel({ phase, lang, wantTerminals, ref, onReset, onRetry, onGone, onCommand, onActiveTerminal, explorerInitiallyOpen }: Props) {
   const t = dict(lang);
   const [explorerOpen, setExplorerOpen] = useState(() => explorerInitiallyOpen || (typeof window !== "undefined" && readJson<boolean>(EXPLORER_KEY) === true));
   useEffect(() => writeJson(EXPLORER_KEY, explorerOpen || null), [explorerOpen]);
@@ -68,8 +70,9 @@ export function LabPanel({ phase, lang, ref, onReset, onRetry, onGone, onCommand
         <ReadyLab
           key={`${phase.lab.id}:${phase.generation}`}
           lab={phase.lab}
-          initialTerminals={initialTerminals(phase)}
+          initial={initialTerminals(phase)}
           lang={lang}
+          wantTerminals={wantTerminals}
           explorerOpen={explorerOpen}
           onToggleExplorer={() => setExplorerOpen((o) => !o)}
           onReset={confirmReset}
@@ -82,7 +85,7 @@ export function LabPanel({ phase, lang, ref, onReset, onRetry, onGone, onCommand
         />
       ) : (
         <>
-          <div className="flex h-11 shrink-0 items-center border-b border-line px-3 text-[0.8667rem] text-subtle">
+          <div className="flex h-11 shrink-0 items-center border-b border-line px-3 text-[0.8667rem] text-muted">
             <Icon name="terminal" size={14} className="mr-2" />
             {t.terminals}
           </div>
@@ -93,20 +96,26 @@ export function LabPanel({ phase, lang, ref, onReset, onRetry, onGone, onCommand
   );
 }
 
-/** Tabs to restore: stored ids the server still has (else its live ones), else one new terminal. */
-function initialTerminals(phase: Extract<LabPhase, { kind: "ready" }>): (string | null)[] {
+/**
+ * Tabs to restore: the stored shells, in their places. A stored shell the server no longer has
+ * (ended after the grace period) becomes a new shell that says so; with nothing stored, the lab's
+ * live shells, else one new terminal.
+ */
+function initialTerminals(phase: Extract<LabPhase, { kind: "ready" }>): InitialTab[] {
   const live = phase.status?.terminals ?? [];
   const existing = new Set(live.map((x) => x.id));
-  let ids = storedTerminals(phase.lab.id).filter((id) => existing.has(id));
-  if (!ids.length) ids = live.filter((x) => !x.exited).map((x) => x.id);
-  return ids.length ? ids : [null];
+  const stored = storedTerminals(phase.lab.id);
+  if (stored.length && phase.status) return stored.map((id) => (existing.has(id) ? { tid: id } : { tid: null, notice: "shell-ended" }));
+  const ids = live.filter((x) => !x.exited).map((x) => x.id);
+  return ids.length ? ids.map((tid) => ({ tid })) : [{ tid: null }];
 }
 
-/** A running lab: terminal tabs and panes, the explorer below them. */
+/** A running lab: terminal tabs and panes (two side by side when asked), the explorer below them. */
 function ReadyLab({
   lab,
-  initialTerminals,
+  initial,
   lang,
+  wantTerminals,
   explorerOpen,
   onToggleExplorer,
   onReset,
@@ -118,8 +127,9 @@ function ReadyLab({
   onClearFocus,
 }: {
   lab: StoredLab;
-  initialTerminals: (string | null)[];
+  initial: InitialTab[];
   lang: Lang;
+  wantTerminals: number;
   explorerOpen: boolean;
   onToggleExplorer(): void;
   onReset(): void;
@@ -131,15 +141,26 @@ function ReadyLab({
   onClearFocus(): void;
 }) {
   const t = dict(lang);
-  const tabs = useTerminalTabs(lab, initialTerminals);
+  const announce = useAnnounce();
+  const tabs = useTerminalTabs(lab, initial, storedView(lab.id));
+  runRef.current = tabs.run;
   const activeTid = tabs.tabs.find((x) => x.key === tabs.active)?.tid ?? null;
   const onActive = useRef(onActiveTerminal);
   onActive.current = onActiveTerminal;
   useEffect(() => {
     onActive.current?.(activeTid);
   }, [activeTid]);
-  runRef.current = tabs.run;
-  usePaneKeys(tabs.focus);
+  const { showBeside } = tabs;
+  const tidList = tabs.tabs.map((x) => x.tid ?? "").join(" ");
+  const tids = useMemo(() => tidList.split(" "), [tidList]); // the explorer labels processes with these tab numbers
+  useEffect(() => showBeside(wantTerminals), [wantTerminals, showBeside]);
+
+  // shells that ended while the learner was away: say so once, here and to screen readers
+  useEffect(() => {
+    const ended = initial.flatMap((x, i) => (x.notice === "shell-ended" ? [i + 1] : []));
+    if (ended.length) announce({ text: ended.map((n) => t.shellEndedShort(n)).join(" "), tone: "warning", toast: true });
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- once per lab view
+  }, []);
 
   const probe = useCallback(async (): Promise<"ok" | "gone" | "unknown"> => {
     try {
@@ -152,18 +173,7 @@ function ReadyLab({
 
   return (
     <>
-      <LabToolbar
-        lab={lab}
-        lang={lang}
-        tabs={tabs.tabs}
-        active={tabs.active}
-        explorerOpen={explorerOpen}
-        onSelect={tabs.setActive}
-        onClose={tabs.close}
-        onAdd={tabs.add}
-        onToggleExplorer={onToggleExplorer}
-        onReset={onReset}
-      />
+      <LabToolbar lab={lab} lang={lang} tabs={tabs} explorerOpen={explorerOpen} onToggleExplorer={onToggleExplorer} onReset={onReset} />
       <SplitPane
         vertical
         collapsed={!explorerOpen}
@@ -172,82 +182,9 @@ function ReadyLab({
         min={0.2}
         max={0.85}
         label={t.resizeExplorer}
-        first={
-          <div className="relative min-h-0 flex-1 bg-term-bg">
-            {tabs.tabs.map((tab, i) => (
-              <TerminalPane key={tab.key} tab={tab} index={i + 1} lab={lab} lang={lang} tabs={tabs} probe={probe} onGone={onGone} onCommand={onCommand} />
-            ))}
-            {tabs.tabs.length === 0 && (
-              <div className="absolute inset-0 flex items-center justify-center">
-                <button type="button" className="btn-secondary" onClick={tabs.add} data-testid="terminal-empty-new">
-                  <Icon name="plus" size={14} /> {t.newTerminal}
-                </button>
-              </div>
-            )}
-          </div>
-        }
-        second={<ExplorerSlot lab={lab} lang={lang} focus={focus} onClearFocus={onClearFocus} />}
+        first={<TerminalPanes lab={lab} lang={lang} tabs={tabs} probe={probe} onGone={onGone} onCommand={onCommand} />}
+        second={<ExplorerSlot lab={lab} lang={lang} terminals={tids} focus={focus} onClearFocus={onClearFocus} />}
       />
     </>
   );
-}
-
-/** One tab's panel: its terminal, shown while the tab is active. */
-function TerminalPane({
-  tab,
-  index,
-  lab,
-  lang,
-  tabs,
-  probe,
-  onGone,
-  onCommand,
-}: {
-  tab: TabInfo;
-  index: number;
-  lab: StoredLab;
-  lang: Lang;
-  tabs: ReturnType<typeof useTerminalTabs>;
-  probe(): Promise<"ok" | "gone" | "unknown">;
-  onGone(): void;
-  onCommand(exitCode: number): void;
-}) {
-  const visible = tab.key === tabs.active;
-  const key = tab.key;
-  return (
-    <div id={`panel-${key}`} role="tabpanel" aria-labelledby={`tab-${key}`} className="absolute inset-0" hidden={!visible}>
-      <Terminal
-        ref={(h) => tabs.attach(key, h)}
-        lab={lab}
-        initialTerminalId={tab.tid}
-        index={index}
-        visible={visible}
-        autoFocus={tab.focus}
-        lang={lang}
-        onReady={(tid) => tabs.patch(key, { tid })}
-        onState={(s) => {
-          tabs.patch(key, { conn: s.kind });
-          if (s.kind === "closed" && s.reason === "lab-destroyed") onGone();
-        }}
-        onExit={(code, signal) => tabs.patch(key, { exit: { code, signal } })}
-        onCommand={onCommand}
-        onNewTerminal={() => {
-          tabs.close(key);
-          tabs.add();
-        }}
-        probe={probe}
-      />
-    </div>
-  );
-}
-
-/** Ctrl+` (anywhere on the page) puts the keyboard in the active terminal. */
-function usePaneKeys(focusTerminal: (key: string | null) => boolean) {
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.ctrlKey && !e.altKey && !e.metaKey && e.code === "Backquote" && focusTerminal(null)) e.preventDefault();
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [focusTerminal]);
 }

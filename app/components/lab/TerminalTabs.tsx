@@ -1,5 +1,5 @@
 "use client";
-import { useRef, type KeyboardEvent } from "react";
+import { useRef, type KeyboardEvent, type MouseEvent } from "react";
 import { dict, type Lang } from "@/app/i18n/dict";
 import type { ConnectionState } from "@/app/lib/terminal-connection";
 import { Icon } from "../ui/Icon";
@@ -10,12 +10,18 @@ export interface TabInfo {
   exit: { code: number | null; signal: string | null } | null;
   conn: ConnectionState["kind"];
   focus?: boolean; // opened by the learner: focus it when ready
+  /** why this tab's shell is not the one the learner had (shown over the terminal) */
+  notice?: "shell-ended";
 }
 
-/** The terminal tabs: select, close (×), add (+). Arrow keys move between tabs. */
+/**
+ * The terminal tabs: select, close, add. The tab list holds tabs only (ARIA); a tab's × is part of
+ * the tab for the mouse, and Delete closes the focused tab. Arrow keys, Home and End move.
+ */
 export function TerminalTabs({
   tabs,
   active,
+  shown,
   lang,
   onSelect,
   onClose,
@@ -23,6 +29,8 @@ export function TerminalTabs({
 }: {
   tabs: TabInfo[];
   active: string | null;
+  /** tabs whose terminal is on screen (two in split view) */
+  shown: string[];
   lang: Lang;
   onSelect(key: string): void;
   onClose(key: string): void;
@@ -54,62 +62,62 @@ export function TerminalTabs({
       <div role="tablist" aria-label={t.terminals} className="flex min-w-0 items-center gap-0.5">
         {tabs.map((tab, i) => {
           const selected = tab.key === active;
+          const onScreen = shown.includes(tab.key);
           const exitText = tab.exit ? (tab.exit.signal ?? String(tab.exit.code ?? "?")) : null;
+          const close = (e: MouseEvent) => {
+            e.stopPropagation();
+            onClose(tab.key);
+          };
           return (
-            <div
+            <button
               key={tab.key}
+              ref={(el) => {
+                if (el) refs.current.set(tab.key, el);
+                else refs.current.delete(tab.key);
+              }}
+              type="button"
+              role="tab"
+              id={`tab-${tab.key}`}
+              aria-selected={selected}
+              aria-controls={`panel-${tab.key}`}
+              aria-keyshortcuts="Delete"
+              title={`${t.terminal(i + 1)} · ${t.closeTerminalKey}`}
+              tabIndex={selected ? 0 : -1}
+              onClick={() => onSelect(tab.key)}
+              onKeyDown={(e) => onKey(e, i)}
+              data-testid="terminal-tab"
+              data-terminal-id={tab.tid ?? ""}
+              data-conn={tab.conn}
+              data-exited={tab.exit ? "true" : "false"}
               className={
-                "group flex h-8 items-center rounded-md text-[0.8667rem] transition-colors " +
-                (selected ? "bg-surface-3 text-fg" : "text-muted hover:bg-surface-2 hover:text-fg")
+                "group flex h-8 items-center gap-1.5 rounded-md pl-2.5 pr-0.5 text-[0.8667rem] transition-colors " +
+                (selected ? "bg-surface-3 text-fg" : onScreen ? "bg-surface-2 text-fg" : "text-muted hover:bg-surface-2 hover:text-fg")
               }
             >
-              <button
-                ref={(el) => {
-                  if (el) refs.current.set(tab.key, el);
-                  else refs.current.delete(tab.key);
-                }}
-                type="button"
-                role="tab"
-                id={`tab-${tab.key}`}
-                aria-selected={selected}
-                aria-controls={`panel-${tab.key}`}
-                tabIndex={selected ? 0 : -1}
-                onClick={() => onSelect(tab.key)}
-                onKeyDown={(e) => onKey(e, i)}
-                data-testid="terminal-tab"
-                data-terminal-id={tab.tid ?? ""}
-                data-conn={tab.conn}
-                data-exited={tab.exit ? "true" : "false"}
-                className="flex h-full items-center gap-1.5 rounded-md pl-2.5 pr-1"
-              >
-                <Icon name="terminal" size={14} className="opacity-70" />
-                <span>{t.terminal(i + 1)}</span>
-                <StatusDot tab={tab} />
-                {exitText !== null && (
-                  <span
-                    className={
-                      "rounded px-1 font-mono text-[0.7333rem] " +
-                      (tab.exit?.code === 0 ? "bg-surface-2 text-muted" : "bg-danger-soft text-danger")
-                    }
-                    title={t.exitedTitle(exitText)}
-                    data-testid="terminal-exit"
-                  >
-                    {t.exited(exitText)}
-                  </span>
-                )}
-              </button>
-              <button
-                type="button"
-                onClick={() => onClose(tab.key)}
-                aria-label={t.closeTerminal(i + 1)}
-                title={t.closeTerminal(i + 1)}
+              <Icon name="terminal" size={14} className="opacity-70" />
+              <span className="whitespace-nowrap">
+                <span className="hidden sm:inline">{t.terminal(i + 1)}</span>
+                <span className="sm:hidden">{i + 1}</span>
+              </span>
+              <StatusDot tab={tab} />
+              {exitText !== null && (
+                <span
+                  className={"rounded px-1 font-mono text-[0.7333rem] " + (tab.exit?.code === 0 ? "bg-surface-2 text-muted" : "bg-danger-soft text-danger")}
+                  title={t.exitedTitle(exitText)}
+                  data-testid="terminal-exit"
+                >
+                  {t.exited(exitText)}
+                </span>
+              )}
+              <span
+                aria-hidden="true"
+                onClick={close}
                 data-testid="close-terminal"
-                tabIndex={selected ? 0 : -1}
-                className="mr-1 inline-flex size-5 items-center justify-center rounded text-subtle opacity-60 hover:bg-surface-2 hover:text-fg hover:opacity-100 focus-visible:opacity-100 group-hover:opacity-100"
+                className="inline-flex size-[24px] items-center justify-center rounded text-muted opacity-70 hover:bg-surface-2 hover:text-fg hover:opacity-100 group-hover:opacity-100"
               >
                 <Icon name="x" size={12} strokeWidth={1.75} />
-              </button>
-            </div>
+              </span>
+            </button>
           );
         })}
       </div>
@@ -119,7 +127,7 @@ export function TerminalTabs({
         aria-label={t.addTerminal}
         title={t.addTerminal}
         data-testid="add-terminal"
-        className="ml-0.5 inline-flex size-7 shrink-0 items-center justify-center rounded-md text-muted hover:bg-surface-2 hover:text-fg"
+        className="ml-0.5 inline-flex size-8 shrink-0 items-center justify-center rounded-md text-muted hover:bg-surface-2 hover:text-fg"
       >
         <Icon name="plus" size={15} />
       </button>
@@ -130,6 +138,6 @@ export function TerminalTabs({
 function StatusDot({ tab }: { tab: TabInfo }) {
   if (tab.conn === "reconnecting" || tab.conn === "connecting")
     return <span className="animate-soft-pulse inline-block size-1.5 rounded-full bg-warning" aria-hidden="true" />;
-  if (tab.conn === "closed") return <span className="inline-block size-1.5 rounded-full bg-subtle" aria-hidden="true" />;
+  if (tab.conn === "closed") return <span className="inline-block size-1.5 rounded-full bg-muted" aria-hidden="true" />;
   return null;
 }

@@ -2,6 +2,7 @@
 import { useContext, useLayoutEffect, useRef, useState } from "react";
 import { createPortal } from "react-dom";
 import type { Lang } from "@/app/i18n/dict";
+import { tokenizeDom } from "@/app/lib/tokens";
 import { EXPLORE_TABS, type ExploreTab } from "@/lib/lessons";
 import { CodeActions, type CodeBlockInfo } from "./CodeActions";
 import { ExploreCard, Observation, Prediction, StepContext, useWidgets, type PredictMeta } from "./widgets";
@@ -46,6 +47,8 @@ function capture(el: HTMLElement): { mount: HTMLElement; data: PredictMeta | { c
  * Lesson HTML from the renderer, with Run/Copy actions added to its code blocks
  * (`<pre data-nslab-code data-kind=run|copy|plain data-terminal=N data-interrupt=true>`).
  * Blocks are wrapped in place and the actions portalled in, so blocks inside lists keep their place.
+ * A run block without a terminal runs in terminal 1 (never "whichever is active"), and the code
+ * wraps between tokens only.
  */
 export function LessonHtml({ html, lang, onRun, className = "" }: { html: string; lang: Lang; onRun?(r: RunRequest): void; className?: string }) {
   const root = useRef<HTMLDivElement>(null);
@@ -60,14 +63,13 @@ export function LessonHtml({ html, lang, onRun, className = "" }: { html: string
     const el = root.current;
     if (!el) return;
     const found: Block[] = [];
-    const cleanups: (() => void)[] = [];
     el.querySelectorAll<HTMLPreElement>("pre[data-nslab-code]").forEach((pre, i) => {
       const kind = (pre.dataset.kind === "run" || pre.dataset.kind === "copy" ? pre.dataset.kind : "plain") as CodeBlockInfo["kind"];
       const n = Number(pre.dataset.terminal);
       const info: CodeBlockInfo = {
         index: i,
         kind,
-        terminal: Number.isInteger(n) && n >= 1 ? n : undefined,
+        terminal: kind === "run" ? (Number.isInteger(n) && n >= 1 ? n : 1) : undefined,
         interrupt: pre.dataset.interrupt === "true",
         code: (pre.textContent ?? "").replace(/\n+$/, ""),
       };
@@ -78,6 +80,7 @@ export function LessonHtml({ html, lang, onRun, className = "" }: { html: string
         pre.replaceWith(wrap);
         wrap.appendChild(pre);
       }
+      tokenizeDom(pre);
       wrap.dataset.kind = kind;
       if (info.code.includes("\n")) wrap.dataset.multiline = "true";
       wrap.dataset.testid = "code-block";
@@ -88,17 +91,8 @@ export function LessonHtml({ html, lang, onRun, className = "" }: { html: string
         host.className = "nslab-code-actions";
         wrap.appendChild(host);
       }
-      // the block itself is focusable: Ctrl+Enter runs it, Ctrl+C / Cmd+C with no selection copies it
-      pre.tabIndex = 0;
+      // one Tab stop per block: its first button (CodeActions); the block itself is not focusable
       const predict = pre.dataset.predict !== undefined ? Number(pre.dataset.predict) : undefined;
-      const onKey = (e: KeyboardEvent) => {
-        if ((e.ctrlKey || e.metaKey) && e.key === "Enter" && kind === "run") {
-          e.preventDefault();
-          run.current?.({ command: info.code, terminal: info.terminal, interrupt: info.interrupt });
-        }
-      };
-      pre.addEventListener("keydown", onKey);
-      cleanups.push(() => pre.removeEventListener("keydown", onKey));
       found.push({ ...info, host, ...(predict !== undefined ? { predict } : {}) });
     });
     setBlocks(found);
@@ -116,7 +110,6 @@ export function LessonHtml({ html, lang, onRun, className = "" }: { html: string
       }
     });
     setWidgets(ws);
-    return () => cleanups.forEach((f) => f());
   }, [html]);
 
   const predictionOpen = (i: number) => !!step && !!w && !w.record(step, i);

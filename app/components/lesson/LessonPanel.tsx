@@ -1,9 +1,10 @@
 "use client";
 import Link from "next/link";
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, type RefObject } from "react";
 import { dict, type Lang } from "@/app/i18n/dict";
 import type { LessonView } from "@/app/lib/lesson-view";
 import type { useSteps } from "@/app/lib/use-steps";
+import { useAnnounce } from "../ui/Announcer";
 import { Icon } from "../ui/Icon";
 import { NsChip } from "../ui/NsChip";
 import { LessonHtml, type RunRequest } from "./LessonHtml";
@@ -35,14 +36,16 @@ export function LessonPanel({
     if (steps.passedCount > 0 && steps.current) refs.current.get(steps.current)?.scrollIntoView({ block: "start" });
   }, [steps.loaded, steps.passedCount, steps.current]);
 
+  useAnnouncePasses(lesson, lang, steps, refs);
+
   const goTo = (id: string) => {
     const el = refs.current.get(id);
     el?.scrollIntoView({ behavior: "smooth", block: "start" });
-    el?.querySelector<HTMLElement>("h3")?.focus({ preventScroll: true });
+    el?.querySelector<HTMLElement>("h2")?.focus({ preventScroll: true });
   };
 
   return (
-    <section className="h-full min-h-0 overflow-y-auto bg-bg" aria-label={t.lessonPane} data-testid="lesson-panel">
+    <section className="h-full min-h-0 overflow-y-auto bg-bg outline-none" aria-label={t.lessonPane} data-testid="lesson-panel" data-pane="lesson" tabIndex={-1}>
       {total > 0 && (
           <div className="sticky top-0 z-20 flex h-11 items-center gap-3 border-b border-line bg-bg/90 px-6 backdrop-blur" data-testid="lesson-progress" data-done={steps.passedCount} data-total={total}>
             <nav className="flex flex-1 gap-1" aria-label={t.progress(steps.passedCount, total)}>
@@ -53,11 +56,11 @@ export function LessonPanel({
                   <button
                     key={s.id}
                     type="button"
-                    title={`${t.step(i + 1)}: ${s.title}`}
-                    aria-label={`${t.step(i + 1)}: ${s.title}${st === "passed" ? ` (${t.passed})` : ""}`}
+                    title={`${t.step(i + 1)}${t.colon}${s.title}`}
+                    aria-label={`${t.step(i + 1)}${t.colon}${s.title}${st === "passed" ? ` (${t.passed})` : ""}`}
                     aria-current={cur ? "step" : undefined}
                     onClick={() => goTo(s.id)}
-                    className="group flex h-4 flex-1 items-center"
+                    className="group flex h-[24px] flex-1 items-center"
                     data-testid="step-nav"
                   >
                     <span
@@ -85,7 +88,7 @@ export function LessonPanel({
       )}
       <div className="mx-auto max-w-[44rem] px-6 pb-24 pt-5">
         <div className="mb-4 flex items-center justify-between gap-3 text-xs text-subtle">
-          <Link href={`/?lang=${lang}`} className="inline-flex items-center gap-1 rounded hover:text-fg">
+          <Link href={`/?lang=${lang}`} className="inline-flex min-h-[24px] items-center gap-1 rounded hover:text-fg">
             <Icon name="arrowLeft" size={13} />
             {t.backToLessons}
           </Link>
@@ -140,6 +143,11 @@ export function LessonPanel({
               onFocus={() => steps.stateOf(s.id).state !== "passed" && steps.setFocus(s.id)}
               answer={steps.answers[s.id] ?? ""}
               onAnswer={(text) => steps.setAnswer(s.id, text)}
+              rebuild={
+                steps.current === s.id && i > 0 && (steps.stateGone || steps.rebuildState.kind !== "idle")
+                  ? { state: steps.rebuildState, onRebuild: () => void steps.rebuild(s.id) }
+                  : undefined
+              }
             />
           ))}
         </ol>
@@ -162,4 +170,37 @@ export function LessonPanel({
       </div>
     </section>
   );
+}
+
+/**
+ * Every pass is said in the page's live region; a pass whose step is out of sight (the learner is
+ * looking at the terminal) also gets a toast. Passes loaded from storage are not news.
+ */
+function useAnnouncePasses(lesson: LessonView, lang: Lang, steps: ReturnType<typeof useSteps>, refs: RefObject<Map<string, HTMLLIElement>>) {
+  const announce = useAnnounce();
+  const seen = useRef<Set<string> | null>(null);
+  useEffect(() => {
+    if (!steps.loaded) return;
+    if (!seen.current) {
+      seen.current = new Set(steps.passed);
+      return;
+    }
+    const t = dict(lang);
+    for (const [i, s] of lesson.steps.entries()) {
+      if (!steps.passed.has(s.id) || seen.current.has(s.id)) continue;
+      seen.current.add(s.id);
+      announce({ text: t.stepPassed(i + 1, s.title), tone: "success", toast: !onScreen(refs.current.get(s.id)) });
+    }
+    for (const id of seen.current) if (!steps.passed.has(id)) seen.current.delete(id);
+  }, [steps.loaded, steps.passed, lesson.steps, lang, announce, refs]);
+}
+
+/** Whether most of an element is visible in its scroll box and the window. */
+function onScreen(el: HTMLElement | undefined): boolean {
+  if (!el) return false;
+  const r = el.getBoundingClientRect();
+  const box = el.closest("[data-pane]")?.getBoundingClientRect() ?? new DOMRect(0, 0, innerWidth, innerHeight);
+  const top = Math.max(r.top, box.top, 0);
+  const bottom = Math.min(r.bottom, box.bottom, innerHeight);
+  return bottom - top >= Math.min(r.height, 80);
 }

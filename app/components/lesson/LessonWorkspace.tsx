@@ -1,10 +1,12 @@
 "use client";
-import { useCallback, useEffect, useRef, useSyncExternalStore, type ReactNode } from "react";
+import { useCallback, useEffect, useMemo, useRef, useSyncExternalStore, type ReactNode } from "react";
 import { dict, type Lang } from "@/app/i18n/dict";
 import type { LessonView } from "@/app/lib/lesson-view";
+import { usePaneKeys } from "@/app/lib/panes";
 import { useLab } from "@/app/lib/use-lab";
 import { useSteps } from "@/app/lib/use-steps";
 import { LabPanel, type LabPanelHandle } from "../lab/LabPanel";
+import { Announcer, useAnnounce } from "../ui/Announcer";
 import { SplitPane } from "../ui/SplitPane";
 import type { RunRequest } from "./LessonHtml";
 import { LessonPanel } from "./LessonPanel";
@@ -31,19 +33,24 @@ export interface WorkspaceClassProps {
   explorerInitiallyOpen?: boolean;
 }
 
-export function LessonWorkspaceView({
-  lesson,
-  lang,
-  next,
-  lab: { phase, reset, retry, markGone },
-  classProps = {},
-}: {
+interface ViewProps {
   lesson: LessonView;
   lang: Lang;
   next: { id: string; title: string } | null;
   lab: Pick<ReturnType<typeof useLab>, "phase" | "reset" | "retry" | "markGone">;
   classProps?: WorkspaceClassProps;
-}) {
+}
+
+/** The lesson and its lab, with the page's announcer (live region and toasts). */
+export function LessonWorkspaceView(props: ViewProps) {
+  return (
+    <Announcer closeLabel={dict(props.lang).close}>
+      <Workspace {...props} />
+    </Announcer>
+  );
+}
+
+function Workspace({ lesson, lang, next, lab: { phase, reset, retry, markGone }, classProps = {} }: ViewProps) {
   const t = dict(lang);
   const labPanel = useRef<LabPanelHandle>(null);
   const lab = phase.kind === "ready" ? phase.lab : null;
@@ -62,6 +69,8 @@ export function LessonWorkspaceView({
     },
     [stepsOnCommand, widgetsOnCommand],
   );
+  usePaneKeys();
+  useLabReplaced(lesson, lang, lab?.id ?? null, steps.stateGone, steps.current);
 
   const onStep = useRef(classProps.onCurrentStep);
   onStep.current = classProps.onCurrentStep;
@@ -82,6 +91,10 @@ export function LessonWorkspaceView({
     },
     [setFocus],
   );
+
+  // a step that names a second terminal opens the terminals side by side
+  const currentHtml = lesson.steps.find((s) => s.id === steps.current)?.html ?? "";
+  const wantTerminals = useMemo(() => Math.max(1, ...[...currentHtml.matchAll(/data-terminal="(\d+)"/g)].map((m) => Number(m[1]))), [currentHtml]);
 
   const narrow = useNarrow();
 
@@ -106,6 +119,7 @@ export function LessonWorkspaceView({
             ref={labPanel}
             phase={phase}
             lang={lang}
+            wantTerminals={wantTerminals}
             onReset={() => void reset()}
             onRetry={retry}
             onGone={markGone}
@@ -125,6 +139,19 @@ function LabWithTop({ top, lang, children }: { top?: ReactNode; lang: Lang; chil
   return (
     <SplitPane vertical storageKey="nslab:split:class-top" initial={0.45} min={0.15} max={0.85} label={dict(lang).resizePanes} first={top} second={children} />
   );
+}
+
+/** A new lab under passed steps (a reset, or the old one gone): say what that means, once per lab. */
+function useLabReplaced(lesson: LessonView, lang: Lang, labId: string | null, stateGone: boolean, current: string | null) {
+  const announce = useAnnounce();
+  const told = useRef<string | null>(null);
+  useEffect(() => {
+    if (!labId || !stateGone || told.current === labId) return;
+    told.current = labId;
+    const t = dict(lang);
+    const n = lesson.steps.findIndex((s) => s.id === current) + 1;
+    announce({ text: n > 1 ? t.labReplacedRebuild(n) : t.labReplaced, tone: "warning", toast: true });
+  }, [labId, stateGone, current, lesson.steps, lang, announce]);
 }
 
 const NARROW = "(max-width: 767px)";

@@ -2,8 +2,9 @@
 import { forwardRef } from "react";
 import { dict, type Lang } from "@/app/i18n/dict";
 import type { StepView } from "@/app/lib/lesson-view";
-import type { StepStatus } from "@/app/lib/use-steps";
+import type { RebuildState, StepStatus } from "@/app/lib/use-steps";
 import { Icon } from "../ui/Icon";
+import { Tokens } from "../ui/Tokens";
 import { Hints } from "./Hints";
 import { LessonHtml, type RunRequest } from "./LessonHtml";
 import { lessonStrings } from "./strings";
@@ -29,8 +30,10 @@ export const StepCard = forwardRef<
     /** For a step that asks for an answer: what the learner typed. */
     answer?: string;
     onAnswer?(text: string): void;
+    /** Offered on the current step when the lab does not hold what the earlier steps built. */
+    rebuild?: { state: RebuildState; onRebuild(): void };
   }
->(function StepCard({ step, n, total, status, current, lang, onRun, onCheck, onSolve, onMarkDone, onNext, onFocus, answer = "", onAnswer }, ref) {
+>(function StepCard({ step, n, total, status, current, lang, onRun, onCheck, onSolve, onMarkDone, onNext, onFocus, answer = "", onAnswer, rebuild }, ref) {
   const t = dict(lang);
   const lt = lessonStrings(lang);
   const st = status.state;
@@ -64,16 +67,17 @@ export const StepCard = forwardRef<
         {st === "passed" ? <Icon name="check" size={13} strokeWidth={2.25} /> : n}
       </span>
       <header className="mb-2 flex items-baseline justify-between gap-3">
-        <h3 tabIndex={-1} className="outline-none text-[1.0333rem] font-semibold leading-snug tracking-tight text-fg">
-          <span className="sr-only">{t.stepOf(n, total)}: </span>
+        <h2 tabIndex={-1} className="outline-none text-[1.0333rem] font-semibold leading-snug tracking-tight text-fg">
+          <span className="sr-only">{t.stepOf(n, total)}{t.colon}</span>
           {step.title}
-        </h3>
+        </h2>
         {st === "passed" && (
           <span className="shrink-0 text-xs font-medium text-success" data-testid="step-passed-badge">
             {t.passed}
           </span>
         )}
       </header>
+      {rebuild && <Rebuild n={n} lang={lang} {...rebuild} />}
       <StepContext.Provider value={step.id}>
         <LessonHtml html={step.html} lang={lang} onRun={onRun} className="text-[0.9667rem]" />
       </StepContext.Provider>
@@ -173,7 +177,38 @@ function Feedback({ status, lang }: { status: StepStatus; lang: Lang }) {
       title={ok && status.auto ? t.autoChecked : undefined}
     >
       <Icon name={ok ? "check" : "x"} size={14} strokeWidth={2} className="mt-px shrink-0" />
-      <span>{status.feedback ?? (ok ? t.passed : t.failed)}</span>
+      <span className="min-w-0">
+        <Tokens text={status.feedback ?? (ok ? t.passed : t.failed)} />
+      </span>
     </p>
+  );
+}
+
+/** "Rebuild to this step": why it is offered, the button, progress, and how it ended. */
+function Rebuild({ n, lang, state, onRebuild }: { n: number; lang: Lang; state: RebuildState; onRebuild(): void }) {
+  const t = dict(lang);
+  const upTo = n - 1;
+  if (state.kind === "done")
+    return (
+      <p className="mb-3 flex items-start gap-1.5 rounded-lg border border-success/30 bg-success-soft/60 px-3 py-2 text-[0.9rem] text-success" role="status" data-testid="rebuild-done">
+        <Icon name="check" size={14} strokeWidth={2} className="mt-0.5 shrink-0" />
+        <span>{t.rebuilt(state.upTo)}</span>
+      </p>
+    );
+  const running = state.kind === "running";
+  return (
+    <div className="mb-3 rounded-lg border border-warning/30 bg-warning-soft/60 px-3 py-2.5 text-[0.9rem]" data-testid="rebuild-offer">
+      <p className="font-medium text-fg">{t.rebuildWhy}</p>
+      <p className="mt-1 text-[0.8667rem] text-muted">{t.rebuildNote(upTo)}</p>
+      <div className="mt-2 flex flex-wrap items-center gap-3">
+        <button type="button" className="btn-primary btn-sm" onClick={onRebuild} disabled={running} data-testid="rebuild">
+          {running ? <Icon name="refresh" size={13} className="animate-spin" /> : <Icon name="refresh" size={13} />}
+          {t.rebuild}
+        </button>
+        <span className="text-[0.8667rem] text-muted" role="status">
+          {running ? t.rebuilding(state.at, state.of) : state.kind === "failed" ? t.rebuildFailed(state.failedAt, state.why) : ""}
+        </span>
+      </div>
+    </div>
   );
 }

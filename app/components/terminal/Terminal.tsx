@@ -3,6 +3,7 @@ import "@xterm/xterm/css/xterm.css";
 import { useEffect, useImperativeHandle, useRef, useState, type Ref } from "react";
 import { dict, type Lang } from "@/app/i18n/dict";
 import type { LabCredentials } from "@/app/lib/api";
+import { isPaneKey } from "@/app/lib/panes";
 import { currentTheme, useTextSize, useTheme } from "@/app/lib/prefs";
 import type { ConnectionState } from "@/app/lib/terminal-connection";
 import { mountTerminal, type MountedTerminal } from "./mount";
@@ -49,7 +50,7 @@ export function Terminal(props: TerminalProps) {
   const [state, setState] = useState<ConnectionState>({ kind: "connecting" });
   const [notice, setNotice] = useState<string | null>(null);
   const [tid, setTid] = useState<string | null>(props.initialTerminalId);
-  const [renderer, setRenderer] = useState<RendererKind>("dom");
+  const [renderer, setRenderer] = useState<{ kind: RendererKind; settled: boolean }>({ kind: "dom", settled: false });
   const [exited, setExited] = useState<string | null>(null);
 
   useImperativeHandle(
@@ -78,7 +79,8 @@ export function Terminal(props: TerminalProps) {
         theme: currentTheme(),
         large: document.documentElement.getAttribute("data-size") === "large",
         hookEl: outer.current,
-        onRenderer: setRenderer,
+        onKey: isPaneKey,
+        onRenderer: (kind, settled) => setRenderer({ kind, settled }),
         probe: () => cb.current.probe?.() ?? Promise.resolve("unknown"),
         events: {
           state: (s) => {
@@ -148,10 +150,12 @@ export function Terminal(props: TerminalProps) {
       className="relative h-full w-full"
       hidden={!visible}
       data-testid="terminal"
+      data-pane="terminal"
       data-terminal-index={index}
       data-terminal-id={tid ?? ""}
       data-state={state.kind}
-      data-renderer={renderer}
+      data-renderer={renderer.kind}
+      data-renderer-settled={renderer.settled ? "true" : undefined}
     >
       <div ref={host} className="nslab-xterm absolute inset-0 bg-term-bg" role="region" aria-label={t.terminalLabel(index)} />
       <TerminalStatus

@@ -7,7 +7,7 @@ import type { FitAddon } from "@xterm/addon-fit";
 import type { LabCredentials } from "@/app/lib/api";
 import type { Theme } from "@/app/lib/prefs";
 import { TerminalConnection, type ConnectionEvents } from "@/app/lib/terminal-connection";
-import { attachRenderer, type RendererKind } from "./renderer";
+import { attachRenderer, type RendererReport } from "./renderer";
 import { bufferText, copyOnSelect, createXterm, installKeys, proposedSize, refit, type XtermModules } from "./xterm";
 
 const RESIZE_DEBOUNCE_MS = 80;
@@ -20,7 +20,7 @@ export interface MountOptions {
   /** The element that gets the test hook nslabText() (browser tests cannot read a WebGL canvas). */
   hookEl: HTMLElement | null;
   events: ConnectionEvents;
-  onRenderer(r: RendererKind): void;
+  onRenderer: RendererReport;
   /** Keys the page handles while the terminal has the keyboard (true: handled). */
   onKey?(e: KeyboardEvent): boolean;
   probe?(): Promise<"ok" | "gone" | "unknown">;

@@ -30,6 +30,7 @@ const PATHS = {
   unlock: "M3.5 7.5h9v6.5h-9z M5.5 7.5V5a2.5 2.5 0 0 1 4.9-.7",
   download: "M8 2.5v8 M4.5 7L8 10.5 11.5 7 M2.5 13.5h11",
   qr: "M2.5 2.5h4v4h-4z M9.5 2.5h4v4h-4z M2.5 9.5h4v4h-4z M9.5 9.5h1.5v1.5 M12 12h1.5v1.5 M9.5 13.5h.01 M13.5 9.5h.01",
+  split: "M2.5 3.5h11v9h-11z M8 3.5v9",
 } as const;
 
 export type IconName = keyof typeof PATHS;

@@ -23,7 +23,7 @@ export function LanguageSwitch({ lang, hrefs }: { lang: Lang; hrefs: Record<Lang
               document.documentElement.lang = l;
             }}
             className={
-              "rounded px-2 py-0.5 transition-colors " +
+              "inline-flex min-h-[24px] items-center rounded px-2 transition-colors " +
               (active ? "bg-surface-3 text-fg font-medium" : "text-muted hover:text-fg hover:bg-surface-2")
             }
           >

@@ -95,10 +95,14 @@ export function SplitPane({
         onKeyDown={onKeyDown}
         onDoubleClick={() => set(initial)}
         className={
-          "group relative z-10 shrink-0 touch-none bg-line outline-none transition-colors hover:bg-accent/60 focus-visible:bg-accent " +
-          (vertical ? "h-px w-full cursor-row-resize" : "h-full w-px cursor-col-resize")
+          "group relative z-10 flex shrink-0 touch-none items-center justify-center outline-none transition-colors " +
+          (vertical
+            ? // on phones a 24 px grab bar (a touch target), elsewhere a 1 px line with a wider hit area
+              "h-[24px] w-full cursor-row-resize border-y border-line bg-surface-2 md:h-px md:border-0 md:bg-line md:hover:bg-accent/60 md:focus-visible:bg-accent"
+            : "h-full w-px cursor-col-resize bg-line hover:bg-accent/60 focus-visible:bg-accent")
         }
       >
+        {vertical && <span className="h-1 w-10 rounded-full bg-line-strong md:hidden" aria-hidden="true" />}
         <span className={"absolute " + (vertical ? "inset-x-0 -inset-y-1" : "inset-y-0 -inset-x-1")} aria-hidden="true" />
       </div>
       )}

@@ -23,8 +23,8 @@ export default async function LessonPage({ params, searchParams }: Props) {
   const nextMeta = i >= 0 ? all[i + 1] : undefined;
   const next = nextMeta ? { id: nextMeta.id, title: nextMeta.title } : null;
   return (
-    <div className="flex h-dvh flex-col overflow-hidden">
-      <SiteHeader lang={lang} hrefs={{ en: `/lessons/${lesson.id}?lang=en`, "zh-CN": `/lessons/${lesson.id}?lang=zh-CN` }}>
+    <div className="relative flex h-dvh flex-col overflow-hidden">
+      <SiteHeader lang={lang} withLab hrefs={{ en: `/lessons/${lesson.id}?lang=en`, "zh-CN": `/lessons/${lesson.id}?lang=zh-CN` }}>
         <span className="text-line-strong" aria-hidden="true">
           /
         </span>

@@ -13,13 +13,13 @@ export interface StepStatus {
 }
 
 const IDLE: StepStatus = { state: "idle", feedback: null, auto: false };
-const PASSED: StepStatus = { state: "passed", feedback: null, auto: false };
 
 /**
- * Where the learner stands in a lesson: which steps passed (kept in this browser), the status of
- * each step on this page, and the current step (the one focused, else the first not passed).
+ * Where the learner stands in a lesson: which steps passed (kept in this browser, with what their
+ * checks said and in which lab), the status of each step on this page, and the current step (the
+ * one focused, else the first not passed).
  */
-export function useStepStatus(lesson: LessonView, scope?: string) {
+export function useStepStatus(lesson: LessonView, labId: string | null, scope?: string) {
   const progress = useProgress(lesson.id, scope);
   const [status, setStatus] = useState<Record<string, StepStatus>>({});
   const [focus, setFocus] = useState<string | null>(null);
@@ -29,22 +29,22 @@ export function useStepStatus(lesson: LessonView, scope?: string) {
   const stateOf = useCallback(
     (id: string): StepStatus => {
       const s = status[id];
-      if (passed.has(id)) return s?.state === "passed" ? s : PASSED;
+      if (passed.has(id)) return s?.state === "passed" ? s : { state: "passed", feedback: progress?.feedback?.[id] ?? null, auto: false };
       return s ?? IDLE;
     },
-    [status, passed],
+    [status, passed, progress],
   );
 
-  /** Records a step's status; a pass is remembered and moves the focus on. */
+  /** Records a step's status; a pass is remembered (with its feedback and the lab) and moves the focus on. */
   const set = useCallback(
     (stepId: string, s: StepStatus) => {
       if (s.state === "passed") {
-        markPassed(lesson.id, stepId, lesson.steps.length, scope);
+        markPassed(lesson.id, stepId, lesson.steps.length, { scope, feedback: s.feedback, lab: labId });
         setFocus((f) => (f === stepId ? null : f));
       }
       setStatus((all) => ({ ...all, [stepId]: s }));
     },
-    [lesson.id, lesson.steps.length, scope],
+    [lesson.id, lesson.steps.length, labId, scope],
   );
 
   const reset = useCallback(() => {
@@ -55,6 +55,8 @@ export function useStepStatus(lesson: LessonView, scope?: string) {
 
   const firstOpen = lesson.steps.find((s) => !passed.has(s.id))?.id ?? null;
   const current = focus && !passed.has(focus) ? focus : firstOpen;
+  /** Steps passed, but in another lab than this one: what they built is not here. */
+  const stateGone = !!labId && passed.size > 0 && !!progress?.lab && progress.lab !== labId;
 
-  return { loaded: progress !== undefined, passed, stateOf, set, current, setFocus, reset };
+  return { loaded: progress !== undefined, passed, stateOf, set, current, setFocus, reset, stateGone };
 }
