@@ -1,18 +1,15 @@
-// `npm start`: serve a production build, building it first if there is none.
+// `npm start`: serve a production build, building it first if there is none or its sources changed
+// since it was built (scripts/ui-build.mjs).
 // `node scripts/start.mjs --build-only`: only that first step (deploy/nslab.service runs it before
 // starting the server itself as the service's main process).
-import { spawnSync, spawn } from "node:child_process";
-import fs from "node:fs";
+import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureBuild } from "./ui-build.mjs";
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 process.chdir(root);
-if (!fs.existsSync(path.join(root, ".next", "BUILD_ID"))) {
-  console.log("nslab: no production build yet; building it (once)…");
-  const b = spawnSync("npm", ["run", "build"], { stdio: "inherit" });
-  if (b.status !== 0) process.exit(b.status ?? 1);
-}
+ensureBuild(root);
 if (process.argv.includes("--build-only")) process.exit(0);
 const child = spawn(process.execPath, ["--import", "tsx", "--import", "./scripts/hooks.mjs", "server/main.ts"], {
   stdio: "inherit",

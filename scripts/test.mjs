@@ -3,7 +3,8 @@
 //  2. lesson validation (every lesson parses and passes the schema)
 //  3. node's test runner over every *.test.ts: unit tests, integration tests against the real
 //     native core (real namespaces: needs root), lessons end to end, and browser tests in
-//     headless Chromium (needs /usr/bin/chromium and a production build, made here if missing)
+//     headless Chromium (needs /usr/bin/chromium and a production build of the pages, made here
+//     when there is none or its sources changed since it was built: scripts/ui-build.mjs)
 //
 // `npm run test:unit` (`--unit`): 2, then the unit tests only, which need no root, no C build,
 // no browser and no lab: every *.test.ts but *.integration.test.ts, *.e2e.test.ts and
@@ -12,6 +13,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureBuild } from "./ui-build.mjs";
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 process.chdir(root);
@@ -45,6 +47,6 @@ const walk = (dir) => {
 for (const d of ["lib", "server", "app", "scripts", "bench", "deploy"]) if (fs.existsSync(d)) walk(d);
 
 const browser = files.some((f) => f.includes(".browser.test."));
-if (browser && !fs.existsSync(".next/BUILD_ID")) run("npm", ["run", "build"]);
+if (browser) ensureBuild(root);
 
 run(process.execPath, ["--import", "tsx", "--import", "./scripts/hooks.mjs", "--test", "--test-concurrency=1", "--test-timeout=600000", ...files.sort()]);

@@ -262,6 +262,36 @@ static void fill_tcp(int conns) {
   fflush(stdout);
 }
 
+/* CVE-2019-5736 (runc): a container overwrote the host binary it was started from through
+ * /proc/PID/exe. The lab's init runs from a sealed memfd: the link names no host file, a write
+ * open is refused while init runs (ETXTBSY), and the seals forbid any write even without it. */
+static void probe_exe(void) {
+  char link[512];
+  ssize_t n = readlink("/proc/1/exe", link, sizeof link - 1);
+  if (n < 0) report("exe_link", -1);
+  else {
+    link[n] = 0;
+    printf("exe_link=%s\n", link);
+  }
+  int fd = open("/proc/1/exe", O_RDONLY | O_CLOEXEC);
+  report("exe_open_ro", fd);
+  int seals = fd < 0 ? -1 : fcntl(fd, F_GET_SEALS);
+  if (seals < 0) report("exe_seals", -1);
+  else
+    printf("exe_seals=%s%s%s%s\n", seals & F_SEAL_SEAL ? "seal," : "", seals & F_SEAL_SHRINK ? "shrink," : "",
+           seals & F_SEAL_GROW ? "grow," : "", seals & F_SEAL_WRITE ? "write" : "");
+  report("exe_open_wr", open("/proc/1/exe", O_WRONLY | O_CLOEXEC));
+  report("exe_open_rw", open("/proc/1/exe", O_RDWR | O_CLOEXEC));
+  if (fd >= 0) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    report("exe_reopen_wr", open(path, O_WRONLY | O_CLOEXEC));
+    /* the seals stay, so nobody may loosen them later */
+    report("exe_add_seals", fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE));
+  }
+  fflush(stdout);
+}
+
 int main(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "";
   if (!strcmp(what, "syscalls")) probe_syscalls();
@@ -269,10 +299,11 @@ int main(int argc, char **argv) {
   else if (!strcmp(what, "ptrace")) probe_ptrace();
   else if (!strcmp(what, "mounts")) probe_mounts();
   else if (!strcmp(what, "listener")) probe_listener();
+  else if (!strcmp(what, "exe")) probe_exe();
   else if (!strcmp(what, "userns")) drain_userns(argc > 2 && atol(argv[2]) > 0 ? atol(argv[2]) : 1L << 30);
   else if (!strcmp(what, "inotify")) drain_inotify();
   else if (!strcmp(what, "tcp")) fill_tcp(argc > 2 && atoi(argv[2]) > 0 ? atoi(argv[2]) : 64);
-  else return fprintf(stderr, "usage: attack syscalls|tty|ptrace|mounts|listener|userns [N]|inotify|tcp [conns]\n"), 2;
+  else return fprintf(stderr, "usage: attack syscalls|tty|ptrace|mounts|listener|exe|userns [N]|inotify|tcp [conns]\n"), 2;
   if (!strcmp(argv[argc - 1], "hold")) pause(); /* keep what was taken until killed */
   return 0;
 }

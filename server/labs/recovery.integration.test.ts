@@ -9,14 +9,12 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { after, test } from "node:test";
 import type { LabSnapshot } from "../../lib/protocol.ts";
 import { api, createLab, TermClient } from "../testing/harness.ts";
-import { isolatedEnv, testConfig } from "../testing/instance.ts";
+import { isolatedEnv } from "../testing/instance.ts";
+import { killServerProcesses, startServerProcess } from "../testing/server-process.ts";
 import { cgroupMounts } from "./recovery.ts";
-
-const REPO_ROOT = testConfig().root;
 
 const LABS = 20;
 const env: Record<string, string> = { ...isolatedEnv("recovery"), NSLAB_MAX_LABS: "24", NSLAB_POOL: "2" };
@@ -24,28 +22,8 @@ const uidBase = Number(env.NSLAB_UID_BASE);
 const uidEnd = uidBase + 24 * 65536;
 const children: ChildProcess[] = [];
 
-async function startApiServer(extra: Record<string, string> = {}): Promise<{ url: string; proc: ChildProcess; exited: Promise<unknown> }> {
-  const proc = spawn(process.execPath, ["--import", "tsx", "--import", "./scripts/hooks.mjs", "server/testing/api-server.ts"], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env, ...extra },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  children.push(proc);
-  const exited = new Promise((r) => proc.once("exit", r));
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: proc.stdout! }).on("line", (line) => {
-      const j = (() => {
-        try {
-          return JSON.parse(line);
-        } catch {
-          return null;
-        }
-      })();
-      if (j?.url && !j.level) resolve(j.url); // the other lines are the server's log
-    });
-    proc.once("exit", (code) => reject(new Error(`the server exited (${code}) before it listened`)));
-  });
-  return { url, proc, exited };
+function startApiServer(extra: Record<string, string> = {}) {
+  return startServerProcess({ ...env, ...extra });
 }
 
 /** Lab cgroup directories under this instance's parent, in every hierarchy. */
@@ -84,6 +62,7 @@ function uidRangeProcesses(): number[] {
 }
 
 after(() => {
+  killServerProcesses();
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
 });
 
@@ -149,8 +128,7 @@ test(`after kill -9 of a server holding ${LABS} labs, the next start leaves noth
     const ids = new Set(again.map((l) => l.id));
     assert.ok(labCgroups().every((d) => ids.has(path.basename(d))), "the only lab cgroups are the new labs'");
   } finally {
-    second.proc.kill("SIGTERM");
-    await second.exited;
+    await second.stop();
   }
   assert.deepEqual(labCgroups(), [], "a clean shutdown removes them all");
 });
