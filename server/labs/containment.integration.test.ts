@@ -11,7 +11,20 @@ import fs from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { attackResults, installAttack } from "../testing/attack.ts";
 import { createLab, testServer } from "../testing/harness.ts";
+import { closeFd } from "../native/core.ts";
 import type { Lab } from "./lab.ts";
+
+/** A login shell on a pty of the lab's, as a terminal starts it (terminals/lab-terminals.ts). */
+async function shell(lab: Lab): Promise<{ pid: number; close(): void }> {
+  const { proc, master } = await lab.spawnPty(["/bin/bash", "-l"], { cols: 80, rows: 24, traceScope: "terminal:test" });
+  return {
+    pid: proc.pid,
+    close() {
+      proc.kill("SIGKILL");
+      closeFd(master);
+    },
+  };
+}
 
 if (process.getuid?.() !== 0) throw new Error("these tests need root: they create real namespaces");
 
@@ -131,11 +144,11 @@ describe("the lab's namespaces (native/src/lab.c, spawn.c)", () => {
     const fromCheck = await sh(lab, `for k in ${kinds.join(" ")}; do echo "$k $(readlink /proc/self/ns/$k)"; done`);
     assert.deepEqual(Object.fromEntries(fromCheck.trim().split("\n").map((l) => l.split(" "))), init);
     // a terminal's shell, seen from the host
-    const t = await lab.openTerminal(80, 24);
+    const t = await shell(lab);
     try {
       assert.deepEqual(ns(t.pid), init);
     } finally {
-      t.dispose("terminal-closed");
+      t.close();
     }
   });
 
@@ -186,11 +199,11 @@ describe("what a lab process holds (steps.c close_range, handles.c sealed memfd)
     const lab = await newLab();
     const fds = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).map((fd) => `${fd} ${fs.readlinkSync(`/proc/${pid}/fd/${fd}`)}`);
     assert.deepEqual(fds(lab.initPid), ["0 /dev/null", "1 /dev/null"], "init");
-    const t = await lab.openTerminal(80, 24);
+    const t = await shell(lab);
     try {
       for (const f of fds(t.pid)) assert.match(f, /^\d+ \/dev\/pts\/\d+$/, `the shell's fd ${f}`);
     } finally {
-      t.dispose("terminal-closed");
+      t.close();
     }
     // a check, seen from inside (its own pipes, and the fd of the directory ls reads)
     const own = (await sh(lab, "cd /proc/self/fd && for f in *; do echo \"$f $(readlink $f)\"; done")).trim().split("\n");
