@@ -98,12 +98,12 @@ test("one Tab stop per code block", async () => {
   await page.context().close();
 });
 
-test("on a phone, every control (but links inside sentences) is at least 24 × 24 px", async () => {
+test("on a phone, every control (but links inside sentences; an input counts with its label) is at least 24 × 24 px", async () => {
   const page = await freshPage(browser, { width: 390, height: 844, storage: { "nslab:explorer-open": "true" } });
   await openLesson(page, server.url, "pid-namespaces");
   const small = (await page.evaluate(`[...document.querySelectorAll("button, a[href], select, input, [role=tab], [role=separator]")]
     .filter((e) => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden" && !e.closest(".sr-only") && !e.closest(".prose-lesson p, .prose-lesson li"))
-    .map((e) => { const r = e.getBoundingClientRect(); return { e: (e.dataset.testid || e.getAttribute("aria-label") || e.textContent || e.tagName).trim().slice(0, 30), w: Math.round(r.width), h: Math.round(r.height) }; })
+    .map((e) => { const r = (e.tagName === "INPUT" && e.closest("label") ? e.closest("label") : e).getBoundingClientRect(); return { e: (e.dataset.testid || e.getAttribute("aria-label") || e.textContent || e.tagName).trim().slice(0, 30), w: Math.round(r.width), h: Math.round(r.height) }; })
     .filter((x) => x.w < 24 || x.h < 24)`)) as { e: string; w: number; h: number }[];
   assert.deepEqual(small, []);
   await page.context().close();

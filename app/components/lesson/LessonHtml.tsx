@@ -110,6 +110,16 @@ export function LessonHtml({ html, lang, onRun, className = "" }: { html: string
       }
     });
     setWidgets(ws);
+    // a block whose code is wider than it (a very long token) scrolls, and so takes the keyboard
+    const ro = new ResizeObserver((entries) => {
+      for (const e of entries) {
+        const pre = e.target as HTMLElement;
+        if (pre.scrollWidth > pre.clientWidth + 1) pre.tabIndex = 0;
+        else pre.removeAttribute("tabindex");
+      }
+    });
+    el.querySelectorAll<HTMLPreElement>("pre[data-nslab-code]").forEach((pre) => ro.observe(pre));
+    return () => ro.disconnect();
   }, [html]);
 
   const predictionOpen = (i: number) => !!step && !!w && !w.record(step, i);
