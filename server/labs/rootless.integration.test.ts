@@ -11,52 +11,17 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { build } from "esbuild";
 import { testConfig } from "../testing/instance.ts";
+import { readableProbe } from "../testing/readable-probe.ts";
 
 const REPO_ROOT = testConfig().root;
 
 let dir = "";
 
-/** Copies `src` to `dst` and makes the copy readable (and directories searchable) by everyone. */
-function copyReadable(src: string, dst: string): void {
-  fs.cpSync(src, dst, { recursive: true, dereference: true });
-  const fix = (p: string) => {
-    const st = fs.statSync(p);
-    fs.chmodSync(p, st.mode | (st.isDirectory() || st.mode & 0o100 ? 0o555 : 0o444));
-    if (st.isDirectory()) for (const e of fs.readdirSync(p)) fix(path.join(p, e));
-  };
-  fix(dst);
-}
-
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "nslab-rootless-"));
-  fs.chmodSync(dir, 0o755);
-  // the probe at <dir>/server/probe.mjs: config.ts finds the "repository" (native/build) one level up
-  await build({
-    entryPoints: [path.join(REPO_ROOT, "server", "testing", "rootless-probe.ts")],
-    outfile: path.join(dir, "server", "probe.mjs"),
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    external: ["koffi"],
-    alias: { "server-only": path.join(REPO_ROOT, "scripts", "empty.cjs") },
-    // CommonJS dependencies inside an ES module bundle call require()
-    banner: { js: 'import { createRequire as __nslabRequire } from "node:module"; const require = __nslabRequire(import.meta.url);' },
-    logLevel: "error",
-  });
-  // koffi and its platform binary (@koromix/koffi-<platform>-<arch>, an optional dependency)
-  for (const pkg of ["koffi", "@koromix"])
-    if (fs.existsSync(path.join(REPO_ROOT, "node_modules", pkg))) copyReadable(path.join(REPO_ROOT, "node_modules", pkg), path.join(dir, "node_modules", pkg));
-  copyReadable(path.join(REPO_ROOT, "native", "build"), path.join(dir, "native", "build"));
-  fs.chmodSync(path.join(dir, "server"), 0o755);
-  fs.chmodSync(path.join(dir, "server", "probe.mjs"), 0o644);
-  fs.mkdirSync(path.join(dir, "state"));
-  fs.chownSync(path.join(dir, "state"), 65534, 65534);
+  dir = await readableProbe(REPO_ROOT, "server/testing/rootless-probe.ts");
 });
 
 after(() => {

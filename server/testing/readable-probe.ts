@@ -28,6 +28,9 @@ export async function readableProbe(root: string, entry: string, dirs: string[] 
   });
   for (const pkg of ["koffi", "@koromix"]) if (fs.existsSync(path.join(root, "node_modules", pkg))) copyReadable(path.join(root, "node_modules", pkg), path.join(dir, "node_modules", pkg));
   for (const d of ["native/build", ...dirs]) copyReadable(path.join(root, d), path.join(dir, d));
+  // files the server reads beside its modules (new URL("./etc/...", import.meta.url) in labs/rootfs.ts):
+  // bundled, every module's import.meta.url is probe.mjs's
+  copyReadable(path.join(root, "server", "labs", "etc"), path.join(dir, "server", "etc"));
   fs.chmodSync(path.join(dir, "server"), 0o755);
   fs.chmodSync(path.join(dir, "server", "probe.mjs"), 0o644);
   fs.mkdirSync(path.join(dir, "state"));
