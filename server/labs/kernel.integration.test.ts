@@ -26,6 +26,13 @@ before(async () => {
 });
 after(async () => mgr?.shutdown());
 
+// under emulation (the VM suite) on a busy host a process start can take seconds: scripts get five
+// minutes instead of exec's default 10 s, and a timeout says so instead of showing as short output
+async function run(l: Lab, script: string) {
+  const r = await l.exec(script, { timeoutMs: 300_000 });
+  assert.equal(r.timedOut, false, `timed out: ${script}`);
+  return r;
+}
 const ns = (pid: number | "self", kind: string) => fs.readlinkSync(`/proc/${pid}/ns/${kind}`);
 const uptime = (s: string) => Number(s.trim().split(/\s+/)[0]);
 function kernelAtLeast(major: number, minor: number): boolean {
@@ -75,7 +82,7 @@ describe(`kernel ${release}`, () => {
     term.proc.kill("SIGKILL");
     closeFd(term.master);
     // a check's process enters the same way
-    const r = await lab.exec(`for n in ${NS.join(" ")}; do readlink /proc/self/ns/$n; done`);
+    const r = await run(lab, `readlink ${NS.map((n) => `/proc/self/ns/${n}`).join(" ")}`);
     assert.deepEqual(r.stdout.trim().split("\n"), NS.map((n) => ns(lab.initPid, n)));
   });
 
@@ -83,14 +90,14 @@ describe(`kernel ${release}`, () => {
     const { lab: own } = await mgr.create();
     // the lab covers its devpts and plants ptmx -> /etc/shadow: RESOLVE_IN_ROOT resolves that in
     // the lab's root, where there is no shadow file
-    const r = await own.exec("umount -l /dev/pts && mount -t tmpfs planted /dev/pts && ln -s /etc/shadow /dev/pts/ptmx && echo planted");
+    const r = await run(own, "umount -l /dev/pts && mount -t tmpfs planted /dev/pts && ln -s /etc/shadow /dev/pts/ptmx && echo planted");
     assert.equal(r.stdout, "planted\n", r.stderr);
     await assert.rejects(own.spawnPty(["/bin/bash", "-l"], { cols: 80, rows: 24, traceScope: "terminal:t1" }), (e: Error) => /ENOENT/.test(e.message));
     await mgr.destroy(own.id);
   });
 
   test("a time namespace a learner makes: unshare --fork --time shifts CLOCK_BOOTTIME for the child", async () => {
-    const r = await lab.exec("cat /proc/uptime; unshare --fork --time --boottime 86400 cat /proc/uptime");
+    const r = await run(lab, "cat /proc/uptime; unshare --fork --time --boottime 86400 cat /proc/uptime");
     const [outside, inside] = r.stdout.trim().split("\n").map(uptime);
     assert.ok(inside! - outside! > 86000, r.stdout + r.stderr);
   });
@@ -102,7 +109,7 @@ describe(`kernel ${release}`, () => {
   // cmd's clocks only on 6.3+; lessons use --fork, which works on both.
   const execSwitches = kernelAtLeast(6, 3);
   test(`execve ${execSwitches ? "moves" : "does not move"} a process that unshared a time namespace into it (Linux ${execSwitches ? "6.3+" : "before 6.3"})`, async () => {
-    const r = await lab.exec("cat /proc/uptime; unshare --time --boottime 86400 cat /proc/uptime; unshare --time --boottime 86400 readlink /proc/self/ns/time /proc/self/ns/time_for_children");
+    const r = await run(lab, "cat /proc/uptime; unshare --time --boottime 86400 cat /proc/uptime; unshare --time --boottime 86400 readlink /proc/self/ns/time /proc/self/ns/time_for_children");
     const [outside, inside, nsNow, nsChildren] = r.stdout.trim().split("\n");
     if (execSwitches) {
       assert.ok(uptime(inside!) - uptime(outside!) > 86000, r.stdout + r.stderr);
@@ -111,7 +118,7 @@ describe(`kernel ${release}`, () => {
       assert.ok(uptime(inside!) - uptime(outside!) < 86000, `the exec'd program kept the lab's clocks: ${r.stdout}`);
       assert.notEqual(nsNow, nsChildren, "after exec the process is still outside the namespace its children get");
       // and, outside it, it cannot vfork: dash's vfork fails with EINVAL
-      const v = await lab.exec("unshare --time sh -c '/bin/true' && echo ran");
+      const v = await run(lab, "unshare --time sh -c '/bin/true' && echo ran");
       assert.match(v.stderr, /Cannot fork/);
     }
   });
