@@ -18,11 +18,18 @@ files=(
   server/labs/kernel.integration.test.ts   # the features that depend on the kernel version
   server/lessons/cgroup-guards.integration.test.ts  # a failed cgroup write starts no bomb or hog (v2 branches)
   server/lessons/cgroups-walkthrough.integration.test.ts  # lesson 10's text, typed into a terminal
-  server/lessons/lessons.e2e.test.ts       # lessons 10 and 11, every step (NSLAB_E2E_LESSONS below)
+  server/lessons/lessons.e2e.test.ts       # the lessons below, every step
 )
+# The lessons verified here, each in a fresh lab (check fails, solution runs, check passes): the
+# cgroup lessons (v2 with nsdelegate) and those whose text or checks depend on the kernel's
+# version (time namespaces and execve, IPC sysctls, seccomp and keyrings, pidfds, overlayfs).
+lessons=cgroups,container-from-scratch,clone-unshare-setns,ipc-namespaces,what-namespaces-do-not-isolate,pid-1-in-practice,user-namespaces-and-the-rest,images-and-layers
 
-# run.mjs --files / --script: something else than the suite, while developing
+# run.mjs --files / --lessons / --script: something else than the suite, while developing
 if [ -s .vm/files ]; then mapfile -t files < .vm/files; fi
+if [ -s .vm/lessons ]; then lessons=$(cat .vm/lessons); fi
+# "all": every lesson (NSLAB_E2E_LESSONS unset)
+if [ "$lessons" = all ]; then lessons=; else export NSLAB_E2E_LESSONS=$lessons; fi
 
 {
   echo "kernel:      $(uname -r)"
@@ -30,6 +37,10 @@ if [ -s .vm/files ]; then mapfile -t files < .vm/files; fi
   echo "controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
   echo "this unit:   $(cat /proc/self/cgroup)"
   echo "node:        $(node -v)"
+  echo "lessons:     ${lessons:-all}"
+  # two facts the lessons' text depends on (06 and 12; 07)
+  echo "timens:      execve $(unshare --time --boottime 86400 sh -c 'exec readlink /proc/self/ns/time /proc/self/ns/time_for_children' 2>/dev/null | uniq | wc -l | sed 's/^1$/moves the caller into time_for_children/; s/^2$/leaves the caller outside time_for_children/')"
+  echo "ipc sysctls: $(unshare -Ur --ipc sh -c '[ -O /proc/sys/kernel/msgmnb ] && echo writable by root of the IPC namespace owner || echo the host root only')"
   echo "booted in:   $(cut -d' ' -f1 /proc/uptime) s (to the suite's start)"
 } | tee "$R/env.txt"
 
@@ -47,7 +58,7 @@ if [ -f .vm/script.sh ]; then
 fi
 # lesson scripts get 15x their usual time limits (under emulation a process start costs up to a
 # second, more when the host is busy), and the helper 5 minutes to make a lab (20 s by default)
-NSLAB_E2E_LESSONS=cgroups,container-from-scratch NSLAB_SCRIPT_TIME_SCALE=15 NSLAB_HELPER_TIMEOUT_MS=300000 \
+NSLAB_SCRIPT_TIME_SCALE=15 NSLAB_HELPER_TIMEOUT_MS=300000 \
   node --import tsx --import ./scripts/hooks.mjs --test --test-concurrency=1 --test-timeout=900000 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$R/tap.txt" \

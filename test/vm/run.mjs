@@ -27,13 +27,15 @@ const root = path.resolve(here, "../..");
 const cacheRoot = process.env.NSLAB_VM_CACHE || "/var/cache/nslab-vm";
 const timeoutMin = Number(process.env.NSLAB_VM_TIMEOUT_MIN || 28);
 // --keep: keep the work directory (disks, console log, results). --files a.test.ts,b.test.ts: run
-// these test files instead of the suite. --script file.sh: run a shell script instead (for
-// investigating in the VM; its output is on the console).
+// these test files instead of the suite. --lessons a,b (or all): verify these lessons instead of
+// the suite's (test/vm/guest.sh). --script file.sh: run a shell script instead (for investigating
+// in the VM; its output is on the console).
 const argv = process.argv.slice(2);
 const keep = argv.includes("--keep");
 const opt = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const onlyFiles = opt("--files");
 const script = opt("--script");
+const onlyLessons = opt("--lessons");
 const t0 = Date.now();
 const since = () => `${((Date.now() - t0) / 1000).toFixed(0)}s`;
 const log = (msg) => console.log(`test:vm [${since()}] ${msg}`);
@@ -89,6 +91,7 @@ for (const name of fs.readdirSync(root)) {
 fs.mkdirSync(path.join(stage, ".vm"));
 fs.copyFileSync(process.execPath, path.join(stage, ".vm", "node"));
 if (onlyFiles) fs.writeFileSync(path.join(stage, ".vm", "files"), onlyFiles.split(",").join("\n") + "\n");
+if (onlyLessons) fs.writeFileSync(path.join(stage, ".vm", "lessons"), onlyLessons + "\n");
 if (script) fs.copyFileSync(script, path.join(stage, ".vm", "script.sh"));
 fs.chmodSync(path.join(stage, ".vm", "node"), 0o755);
 const projectImg = path.join(work, "project.img");
