@@ -56,9 +56,11 @@ if [ -f .vm/script.sh ]; then
   exit 0
 fi
 # lesson scripts get 15x their usual time limits (under emulation a process start costs up to a
-# second, more when the host is busy), and the helper 5 minutes to make a lab (20 s by default)
+# second, more when the host is busy), and the helper 5 minutes to make a lab (20 s by default).
+# --test-timeout bounds each test and each whole file: an hour (on a host at load 30 the guards
+# file took over 15 minutes); run.mjs's NSLAB_VM_TIMEOUT_MIN bounds the whole run.
 NSLAB_SCRIPT_TIME_SCALE=15 NSLAB_HELPER_TIMEOUT_MS=300000 \
-  node --import tsx --import ./scripts/hooks.mjs --test --test-concurrency=1 --test-timeout=900000 \
+  node --import tsx --import ./scripts/hooks.mjs --test --test-concurrency=1 --test-timeout=3600000 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$R/tap.txt" \
     "${files[@]}"
