@@ -37,8 +37,10 @@ test("clicking a step's code block runs it in the terminal and the step turns gr
 
 test("the catalogue shows the progress the learner made", async () => {
   await page.goto(`${server.url}/`);
+  // the progress is read from the browser's storage after hydration: wait for it, not for the element
   const progress = page.locator("[data-testid=progress-uts-namespaces]");
   await progress.waitFor();
+  await page.locator("[data-testid=progress-uts-namespaces][data-done='1']").waitFor({ timeout: 15_000 }).catch(() => {});
   assert.equal(await progress.getAttribute("data-done"), "1");
   await screenshot(page, "catalogue");
 });
