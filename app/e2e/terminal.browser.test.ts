@@ -32,6 +32,38 @@ test("a lesson page opens a live terminal into the learner's lab", async () => {
   await screenshot(page, "lesson-terminal");
 });
 
+test("the lab is asked for by the page's inline script while its JavaScript loads, once; a reload asks for the same lab early", async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const p = await ctx.newPage();
+  // who started each lab request: the document's own (inline) script, or a JavaScript bundle
+  const cdp = await ctx.newCDPSession(p);
+  await cdp.send("Network.enable");
+  const labRequests: { method: string; path: string; by: string }[] = [];
+  cdp.on("Network.requestWillBeSent", (e) => {
+    const u = new URL(e.request.url);
+    if (!/^\/api\/labs(\/[0-9a-f]{16})?$/.test(u.pathname)) return;
+    const frame = e.initiator.stack?.callFrames[0] ?? (e.initiator.stack?.parent?.callFrames[0] as { url: string } | undefined);
+    labRequests.push({ method: e.request.method, path: u.pathname, by: frame ? new URL(frame.url).pathname : e.initiator.type });
+  });
+  const lesson = "/lessons/uts-namespaces";
+  await p.goto(`${server.url}${lesson}`);
+  await p.locator(`[data-testid=terminal][data-terminal-index="1"][data-state=open]`).waitFor({ timeout: 20_000 });
+  await waitForText(p, /root@lab-[0-9a-f]{6}:~# $/m);
+  assert.deepEqual(
+    labRequests.filter((r) => r.method === "POST"),
+    [{ method: "POST", path: "/api/labs", by: lesson }],
+    "one lab, asked for by the document's inline script",
+  );
+  const host = /root@(lab-[0-9a-f]{6})/.exec(await terminalText(p))![1]!;
+  labRequests.length = 0;
+  await p.reload();
+  await waitForText(p, new RegExp(`root@${host}:~# $`, "m"));
+  assert.equal(labRequests.filter((r) => r.method === "POST").length, 0, "the reload makes no new lab");
+  assert.equal(labRequests[0]?.method, "GET");
+  assert.equal(labRequests[0]?.by, lesson, "the stored lab's status is asked for by the inline script");
+  await ctx.close();
+});
+
 test("a reload returns to the same shell, with its history", async () => {
   await page.reload();
   await terminalOpen();

@@ -6,6 +6,7 @@
  */
 import type { CreateLabResponse, QueueView } from "@/lib/protocol";
 import { api, ApiCallError } from "./api";
+import { CODE_KEY } from "./early-lab";
 import { readJson, writeJson } from "./storage";
 
 export type Waiting =
@@ -19,7 +20,6 @@ export class CodeNeeded extends Error {
   }
 }
 
-const CODE_KEY = "nslab:access-code";
 export const accessCode = {
   get: (): string | undefined => readJson<string>(CODE_KEY) ?? undefined,
   set: (code: string | null): void => writeJson(CODE_KEY, code),

@@ -3,6 +3,7 @@
  */
 import type { ApiError, CheckResponse, CreateLabResponse, LabStatus, QueuedResponse, QueueView } from "@/lib/protocol";
 import type { Lang } from "@/lib/languages";
+import { takeEarly } from "./early-lab";
 import type { HighlightResponse, ObserveResponse, SolveResponse } from "@/lib/lessons";
 
 export interface LabCredentials {
@@ -27,15 +28,18 @@ async function call<T>(method: string, path: string, opts: { token?: string; bod
   const headers: Record<string, string> = { accept: "application/json" };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.body !== undefined) headers["content-type"] = "application/json";
+  const body = opts.body === undefined ? null : JSON.stringify(opts.body);
   let res: Response;
   try {
-    res = await fetch(path, {
-      method,
-      headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      cache: "no-store",
-      signal: opts.signal,
-    });
+    // the lesson page's inline script may have sent this very request already (early-lab.ts)
+    res = await (takeEarly(method, path, body, opts.token ?? null) ??
+      fetch(path, {
+        method,
+        headers,
+        body,
+        cache: "no-store",
+        signal: opts.signal,
+      }));
   } catch (e) {
     if (e instanceof DOMException && e.name === "AbortError") throw e;
     throw new ApiCallError(0, "network", "The server could not be reached.");

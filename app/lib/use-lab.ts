@@ -3,6 +3,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import type { CreateLabResponse, LabEndReason, LabStatus } from "@/lib/protocol";
 import { accessCode, CodeNeeded, obtainLab, type Waiting } from "./admission";
 import { api, ApiCallError } from "./api";
+import { labKey } from "./early-lab";
 import { labLifetime } from "./lab-lifetime";
 import { readJson, writeJson } from "./storage";
 
@@ -21,7 +22,6 @@ export type LabPhase =
   /** the lab ended; `reason` when the server said why (idle, max-lifetime, operator, ...) */
   | { kind: "gone"; reason?: LabEndReason };
 
-const labKey = (lesson: string) => `nslab:lab:${lesson}`;
 const terminalsKey = (labId: string) => `nslab:terminals:${labId}`;
 
 /** How a lab's terminals were shown: which tab was active, and whether two were side by side (tab indexes). */

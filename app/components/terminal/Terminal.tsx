@@ -11,6 +11,9 @@ import type { RendererKind } from "./renderer";
 import { TerminalStatus } from "./TerminalStatus";
 import { applyTheme, FONT_SIZE, loadXterm, refit } from "./xterm";
 
+// a page that shows a terminal starts loading xterm.js as soon as this module runs, not after hydration
+if (typeof window !== "undefined") void loadXterm();
+
 export interface TerminalHandle {
   /** Types text into the shell (queued until connected). */
   type(text: string): void;

@@ -8,9 +8,11 @@ import type { LabCredentials } from "@/app/lib/api";
 import type { Theme } from "@/app/lib/prefs";
 import { TerminalConnection, type ConnectionEvents } from "@/app/lib/terminal-connection";
 import { attachRenderer, type RendererReport } from "./renderer";
-import { bufferText, copyOnSelect, createXterm, installKeys, proposedSize, refit, type XtermModules } from "./xterm";
+import { bufferText, copyOnSelect, createXterm, installKeys, loadXtermExtras, proposedSize, refit, type XtermModules } from "./xterm";
 
 const RESIZE_DEBOUNCE_MS = 80;
+/** A terminal that has shown nothing yet gets its extras anyway after this long. */
+const UPGRADE_AFTER_MS = 3000;
 
 export interface MountOptions {
   lab: LabCredentials;
@@ -36,14 +38,40 @@ export interface MountedTerminal {
 export function mountTerminal(m: XtermModules, el: HTMLElement, o: MountOptions): MountedTerminal {
   const { term, fit } = createXterm(m, el, { theme: o.theme, large: o.large });
   if (o.hookEl) (o.hookEl as HTMLElement & { nslabText?: () => string }).nslabText = () => bufferText(term);
-  const disposeRenderer = attachRenderer(term, m.webgl, o.onRenderer);
+  // Unicode 11 widths and the WebGL renderer once the terminal has shown its first output (the
+  // prompt comes first, drawn by the DOM renderer), or after a few seconds without any
+  let disposed = false;
+  let disposeRenderer = () => {};
+  let upgraded = false;
+  const upgrade = () => {
+    if (upgraded || disposed) return;
+    upgraded = true;
+    clearTimeout(upgradeTimer);
+    void loadXtermExtras().then((x) => {
+      if (disposed) return;
+      if (x.unicode) {
+        term.loadAddon(new x.unicode.Unicode11Addon());
+        term.unicode.activeVersion = "11";
+      }
+      disposeRenderer = attachRenderer(term, x.webgl, o.onRenderer);
+    });
+  };
+  const upgradeTimer = setTimeout(upgrade, UPGRADE_AFTER_MS);
   installKeys(term, o.onKey);
   const stopCopy = copyOnSelect(term);
 
   const conn = new TerminalConnection({
     lab: o.lab,
     terminal: o.terminal,
-    sink: { write: (data, done) => term.write(data, done), reset: () => term.reset(), size: () => proposedSize(el, fit) },
+    sink: {
+      write: (data, done) =>
+        term.write(data, () => {
+          done();
+          upgrade();
+        }),
+      reset: () => term.reset(),
+      size: () => proposedSize(el, fit),
+    },
     events: o.events,
     probe: o.probe,
   });
@@ -66,6 +94,8 @@ export function mountTerminal(m: XtermModules, el: HTMLElement, o: MountOptions)
     fit,
     conn,
     dispose() {
+      disposed = true;
+      clearTimeout(upgradeTimer);
       ro.disconnect();
       if (timer) clearTimeout(timer);
       stopCopy();

@@ -8,7 +8,7 @@
  * the WebGL renderer is dropped for the DOM renderer. A lost context falls back the same way.
  */
 import type { Terminal as XTerm } from "@xterm/xterm";
-import type { XtermModules } from "./xterm";
+import type { XtermExtras } from "./xterm";
 
 export type RendererKind = "webgl" | "dom";
 
@@ -21,7 +21,7 @@ const MIN_TEXT = 4;
 const MIN_INK = 8;
 
 /** Loads the WebGL renderer if it can and keeps it only if it draws. Returns a disposer. */
-export function attachRenderer(term: XTerm, webgl: XtermModules["webgl"], report: RendererReport): () => void {
+export function attachRenderer(term: XTerm, webgl: XtermExtras["webgl"], report: RendererReport): () => void {
   if (!webgl || typeof WebGL2RenderingContext === "undefined") {
     report("dom", true);
     return () => {};

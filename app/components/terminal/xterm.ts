@@ -12,21 +12,25 @@ import { TERMINAL_FONT, XTERM_THEMES } from "@/app/lib/xterm-theme";
 export const FONT_SIZE = { normal: 14, large: 18 } as const;
 
 export type XtermModules = Awaited<ReturnType<typeof importAll>>;
+export type XtermExtras = Awaited<ReturnType<typeof importExtras>>;
 
+// what a prompt needs; the rest (Unicode 11 widths, the WebGL renderer: ~40 KB) comes after it (mount.ts)
 const importAll = () =>
-  Promise.all([
-    import("@xterm/xterm"),
-    import("@xterm/addon-fit"),
-    import("@xterm/addon-web-links"),
-    import("@xterm/addon-unicode11"),
-    import("@xterm/addon-webgl").catch(() => null),
-  ]).then(([xterm, fit, links, unicode, webgl]) => ({ xterm, fit, links, unicode, webgl }));
+  Promise.all([import("@xterm/xterm"), import("@xterm/addon-fit"), import("@xterm/addon-web-links")]).then(([xterm, fit, links]) => ({ xterm, fit, links }));
+const importExtras = () =>
+  Promise.all([import("@xterm/addon-unicode11").catch(() => null), import("@xterm/addon-webgl").catch(() => null)]).then(([unicode, webgl]) => ({ unicode, webgl }));
 
 let modules: Promise<XtermModules> | null = null;
+let extras: Promise<XtermExtras> | null = null;
 
 /** xterm.js and its addons; the first call starts loading them, later calls share the load. */
 export function loadXterm(): Promise<XtermModules> {
   return (modules ??= importAll());
+}
+
+/** The addons a terminal takes once it shows something: loaded once, shared. */
+export function loadXtermExtras(): Promise<XtermExtras> {
+  return (extras ??= importExtras());
 }
 
 /** A terminal opened in `el`, fitted by the returned FitAddon. */
@@ -47,8 +51,6 @@ export function createXterm(m: XtermModules, el: HTMLElement, o: { theme: Theme;
   const fit = new m.fit.FitAddon();
   term.loadAddon(fit);
   term.loadAddon(new m.links.WebLinksAddon());
-  term.loadAddon(new m.unicode.Unicode11Addon());
-  term.unicode.activeVersion = "11";
   term.open(el);
   return { term, fit };
 }

@@ -4,6 +4,7 @@ import { LessonWorkspace } from "@/app/components/lesson/LessonWorkspace";
 import { SiteHeader } from "@/app/components/ui/SiteHeader";
 import { resolveLang } from "@/app/i18n/server";
 import { getLesson, listLessons } from "@/app/lib/catalog";
+import { earlyLabScript } from "@/app/lib/early-lab";
 
 type Props = { params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> };
 
@@ -24,6 +25,8 @@ export default async function LessonPage({ params, searchParams }: Props) {
   const next = nextMeta ? { id: nextMeta.id, title: nextMeta.title } : null;
   return (
     <div className="relative flex h-dvh flex-col overflow-hidden">
+      {/* the lab request starts now, while the page's JavaScript loads (app/lib/early-lab.ts) */}
+      <script dangerouslySetInnerHTML={{ __html: earlyLabScript(lesson.id) }} />
       <SiteHeader lang={lang} withLab hrefs={{ en: `/lessons/${lesson.id}?lang=en`, "zh-CN": `/lessons/${lesson.id}?lang=zh-CN` }}>
         <span className="text-line-strong" aria-hidden="true">
           /
