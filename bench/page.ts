@@ -18,6 +18,7 @@
  * Needs root (labs), a production build (npm run build) and Chromium (/usr/bin/chromium).
  */
 import { spawn } from "node:child_process";
+import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -70,7 +71,8 @@ async function main() {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"] });
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  console.log(`bench/page: ${RUNS} first visits of /lessons/${LESSON} (fresh profile each), server pool 2, ${new Date().toISOString()}`);
+  const load = () => os.loadavg()[0]!.toFixed(1);
+  console.log(`bench/page: ${RUNS} first visits of /lessons/${LESSON} (fresh profile each), server pool 2, ${new Date().toISOString()}, load average ${load()} on ${os.availableParallelism()} CPUs`);
   const prompt: number[] = [];
   const docAt: number[] = [];
   const labStart: number[] = [];
@@ -141,6 +143,7 @@ async function main() {
   summary("  decoded", jsRawKB, "KB");
   summary("  files", jsFiles, "");
   const ok = (x: boolean) => (x ? "met" : "NOT met");
+  console.log(`\nload average at the end: ${load()} (the times mean little when it is far above the CPU count)`);
   console.log(`\ngoals: prompt p50 ${p.p50.toFixed(0)} ms ≤ 1000 ms: ${ok(p.p50 <= 1000)}; JS ${percentile(jsKB, 50).toFixed(0)} KB ≤ 250 KB: ${ok(percentile(jsKB, 50) <= 250)}`);
 }
 
