@@ -30,13 +30,21 @@ export function comm(pid: number): string {
   }
 }
 
+// the real timer, kept before any test mocks setTimeout (node:test's mock.timers)
+const realSetTimeout = globalThis.setTimeout;
+
+/** Real time, even while a test has mocked the timers. */
+export function realSleep(ms: number): Promise<void> {
+  return new Promise((r) => realSetTimeout(r, ms));
+}
+
 export async function waitFor<T>(fn: () => T | null | undefined | false, what: string, ms = 5000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = fn();
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await realSleep(20);
   }
 }
 

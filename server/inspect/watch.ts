@@ -125,6 +125,11 @@ export class ExplorerHub {
     });
   }
 
+  /** Resolves once no inspection of this lab is running or queued (what a test waits for). */
+  async settled(lab: LabHandle): Promise<void> {
+    for (let w = this.watches.get(lab); w?.running; w = this.watches.get(lab)) await w.running;
+  }
+
   /** Stops every watch (server shutdown). */
   close(): void {
     for (const w of [...this.watches.values()]) this.stop(w);
