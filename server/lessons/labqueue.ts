@@ -20,6 +20,11 @@ interface Queue {
 
 const queues = new WeakMap<object, Queue>();
 
+/** Scripts of this lab running or waiting (what a test waits for before it fills the queue). */
+export function queued(lab: object): number {
+  return queues.get(lab)?.size ?? 0;
+}
+
 /** Runs fn after the lab's earlier scripts; throws LabBusyError when too many already wait. */
 export function serialize<T>(lab: object, fn: () => Promise<T>): Promise<T> {
   let q = queues.get(lab);
