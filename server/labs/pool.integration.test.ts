@@ -41,3 +41,21 @@ test("a pooled lab is handed out with a fresh token, its waiting shell attached,
   second.close();
   assert.equal((await api(s.url, "DELETE", `/api/labs/${lab.id}`, lab.token)).status, 204);
 });
+
+test("a pooled lab whose init died is never handed out: it is destroyed and the learner gets a live one", async () => {
+  await pooled(1);
+  const dead = s.mgr.all().find((l) => !s.mgr.list().includes(l))!;
+  process.kill(dead.initPid, "SIGKILL");
+  for (let i = 0; i < 400 && dead.running; i++) await new Promise((r) => setTimeout(r, 25));
+  assert.equal(dead.running, false, "the pooled lab's init is gone");
+  assert.equal(s.mgr.pooled, 1, "still in the pool: only handing it out looks");
+  const lab = await createLab(s.url);
+  assert.notEqual(lab.id, dead.id);
+  assert.equal(s.mgr.get(dead.id), undefined, "the dead lab was destroyed");
+  const t = new TermClient(s.url, lab);
+  await t.opened;
+  await t.until((c) => /[#$] $/.test(c.output), "a prompt");
+  assert.equal((await t.run("hostname")).trim(), lab.hostname);
+  t.close();
+  assert.equal((await api(s.url, "DELETE", `/api/labs/${lab.id}`, lab.token)).status, 204);
+});
