@@ -25,7 +25,8 @@ export interface LessonMeta {
 /**
  * One step, rendered. Code blocks in `html` (and in hints) look like
  * `<pre data-nslab-code data-kind="run|copy|plain" data-terminal="2" data-interrupt="true"><code class="language-bash">…</code></pre>`
- * (data-terminal and data-interrupt only when set); a client component adds run/copy buttons.
+ * (data-terminal and data-interrupt only when set; data-keeps-running="true" marks a command that
+ * runs until stopped, for the test that types the lessons); a client component adds run/copy buttons.
  */
 export interface LessonStep {
   id: string;

@@ -13,7 +13,7 @@ export const WIDGET_KINDS = ["hint", "answer", "predict", "explore"] as const;
 export type HiddenKind = (typeof SCRIPT_KINDS)[number] | (typeof WIDGET_KINDS)[number];
 
 export type BlockInfo =
-  | { kind: "run" | "copy" | "plain"; lang: string; terminal?: number; interrupt: boolean }
+  | { kind: "run" | "copy" | "plain"; lang: string; terminal?: number; interrupt: boolean; keepsRunning?: true }
   | { kind: HiddenKind };
 
 /** Languages an nslab lesson may show. Anything else is probably a typo (`chekc`). */
@@ -45,6 +45,7 @@ export function parseInfo(info: string, opts: InfoOptions = {}): BlockInfo | { e
   let kind: "run" | "copy" | "plain" = "plain";
   let terminal: number | undefined;
   let interrupt = false;
+  let keepsRunning = false;
   for (const [i, w] of rest.entries()) {
     if (w === "run" || w === "copy") {
       if (i !== 0) return { error: `"${w}" must come right after the language` };
@@ -57,15 +58,20 @@ export function parseInfo(info: string, opts: InfoOptions = {}): BlockInfo | { e
     } else if (w === "interrupt") {
       if (interrupt) return { error: "interrupt is given twice" };
       interrupt = true;
+    } else if (w === "keeps-running") {
+      // a command that runs until it is stopped (a server, sleep infinity): what runs the lesson's
+      // text in CI (typed.e2e.test.ts) moves on once it is running instead of waiting for a prompt
+      if (keepsRunning) return { error: "keeps-running is given twice" };
+      keepsRunning = true;
     } else {
-      return { error: `unknown word "${w}" in "${info.trim()}" (known: run, copy, terminal=N, interrupt)` };
+      return { error: `unknown word "${w}" in "${info.trim()}" (known: run, copy, terminal=N, interrupt, keeps-running)` };
     }
   }
-  if (kind !== "run" && (terminal !== undefined || interrupt))
-    return { error: `terminal=N and interrupt only apply to run blocks ("${first} run ...")` };
+  if (kind !== "run" && (terminal !== undefined || interrupt || keepsRunning))
+    return { error: `terminal=N, interrupt and keeps-running only apply to run blocks ("${first} run ...")` };
   if (kind === "run" && !RUNNABLE.has(first.toLowerCase()))
     return { error: `only shell blocks can run (bash run), not ${first}` };
-  return { kind, lang: first, ...(terminal !== undefined ? { terminal } : {}), interrupt };
+  return { kind, lang: first, ...(terminal !== undefined ? { terminal } : {}), interrupt, ...(keepsRunning ? { keepsRunning: true as const } : {}) };
 }
 
 /** The closest candidate within edit distance 2, for "did you mean". */

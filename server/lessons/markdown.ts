@@ -19,6 +19,8 @@ export interface CodeAttrs {
   lang: string;
   terminal?: number;
   interrupt: boolean;
+  /** The command runs until stopped (a server): `keeps-running` in the info string. */
+  keepsRunning?: true;
   /** A run block between a prediction and its observation: the index of that prediction in the step. */
   predict?: number;
 }
@@ -31,6 +33,7 @@ export function codeBlockHtml(text: string, a: CodeAttrs): string {
   const attrs = [`data-nslab-code`, `data-kind="${a.kind}"`];
   if (a.terminal !== undefined) attrs.push(`data-terminal="${a.terminal}"`);
   if (a.interrupt) attrs.push(`data-interrupt="true"`);
+  if (a.keepsRunning) attrs.push(`data-keeps-running="true"`);
   if (a.predict !== undefined) attrs.push(`data-predict="${a.predict}"`);
   const cls = a.lang ? ` class="language-${escapeHtml(a.lang)}"` : "";
   return `<pre ${attrs.join(" ")}><code${cls}>${escapeHtml(text)}\n</code></pre>\n`;

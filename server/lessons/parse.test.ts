@@ -107,6 +107,7 @@ describe("code block info strings", () => {
     assert.deepEqual(ok("bash run"), { kind: "run", lang: "bash", interrupt: false });
     assert.deepEqual(ok("bash run terminal=3 interrupt"), { kind: "run", lang: "bash", terminal: 3, interrupt: true });
     assert.deepEqual(ok("bash copy"), { kind: "copy", lang: "bash", interrupt: false });
+    assert.deepEqual(ok("bash run terminal=2 keeps-running"), { kind: "run", lang: "bash", terminal: 2, interrupt: false, keepsRunning: true });
     assert.deepEqual(ok("c"), { kind: "plain", lang: "c", interrupt: false });
     assert.deepEqual(ok(""), { kind: "plain", lang: "", interrupt: false });
     for (const k of ["check", "solution", "setup", "hint"]) assert.deepEqual(ok(k), { kind: k });
@@ -124,12 +125,18 @@ describe("code block info strings", () => {
     bad("python run", /only shell blocks can run/);
     bad("bash interrupt run", /must come right after the language/);
     bad("bash run interrupt interrupt", /twice/);
+    bad("bash run keeps-running keeps-running", /twice/);
+    bad("bash copy keeps-running", /only apply to run blocks/);
   });
 
   test("the HTML contract of a code block", () => {
     assert.equal(
       codeBlockHtml("a < b", { kind: "run", lang: "bash", terminal: 2, interrupt: true }).trim(),
       '<pre data-nslab-code data-kind="run" data-terminal="2" data-interrupt="true"><code class="language-bash">a &lt; b\n</code></pre>',
+    );
+    assert.equal(
+      codeBlockHtml("sleep infinity", { kind: "run", lang: "bash", interrupt: false, keepsRunning: true }).trim(),
+      '<pre data-nslab-code data-kind="run" data-keeps-running="true"><code class="language-bash">sleep infinity\n</code></pre>',
     );
   });
 });
