@@ -16,7 +16,7 @@
  *   while a terminal runs a `keeps-running` command waits in the tty, as it would for a learner.
  * - A `keeps-running` block (docs/lessons.md: a server, `sleep infinity`), or one that the next
  *   block for its terminal interrupts (Ctrl-C), is done once it is running: a new foreground
- *   process group whose processes all sleep, seen three times in a row.
+ *   process group whose processes all sleep (S, or zombies), seen five polls in a row.
  * - A step that asks for an answer: the answer is what the learner reads on the screen; the test
  *   takes it from the step's solution (these solutions only print) and requires that the typed
  *   blocks showed it, then sends it with the check.
@@ -232,7 +232,7 @@ class LessonWalk {
           const ok = fg !== before && fg !== t.running && !atPrompt(t.pid) && allAsleep(fg, await this.handle.hostPids());
           seen = ok && fg === last ? seen + 1 : ok ? 1 : 0;
           last = fg;
-          return seen >= 3;
+          return seen >= 5;
         },
         () => `"${b.text}" to be running in terminal ${b.terminal}${this.tail()}`,
         BLOCK_MS,
