@@ -146,7 +146,9 @@ describe("a lab whose init died", () => {
     }
     assert.equal((await api(s.url, "GET", `/api/labs/${lab.id}`, lab.token)).json.state, "exited");
     const t = new TermClient(s.url, lab);
-    const code = await new Promise<number>((r) => t.ws.once("close", (c) => r(c)));
+    let code: number | null = null;
+    t.ws.once("close", (c) => (code = c));
+    await until(() => code !== null, "the terminal socket to close");
     assert.equal(code, 4410);
     assert.deepEqual(t.controls.at(-1), { type: "closed", reason: "lab-destroyed", message: "The lab is not running any more." });
     assert.equal((await api(s.url, "DELETE", `/api/labs/${lab.id}`, lab.token)).status, 204);
@@ -258,9 +260,11 @@ describe("terminals and the trace", () => {
     await t.until((c) => !!c.ready, "ready");
     const tid = t.ready!.terminal;
     const shellPid = s.terminals.of(s.mgr.get(lab.id)!).get(tid)!.pid;
-    const closed = new Promise<number>((r) => t.ws.once("close", (c) => r(c)));
+    let closed: number | null = null;
+    t.ws.once("close", (c) => (closed = c));
     assert.equal((await api(s.url, "DELETE", `/api/labs/${lab.id}/terminals/${tid}`, lab.token)).status, 204);
-    assert.equal(await closed, 4000);
+    await until(() => closed !== null, "the terminal's socket to close");
+    assert.equal(closed, 4000);
     assert.deepEqual(t.controls.find((c) => c.type === "closed"), { type: "closed", reason: "terminal-closed", message: "The terminal was closed." });
     await until(() => !fs.existsSync(`/proc/${shellPid}`), "the shell's end");
     assert.deepEqual((await api(s.url, "GET", `/api/labs/${lab.id}`, lab.token)).json.terminals, []);
