@@ -1,5 +1,6 @@
 import "server-only";
 import fs from "node:fs";
+import fsp from "node:fs/promises";
 import path from "node:path";
 import { Cgroups } from "./cgroup.ts";
 
@@ -59,26 +60,28 @@ export async function recover(scope: RecoveryScope): Promise<RecoveryReport> {
   // one Cgroups helper per leftover directory: its destroy() kills what is left and rmdirs children first
   const sweeper = new Cgroups({ version: 0, reason: "recovery" }, scope.cgroupParent);
   const parents = new Set([...cgroupMounts(mountinfo).map((m) => path.join(m, scope.cgroupParent)), ...(scope.parents ?? [])]);
+  const labDirs: string[] = [];
   for (const parent of parents) {
-    let labs: fs.Dirent[];
     try {
-      labs = fs.readdirSync(parent, { withFileTypes: true }).filter((e) => e.isDirectory());
-    } catch {
-      continue;
-    }
-    for (const e of labs) {
-      const dir = path.join(parent, e.name);
-      // v2 (Linux 5.14+): cgroup.kill kills the whole subtree at once
-      try {
-        fs.writeFileSync(path.join(dir, "cgroup.kill"), "1");
-      } catch {}
-      const cg = { dirs: [dir], rootProcs: [], procsFiles: [], leaf: null, binds: [] };
-      report.processes += (await sweeper.pids(cg)).length;
-      await sweeper.destroy(cg);
-      report.cgroups++;
-    }
+      for (const e of fs.readdirSync(parent, { withFileTypes: true })) if (e.isDirectory()) labDirs.push(path.join(parent, e.name));
+    } catch {}
   }
-  if (scope.uids) report.processes += await killUidRange(scope.uids, scope.procDir ?? "/proc");
+  // A learner may have frozen a child cgroup (the cgroups lesson's `docker pause`). A frozen task
+  // does not act on SIGKILL (v1 freezer) and keeps its cgroups busy in every hierarchy, so thaw
+  // all of them before killing in any one: on v1 the freezer is a hierarchy of its own, and the
+  // pids hierarchy may come first in mountinfo.
+  await sweeper.thaw({ dirs: labDirs, rootProcs: [], procsFiles: [], leaf: null, binds: [] });
+  for (const dir of labDirs) {
+    // v2 (Linux 5.14+): cgroup.kill kills the whole subtree at once
+    try {
+      fs.writeFileSync(path.join(dir, "cgroup.kill"), "1");
+    } catch {}
+    const cg = { dirs: [dir], rootProcs: [], procsFiles: [], leaf: null, binds: [] };
+    report.processes += (await sweeper.pids(cg)).length;
+    await sweeper.destroy(cg);
+    report.cgroups++;
+  }
+  if (scope.uids) report.processes += await killUidRange(scope.uids, scope.procDir ?? "/proc", freezers(mountinfo));
   for (const name of STATE_ENTRIES) {
     const p = path.join(scope.stateDir, name);
     if (!fs.existsSync(p)) continue;
@@ -92,7 +95,7 @@ export async function recover(scope: RecoveryScope): Promise<RecoveryReport> {
 }
 
 /** Kills every live process whose real, effective, saved or fs uid is in [first, end), and waits for them. */
-async function killUidRange([first, end]: [number, number], procDir: string): Promise<number> {
+async function killUidRange([first, end]: [number, number], procDir: string, hierarchies: FreezerHierarchy[]): Promise<number> {
   const inRange = (): number[] => {
     const pids: number[] = [];
     for (const name of fs.readdirSync(procDir)) {
@@ -114,6 +117,9 @@ async function killUidRange([first, end]: [number, number], procDir: string): Pr
     const left = attempt === 0 ? found : inRange();
     if (!left.length) return found.length;
     for (const pid of left) {
+      // it may sit in a frozen cgroup outside this instance's parent (an instance that shared the
+      // uid range before and died, a learner's cgroup moved elsewhere): thaw it, or it never dies
+      await thawCgroupsOf(pid, procDir, hierarchies);
       try {
         process.kill(pid, "SIGKILL");
       } catch {}
@@ -121,6 +127,65 @@ async function killUidRange([first, end]: [number, number], procDir: string): Pr
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`processes under the lab uid range ${first}-${end - 1} could not be killed`);
+}
+
+/** A hierarchy that can freeze: the v1 freezer's, or cgroup2 (cgroup.freeze in every non-root cgroup). */
+interface FreezerHierarchy {
+  /** "freezer" for v1 (the controller in /proc/PID/cgroup's second field), "" for v2 */
+  controller: string;
+  mount: string;
+  /** the cgroup the mount shows as its root (mountinfo's fourth field) */
+  root: string;
+  file: "freezer.state" | "cgroup.freeze";
+  thawed: string;
+}
+
+/** The freezer hierarchies mounted here, from mountinfo. */
+export function freezers(mountinfo: string): FreezerHierarchy[] {
+  const out: FreezerHierarchy[] = [];
+  for (const line of mountinfo.split("\n")) {
+    const sep = line.indexOf(" - ");
+    if (sep < 0) continue;
+    const left = line.slice(0, sep).split(" ");
+    const [fstype, , superOpts] = line.slice(sep + 3).split(" ");
+    const mount = left[4]?.replace(/\\040/g, " ");
+    const root = left[3]?.replace(/\\040/g, " ");
+    if (!mount || !root) continue;
+    if (fstype === "cgroup2" && !out.some((h) => h.controller === "")) out.push({ controller: "", mount, root, file: "cgroup.freeze", thawed: "0" });
+    if (fstype === "cgroup" && (superOpts ?? "").split(",").includes("freezer") && !out.some((h) => h.controller === "freezer"))
+      out.push({ controller: "freezer", mount, root, file: "freezer.state", thawed: "THAWED" });
+  }
+  return out;
+}
+
+/**
+ * Thaws the cgroups a process sits in (and their frozen ancestors: a cgroup below a frozen one
+ * stays frozen whatever its own file says; cgroup-v2.rst "Core Interface Files", cgroup.freeze;
+ * Documentation/admin-guide/cgroup-v1/freezer-subsystem.rst, parent_freezing).
+ */
+async function thawCgroupsOf(pid: number, procDir: string, hierarchies: FreezerHierarchy[]): Promise<void> {
+  let lines: string[];
+  try {
+    lines = fs.readFileSync(path.join(procDir, String(pid), "cgroup"), "utf8").split("\n");
+  } catch {
+    return; // gone
+  }
+  for (const line of lines) {
+    const m = /^(\d+):([^:]*):(\/.*)$/.exec(line);
+    if (!m) continue;
+    const h = hierarchies.find((x) => (m[1] === "0" ? x.controller === "" : m[2]!.split(",").includes(x.controller) && x.controller !== ""));
+    if (!h) continue;
+    const rel = path.posix.relative(h.root, m[3]!);
+    if (rel.startsWith("..")) continue; // outside what this mount shows
+    const parts = rel.split("/").filter(Boolean);
+    // outermost first: a child cannot thaw while its parent is frozen
+    for (let i = 1; i <= parts.length; i++) {
+      const f = path.join(h.mount, ...parts.slice(0, i), h.file);
+      try {
+        if ((await fsp.readFile(f, "utf8")).trim() !== h.thawed) await fsp.writeFile(f, h.thawed);
+      } catch {}
+    }
+  }
 }
 
 /**
