@@ -219,3 +219,50 @@ test("class data survives a restart; a learner who comes back gets a fresh lab a
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test("class labs follow the class window: its end is their deadline, moved by extend and end, with one warning (the class's)", async () => {
+  const endsAt = Date.now() + 3600_000;
+  const r = await api(s.url, "POST", "/api/classes", undefined, { title: "Window", lessons: ["uts-namespaces"], endsAt });
+  const c = r.json as { id: string; code: string; instructorKey: string };
+  const ada = await s.classes.join({ code: c.code, name: "Ada" }, "10.0.0.4");
+  const policy = () => s.mgr.get(ada.lab.id)!.lifetime.current;
+  // no idle timeout, no lifetime cap: the class's end, and nothing else
+  assert.deepEqual([policy().idleMs, policy().maxMs, policy().deadline], [null, null, endsAt], "created with the class's end as its deadline");
+  const status = await api(s.url, "GET", `/api/labs/${ada.lab.id}`, ada.lab.token);
+  assert.equal(status.json.expiresAt, new Date(endsAt).toISOString(), "the lab's own status shows the class's end");
+
+  const later = endsAt + 3600_000;
+  assert.equal((await api(s.url, "PATCH", `/api/classes/${c.id}`, c.instructorKey, { endsAt: later })).status, 200);
+  assert.equal(policy().deadline, later, "extending the class moves the deadline");
+
+  // the instructor's demo lab follows it too
+  const demoRes = await api(s.url, "POST", `/api/classes/${c.id}/instructor-lab`, c.instructorKey, {});
+  assert.ok(demoRes.status < 300, JSON.stringify(demoRes.json));
+  const demo = demoRes.json.lab as { id: string };
+  assert.equal(s.mgr.get(demo.id)?.lifetime.current.deadline, later, "the demo lab's deadline is the class's end");
+  const ctl = new Sock(s.url, `/api/classes/${c.id}/learner`, ada.key);
+  await ctl.opened;
+  const term = new TermClient(s.url, ada.lab);
+  await term.opened;
+  await term.until((t) => /# $/m.test(t.output), "a prompt");
+
+  // ending: the labs' deadline is the end of the class's warning (1.5 s here, far inside the
+  // server's 2-minute lab warning): the learner gets the class's warning and no lab warning
+  const t0 = Date.now();
+  assert.equal((await api(s.url, "DELETE", `/api/classes/${c.id}`, c.instructorKey)).status, 202);
+  await ctl.until(() => ctl.has("ending"), "the class's warning");
+  const labsEndAt = Date.parse((ctl.msgs.find((m) => m.type === "ending") as { labsEndAt: string }).labsEndAt);
+  assert.equal(policy().deadline, labsEndAt, "ending early moves the deadline to the class's end");
+  assert.ok(labsEndAt >= t0 && labsEndAt <= Date.now() + 1500);
+  assert.equal(s.mgr.get(demo.id)?.lifetime.current.deadline, labsEndAt, "the demo lab's too");
+  await term.until((t) => t.controls.some((m) => m.type === "closed"), "the lab's end", 15_000);
+  const closed = term.controls.find((m) => m.type === "closed") as { ended?: string };
+  assert.equal(closed.ended, "deadline", "the page is told its class ended");
+  assert.equal(term.controls.some((m) => m.type === "lab-expiring"), false, "no second (lab) warning");
+  for (let i = 0; i < 300 && s.mgr.get(ada.lab.id); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(s.mgr.get(ada.lab.id), undefined);
+  const gone = await api(s.url, "GET", `/api/labs/${ada.lab.id}`, ada.lab.token);
+  assert.deepEqual([gone.status, gone.json.reason], [410, "deadline"]);
+  term.close();
+  ctl.close();
+});

@@ -94,7 +94,9 @@ export class Classroom {
   private async makeLab(rt: ClassRuntime, lesson: string | null, learnerId: string | null): Promise<ClassLab> {
     let lab: ClassLab;
     try {
-      lab = await this.labs.create(lesson, `class:${rt.id}`);
+      lab = await this.labs.create(lesson, `class:${rt.id}`, labDeadline(rt.rec));
+      // the window may have moved while the lab was made (an extension, an early end)
+      lab.setDeadline(labDeadline(rt.rec));
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       console.error(`nslab classes: a lab for class ${rt.id} could not be made: ${msg}`);
@@ -257,6 +259,7 @@ export class Classroom {
     }
     await this.store.updateClass(rt.id, patch);
     Object.assign(rt.rec, patch);
+    if (patch.endsAt !== undefined) rt.setLabDeadline(labDeadline(rt.rec));
     rt.classChanged();
   }
 
@@ -269,6 +272,7 @@ export class Classroom {
     rt.rec.state = "ending";
     rt.rec.labsEndAt = labsEndAt;
     await this.store.updateClass(rt.id, { state: "ending", labsEndAt });
+    rt.setLabDeadline(labsEndAt);
     rt.announceEnding();
     if (warningMs <= 0) await this.tick();
   }
@@ -282,6 +286,7 @@ export class Classroom {
         r.state = "ending";
         r.labsEndAt = Math.max(r.endsAt, now);
         await this.store.updateClass(r.id, { state: "ending", labsEndAt: r.labsEndAt });
+        rt.setLabDeadline(r.labsEndAt);
         rt.announceEnding();
       } else if (r.state === "ending" && r.labsEndAt !== null && now >= r.labsEndAt) {
         await this.finish(rt);
@@ -326,6 +331,15 @@ export class Classroom {
     this.byLab.clear();
     await this.store.close();
   }
+}
+
+/**
+ * When a class's labs are put away: the end of its window, or, once it is ending, the time its
+ * warning named. Each class lab carries it as its lifetime deadline (LabManager.setLifetime), so
+ * the lab manager and the class agree on the end.
+ */
+function labDeadline(rec: ClassRecord): number {
+  return rec.state === "ending" && rec.labsEndAt !== null ? rec.labsEndAt : rec.endsAt;
 }
 
 function uniqueName(rt: ClassRuntime, name: string): string {

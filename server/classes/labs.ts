@@ -11,8 +11,11 @@ import type { Terminal } from "../terminals/terminal.ts";
  * LabManager; a multi-node deployment (issue 15) implements it over its agents.
  */
 export interface ClassLabs {
-  /** A new lab with the lesson's setup run; it counts as admitted (no per-address cap). */
-  create(lesson: string | null, clientIp: string): Promise<ClassLab>;
+  /**
+   * A new lab with the lesson's setup run; it counts as admitted (no per-address cap). It lives
+   * until `deadline` (the class's end), however quiet it is.
+   */
+  create(lesson: string | null, clientIp: string, deadline: number): Promise<ClassLab>;
 }
 
 export interface ClassLab {
@@ -25,16 +28,20 @@ export interface ClassLab {
   onChange(fn: () => void): () => void;
   /** the lesson's setup scripts, once per lesson and lab */
   setupFor(lesson: string): Promise<void>;
-  destroy(): Promise<void>;
+  /** The lab is put away at `at` (ms since the epoch): the class's end moved (extended, or ended early). */
+  setDeadline(at: number): void;
+  /** `deadline`: the class ended (the lab's page says so); otherwise a plain end (a learner's reset) */
+  destroy(reason?: "deadline"): Promise<void>;
 }
 
 export function managerLabs(mgr: LabManager, terminals: Terminals, runSetup: (lab: Lab, lesson: string) => Promise<unknown>): ClassLabs {
   return {
-    async create(lesson, clientIp) {
+    async create(lesson, clientIp, deadline) {
       // a class lab lives for the class: no idle timeout or lifetime cap of the server's (a lecture
-      // may leave it quiet for an hour); the class destroys it when it ends (LabManager.setLifetime
-      // can give it the class's end as a deadline)
-      const { lab, token } = await mgr.create({ lesson, clientIp, admitted: true, lifetime: { idleMs: null, maxMs: null } });
+      // may leave it quiet for an hour), and the class's end as its deadline, so the lab manager
+      // puts it away then whatever else happens. The class warns its learners before the end
+      // itself, so the lab's own deadline warning is off (ownerWarns).
+      const { lab, token } = await mgr.create({ lesson, clientIp, admitted: true, lifetime: { idleMs: null, maxMs: null, deadline, ownerWarns: true } });
       const done = new Set<string>(lesson ? [lesson] : []);
       const credentials: ClassLabCredentials = { id: lab.id, token, mode: lab.mode, hostname: lab.hostname };
       return {
@@ -59,7 +66,10 @@ export function managerLabs(mgr: LabManager, terminals: Terminals, runSetup: (la
           done.add(l);
           await runSetup(lab, l);
         },
-        destroy: () => mgr.destroy(lab.id).then(() => {}),
+        setDeadline(at) {
+          mgr.setLifetime(lab.id, { deadline: at });
+        },
+        destroy: (reason) => mgr.destroy(lab.id, reason ?? "deleted").then(() => {}),
       };
     },
   };

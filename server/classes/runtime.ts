@@ -642,6 +642,12 @@ export class ClassRuntime {
     this.toDashboards({ type: "class", class: this.view() });
   }
 
+  /** Every class lab is put away at `at` (the class's end; see Classroom's labDeadline). */
+  setLabDeadline(at: number): void {
+    for (const L of this.learners.values()) L.lab?.setDeadline(at);
+    this.instructor.lab?.setDeadline(at);
+  }
+
   /** Tells everyone the labs go at `labsEndAt`. */
   announceEnding(): void {
     const at = iso(this.rec.labsEndAt)!;
@@ -664,7 +670,7 @@ export class ClassRuntime {
     await Promise.allSettled(
       labs.map(async (lab) => {
         this.deps.labGone(lab.credentials.id);
-        await lab.destroy();
+        await lab.destroy("deadline");
       }),
     );
     for (const L of this.learners.values()) {

@@ -16,6 +16,12 @@ export interface LifetimePolicy {
   maxMs: number | null;
   /** ms since the epoch */
   deadline: number | null;
+  /**
+   * The owner tells the lab's learner about the deadline itself (a class warns its learners before
+   * it ends): no "lab-expiring" for the deadline, so the page does not show two warnings. Idle and
+   * maximum-lifetime warnings are unchanged.
+   */
+  ownerWarns?: boolean;
 }
 
 export type LifetimeEvent = { type: "expiring"; at: number; reason: ExpiryReason } | { type: "extended"; at: number | null };
@@ -76,7 +82,7 @@ export class LabLifetime {
   tick(now: number, warningMs: number): TickResult {
     const e = this.expiry();
     if (e && now >= e.at) return { kind: "end", reason: e.reason };
-    if (e && now >= e.at - warningMs) {
+    if (e && now >= e.at - warningMs && !(e.reason === "deadline" && this.policy.ownerWarns)) {
       if (this.warnedFor === e.at) return null;
       // an idle expiry moves with every keystroke: warn once per stretch of quiet, not per move
       const again = this.warnedFor !== null && e.reason === "idle";
