@@ -73,6 +73,8 @@ export interface CreateClassRequest {
   startsAt?: string | number; // ISO time or ms; default now
   endsAt?: string | number; // default startsAt + 3 h
   maxLearners?: number;
+  /** access mode "code": the workshop access code (or send the operator key as Bearer instead) */
+  accessCode?: string;
 }
 export interface CreateClassResponse {
   id: string;

@@ -11,6 +11,8 @@ import { CapacityError } from "./labs/errors.ts";
 import type { LabManager } from "./labs/manager.ts";
 import { log } from "./log/log.ts";
 import { Metrics, type LabSample } from "./metrics/metrics.ts";
+import type { Classroom } from "./classes/classroom.ts";
+import type { ClassMeter } from "./http/classes.ts";
 import type { Terminals } from "./terminals/lab-terminals.ts";
 
 /**
@@ -28,12 +30,16 @@ export interface Operations {
   counted<A extends unknown[]>(kind: "terminal" | "explorer", f: (req: IncomingMessage, socket: Duplex, ...rest: A) => void): (req: IncomingMessage, socket: Duplex, ...rest: A) => void;
   /** gives a request its id (X-Request-Id) and logs it once answered (path without its query) */
   track(req: IncomingMessage, res: ServerResponse, ip: string): string;
+  /** for the class sockets: broadcast viewers and the bytes sent to them */
+  classMeter: ClassMeter;
+  /** logs and counts what happens to classes (never a join code or key) */
+  watchClasses(classes: Classroom): void;
   close(): void;
 }
 
 export function startOperations(config: Config, mgr: LabManager, terminals: Terminals): Operations {
-  const access = new Access(config.access);
   const metrics = new Metrics();
+  const access = new Access({ ...config.access, denied: (what, why) => metrics.accessDenied.inc({ what, why }) });
   const admission = new Admission(
     { maxLabs: config.maxLabs, labsPerClient: config.labsPerClient, labsPerMinute: config.labsPerMinute, reserveBytes: config.memoryReserveBytes },
     {
@@ -82,6 +88,8 @@ export function startOperations(config: Config, mgr: LabManager, terminals: Term
   });
 
   const sockets = { terminal: 0, explorer: 0 };
+  const viewers = { stage: 0, watch: 0 };
+  let classes: Classroom | null = null;
   metrics.setSources({
     labs: () => {
       const now = Date.now();
@@ -102,6 +110,8 @@ export function startOperations(config: Config, mgr: LabManager, terminals: Term
     },
     sockets: () => sockets,
     queue: () => admission.queueLength,
+    classes: () => classes?.stats() ?? { open: 0, ending: 0, learners: 0 },
+    viewers: () => viewers,
   });
 
   return {
@@ -133,6 +143,27 @@ export function startOperations(config: Config, mgr: LabManager, terminals: Term
           log.info({ req: rid, method: req.method, path, status: res.statusCode, ms: Math.round((performance.now() - t0) * 10) / 10, ip }, "request");
         });
       return rid;
+    },
+    classMeter: {
+      viewers: (kind, delta) => (viewers[kind] += delta),
+      viewerBytes: (n) => metrics.broadcastBytes.inc(n),
+    },
+    watchClasses(c) {
+      classes = c;
+      const at = (ms: number) => new Date(ms).toISOString();
+      c.observe({
+        created: (rt, ip) => log.info({ class: rt.id, ip, lessons: rt.rec.lessons, maxLearners: rt.rec.maxLearners, endsAt: at(rt.rec.endsAt) }, "class created"),
+        joined: (rt, learner, rejoined, ip) => {
+          metrics.classJoins.inc({ kind: rejoined ? "rejoin" : "new" });
+          log.info({ class: rt.id, learner, ip, rejoined }, rejoined ? "learner rejoined a class" : "learner joined a class");
+        },
+        changed: (rt, ch) => {
+          if (ch.locked !== undefined) log.info({ class: rt.id, locked: ch.locked }, ch.locked ? "class locked" : "class unlocked");
+          if (ch.endsAt !== undefined) log.info({ class: rt.id, endsAt: at(ch.endsAt) }, "class end moved");
+        },
+        ending: (rt, labsEndAt, by) => log.info({ class: rt.id, labsEndAt: at(labsEndAt), by, learners: rt.learners.size }, "class ending"),
+        ended: (rt) => log.info({ class: rt.id, learners: rt.learners.size }, "class ended"),
+      });
     },
     close() {
       admission.close();

@@ -63,8 +63,9 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
   const lab = (ctx: Parameters<typeof labFor>[1]) => labFor(mgr, ctx);
   lessonRoutes(router, { lessons: services.lessons, runner, labFor: lab, onResult: (lab, lesson, step, r, kind) => classes.checkRan(lab.id, lesson, step, r, kind) });
   inspectRoutes(router, { labFor: lab, shellsOf: (l) => terminals.shells(l) });
-  classRoutes(router, classes, config, lessons.steps);
   const ops = startOperations(config, mgr, terminals);
+  ops.watchClasses(classes);
+  classRoutes(router, classes, config, lessons.steps, ops.access);
   labRoutes(router, { mgr, terminals, lessonExists: lessons.exists, gate: ops });
   adminRoutes(router, mgr, ops.access, ops.admission, terminals);
   router.add("GET", "/api/health", () => ({ status: 200, body: { ok: true, mode: mgr.mode, labs: mgr.count, cgroup: mgr.cgroups.version } }));
@@ -113,7 +114,7 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
         explorer: ops.counted("explorer", (req, socket, head: Buffer, lab: Lab) => explorer.upgrade(req, socket, head, lab)),
       },
       next: nextUpgrade,
-      others: [classSockets(classes, config)],
+      others: [classSockets(classes, config, ops.classMeter)],
     }),
   );
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));

@@ -20,6 +20,8 @@ const en = {
   create: "Create the class",
   creating: "Creating…",
   pickLesson: "Pick at least one lesson.",
+  workshopCode: "Workshop access code",
+  workshopCodeHint: "This server is for a workshop: making a class needs the access code the server's operator gave you. Learners need only the class code.",
   instructorLinkSaved:
     "Keep your instructor link: it is the only key to this class's dashboard. It is also saved in this browser.",
 
@@ -168,6 +170,8 @@ const zhCN: Strings = {
   create: "创建课堂",
   creating: "正在创建…",
   pickLesson: "请至少选择一门课程。",
+  workshopCode: "工作坊访问码",
+  workshopCodeHint: "此服务器专供工作坊使用：创建课堂需要服务器管理员提供的访问码。学员只需课堂码。",
   instructorLinkSaved: "请保存讲师链接：它是进入本课堂仪表盘的唯一钥匙。它也已保存在此浏览器中。",
 
   joinTitle: "加入课堂",

@@ -89,7 +89,7 @@ async function call<T>(method: string, path: string, opts: { key?: string; body?
 const c = (id: string) => `/api/classes/${encodeURIComponent(id)}`;
 
 export const classApi = {
-  create: (body: { title: string; lessons: string[]; startsAt?: string; endsAt?: string; maxLearners?: number }) =>
+  create: (body: { title: string; lessons: string[]; startsAt?: string; endsAt?: string; maxLearners?: number; accessCode?: string }) =>
     call<CreateClassResponse>("POST", "/api/classes", { body }),
   join: (code: string, name: string, key?: string) => call<JoinResponse>("POST", "/api/classes/join", { body: { code, name, ...(key ? { key } : {}) } }),
 

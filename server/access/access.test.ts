@@ -40,3 +40,15 @@ test("another credential kind (the classroom's class join) through a verifier", 
   assert.deepEqual(await a.admit("1.1.1.1", { kind: "nope", value: "x" }), { ok: false, why: "wrong" });
   assert.throws(() => a.addVerifier("code", () => true));
 });
+
+test("every refusal is reported by kind and reason (metrics), never with the value", async () => {
+  const seen: string[] = [];
+  const a = new Access({ mode: "code", codes: ["right-code"], operatorKey: "op-key-of-some-length", guessLimit: 2, denied: (what, why) => seen.push(`${what}:${why}`) });
+  a.addVerifier("class", (v) => v === "H7KM3P");
+  await a.admit("1.1.1.1", {});
+  await a.admit("1.1.1.1", { code: "wrong" });
+  assert.deepEqual(await a.admit("1.1.1.1", { kind: "class", value: "H7KM3P" }), { ok: true, via: "class" });
+  await a.admit("1.1.1.1", { kind: "class", value: "222222" });
+  a.operatorCheck("1.1.1.1", "nope");
+  assert.deepEqual(seen, ["code:missing", "code:wrong", "class:wrong", "operator:locked"]);
+});

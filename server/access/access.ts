@@ -32,6 +32,8 @@ export interface AccessOptions {
   guessLimit?: number;
   guessWindowMs?: number;
   store?: CounterStore;
+  /** told of every refusal (for metrics): the credential kind ("code", "operator", a verifier's), and why */
+  denied?(what: string, why: "missing" | "wrong" | "locked"): void;
 }
 
 const digest = (s: string) => crypto.createHash("sha256").update(s, "utf8").digest();
@@ -50,8 +52,10 @@ export class Access {
   private readonly operator: Buffer | null;
   private readonly guesses: SlidingWindow;
   private readonly verifiers = new Map<string, Verifier>();
+  private readonly denied: NonNullable<AccessOptions["denied"]>;
 
   constructor(o: AccessOptions) {
+    this.denied = o.denied ?? (() => {});
     this.mode = o.mode;
     this.codes = o.codes.map(digest);
     this.operator = o.operatorKey ? digest(o.operatorKey) : null;
@@ -75,7 +79,12 @@ export class Access {
   async admit(ip: string, creds: { code?: string | null; kind?: string; value?: string | null } = {}, now = Date.now()): Promise<Verdict> {
     if (this.mode === "open") return { ok: true, via: "open" };
     const kind = creds.kind ?? "code";
-    const value = kind === "code" ? creds.code : creds.value;
+    const v = await this.check(ip, kind, kind === "code" ? creds.code : creds.value, now);
+    if (!v.ok) this.denied(kind, v.why);
+    return v;
+  }
+
+  private async check(ip: string, kind: string, value: string | null | undefined, now: number): Promise<Verdict> {
     if (!value) return { ok: false, why: "missing" };
     const locked = this.locked(ip, now);
     if (locked) return locked;
@@ -92,6 +101,13 @@ export class Access {
 
   /** Is `key` the operator key? Disabled (no key configured) is never ok. */
   operatorCheck(ip: string, key: string | null, now = Date.now()): Verdict {
+    const v = this.checkOperator(ip, key, now);
+    // "missing" with no key configured is a disabled endpoint, not a refusal worth counting
+    if (!v.ok && this.operator) this.denied("operator", v.why);
+    return v;
+  }
+
+  private checkOperator(ip: string, key: string | null, now: number): Verdict {
     if (!this.operator) return { ok: false, why: "missing" };
     if (!key) return { ok: false, why: "missing" };
     const locked = this.locked(ip, now);

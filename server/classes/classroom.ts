@@ -30,6 +30,20 @@ export interface ClassroomOptions {
   stream: StreamOptions;
 }
 
+/**
+ * What happens to classes, for the operator's logs and metrics (server/operations.ts). Events carry
+ * ids and times, never a join code or a key.
+ */
+export interface ClassObserver {
+  created?(rt: ClassRuntime, clientIp: string): void;
+  joined?(rt: ClassRuntime, learnerId: string, rejoined: boolean, clientIp: string): void;
+  /** the instructor locked or unlocked joining, or moved the end */
+  changed?(rt: ClassRuntime, change: { locked?: boolean; endsAt?: number }): void;
+  /** the class's warning went out: its labs go at labsEndAt */
+  ending?(rt: ClassRuntime, labsEndAt: number, by: "instructor" | "window"): void;
+  ended?(rt: ClassRuntime): void;
+}
+
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 const DEFAULT_LENGTH = 3 * HOUR;
@@ -55,6 +69,7 @@ export class Classroom {
   private readonly timer: NodeJS.Timeout;
   private ending = new Set<string>();
   private closed = false;
+  private observers: ClassObserver[] = [];
 
   private constructor(
     private readonly store: ClassStore,
@@ -110,6 +125,38 @@ export class Classroom {
     return this.live.size;
   }
 
+  observe(o: ClassObserver): void {
+    this.observers.push(o);
+  }
+
+  private emit<K extends keyof ClassObserver>(event: K, ...args: Parameters<NonNullable<ClassObserver[K]>>): void {
+    for (const o of this.observers) {
+      try {
+        (o[event] as ((...a: typeof args) => void) | undefined)?.(...args);
+      } catch {}
+    }
+  }
+
+  /** Live classes by state, and the learners they hold (metrics). */
+  stats(): { open: number; ending: number; learners: number } {
+    const out = { open: 0, ending: 0, learners: 0 };
+    for (const rt of this.live.values()) {
+      if (rt.rec.state === "ending") out.ending++;
+      else out.open++;
+      out.learners += rt.learners.size;
+    }
+    return out;
+  }
+
+  /**
+   * Is this the join code of a live class? In access mode "code" a class join is a learner's
+   * admission (server/access's "class" verifier): the class's code stands in for a workshop code.
+   */
+  hasCode(code: string): boolean {
+    const c = normalizeCode(code);
+    return isCode(c) && [...this.live.values()].some((r) => r.rec.code === c);
+  }
+
   /* ------------------------------------------------------------ creating and finding classes */
 
   async create(body: unknown, clientIp: string, now = Date.now()): Promise<{ rt: ClassRuntime; instructorKey: string }> {
@@ -142,6 +189,7 @@ export class Classroom {
       }
       const rt = this.runtime(rec);
       this.live.set(rec.id, rt);
+      this.emit("created", rt, clientIp);
       return { rt, instructorKey };
     }
   }
@@ -226,6 +274,7 @@ export class Classroom {
     }
     const { lab, fresh } = await rt.labFor(L);
     rt.touch(L);
+    this.emit("joined", rt, L.rec.id, rejoined, clientIp);
     return { classId: rt.id, learnerId: L.rec.id, key: newKey, name: L.rec.name, lab: lab.credentials, freshLab: fresh, rejoined };
   }
 
@@ -261,6 +310,7 @@ export class Classroom {
     Object.assign(rt.rec, patch);
     if (patch.endsAt !== undefined) rt.setLabDeadline(labDeadline(rt.rec));
     rt.classChanged();
+    if (patch.locked !== undefined || patch.endsAt !== undefined) this.emit("changed", rt, { locked: patch.locked, endsAt: patch.endsAt });
   }
 
   /** Ends the class: learners are warned, and after the warning every class lab is destroyed. */
@@ -274,6 +324,7 @@ export class Classroom {
     await this.store.updateClass(rt.id, { state: "ending", labsEndAt });
     rt.setLabDeadline(labsEndAt);
     rt.announceEnding();
+    this.emit("ending", rt, labsEndAt, "instructor");
     if (warningMs <= 0) await this.tick();
   }
 
@@ -288,6 +339,7 @@ export class Classroom {
         await this.store.updateClass(r.id, { state: "ending", labsEndAt: r.labsEndAt });
         rt.setLabDeadline(r.labsEndAt);
         rt.announceEnding();
+        this.emit("ending", rt, r.labsEndAt, "window");
       } else if (r.state === "ending" && r.labsEndAt !== null && now >= r.labsEndAt) {
         await this.finish(rt);
       }
@@ -301,6 +353,7 @@ export class Classroom {
     rt.rec.endedAt = Date.now();
     await this.store.updateClass(rt.id, { state: "ended", endedAt: rt.rec.endedAt });
     await rt.end();
+    this.emit("ended", rt);
   }
 
   /* ------------------------------------------------------------ progress */
@@ -357,7 +410,7 @@ function time(v: unknown, field: string): number {
   return Math.round(t);
 }
 
-function parseCreate(body: unknown, lessons: LessonCatalog, cap: number, now: number): Required<Omit<CreateClassRequest, "startsAt" | "endsAt">> & { startsAt: number; endsAt: number } {
+function parseCreate(body: unknown, lessons: LessonCatalog, cap: number, now: number): Required<Omit<CreateClassRequest, "startsAt" | "endsAt" | "accessCode">> & { startsAt: number; endsAt: number } {
   if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ClassError("bad_request", "Send a JSON object.");
   const b = body as Record<string, unknown>;
   for (const k of Object.keys(b))

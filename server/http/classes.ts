@@ -19,6 +19,8 @@ import type { Config } from "../config.ts";
 import type { Classroom } from "../classes/classroom.ts";
 import { ClassError } from "../classes/errors.ts";
 import type { ClassRuntime, LearnerState, Sink, Viewer } from "../classes/runtime.ts";
+import type { Access } from "../access/access.ts";
+import { lockedOrWrong, requireCode } from "./access-gate.ts";
 import { bearerToken, originAllowed } from "./client.ts";
 import { keepAlive } from "./heartbeat.ts";
 import { HttpError, toHttpError } from "./errors.ts";
@@ -79,12 +81,24 @@ function lessonStep(rt: ClassRuntime, body: unknown, lessons: (id: string) => { 
   return { lesson: b.lesson, step };
 }
 
-export function classRoutes(router: Router, classes: Classroom, config: Config, steps: (lesson: string) => { id: string }[] | null): void {
+/**
+ * Access mode "code" (server/access): making a class needs the workshop access code
+ * (`accessCode` in the body) or the operator key (Bearer); joining one needs only the class's join
+ * code, which is a learner's admission (the "class" verifier), and wrong join codes count against
+ * the address's guesses with wrong workshop codes.
+ */
+export function classRoutes(router: Router, classes: Classroom, config: Config, steps: (lesson: string) => { id: string }[] | null, access: Access): void {
+  access.addVerifier("class", (code) => classes.hasCode(code));
   router.add(
     "POST",
     "/api/classes",
     wrap(async (ctx) => {
-      const { rt, instructorKey } = await classes.create(ctx.body, ctx.clientIp);
+      const { accessCode, ...request } = obj(ctx.body);
+      if (access.mode === "code") {
+        const bearer = bearerToken(ctx.req, new URLSearchParams());
+        if (!(bearer && access.operatorEnabled && access.operatorCheck(ctx.clientIp, bearer).ok)) await requireCode(access, ctx.clientIp, accessCode);
+      }
+      const { rt, instructorKey } = await classes.create(request, ctx.clientIp);
       const site = siteUrl(config, ctx.req);
       const body: CreateClassResponse = {
         id: rt.id,
@@ -101,6 +115,12 @@ export function classRoutes(router: Router, classes: Classroom, config: Config, 
     "POST",
     "/api/classes/join",
     wrap(async (ctx) => {
+      if (access.mode === "code") {
+        const code = (ctx.body as { code?: unknown } | null)?.code;
+        const v = await access.admit(ctx.clientIp, { kind: "class", value: typeof code === "string" ? code : null });
+        // a wrong code: the classroom says what is wrong with it (no such class, ended) and counts it too
+        if (!v.ok && v.why === "locked") throw lockedOrWrong(v, ctx.clientIp, "class code");
+      }
       const { rejoined, ...res } = await classes.join(ctx.body, ctx.clientIp);
       return { status: rejoined ? 200 : 201, body: res };
     }),
@@ -272,7 +292,13 @@ const WS_PATH = /^\/api\/classes\/([^/]+)\/(dashboard|learner|broadcast|learners
  * broadcast (learner key), watching and driving one learner's terminal (instructor key). Returns
  * the upgrade handler for /api/classes/… paths, or null for other paths.
  */
-export function classSockets(classes: Classroom, config: Config) {
+/** What the class sockets tell the metrics: read-only viewers by kind, and the bytes sent to them. */
+export interface ClassMeter {
+  viewers(kind: "stage" | "watch", delta: 1 | -1): void;
+  viewerBytes(n: number): void;
+}
+
+export function classSockets(classes: Classroom, config: Config, meter?: ClassMeter) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
   const track = keepAlive(wss);
 
@@ -345,7 +371,9 @@ export function classSockets(classes: Classroom, config: Config) {
       ...s,
       sendControl: s.send,
       sendData: (d) => {
-        if (ws.readyState === ws.OPEN) ws.send(d, { binary: true });
+        if (ws.readyState !== ws.OPEN) return;
+        ws.send(d, { binary: true });
+        meter?.viewerBytes(d.length);
       },
       buffered: () => ws.bufferedAmount,
     };
@@ -407,7 +435,11 @@ export function classSockets(classes: Classroom, config: Config) {
     const v = viewer(ws);
     readOnly(ws, v);
     const off = rt.addStageViewer(v);
-    ws.on("close", off);
+    meter?.viewers("stage", 1);
+    ws.on("close", () => {
+      off();
+      meter?.viewers("stage", -1);
+    });
   }
 
   function watch(ws: WebSocket, rt: ClassRuntime, L: LearnerState): void {
@@ -415,7 +447,11 @@ export function classSockets(classes: Classroom, config: Config) {
     const v = viewer(ws);
     readOnly(ws, v);
     const off = rt.addWatcher(L, v);
-    ws.on("close", off);
+    meter?.viewers("watch", 1);
+    ws.on("close", () => {
+      off();
+      meter?.viewers("watch", -1);
+    });
   }
 
   function drive(ws: WebSocket, rt: ClassRuntime, L: LearnerState): void {

@@ -6,7 +6,7 @@ import type { Admission, GrantedLab } from "../admission/admission.ts";
 import type { Lab } from "../labs/lab.ts";
 import type { LabManager } from "../labs/manager.ts";
 import type { Terminals } from "../terminals/lab-terminals.ts";
-import { log } from "../log/log.ts";
+import { requireCode } from "./access-gate.ts";
 import { lookUpLab } from "./auth.ts";
 import { jsonObject } from "./body.ts";
 import { bearerToken } from "./client.ts";
@@ -70,18 +70,7 @@ export function labRoutes(router: Router, deps: { mgr: LabManager; terminals: Te
       if (!lessonExists(body.lesson)) throw new HttpError(400, "unknown_lesson", `There is no lesson "${body.lesson}".`);
       lesson = body.lesson;
     }
-    if (body.code !== undefined && (typeof body.code !== "string" || body.code.length > 200)) throw new HttpError(400, "bad_request", "code must be a string.");
-    const verdict = await gate.access.admit(ctx.clientIp, { code: (body.code as string | undefined) ?? null });
-    if (!verdict.ok) {
-      if (verdict.why === "missing") throw new HttpError(401, "code_required", "This server is for a workshop: enter the access code you were given.");
-      if (verdict.why === "locked") {
-        log.warn({ ip: ctx.clientIp, what: "access code" }, "locked out after too many wrong codes");
-        const s = Math.ceil((verdict.retryAfterMs ?? 60_000) / 1000);
-        throw new HttpError(429, "locked_out", `Too many wrong codes from your network. Try again in ${s} s.`, { "retry-after": String(s) }, { retryAfterMs: verdict.retryAfterMs });
-      }
-      log.warn({ ip: ctx.clientIp, what: "access code" }, "wrong access code");
-      throw new HttpError(403, "wrong_code", "That access code is not right. Check it with your instructor.");
-    }
+    await requireCode(gate.access, ctx.clientIp, body.code);
     // LabCreateError is answered by the table in errors.ts (and logged with its step by server.ts)
     const out = await gate.admission.request({ clientIp: ctx.clientIp, lesson });
     if (out.kind === "created") {

@@ -2,7 +2,8 @@
  * The server's log, as a real server process writes it (debug level, everything it prints): JSON
  * lines with request ids, wrong codes and keys logged with the address, and no secret anywhere:
  * not a lab token (in bearer headers and in socket URLs), not a queue ticket, not the operator key,
- * not an access code, right or wrong.
+ * not an access code, right or wrong, and for classes (create, join, lock, end: each logged) not a
+ * join code, an instructor key or a learner key.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -96,6 +97,25 @@ test("a token, ticket, key or code never appears in the logs; request ids do", a
     secrets.push(ready.json.lab.token);
     const ended = await api(url, "GET", `/api/labs/${lab.json.id}`, lab.json.token);
     assert.deepEqual([ended.status, ended.json.reason], [410, "operator"]);
+
+    // a class: made with the workshop code, joined with its own code, watched, locked, ended
+    assert.equal((await call("DELETE", `/api/admin/labs/${ready.json.lab.id}`, KEY)).status, 204, "room for a class lab");
+    const made = await call("POST", "/api/classes", undefined, { title: "Logged class", lessons: ["uts-namespaces"], accessCode: CODE });
+    assert.equal(made.status, 201, JSON.stringify(made.json));
+    const cls = made.json as { id: string; code: string; instructorKey: string };
+    secrets.push(cls.instructorKey, cls.code);
+    const joined = await call("POST", "/api/classes/join", undefined, { code: cls.code.toLowerCase(), name: "Ada" });
+    assert.equal(joined.status, 201, JSON.stringify(joined.json));
+    secrets.push(joined.json.key, joined.json.lab.token);
+    for (const [p, token] of [[`learners/${joined.json.learnerId}/watch`, cls.instructorKey], ["broadcast", joined.json.key as string]] as const) {
+      const w = new WebSocket(`${url.replace("http", "ws")}/api/classes/${cls.id}/${p}?token=${token}`);
+      await new Promise((r, j) => (w.once("open", r), w.once("error", j)));
+      w.close();
+    }
+    assert.equal((await call("GET", `/api/classes/${cls.id}`, cls.instructorKey)).status, 200);
+    assert.equal((await call("PATCH", `/api/classes/${cls.id}`, cls.instructorKey, { locked: true, endsAt: Date.now() + 4 * 3600_000 })).status, 200);
+    assert.equal((await call("DELETE", `/api/classes/${cls.id}?now=1`, cls.instructorKey)).status, 202);
+    await new Promise((r) => setTimeout(r, 300));
   } finally {
     proc.kill("SIGTERM");
     await exited;
@@ -118,4 +138,6 @@ test("a token, ticket, key or code never appears in the logs; request ids do", a
   assert.ok(parsed.some((p) => p?.msg === "wrong operator key" && p.ip));
   assert.ok(parsed.some((p) => p?.msg === "request" && p.path?.startsWith("/api/labs/") && p.status === 200 && p.ms >= 0), "requests: path (no query), status, time");
   assert.ok(parsed.some((p) => p?.msg === "lab ended" && p.reason === "operator"));
+  for (const msg of ["class created", "learner joined a class", "class locked", "class end moved", "class ending", "class ended"])
+    assert.ok(parsed.some((p) => p?.msg === msg && typeof p.class === "string"), `"${msg}" is logged with the class id`);
 });

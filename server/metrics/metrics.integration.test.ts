@@ -13,7 +13,7 @@ import { api, createLab, TermClient, testServer } from "../testing/harness.ts";
 
 let s: Awaited<ReturnType<typeof testServer>>;
 before(async () => {
-  s = await testServer({ NSLAB_POOL: "1", NSLAB_MAX_LABS: "3", NSLAB_IDLE_TIMEOUT: "5s", NSLAB_EXPIRY_WARNING: "3s" });
+  s = await testServer({ NSLAB_POOL: "1", NSLAB_MAX_LABS: "3", NSLAB_IDLE_TIMEOUT: "5s", NSLAB_EXPIRY_WARNING: "3s", NSLAB_CLASS_END_WARNING_MS: "1500" });
 });
 after(async () => s?.close());
 
@@ -52,6 +52,12 @@ const FAMILIES = [
   "nslab_lab_pids",
   "nslab_lab_cpu_seconds",
   "nslab_process_resident_memory_bytes",
+  "nslab_access_denied_total",
+  "nslab_classes", // by state
+  "nslab_class_learners",
+  "nslab_class_joins_total",
+  "nslab_broadcast_viewers",
+  "nslab_broadcast_bytes_total",
 ];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -162,4 +168,55 @@ test("every family is present, and each moves", async () => {
   assert.ok(last.samples.get('nslab_terminal_bytes_total{direction="out"}')! > last.samples.get('nslab_terminal_bytes_total{direction="in"}')!);
   await api(s.url, "DELETE", `/api/labs/${b.id}`, b.token);
   await api(s.url, "DELETE", `/api/labs/${c.id}`, c.token);
+});
+
+test("the classroom's families: classes by state, learners, joins, broadcast viewers and bytes", async () => {
+  const before = (await scrape()).samples;
+  const made = await api(s.url, "POST", "/api/classes", undefined, { title: "Metrics", lessons: ["uts-namespaces"] });
+  assert.equal(made.status, 201);
+  const c = made.json as { id: string; code: string; instructorKey: string };
+  const ada = (await api(s.url, "POST", "/api/classes/join", undefined, { code: c.code, name: "Ada" })).json;
+  await api(s.url, "POST", "/api/classes/join", undefined, { code: c.code, name: "Ada", key: ada.key });
+  let m = (await scrape()).samples;
+  assert.equal(m.get('nslab_classes{state="open"}'), (before.get('nslab_classes{state="open"}') ?? 0) + 1);
+  assert.equal(m.get("nslab_class_learners"), (before.get("nslab_class_learners") ?? 0) + 1);
+  assert.equal(m.get('nslab_class_joins_total{kind="new"}'), (before.get('nslab_class_joins_total{kind="new"}') ?? 0) + 1);
+  assert.equal(m.get('nslab_class_joins_total{kind="rejoin"}'), (before.get('nslab_class_joins_total{kind="rejoin"}') ?? 0) + 1);
+
+  // the instructor looks over Ada's shoulder; Ada has the class's broadcast open
+  const t = new TermClient(s.url, ada.lab);
+  const sockets: WebSocket[] = [t.ws];
+  const ws = (p: string, token: string) => {
+    const w = new WebSocket(`${s.url.replace("http", "ws")}/api/classes/${c.id}/${p}?token=${token}`);
+    sockets.push(w);
+    return w;
+  };
+  try {
+    await t.opened;
+    await t.until((x) => /[#$] $/.test(x.output), "a prompt");
+    const ctl = ws("learner", ada.key);
+    await new Promise((r, j) => (ctl.once("open", r), ctl.once("error", j)));
+    ctl.send(JSON.stringify({ type: "position", lesson: "uts-namespaces", step: null, terminal: t.ready!.terminal }));
+    const watch = ws(`learners/${ada.learnerId}/watch`, c.instructorKey);
+    const stage = ws("broadcast", ada.key);
+    await Promise.all([watch, stage].map((w) => new Promise((r, j) => (w.once("open", r), w.once("error", j)))));
+    await t.run("echo watched-$((2*21))");
+    await until(async () => ((await scrape()).samples.get("nslab_broadcast_bytes_total") ?? 0) > (before.get("nslab_broadcast_bytes_total") ?? 0), "bytes to the watcher");
+    m = (await scrape()).samples;
+    assert.equal(m.get('nslab_broadcast_viewers{kind="watch"}'), 1);
+    assert.equal(m.get('nslab_broadcast_viewers{kind="stage"}'), 1);
+    watch.close();
+    stage.close();
+    await until(async () => (await scrape()).samples.get('nslab_broadcast_viewers{kind="watch"}') === 0, "the watcher gone");
+
+    // the end: "ending" during the warning, then gone
+    assert.equal((await api(s.url, "DELETE", `/api/classes/${c.id}`, c.instructorKey)).status, 202);
+    assert.equal((await scrape()).samples.get('nslab_classes{state="ending"}'), 1);
+    await until(async () => (await scrape()).samples.get('nslab_classes{state="ending"}') === 0, "the class ended");
+    m = (await scrape()).samples;
+    assert.equal(m.get('nslab_classes{state="open"}'), before.get('nslab_classes{state="open"}') ?? 0);
+  } finally {
+    // an open socket would keep this test's process alive after a failure
+    for (const w of sockets) w.terminate();
+  }
 });

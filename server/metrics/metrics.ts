@@ -23,6 +23,10 @@ export interface Sources {
   terminals(): { attached: number; detached: number };
   sockets(): { terminal: number; explorer: number };
   queue(): number;
+  /** live classes by state and the learners in them (classroom) */
+  classes?(): { open: number; ending: number; learners: number };
+  /** open read-only broadcast sockets: the class's stage, and instructors watching a learner */
+  viewers?(): { stage: number; watch: number };
 }
 
 const LAB_STATES: LabSample["state"][] = ["pooled", "active", "idle", "expiring"];
@@ -38,7 +42,9 @@ export class Metrics {
   readonly refusals: client.Counter<"reason">;
   readonly queueWaitSeconds: client.Histogram;
   readonly httpRequests: client.Counter<"status">;
-  readonly accessDenied: client.Counter<"what">;
+  readonly accessDenied: client.Counter<"what" | "why">;
+  readonly classJoins: client.Counter<"kind">;
+  readonly broadcastBytes: client.Counter;
   private sources: Sources | null = null;
 
   constructor(opts: { defaults?: boolean } = {}) {
@@ -70,7 +76,14 @@ export class Metrics {
       registers: [r],
     });
     this.httpRequests = new client.Counter({ name: "nslab_http_requests_total", help: "API requests by status class", labelNames: ["status"], registers: [r] });
-    this.accessDenied = new client.Counter({ name: "nslab_access_denied_total", help: "Wrong or missing access codes and operator keys, and lock-outs", labelNames: ["what"], registers: [r] });
+    this.accessDenied = new client.Counter({
+      name: "nslab_access_denied_total",
+      help: "Refused credentials: what (code: workshop access code, class: class join code, operator: operator key), why (missing, wrong, locked)",
+      labelNames: ["what", "why"],
+      registers: [r],
+    });
+    this.classJoins = new client.Counter({ name: "nslab_class_joins_total", help: "Learners joining a class: new learners, and rejoins with their key", labelNames: ["kind"], registers: [r] });
+    this.broadcastBytes = new client.Counter({ name: "nslab_broadcast_bytes_total", help: "Terminal bytes sent to read-only viewers (the class's broadcast, an instructor watching a learner), snapshots included", registers: [r] });
 
     const self = this;
     new client.Gauge({
@@ -105,6 +118,29 @@ export class Metrics {
         const s = self.sources?.sockets() ?? { terminal: 0, explorer: 0 };
         this.set({ kind: "terminal" }, s.terminal);
         this.set({ kind: "explorer" }, s.explorer);
+      },
+    });
+    new client.Gauge({
+      name: "nslab_classes",
+      help: "Live classes by state: open, ending (learners warned, labs about to go)",
+      labelNames: ["state"],
+      registers: [r],
+      collect() {
+        const c = self.sources?.classes?.() ?? { open: 0, ending: 0, learners: 0 };
+        this.set({ state: "open" }, c.open);
+        this.set({ state: "ending" }, c.ending);
+      },
+    });
+    new client.Gauge({ name: "nslab_class_learners", help: "Learners in live classes", registers: [r], collect() { this.set(self.sources?.classes?.().learners ?? 0); } });
+    new client.Gauge({
+      name: "nslab_broadcast_viewers",
+      help: "Open read-only terminal viewers: stage (a class's broadcast), watch (an instructor looking over a learner's shoulder)",
+      labelNames: ["kind"],
+      registers: [r],
+      collect() {
+        const v = self.sources?.viewers?.() ?? { stage: 0, watch: 0 };
+        this.set({ kind: "stage" }, v.stage);
+        this.set({ kind: "watch" }, v.watch);
       },
     });
     new client.Gauge({ name: "nslab_queue_length", help: "Learners waiting for a lab", registers: [r], collect() { this.set(self.sources?.queue() ?? 0); } });

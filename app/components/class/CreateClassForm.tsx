@@ -23,6 +23,9 @@ export function CreateClassForm({ lang, lessons }: { lang: Lang; lessons: { id: 
   const [max, setMax] = useState(100);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // access mode "code": the server asks for the workshop code once (401 code_required)
+  const [needCode, setNeedCode] = useState(false);
+  const [accessCode, setAccessCode] = useState("");
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -36,11 +39,13 @@ export function CreateClassForm({ lang, lessons }: { lang: Lang; lessons: { id: 
         startsAt: new Date(starts).toISOString(),
         endsAt: new Date(ends).toISOString(),
         maxLearners: max,
+        ...(needCode ? { accessCode } : {}),
       });
       rememberInstructor(r.id, r.instructorKey);
       router.push(`/instructor/${r.id}?lang=${lang}#key=${r.instructorKey}`);
     } catch (err) {
       setBusy(false);
+      if (err instanceof ApiCallError && err.code === "code_required" && !needCode) return setNeedCode(true);
       setError(err instanceof ApiCallError ? err.message : String(err));
     }
   };
@@ -87,6 +92,13 @@ export function CreateClassForm({ lang, lessons }: { lang: Lang; lessons: { id: 
           <input type="number" min={1} max={1000} className={field} value={max} onChange={(e) => setMax(Number(e.target.value))} />
         </label>
       </div>
+      {needCode && (
+        <label className="flex flex-col gap-1.5">
+          <span className="text-sm font-medium text-fg">{t.workshopCode}</span>
+          <span className="text-sm text-muted">{t.workshopCodeHint}</span>
+          <input className={field} value={accessCode} onChange={(e) => setAccessCode(e.target.value)} required autoFocus autoComplete="off" maxLength={200} data-testid="class-access-code" />
+        </label>
+      )}
       {error && (
         <p className="rounded-md border border-danger/30 bg-danger-soft px-3 py-2 text-sm text-danger" role="alert">
           {error}
