@@ -11,7 +11,11 @@
  *     the anchor in the same run: bubblewrap building a comparable sandbox (every namespace,
  *     read-only /usr, fresh /proc, /dev and tmpfs) and running `bash -l -i -c true` to its end.
  *
- *   node --import tsx --import ./scripts/hooks.mjs bench/capacity.ts [--labs 200] [--burst 100] [--rounds 40]
+ *   node --import tsx --import ./scripts/hooks.mjs bench/capacity.ts [--labs 200] [--burst 100] [--rounds 40] [--only 1,2,3]
+ *
+ * Section 3 also says where a cold lab's time goes: the request (the lab made) and the socket (its
+ * first terminal started, to the prompt), and, from the lab's own trace (the helper's steps, timed),
+ * the median of each step the server, the helper's child and the shell's start took.
  *
  * Goals (issue 9): 200 labs with server RSS ≤ 300 MB; burst p99 ≤ 2 s; cold ≤ 1× and warm ≤ 0.5×
  * of the anchor.
@@ -24,12 +28,13 @@ import { createInterface } from "node:readline";
 import { WebSocket } from "ws";
 import type { CreateLabResponse } from "../lib/protocol.ts";
 import { isolatedEnv } from "../server/testing/instance.ts";
-import { intOption, ratio, summary } from "./stats.ts";
+import { intOption, percentile, ratio, summary } from "./stats.ts";
 
 const args = process.argv.slice(2);
 const LABS = intOption(args, "labs", 200);
 const BURST = intOption(args, "burst", 100);
 const ROUNDS = intOption(args, "rounds", 40);
+const ONLY = new Set((args.includes("--only") ? args[args.indexOf("--only") + 1] ?? "" : "1,2,3").split(",").map(Number));
 
 if (process.getuid?.() !== 0) throw new Error("bench/capacity makes real labs: run it as root");
 if (spawnSync("sh", ["-c", "command -v bwrap"]).status !== 0) throw new Error("the anchor needs bubblewrap: apt-get install bubblewrap");
@@ -86,7 +91,7 @@ function request(base: string, method: string, path: string, opts: { token?: str
 }
 
 /** POST /api/labs (waiting in the queue if it must), then the terminal socket to its first byte; ms. */
-async function labToPrompt(base: string, from?: string, keep = false): Promise<{ ms: number; lab: CreateLabResponse; ws?: WebSocket }> {
+async function labToPrompt(base: string, from?: string, keep = false): Promise<{ ms: number; createdMs: number; lab: CreateLabResponse; ws?: WebSocket }> {
   const t0 = performance.now();
   let r = await request(base, "POST", "/api/labs", { from });
   if (r.status === 202) {
@@ -100,6 +105,7 @@ async function labToPrompt(base: string, from?: string, keep = false): Promise<{
   }
   if (r.status !== 201) throw new Error(`create: ${r.status} ${JSON.stringify(r.json)}`);
   const lab = r.json as CreateLabResponse;
+  const createdMs = performance.now() - t0;
   const ws = new WebSocket(`${base.replace("http", "ws")}/api/labs/${lab.id}/terminals?token=${lab.token}`, from ? { localAddress: from } : {});
   await new Promise<void>((resolve, reject) => {
     ws.on("message", (d, bin) => {
@@ -111,7 +117,7 @@ async function labToPrompt(base: string, from?: string, keep = false): Promise<{
   });
   const ms = performance.now() - t0;
   if (!keep) ws.close();
-  return { ms, lab, ws: keep ? ws : undefined };
+  return { ms, createdMs, lab, ws: keep ? ws : undefined };
 }
 
 function rssMiB(pid: number): { rss: number; hwm: number } {
@@ -154,7 +160,7 @@ function bwrapRound(): Promise<number> {
 console.log(`bench/capacity: ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} cpus, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB, kernel ${os.release()}, load ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`);
 
 /* ---------------------------------------------------------------- 1. idle labs */
-{
+if (ONLY.has(1)) {
   const s = await server({ NSLAB_POOL: "0", NSLAB_MAX_LABS: String(LABS + 10), NSLAB_LABS_PER_CLIENT: String(LABS + 10), NSLAB_LABS_PER_MINUTE: "100000" });
   await sleep(1000);
   const before = { ...rssMiB(s.pid), avail: memAvailable() };
@@ -178,7 +184,7 @@ console.log(`bench/capacity: ${new Date().toISOString()}, node ${process.version
 }
 
 /* ---------------------------------------------------------------- 2. a burst */
-for (const pool of ["2", "0"]) {
+for (const pool of ONLY.has(2) ? ["2", "0"] : []) {
   const s = await server({ NSLAB_POOL: pool, NSLAB_MAX_LABS: String(BURST + 20) });
   await poolOf(s.url, Number(pool));
   const times: number[] = [];
@@ -202,21 +208,35 @@ for (const pool of ["2", "0"]) {
 }
 
 /* ---------------------------------------------------------------- 3. one lab, cold and warm, against bwrap */
-{
+if (ONLY.has(3)) {
   const cold = await server({ NSLAB_POOL: "0", NSLAB_LABS_PER_MINUTE: "100000" });
   const warm = await server({ NSLAB_POOL: "2", NSLAB_LABS_PER_MINUTE: "100000" });
   const c: number[] = [];
   const w: number[] = [];
   const b: number[] = [];
+  const createdC: number[] = [];
+  const createdW: number[] = [];
+  /** per traced step ("who sys"), its duration in each cold lab, ms */
+  const steps = new Map<string, number[]>();
   const pooled = () => poolOf(warm.url, 2);
   const round = async (record: boolean) => {
     const x = await labToPrompt(cold.url);
+    if (record) {
+      const trace = (await request(cold.url, "GET", `/api/labs/${x.lab.id}/trace`, { token: x.lab.token })).json as { who: string; scope: string; sys: string; durNs: number }[];
+      const sums = new Map<string, number>();
+      for (const e of trace) {
+        if (e.durNs < 0 || e.who === "learner") continue;
+        const k = `${e.scope === "lab" ? "lab" : "terminal"} ${e.who} ${e.sys}`;
+        sums.set(k, (sums.get(k) ?? 0) + e.durNs / 1e6);
+      }
+      for (const [k, v] of sums) steps.set(k, [...(steps.get(k) ?? []), v]);
+    }
     await request(cold.url, "DELETE", `/api/labs/${x.lab.id}`, { token: x.lab.token });
     await pooled();
     const y = await labToPrompt(warm.url);
     await request(warm.url, "DELETE", `/api/labs/${y.lab.id}`, { token: y.lab.token });
     const z = await bwrapRound();
-    if (record) (c.push(x.ms), w.push(y.ms), b.push(z));
+    if (record) (c.push(x.ms), w.push(y.ms), b.push(z), createdC.push(x.createdMs), createdW.push(y.createdMs));
   };
   for (let i = 0; i < 5; i++) await round(false);
   for (let i = 0; i < ROUNDS; i++) await round(true);
@@ -229,6 +249,14 @@ for (const pool of ["2", "0"]) {
   ratio("   cold / anchor (p99)", cs.p99, bs.p99);
   ratio("   warm / anchor (p99)", ws.p99, bs.p99);
   console.log(`   cold ${cs.p50 / bs.p50 <= 1 ? "met" : "MISSED"}, warm ${ws.p50 / bs.p50 <= 0.5 ? "met" : "MISSED"} (p50 ratios)`);
+  console.log("\n   where the time goes (p50 of each part; parts overlap in time only where noted)");
+  summary("   cold: POST /api/labs (the lab made)", createdC);
+  summary("   cold: socket open to first prompt byte", c.map((x, i) => x - createdC[i]!));
+  summary("   warm: POST /api/labs (a pooled lab handed out)", createdW);
+  summary("   warm: socket open to first prompt byte", w.map((x, i) => x - createdW[i]!));
+  const ranked = [...steps].map(([k, v]) => [k, percentile(v, 50)] as const).sort((a, b) => b[1] - a[1]);
+  console.log("   traced steps of a cold lab (sum per lab; lab = building it, terminal = its first shell):");
+  for (const [k, v] of ranked.slice(0, 16)) console.log(`     ${k.padEnd(48)} p50 ${v.toFixed(3).padStart(8)} ms`);
   await cold.stop();
   await warm.stop();
 }
