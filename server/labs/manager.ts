@@ -64,6 +64,8 @@ export interface LabEvents {
 
 /** How long the manager remembers why a lab ended, so its page can say so (GET /api/labs/:id: 410). */
 const ENDED_KEEP_MS = 24 * 3600_000;
+/** the clientIp of a lab made for the warm pool, until it is handed to a learner */
+export const POOL_CLIENT = "pool";
 const ENDED_KEEP_COUNT = 20_000;
 /** demand in this window makes the pool bigger and its refill parallel (a burst) */
 const BURST_WINDOW_MS = 10_000;
@@ -204,7 +206,7 @@ export class LabManager {
 
   private async refillOne(): Promise<void> {
     try {
-      const { lab } = await this.createCold({ clientIp: "pool", admitted: true });
+      const { lab } = await this.createCold({ clientIp: POOL_CLIENT, admitted: true });
       try {
         await this.hooks.warm?.(lab);
       } catch (e) {
@@ -265,9 +267,14 @@ export class LabManager {
     return this.pool.length;
   }
 
-  /** Labs that belong to learners (pooled ones excluded). */
+  /**
+   * Labs that belong to learners: neither pooled nor being made for the pool (a refill in progress
+   * is not a learner's lab, and counting it made a server look fuller than it was during a burst).
+   */
   get count(): number {
-    return this.labs.size - this.pool.length;
+    let n = 0;
+    for (const l of this.labs.all()) if (l.clientIp !== POOL_CLIENT) n++;
+    return n;
   }
 
   countForClient(ip: string): number {
@@ -440,7 +447,7 @@ export class LabManager {
     if (!lab) return false;
     const i = this.pool.indexOf(lab);
     if (i >= 0) this.pool.splice(i, 1);
-    const handedOut = lab.clientIp !== "pool";
+    const handedOut = lab.clientIp !== POOL_CLIENT;
     // a lab its learner deleted is just gone (404); one the server put away says why (410), from now on
     if (reason !== "deleted" && handedOut && !lab.endReason) this.endedLabs.set(id, { tokenHash: lab.tokenDigest, reason, at: Date.now() });
     try {
