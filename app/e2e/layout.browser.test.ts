@@ -81,6 +81,22 @@ test("on a phone (390 px) with the Explorer open, nothing pushes the page sidewa
   await page.context().close();
 });
 
+test("on a projector (1024×768, large text) with two terminals, every tab and + stay clear of the toolbar", async () => {
+  const page = await freshPage(browser, { width: 1024, height: 768, storage: { "nslab:text-size": "large" } });
+  await openLesson(page, server.url, "pid-namespaces"); // its first step opens terminal 2
+  await page.locator("[data-testid=terminal][data-terminal-index='2'][data-state=open]").waitFor({ timeout: 30_000 });
+  const toolbar = (await page.locator("[data-testid=toggle-split]").boundingBox())!;
+  const boxes = await page.locator("[data-testid=terminal-tab], [data-testid=add-terminal]").evaluateAll((els) =>
+    els.map((e) => {
+      const r = e.getBoundingClientRect();
+      return { what: e.getAttribute("data-testid") + " " + (e.textContent ?? ""), right: r.right, visible: r.width > 0 };
+    }),
+  );
+  assert.ok(boxes.length >= 3, "two tabs and +");
+  for (const b of boxes) assert.ok(b.visible && b.right <= toolbar.x, `${b.what} ends at ${b.right}, under the toolbar at ${toolbar.x}`);
+  await page.context().close();
+});
+
 test("code, feedback and trace arguments wrap between tokens, never inside a flag or a path", async () => {
   const page = await freshPage(browser, { width: 390, height: 844, storage: EXPLORER_OPEN });
   await openLesson(page, server.url, "pid-namespaces");
