@@ -40,8 +40,9 @@ export interface LabStatus {
 /** Why a lab will be put away: no input, output or API call for the idle timeout; its maximum
  *  lifetime; or a deadline its owner set (a class's end). */
 export type ExpiryReason = "idle" | "max-lifetime" | "deadline";
-/** Why a lab ended: an expiry, the operator, the server stopping, or its learner deleting it. */
-export type LabEndReason = ExpiryReason | "operator" | "shutdown" | "deleted";
+/** Why a lab ended: an expiry, the operator, the server stopping, its learner deleting it, or (several
+ *  machines, docs/scaling.md) the machine that ran it stopping answering. */
+export type LabEndReason = ExpiryReason | "operator" | "shutdown" | "deleted" | "agent-lost";
 
 /** The body of a 410 lab_ended answer: a lab that is gone, and why (its token still proves whose it was). */
 export interface LabEndedError {
@@ -108,6 +109,10 @@ export const API_ERROR_CODES = [
   "lab_gone", // the lab is not running any more
   "lab_create_failed",
   "internal",
+  // several machines (docs/scaling.md)
+  "overloaded", // an agent takes no new lab now (507, as Play with Docker's nodes say it)
+  "agent_unreachable", // the machine holding the lab did not answer; retry (502)
+  "not_in_this_role", // this instance's NSLAB_ROLE does not serve this (classes on a web replica today)
   // classes (lib/classes.ts)
   "not_started", // the class does not take learners yet
   "class_locked", // the instructor closed joining

@@ -82,6 +82,24 @@ export interface Config {
     /** the most learners one class may have */
     maxLearners: number;
   };
+  /**
+   * NSLAB_ROLE: "all" (the default: one process does everything, as on a single machine), "web"
+   * (pages, API, routing to agents; no labs) or "agent" (labs, terminals, explorer, checks; only
+   * reachable with the internal secret). docs/scaling.md.
+   */
+  role: "all" | "web" | "agent";
+  cluster: {
+    /** NSLAB_INTERNAL_SECRET: what web sends and agents require on every internal request */
+    secret: string | null;
+    /** NSLAB_AGENTS (web): name=http://host:port, comma-separated */
+    agents: { name: string; url: string }[];
+    /** NSLAB_REDIS_URL (web): the shared lab directory; none: in this process (one web replica) */
+    redisUrl: string | null;
+    /** NSLAB_AGENT_HEALTH_MS (web): how often each agent's health is read */
+    healthIntervalMs: number;
+    /** NSLAB_AGENT_DOWN_AFTER (web): failed health reads in a row before an agent counts as dead */
+    downAfter: number;
+  };
 }
 
 /** This file is server/config.ts (or, bundled, a file one level below the root): the root is one level up. */
@@ -203,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       retentionDays: int(env, "NSLAB_CLASS_RETENTION_DAYS", 30, 1, 3650),
       maxLearners: int(env, "NSLAB_CLASS_MAX_LEARNERS", 200, 1, 10_000),
     },
+    ...clusterConfig(env),
   };
   return { ...config, ...overrides };
 }
@@ -214,4 +233,31 @@ function accessConfig(env: NodeJS.ProcessEnv): Config["access"] {
   for (const c of codes) if (c.length < 6 || c.length > 200) throw new ConfigError("each of NSLAB_ACCESS_CODES must be 6 to 200 characters");
   if (mode === "code" && !codes.length) throw new ConfigError("NSLAB_ACCESS=code needs NSLAB_ACCESS_CODES (comma-separated workshop codes)");
   return { mode, codes, operatorKey: secret(env, "NSLAB_OPERATOR_KEY", 16) };
+}
+
+function clusterConfig(env: NodeJS.ProcessEnv): Pick<Config, "role" | "cluster"> {
+  const role = env.NSLAB_ROLE || "all";
+  if (role !== "all" && role !== "web" && role !== "agent") throw new ConfigError(`NSLAB_ROLE must be all, web or agent, got "${role}"`);
+  const secretValue = secret(env, "NSLAB_INTERNAL_SECRET", 32);
+  if (role !== "all" && !secretValue) throw new ConfigError(`NSLAB_ROLE=${role} needs NSLAB_INTERNAL_SECRET (32 characters or more, the same on web and agents: openssl rand -base64 32)`);
+  const agents: { name: string; url: string }[] = [];
+  for (const item of (env.NSLAB_AGENTS ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([a-z0-9][a-z0-9.-]{0,62})=(https?:\/\/[^/\s]+)\/?$/i.exec(item);
+    if (!m) throw new ConfigError(`NSLAB_AGENTS must be name=http://host:port entries, comma-separated; got "${item}"`);
+    if (agents.some((a) => a.name === m[1])) throw new ConfigError(`NSLAB_AGENTS names agent "${m[1]}" twice`);
+    agents.push({ name: m[1]!, url: m[2]! });
+  }
+  if (role === "web" && !agents.length) throw new ConfigError("NSLAB_ROLE=web needs NSLAB_AGENTS (name=http://host:port, comma-separated)");
+  const redisUrl = env.NSLAB_REDIS_URL?.trim() || null;
+  if (redisUrl && !/^(rediss?|unix):\/\/\S+$/.test(redisUrl)) throw new ConfigError(`NSLAB_REDIS_URL must be like redis://host:6379, got "${redisUrl}"`);
+  return {
+    role,
+    cluster: {
+      secret: secretValue,
+      agents,
+      redisUrl,
+      healthIntervalMs: duration(env, "NSLAB_AGENT_HEALTH_MS", 1000, 100, 60_000),
+      downAfter: int(env, "NSLAB_AGENT_DOWN_AFTER", 3, 1, 100),
+    },
+  };
 }

@@ -39,13 +39,16 @@ export const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   access: ["lib", "admission"],
   metrics: ["lib"],
   log: ["lib"],
+  // several machines (issue 15): which agent holds which lab, the agents' health and placement;
+  // plain values, nothing of labs or HTTP
+  cluster: ["lib"],
   // the one adapter layer
-  http: ["lib", "config", "labs", "terminals", "inspect", "lessons", "classes", "access", "admission", "metrics", "log"],
+  http: ["lib", "config", "labs", "terminals", "inspect", "lessons", "classes", "access", "admission", "metrics", "log", "cluster"],
   // the host check (npm run doctor) and test support
   doctor: ["lib", "config", "native", "labs", "lessons"],
-  testing: ["lib", "config", "native", "labs", "terminals", "inspect", "lessons", "classes", "http", "wiring", "access", "admission", "metrics", "log"],
+  testing: ["lib", "config", "native", "labs", "terminals", "inspect", "lessons", "classes", "http", "wiring", "access", "admission", "metrics", "log", "cluster"],
   // server.ts, services.ts, main.ts: they put everything together
-  wiring: ["lib", "config", "native", "labs", "terminals", "inspect", "lessons", "classes", "http", "doctor", "access", "admission", "metrics", "log"],
+  wiring: ["lib", "config", "native", "labs", "terminals", "inspect", "lessons", "classes", "http", "doctor", "access", "admission", "metrics", "log", "cluster"],
 };
 
 /** The rules the issue asked for by name: the table above must keep them (checked below). */

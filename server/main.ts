@@ -1,6 +1,7 @@
 import "server-only";
-import { ConfigError, loadConfig } from "./config.ts";
+import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { startServer } from "./server.ts";
+import { startWeb } from "./web.ts";
 import { log, routeConsole } from "./log/log.ts";
 
 /** `npm start` / `npm run dev`: one process, one port. SIGINT/SIGTERM destroy every lab first. */
@@ -17,7 +18,8 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const s = await startServer(config);
+  if (config.role === "web") return mainWeb(config);
+  const s = await startServer(config, { pages: config.role !== "agent" });
   const L = s.mgr.cgroups.layout;
   const cg = L.version ? `cgroup v${L.version} limits` : `no cgroup limits: ${L.reason}`;
   // load the lessons now, so their problems are in the start-up log (lessons with errors are left out)
@@ -38,6 +40,22 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+/** NSLAB_ROLE=web: pages, API and routing to agents (docs/scaling.md). */
+async function mainWeb(config: Config): Promise<void> {
+  const w = await startWeb(config);
+  const up = w.pool.list().filter((a) => a.up).length;
+  log.info({ url: w.url, role: "web", agents: config.cluster.agents.length, up, redis: !!config.cluster.redisUrl }, `nslab web: listening on ${w.url}, ${up} of ${config.cluster.agents.length} agents up${config.cluster.redisUrl ? ", lab directory in Redis" : ""}`);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await w.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop());
+  process.on("SIGTERM", () => void stop());
 }
 
 main().catch((e) => {

@@ -25,6 +25,10 @@ import { opsHandler } from "./http/ops.ts";
 import type { Lab } from "./labs/lab.ts";
 import { log } from "./log/log.ts";
 import { startOperations, type Operations } from "./operations.ts";
+import { startPages } from "./pages.ts";
+import { internalAllowed, internalRoutes, refuseInternal } from "./http/internal.ts";
+import { memAvailableReader } from "./admission/memory.ts";
+import os from "node:os";
 
 export interface NslabServer {
   server: http.Server;
@@ -42,6 +46,10 @@ export interface NslabServer {
  * The server's wiring: the domain services (services.ts), the classroom, and the HTTP adapter on
  * top of them (server/http/: the JSON API, the WebSockets and, unless `pages: false` as in API
  * tests, the Next.js pages), on one port through one upgrade dispatcher. It owns all of them.
+ *
+ * NSLAB_ROLE=agent (docs/scaling.md) is this same server without pages, answering only requests
+ * and upgrades that carry the internal secret (web proxies the lab API and sockets unchanged),
+ * plus the internal API (server/http/internal.ts). The web role is server/web.ts.
  */
 export async function startServer(config: Config, opts: { pages?: boolean } = {}): Promise<NslabServer> {
   const services = await startServices(config);
@@ -76,15 +84,20 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
     notReady: () => (closing ? "stopping" : ops.admission.isDraining ? "draining" : mgr.count >= config.maxLabs ? "full" : null),
   });
 
-  let handle: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
-  let nextUpgrade: ((req: http.IncomingMessage, socket: Duplex, head: Buffer) => Promise<void>) | null = null;
-  if (opts.pages !== false) {
-    const { default: next } = await import("next");
-    const app = next({ dev: config.dev, dir: config.root, hostname: config.host, port: config.port });
-    handle = app.getRequestHandler();
-    await app.prepare();
-    if (config.dev) nextUpgrade = app.getUpgradeHandler();
-  }
+  const agent = config.role === "agent" ? config.cluster.secret : null;
+  const internal = new Router("/internal/");
+  if (agent)
+    internalRoutes(internal, {
+      name: process.env.NSLAB_AGENT_NAME || os.hostname(),
+      mgr,
+      maxLabs: config.maxLabs,
+      reserveBytes: config.memoryReserveBytes,
+      memAvailable: memAvailableReader(),
+      lessonExists: lessons.exists,
+      drain: { get isDraining() { return ops.admission.isDraining; }, drain: (on) => ops.admission.drain(on) },
+    });
+
+  const { handle, nextUpgrade } = opts.pages !== false && !agent ? await startPages(config) : { handle: null, nextUpgrade: null };
 
   const terminalSockets = new TerminalSockets(config, terminals, ops.meter);
   const explorer = new ExplorerSockets(hub);
@@ -92,10 +105,13 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
     res.setHeader("x-content-type-options", "nosniff");
     res.setHeader("referrer-policy", "same-origin");
     res.setHeader("x-frame-options", "SAMEORIGIN");
-    const ip = clientIp(req, config.trustProxy);
+    // an agent's every request comes from web, which says whose it is (X-Forwarded-For)
+    const ip = clientIp(req, config.trustProxy || !!agent);
     const rid = ops.track(req, res, ip);
     try {
       if (await probes(req, res)) return;
+      if (agent && !internalAllowed(req, agent)) return refuseInternal(res);
+      if (agent && (await internal.handle(req, res, ip))) return;
       if (await router.handle(req, res, ip)) return;
       if (handle) await handle(req, res);
       else send(res, 404, { error: "not_found", message: "Pages are not served by this instance." });
@@ -104,9 +120,7 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
       send(res, 500, { error: "internal", message: "Something went wrong on the server." });
     }
   });
-  server.on(
-    "upgrade",
-    createUpgradeDispatcher({
+  const dispatch = createUpgradeDispatcher({
       config,
       mgr,
       routes: {
@@ -115,8 +129,15 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
       },
       next: nextUpgrade,
       others: [classSockets(classes, config, ops.classMeter)],
-    }),
-  );
+    });
+  server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (agent && !internalAllowed(req, agent)) {
+      socket.on("error", () => socket.destroy());
+      socket.end("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    dispatch(req, socket, head);
+  });
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const addr = server.address() as AddressInfo;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
@@ -138,3 +159,4 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
     },
   };
 }
+

@@ -22,18 +22,7 @@ import { bearerToken } from "./client.ts";
  * (with wrong access codes), and are logged without the key.
  */
 export function adminRoutes(router: Router, mgr: LabManager, access: Access, admission: Admission, terminals: Terminals): void {
-  const operator = (ctx: RouteContext) => {
-    if (!access.operatorEnabled) throw new HttpError(404, "not_found", "No such API endpoint.");
-    const v = access.operatorCheck(ctx.clientIp, bearerToken(ctx.req, new URLSearchParams()));
-    if (v.ok) return;
-    if (v.why === "locked") {
-      const s = Math.ceil((v.retryAfterMs ?? 60_000) / 1000);
-      log.warn({ ip: ctx.clientIp, what: "operator key" }, "locked out after too many wrong keys");
-      throw new HttpError(429, "locked_out", `Too many wrong keys from your address. Try again in ${s} s.`, { "retry-after": String(s) }, { retryAfterMs: v.retryAfterMs });
-    }
-    if (v.why === "wrong") log.warn({ ip: ctx.clientIp, what: "operator key", route: ctx.req.url?.split("?")[0] }, "wrong operator key");
-    throw new HttpError(401, "unauthorized", "This needs the operator key (Authorization: Bearer …).", { "www-authenticate": "Bearer" });
-  };
+  const operator = operatorGuard(access);
   const status = () => ({ draining: admission.isDraining, labs: mgr.count, pooled: mgr.pooled, queue: admission.queueLength, ...admission.pending() });
 
   router.add("GET", "/api/admin/status", (ctx) => {
@@ -108,4 +97,20 @@ export function adminRoutes(router: Router, mgr: LabManager, access: Access, adm
     log.warn({ ip: ctx.clientIp }, "drain ended: taking new labs again");
     return { status: 200, body: status() };
   });
+}
+
+/** The operator key check of every admin route (a web replica's agent routes too). */
+export function operatorGuard(access: Access): (ctx: RouteContext) => void {
+  return (ctx: RouteContext) => {
+    if (!access.operatorEnabled) throw new HttpError(404, "not_found", "No such API endpoint.");
+    const v = access.operatorCheck(ctx.clientIp, bearerToken(ctx.req, new URLSearchParams()));
+    if (v.ok) return;
+    if (v.why === "locked") {
+      const s = Math.ceil((v.retryAfterMs ?? 60_000) / 1000);
+      log.warn({ ip: ctx.clientIp, what: "operator key" }, "locked out after too many wrong keys");
+      throw new HttpError(429, "locked_out", `Too many wrong keys from your address. Try again in ${s} s.`, { "retry-after": String(s) }, { retryAfterMs: v.retryAfterMs });
+    }
+    if (v.why === "wrong") log.warn({ ip: ctx.clientIp, what: "operator key", route: ctx.req.url?.split("?")[0] }, "wrong operator key");
+    throw new HttpError(401, "unauthorized", "This needs the operator key (Authorization: Bearer …).", { "www-authenticate": "Bearer" });
+  };
 }

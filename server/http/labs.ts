@@ -13,13 +13,14 @@ import { bearerToken } from "./client.ts";
 import { HttpError } from "./errors.ts";
 import type { RouteContext, Router } from "./router.ts";
 
-const ENDED: Record<LabEndReason, string> = {
+export const ENDED: Record<LabEndReason, string> = {
   idle: "Your lab was put away because nothing happened in it for a while. Your progress is kept: start a fresh lab.",
   "max-lifetime": "Your lab reached its maximum lifetime and was put away. Your progress is kept: start a fresh lab.",
   deadline: "Your lab's time is up (its class ended).",
   operator: "Your lab was ended by the server's operator. Your progress is kept: start a fresh lab.",
   shutdown: "The server restarted; your lab was shut down. Your progress is kept: start a fresh lab.",
   deleted: "This lab was shut down.",
+  "agent-lost": "The machine that ran your lab stopped answering, and your lab went with it. Your progress is kept: start a fresh lab (it starts on another machine).",
 };
 
 /**
@@ -52,11 +53,45 @@ function granted(lab: GrantedLab): CreateLabResponse {
 
 /** The lab API (docs/api.md): create (through admission), the queue, status, keepalive, delete, trace, close a terminal. */
 export function labRoutes(router: Router, deps: { mgr: LabManager; terminals: Terminals; lessonExists(id: string): boolean; gate: Gate }): void {
-  const { mgr, terminals, lessonExists, gate } = deps;
+  const { mgr, terminals } = deps;
   const status = (lab: Lab): LabStatus => {
     const { limits, ...rest } = lab.status();
     return { ...rest, terminals: terminals.of(lab).status(), limits };
   };
+  admissionRoutes(router, deps);
+  router.add("GET", "/api/labs/:id", (ctx) => ({ status: 200, body: status(labFor(mgr, ctx)) }));
+
+  /** "I'm still here": activity, so the idle timeout starts again; answers the lab's status (expiresAt). */
+  router.add("POST", "/api/labs/:id/keepalive", (ctx) => ({ status: 200, body: status(labFor(mgr, ctx)) }));
+
+  router.add("DELETE", "/api/labs/:id", async (ctx) => {
+    const lab = labFor(mgr, ctx);
+    await mgr.destroy(lab.id, "deleted");
+    return { status: 204 };
+  });
+
+  router.add("GET", "/api/labs/:id/trace", (ctx) => {
+    const lab = labFor(mgr, ctx);
+    const since = Number(ctx.query.get("since") ?? 0);
+    return { status: 200, body: lab.trace().filter((e) => !(since > 0) || e.seq > since) };
+  });
+
+  router.add("DELETE", "/api/labs/:id/terminals/:tid", (ctx) => {
+    const lab = labFor(mgr, ctx);
+    const tid = ctx.params.tid ?? "";
+    const t = isTerminalId(tid) ? terminals.of(lab).get(tid) : undefined;
+    if (!t) throw new HttpError(404, "not_found", "No such terminal in this lab.");
+    t.dispose("terminal-closed");
+    return { status: 204 };
+  });
+}
+
+/**
+ * Creating labs: POST /api/labs (access, then admission), and the queue. The same on one machine
+ * and on a web replica (where admission's `create` places the lab on an agent: server/web.ts).
+ */
+export function admissionRoutes(router: Router, deps: { lessonExists(id: string): boolean; gate: Gate }): void {
+  const { lessonExists, gate } = deps;
   /**
    * POST /api/labs {lesson?, code?}: 201 with the lab; 202 with a place in the queue when the server
    * is full; 401/403 without the right workshop code (access mode "code"); 429/503 with
@@ -102,32 +137,6 @@ export function labRoutes(router: Router, deps: { mgr: LabManager; terminals: Te
   router.add("DELETE", "/api/queue", (ctx) => {
     const ticket = bearerToken(ctx.req, new URLSearchParams());
     if (!ticket || !gate.admission.cancel(ticket)) throw new HttpError(404, "not_found", "No such place in the queue.");
-    return { status: 204 };
-  });
-
-  router.add("GET", "/api/labs/:id", (ctx) => ({ status: 200, body: status(labFor(mgr, ctx)) }));
-
-  /** "I'm still here": activity, so the idle timeout starts again; answers the lab's status (expiresAt). */
-  router.add("POST", "/api/labs/:id/keepalive", (ctx) => ({ status: 200, body: status(labFor(mgr, ctx)) }));
-
-  router.add("DELETE", "/api/labs/:id", async (ctx) => {
-    const lab = labFor(mgr, ctx);
-    await mgr.destroy(lab.id, "deleted");
-    return { status: 204 };
-  });
-
-  router.add("GET", "/api/labs/:id/trace", (ctx) => {
-    const lab = labFor(mgr, ctx);
-    const since = Number(ctx.query.get("since") ?? 0);
-    return { status: 200, body: lab.trace().filter((e) => !(since > 0) || e.seq > since) };
-  });
-
-  router.add("DELETE", "/api/labs/:id/terminals/:tid", (ctx) => {
-    const lab = labFor(mgr, ctx);
-    const tid = ctx.params.tid ?? "";
-    const t = isTerminalId(tid) ? terminals.of(lab).get(tid) : undefined;
-    if (!t) throw new HttpError(404, "not_found", "No such terminal in this lab.");
-    t.dispose("terminal-closed");
     return { status: 204 };
   });
 }

@@ -19,6 +19,19 @@ export interface LessonRouteDeps {
   onResult?(lab: LabHandle, lesson: string, step: string, result: CheckResponse, kind: "check" | "solve"): Promise<void> | void;
 }
 
+/** The catalogue and one lesson: all a web replica serves of lessons (checks run on the lab's agent). */
+export function catalogRoutes(router: Router, lessons: LessonLibrary): void {
+  router.add("GET", "/api/lessons", (ctx) => ({ status: 200, body: lessons.list(langParam(ctx.query)) }));
+
+  router.add("GET", "/api/lessons/:id", (ctx) => {
+    const lang = langParam(ctx.query);
+    const id = ctx.params.id ?? "";
+    const lesson = isLessonId(id) ? lessons.get(id, lang) : null;
+    if (!lesson) throw new HttpError(404, "unknown_lesson", "There is no such lesson.");
+    return { status: 200, body: lesson };
+  });
+}
+
 /** The lesson API (docs/api.md): the catalogue, one lesson, and checking or solving a step in a lab. */
 export function lessonRoutes(router: Router, deps: LessonRouteDeps): void {
   const { lessons, runner } = deps;
@@ -29,15 +42,7 @@ export function lessonRoutes(router: Router, deps: LessonRouteDeps): void {
       console.error("nslab lessons: recording a check result failed:", e);
     }
   };
-  router.add("GET", "/api/lessons", (ctx) => ({ status: 200, body: lessons.list(langParam(ctx.query)) }));
-
-  router.add("GET", "/api/lessons/:id", (ctx) => {
-    const lang = langParam(ctx.query);
-    const id = ctx.params.id ?? "";
-    const lesson = isLessonId(id) ? lessons.get(id, lang) : null;
-    if (!lesson) throw new HttpError(404, "unknown_lesson", "There is no such lesson.");
-    return { status: 200, body: lesson };
-  });
+  catalogRoutes(router, lessons);
 
   // scripts run one at a time per lab (serialize); the domain's errors (no such script, busy,
   // lab gone) are answered by the table in errors.ts

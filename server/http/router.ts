@@ -34,6 +34,9 @@ const MAX_BODY = 64 * 1024;
 export class Router {
   private routes: Route[] = [];
 
+  /** `prefix`: the paths this router answers (an agent's internal API is under /internal/) */
+  constructor(private readonly prefix = "/api/") {}
+
   add(method: string, pattern: string, handler: Handler): void {
     this.routes.push({ method, parts: pattern.split("/").filter(Boolean), handler });
   }
@@ -71,7 +74,7 @@ export class Router {
   /** Handles a request if it is for /api; returns false to let Next handle it. */
   async handle(req: IncomingMessage, res: ServerResponse, clientIp: string): Promise<boolean> {
     const url = new URL(req.url ?? "/", "http://localhost");
-    if (!url.pathname.startsWith("/api/")) return false;
+    if (!url.pathname.startsWith(this.prefix)) return false;
     const method = req.method ?? "GET";
     try {
       const { route, params, allowed } = this.match(method, url.pathname);

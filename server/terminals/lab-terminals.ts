@@ -16,6 +16,7 @@ const END_MESSAGES: Record<LabEndReason, string> = {
   operator: "The lab was ended by the server's operator.",
   shutdown: "The server is restarting; the lab was shut down.",
   deleted: "The lab was shut down.",
+  "agent-lost": "The machine that ran the lab stopped answering.",
 };
 
 export interface TerminalSettings extends TerminalOptions {

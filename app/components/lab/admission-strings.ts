@@ -34,6 +34,7 @@ const en = {
     operator: ["Your lab was ended", "The server's operator ended it. Your progress is kept."],
     shutdown: ["The server restarted", "Your lab was shut down with it. Your progress is kept."],
     deleted: ["This lab is gone", "It was shut down. Your progress is kept."],
+    "agent-lost": ["The machine running your lab stopped", "Your lab went with it. Your progress is kept: a fresh lab starts on another machine."],
   } satisfies Record<LabEndReason, [string, string]>,
   freshLab: "Start a fresh lab",
 };
@@ -70,6 +71,7 @@ const zh: typeof en = {
     operator: ["你的实验环境已被结束", "服务器管理员结束了它。你的学习进度已保留。"],
     shutdown: ["服务器重启了", "你的实验环境随之关闭。你的学习进度已保留。"],
     deleted: ["这个实验环境已经不在了", "它已被关闭。你的学习进度已保留。"],
+    "agent-lost": ["运行你实验环境的机器停止了", "你的实验环境随之结束。你的学习进度已保留：新的实验环境会在另一台机器上启动。"],
   },
   freshLab: "启动一个新的实验环境",
 };

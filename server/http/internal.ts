@@ -1,0 +1,96 @@
+import "server-only";
+import os from "node:os";
+import fs from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { isLabId, isLessonId } from "../../lib/ids.ts";
+import type { AgentHealth } from "../cluster/agents.ts";
+import { INTERNAL_HEADER, secretMatches } from "../cluster/secret.ts";
+import type { LabManager } from "../labs/manager.ts";
+import { jsonObject } from "./body.ts";
+import { HttpError } from "./errors.ts";
+import { Router, send } from "./router.ts";
+
+/**
+ * An agent's side of the internal API (NSLAB_ROLE=agent, docs/scaling.md). Web sends the shared
+ * secret with every request and upgrade; without it an agent answers 401 to everything but the
+ * kubelet's /healthz and /readyz. Beside the lab API and sockets (proxied by web unchanged):
+ *  - GET    /internal/health   AgentHealth: room, memory, load, draining, overloaded
+ *  - POST   /internal/labs     {lesson?, clientIp}: a lab now, or 507 overloaded / 503 draining
+ *                              (never a queue: web keeps the queue, and tries another agent)
+ *  - DELETE /internal/labs/:id a lab nobody picked up from web's queue
+ *  - POST   /internal/drain    no new labs here; existing labs run on
+ *  - DELETE /internal/drain    takes new labs again
+ */
+export interface AgentDeps {
+  name: string;
+  mgr: LabManager;
+  maxLabs: number;
+  reserveBytes: number;
+  memAvailable(): number;
+  lessonExists(id: string): boolean;
+  drain: { readonly isDraining: boolean; drain(on: boolean): void };
+}
+
+export function internalAllowed(req: IncomingMessage, secret: string): boolean {
+  return secretMatches(req.headers[INTERNAL_HEADER], secret);
+}
+
+function memTotal(): number {
+  try {
+    const kb = /^MemTotal:\s+(\d+) kB/m.exec(fs.readFileSync("/proc/meminfo", "latin1"))?.[1];
+    return kb ? Number(kb) * 1024 : os.totalmem();
+  } catch {
+    return os.totalmem();
+  }
+}
+
+export function agentHealth(d: AgentDeps): AgentHealth {
+  const memAvailable = d.memAvailable();
+  const overloaded = d.mgr.count >= d.maxLabs || memAvailable < d.reserveBytes;
+  return {
+    name: d.name,
+    labs: d.mgr.count,
+    maxLabs: d.maxLabs,
+    pooled: d.mgr.pooled,
+    memAvailable: Number.isFinite(memAvailable) ? memAvailable : memTotal(),
+    memTotal: memTotal(),
+    load1: os.loadavg()[0] ?? 0,
+    cpus: os.availableParallelism(),
+    draining: d.drain.isDraining,
+    overloaded,
+  };
+}
+
+/** The /internal routes, on the router an agent's request handler asks first. */
+export function internalRoutes(router: Router, d: AgentDeps): void {
+  router.add("GET", "/internal/health", () => ({ status: 200, body: agentHealth(d) }));
+  router.add("POST", "/internal/labs", async (ctx) => {
+    const body = jsonObject(ctx.body, ["lesson", "clientIp"]);
+    const lesson = body.lesson ?? null;
+    if (lesson !== null && (!isLessonId(lesson) || !d.lessonExists(lesson))) throw new HttpError(400, "unknown_lesson", "No such lesson.");
+    const clientIp = typeof body.clientIp === "string" && body.clientIp.length <= 64 ? body.clientIp : "unknown";
+    if (d.drain.isDraining) throw new HttpError(503, "draining", "This agent is draining: it takes no new labs.");
+    const h = agentHealth(d);
+    if (h.overloaded) throw new HttpError(507, "overloaded", "This agent is full or short of memory.");
+    const { lab, token } = await d.mgr.create({ lesson, clientIp });
+    return { status: 201, body: { id: lab.id, token, mode: lab.mode, hostname: lab.hostname } };
+  });
+  router.add("DELETE", "/internal/labs/:id", async (ctx) => {
+    const id = ctx.params.id ?? "";
+    if (!isLabId(id) || !(await d.mgr.destroy(id, "deleted"))) throw new HttpError(404, "not_found", "No such lab.");
+    return { status: 204 };
+  });
+  router.add("POST", "/internal/drain", () => {
+    d.drain.drain(true);
+    return { status: 200, body: agentHealth(d) };
+  });
+  router.add("DELETE", "/internal/drain", () => {
+    d.drain.drain(false);
+    return { status: 200, body: agentHealth(d) };
+  });
+}
+
+/** What an agent answers a request or upgrade without the secret. */
+export function refuseInternal(res: ServerResponse): void {
+  send(res, 401, { error: "unauthorized", message: "This is an nslab agent: it answers only its web tier." });
+}

@@ -1,0 +1,16 @@
+import "server-only";
+import type http from "node:http";
+import type { Duplex } from "node:stream";
+import type { Config } from "./config.ts";
+
+/** The Next.js pages (and, in development, its hot-reload socket). */
+export async function startPages(config: Config): Promise<{
+  handle: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
+  nextUpgrade: ((req: http.IncomingMessage, socket: Duplex, head: Buffer) => Promise<void>) | null;
+}> {
+  const { default: next } = await import("next");
+  const app = next({ dev: config.dev, dir: config.root, hostname: config.host, port: config.port });
+  const handle = app.getRequestHandler();
+  await app.prepare();
+  return { handle, nextUpgrade: config.dev ? app.getUpgradeHandler() : null };
+}
