@@ -249,7 +249,7 @@ function clusterConfig(env: NodeJS.ProcessEnv): Pick<Config, "role" | "cluster">
   }
   if (role === "web" && !agents.length) throw new ConfigError("NSLAB_ROLE=web needs NSLAB_AGENTS (name=http://host:port, comma-separated)");
   const redisUrl = env.NSLAB_REDIS_URL?.trim() || null;
-  if (redisUrl && !/^(rediss?|unix):\/\/\S+$/.test(redisUrl)) throw new ConfigError(`NSLAB_REDIS_URL must be like redis://host:6379, got "${redisUrl}"`);
+  if (redisUrl && !/^(rediss?:\/\/\S+|unix:\/\S+)$/.test(redisUrl)) throw new ConfigError(`NSLAB_REDIS_URL must be like redis://host:6379, got "${redisUrl}"`);
   return {
     role,
     cluster: {

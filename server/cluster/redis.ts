@@ -19,7 +19,9 @@ export class RedisLabRoutes implements LabRoutes {
   ) {}
 
   static async connect(url: string, keepMs: number, prefix = "nslab:"): Promise<RedisLabRoutes> {
-    const client = createClient({ url, socket: { reconnectStrategy: (n) => Math.min(100 * 2 ** n, 2000) } });
+    const backoff = (n: number) => Math.min(100 * 2 ** n, 2000);
+    const path = url.startsWith("unix:") ? url.slice("unix:".length) : null;
+    const client = createClient(path ? { socket: { path, reconnectStrategy: backoff } } : { url, socket: { reconnectStrategy: backoff } });
     client.on("error", (e: Error) => console.error("nslab: redis:", e.message));
     await client.connect();
     return new RedisLabRoutes(client, keepMs, prefix);
