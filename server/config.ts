@@ -93,6 +93,8 @@ export interface Config {
     secret: string | null;
     /** NSLAB_AGENTS (web): name=http://host:port, comma-separated */
     agents: { name: string; url: string }[];
+    /** NSLAB_AGENTS_DNS (web): host:port whose A records are the agents (a headless Service), read every health interval */
+    agentsDns: { host: string; port: number } | null;
     /** NSLAB_REDIS_URL (web): the shared lab directory; none: in this process (one web replica) */
     redisUrl: string | null;
     /** NSLAB_AGENT_HEALTH_MS (web): how often each agent's health is read */
@@ -247,7 +249,12 @@ function clusterConfig(env: NodeJS.ProcessEnv): Pick<Config, "role" | "cluster">
     if (agents.some((a) => a.name === m[1])) throw new ConfigError(`NSLAB_AGENTS names agent "${m[1]}" twice`);
     agents.push({ name: m[1]!, url: m[2]! });
   }
-  if (role === "web" && !agents.length) throw new ConfigError("NSLAB_ROLE=web needs NSLAB_AGENTS (name=http://host:port, comma-separated)");
+  const dnsRaw = env.NSLAB_AGENTS_DNS?.trim() || "";
+  const dm = /^([a-z0-9][a-z0-9.-]{0,252}):(\d{1,5})$/i.exec(dnsRaw);
+  if (dnsRaw && (!dm || Number(dm[2]) < 1 || Number(dm[2]) > 65535)) throw new ConfigError(`NSLAB_AGENTS_DNS must be host:port (a headless Service's name), got "${dnsRaw}"`);
+  const agentsDns = dm ? { host: dm[1]!, port: Number(dm[2]) } : null;
+  if (role === "web" && !agents.length && !agentsDns)
+    throw new ConfigError("NSLAB_ROLE=web needs NSLAB_AGENTS (name=http://host:port, comma-separated) or NSLAB_AGENTS_DNS (host:port of a headless Service)");
   const redisUrl = env.NSLAB_REDIS_URL?.trim() || null;
   if (redisUrl && !/^(rediss?:\/\/\S+|unix:\/\S+)$/.test(redisUrl)) throw new ConfigError(`NSLAB_REDIS_URL must be like redis://host:6379, got "${redisUrl}"`);
   return {
@@ -255,6 +262,7 @@ function clusterConfig(env: NodeJS.ProcessEnv): Pick<Config, "role" | "cluster">
     cluster: {
       secret: secretValue,
       agents,
+      agentsDns,
       redisUrl,
       healthIntervalMs: duration(env, "NSLAB_AGENT_HEALTH_MS", 1000, 100, 60_000),
       downAfter: int(env, "NSLAB_AGENT_DOWN_AFTER", 3, 1, 100),

@@ -48,7 +48,7 @@ export async function startWeb(config: Config, opts: { pages?: boolean } = {}): 
   let admission: Admission | null = null;
   const pool = new AgentPool(
     config.cluster.agents,
-    { secret, intervalMs: config.cluster.healthIntervalMs, downAfter: config.cluster.downAfter },
+    { secret, intervalMs: config.cluster.healthIntervalMs, downAfter: config.cluster.downAfter, dns: config.cluster.agentsDns },
     {
       down: async (name) => {
         const ids = await routes.onAgent(name);

@@ -1,4 +1,5 @@
 import "server-only";
+import dns from "node:dns/promises";
 import { INTERNAL_HEADER } from "./secret.ts";
 
 /** What an agent reports about itself (GET /internal/health), for placement and rotation. */
@@ -54,6 +55,10 @@ export interface AgentPoolOptions {
   /** failed reads in a row before an agent is dead */
   downAfter: number;
   timeoutMs?: number;
+  /** agents found by name: every A record of `host` is an agent at http://ip:port, named ip:port */
+  dns?: { host: string; port: number } | null;
+  /** how addresses are resolved (tests) */
+  resolve?: (host: string) => Promise<string[]>;
 }
 
 export interface AgentPoolEvents {
@@ -137,6 +142,7 @@ export class AgentPool {
   }
 
   private async pollAll(): Promise<void> {
+    if (this.o.dns) await this.discover(this.o.dns);
     await Promise.all(this.list().map((a) => this.poll(a)));
     if (this.candidates().length) this.events.room?.();
   }
@@ -168,6 +174,23 @@ export class AgentPool {
     a.failures++;
     if (a.up && a.failures >= this.o.downAfter) await this.markDown(a);
     return false;
+  }
+
+  /**
+   * A headless Service's addresses are the agents: a new address is a new agent; one that left the
+   * records stays until it is down (its labs are marked lost first), then it is forgotten.
+   */
+  private async discover(d: { host: string; port: number }): Promise<void> {
+    let ips: string[];
+    try {
+      ips = await (this.o.resolve ?? ((h: string) => dns.resolve4(h)))(d.host);
+    } catch {
+      return; // no answer this time: keep the agents known
+    }
+    const names = new Set(ips.map((ip) => `${ip}:${d.port}`));
+    for (const name of names)
+      if (!this.agents.has(name)) this.agents.set(name, { name, url: `http://${name}`, up: false, health: null, failures: 0, placedSince: 0, refusing: false });
+    for (const a of this.list()) if (!names.has(a.name) && !a.up && a.url === `http://${a.name}`) this.agents.delete(a.name);
   }
 
   private async markDown(a: AgentState): Promise<void> {
