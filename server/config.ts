@@ -88,6 +88,8 @@ export interface Config {
    * reachable with the internal secret). docs/scaling.md.
    */
   role: "all" | "web" | "agent";
+  /** NSLAB_REDIS_URL: redis://, rediss:// or unix:/path; what web replicas share (the lab directory); null: kept in the process */
+  redisUrl: string | null;
   cluster: {
     /** NSLAB_INTERNAL_SECRET: what web sends and agents require on every internal request */
     secret: string | null;
@@ -95,8 +97,6 @@ export interface Config {
     agents: { name: string; url: string }[];
     /** NSLAB_AGENTS_DNS (web): host:port whose A records are the agents (a headless Service), read every health interval */
     agentsDns: { host: string; port: number } | null;
-    /** NSLAB_REDIS_URL (web): the shared lab directory; none: in this process (one web replica) */
-    redisUrl: string | null;
     /** NSLAB_AGENT_HEALTH_MS (web): how often each agent's health is read */
     healthIntervalMs: number;
     /** NSLAB_AGENT_DOWN_AFTER (web): failed health reads in a row before an agent counts as dead */
@@ -237,7 +237,7 @@ function accessConfig(env: NodeJS.ProcessEnv): Config["access"] {
   return { mode, codes, operatorKey: secret(env, "NSLAB_OPERATOR_KEY", 16) };
 }
 
-function clusterConfig(env: NodeJS.ProcessEnv): Pick<Config, "role" | "cluster"> {
+function clusterConfig(env: NodeJS.ProcessEnv): Pick<Config, "role" | "cluster" | "redisUrl"> {
   const role = env.NSLAB_ROLE || "all";
   if (role !== "all" && role !== "web" && role !== "agent") throw new ConfigError(`NSLAB_ROLE must be all, web or agent, got "${role}"`);
   const secretValue = secret(env, "NSLAB_INTERNAL_SECRET", 32);
@@ -259,11 +259,11 @@ function clusterConfig(env: NodeJS.ProcessEnv): Pick<Config, "role" | "cluster">
   if (redisUrl && !/^(rediss?:\/\/\S+|unix:\/\S+)$/.test(redisUrl)) throw new ConfigError(`NSLAB_REDIS_URL must be like redis://host:6379, got "${redisUrl}"`);
   return {
     role,
+    redisUrl,
     cluster: {
       secret: secretValue,
       agents,
       agentsDns,
-      redisUrl,
       healthIntervalMs: duration(env, "NSLAB_AGENT_HEALTH_MS", 1000, 100, 60_000),
       downAfter: int(env, "NSLAB_AGENT_DOWN_AFTER", 3, 1, 100),
     },

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
 async function mainWeb(config: Config): Promise<void> {
   const w = await startWeb(config);
   const up = w.pool.list().filter((a) => a.up).length;
-  log.info({ url: w.url, role: "web", agents: config.cluster.agents.length, up, redis: !!config.cluster.redisUrl }, `nslab web: listening on ${w.url}, ${up} of ${config.cluster.agents.length} agents up${config.cluster.redisUrl ? ", lab directory in Redis" : ""}`);
+  log.info({ url: w.url, role: "web", agents: config.cluster.agents.length, up, redis: !!config.redisUrl }, `nslab web: listening on ${w.url}, ${up} of ${config.cluster.agents.length} agents up${config.redisUrl ? ", lab directory in Redis" : ""}`);
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

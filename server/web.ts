@@ -21,6 +21,7 @@ import { shareLibrary, LessonLibrary } from "./lessons/library.ts";
 import { log } from "./log/log.ts";
 import { Metrics } from "./metrics/metrics.ts";
 import { startPages } from "./pages.ts";
+import { connectRedis } from "./redis.ts";
 
 export interface NslabWeb {
   server: http.Server;
@@ -43,7 +44,9 @@ export async function startWeb(config: Config, opts: { pages?: boolean } = {}): 
   if (!secret) throw new Error("the web role needs NSLAB_INTERNAL_SECRET");
   // a route outlives its lab's longest life by a day, so an ended lab's page can still learn why
   const keepMs = (config.maxLifetimeMs || 7 * 86400_000) + 86400_000;
-  const routes: LabRoutes = config.cluster.redisUrl ? await RedisLabRoutes.connect(config.cluster.redisUrl, keepMs) : new MemoryLabRoutes(keepMs);
+  const routes: LabRoutes = config.redisUrl
+    ? new RedisLabRoutes(await connectRedis(config.redisUrl, (e) => log.warn({ err: e }, "redis")), keepMs)
+    : new MemoryLabRoutes(keepMs);
   let proxy: LabProxy | null = null;
   let admission: Admission | null = null;
   const pool = new AgentPool(

@@ -1,9 +1,9 @@
 import "server-only";
-import { createClient } from "redis";
+import type { RedisClientType } from "redis";
 import type { LabEndReason } from "../../lib/protocol.ts";
 import type { LabRoute, LabRoutes } from "./directory.ts";
 
-type Client = ReturnType<typeof createClient>;
+type Client = RedisClientType;
 
 /**
  * The lab directory in Redis, shared by every web replica (docs/scaling.md): one hash per lab
@@ -12,20 +12,12 @@ type Client = ReturnType<typeof createClient>;
  * reconnects by itself; while Redis is away, lookups fail and the API answers 500, never a wrong lab.
  */
 export class RedisLabRoutes implements LabRoutes {
-  private constructor(
+  /** `client`: connected (server/redis.ts connectRedis); closed by close() */
+  constructor(
     private readonly client: Client,
     private readonly keepMs: number,
-    private readonly prefix: string,
+    private readonly prefix = "nslab:",
   ) {}
-
-  static async connect(url: string, keepMs: number, prefix = "nslab:"): Promise<RedisLabRoutes> {
-    const backoff = (n: number) => Math.min(100 * 2 ** n, 2000);
-    const path = url.startsWith("unix:") ? url.slice("unix:".length) : null;
-    const client = createClient(path ? { socket: { path, reconnectStrategy: backoff } } : { url, socket: { reconnectStrategy: backoff } });
-    client.on("error", (e: Error) => console.error("nslab: redis:", e.message));
-    await client.connect();
-    return new RedisLabRoutes(client, keepMs, prefix);
-  }
 
   private key(id: string): string {
     return `${this.prefix}lab:${id}`;
