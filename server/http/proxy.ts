@@ -149,8 +149,11 @@ export class LabProxy {
     return new Promise((resolve) => {
       const up = net.connect({ host: u.hostname, port: Number(u.port || 80), noDelay: true });
       let connected = false;
+      // an agent cut off by the network does not refuse: give up on it after 5 s
+      up.setTimeout(5000, () => up.destroy(new Error("connect timeout")));
       up.once("connect", () => {
         connected = true;
+        up.setTimeout(0);
         let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
         const raw = req.rawHeaders;
         for (let i = 0; i + 1 < raw.length; i += 2) {
