@@ -91,6 +91,9 @@ test("a draining agent gets no new labs; its labs run on", async () => {
   for (const l of made) assert.equal((await web.routes.get(l.id))!.agent, other);
   assert.equal((await api(web.url, "GET", `/api/labs/${before.id}`, before.token)).status, 200, "the drained agent's lab runs on");
   await fetch(`${target.url}/internal/drain`, { method: "DELETE", headers: key });
+  // web takes it back once its next health report says so
+  for (let i = 0; i < 200 && web.pool.get(home)!.health?.draining !== false; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(web.pool.get(home)!.health?.draining, false);
   for (const l of [before, ...made]) await api(web.url, "DELETE", `/api/labs/${l.id}`, l.token);
 });
 
