@@ -111,8 +111,10 @@ export class AgentPool {
   candidates(): AgentState[] {
     return this.list()
       .filter((a) => a.up && a.health && !a.health.draining && !a.health.overloaded && !a.refusing)
-      .map((a) => ({ a, room: headroom(a.health!, a.placedSince) }))
-      .filter((x) => x.room > 0)
+      // rooms within 5% of each other count as equal, so the fewer labs win: two agents on hosts alike
+      // differ only by noise in MemAvailable, and a burst must still spread over both
+      .filter((a) => headroom(a.health!, a.placedSince) > 0)
+      .map((a) => ({ a, room: Math.floor(headroom(a.health!, a.placedSince) * 20) / 20 }))
       .sort((x, y) => y.room - x.room || x.a.placedSince + x.a.health!.labs - (y.a.placedSince + y.a.health!.labs) || x.a.name.localeCompare(y.a.name))
       .map((x) => x.a);
   }
