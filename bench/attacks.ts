@@ -6,20 +6,46 @@
  * server/labs/hardening.integration.test.ts; this prints the figures.
  *   npm run bench:attacks [-- SECONDS_PER_ATTACK]
  */
-import { api, createLab, testServer } from "../server/testing/harness.ts";
+import { api, createLab, ExplorerClient, testServer } from "../server/testing/harness.ts";
 import { installAttack } from "../server/testing/attack.ts";
 import type { Lab } from "../server/labs/lab.ts";
 import { ratio, summary } from "./stats.ts";
 
 const seconds = Number(process.argv[2] ?? 5);
 
-const ATTACKS: { name: string; script: string }[] = [
+/** While an attack runs, the attacker may also pull on the server (`pull`, stopped by `stop()`). */
+type Pull = (lab: Lab, token: string) => { stop(): Promise<void> };
+
+/** The lab follows its own storm in the explorer and asks GET /mounts for it in a loop (finding 1, the server's side). */
+const readMounts: Pull = (lab, token) => {
+  let done = false;
+  const x = new ExplorerClient(s.url, { id: lab.id, token });
+  void x.opened.then(() => x.send({ type: "mounts", pid: lab.initPid }), () => {});
+  const loop = (async () => {
+    while (!done) await api(s.url, "GET", `/api/labs/${lab.id}/mounts?pid=${lab.initPid}`, token);
+  })();
+  return {
+    async stop() {
+      done = true;
+      await loop;
+      x.ws.close();
+    },
+  };
+};
+
+const ATTACKS: { name: string; script: string; pull?: Pull }[] = [
   { name: "fork bomb (pids limit)", script: "while :; do sleep 60 & done" },
   { name: "memory hog (memory limit)", script: "while :; do head -c 2G /dev/zero | tail; done" },
   { name: "user namespaces drained (finding 3)", script: "/root/attack userns 0 hold" },
   { name: "inotify instances drained (finding 3)", script: "/root/attack inotify hold" },
   { name: "TCP buffers filled (finding 5)", script: "/root/attack tcp 256 hold" },
   { name: "keyrings, io_uring, vsock... (seccomp)", script: "while :; do /root/attack syscalls >/dev/null; done" },
+  {
+    name: "mount storm, long paths, read by the explorer and GET /mounts (finding 1)",
+    script:
+      "mkdir -p /tmp/a && mount -t tmpfs t /tmp/a && d=/tmp/a/$(head -c 200 /dev/zero | tr '\\0' x) && mkdir $d && i=0; while [ $i -lt 16 ] && mount --rbind /tmp/a $d; do i=$((i+1)); done; sleep 3600",
+    pull: readMounts,
+  },
 ];
 
 const s = await testServer({ NSLAB_LABS_PER_CLIENT: "100", NSLAB_MEMORY_MAX: "768M" });
@@ -57,11 +83,14 @@ try {
   const h0 = summary("idle: GET /api/health", idle.health);
   const e0 = summary("idle: echo in another lab", idle.echo);
   for (const a of ATTACKS) {
-    const lab = s.mgr.get((await createLab(s.url)).id)!;
+    const made = await createLab(s.url);
+    const lab = s.mgr.get(made.id)!;
     await installAttack(lab);
     await lab.exec(`setsid -f sh -c '${a.script.replace(/'/g, "'\\''")}' </dev/null >/dev/null 2>&1`);
     await new Promise((r) => setTimeout(r, 500)); // let it get going
+    const pull = a.pull?.(lab, made.token);
     const m = await sample(bystander, seconds * 1000);
+    await pull?.stop();
     console.log(`-- ${a.name}`);
     const h = summary("  GET /api/health", m.health);
     const e = summary("  echo in another lab", m.echo);

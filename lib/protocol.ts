@@ -346,7 +346,8 @@ export interface LabSnapshot {
 
 export type ExplorerServerMessage =
   | { type: "snapshot"; snapshot: LabSnapshot }
-  | { type: "mounts"; pid: number; mounts: MountEntry[] }
+  /** truncated: the table is longer than the server reads or sends (MOUNTINFO_MAX_BYTES, MOUNTS_MAX): these are its first mounts */
+  | { type: "mounts"; pid: number; mounts: MountEntry[]; truncated?: boolean }
   | { type: "trace"; entries: TraceEntry[] }
   | { type: "error"; code: SocketErrorCode; message: string };
 
@@ -357,6 +358,15 @@ export type ExplorerClientMessage =
 
 /** An explorer client frame is at most this long (the server's socket refuses longer frames). */
 export const EXPLORER_MAX_FRAME = 4096;
+/**
+ * The most of one process's mount table the server reads (bytes of /proc/PID/mountinfo) and
+ * sends (entries). A lab can hold 10,000 mounts per namespace (fs.mount-max) with long paths:
+ * megabytes that would stall the server and the browser. Beyond either cap the table is cut
+ * after its first mounts and marked `truncated` (docs/security.md).
+ */
+export const MOUNTINFO_MAX_BYTES = 512 * 1024;
+export const MOUNTS_MAX = 2000;
+
 /** How many processes' mount tables one explorer client may follow at once. */
 export const EXPLORER_MAX_MOUNT_PIDS = 4;
 

@@ -11,9 +11,9 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
-import type { ExplorerServerMessage, LabSnapshot, MountEntry } from "../../lib/protocol.ts";
+import type { LabSnapshot, MountEntry } from "../../lib/protocol.ts";
 import { LabManager } from "../labs/manager.ts";
-import { createLab, testServer, TermClient } from "../testing/harness.ts";
+import { createLab, ExplorerClient, testServer, TermClient } from "../testing/harness.ts";
 import { isolatedEnv, testConfig } from "../testing/instance.ts";
 import { peerGroups } from "./mountinfo.ts";
 import { readNsLinks } from "./procfs.ts";
@@ -137,41 +137,6 @@ describe("snapshots of a lab (LabManager)", () => {
 });
 
 /** An explorer WebSocket client that keeps every message. */
-class ExplorerClient {
-  msgs: { at: number; msg: ExplorerServerMessage }[] = [];
-  ws: WebSocket;
-  opened: Promise<void>;
-  closed: Promise<{ code: number }>;
-  constructor(base: string, lab: { id: string; token: string }) {
-    this.ws = new WebSocket(`${base.replace("http", "ws")}/api/labs/${lab.id}/explorer?token=${lab.token}`);
-    this.opened = new Promise((resolve, reject) => {
-      this.ws.once("open", () => resolve());
-      this.ws.once("unexpected-response", (_q, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-      this.ws.once("error", reject);
-    });
-    this.closed = new Promise((r) => this.ws.once("close", (code) => r({ code })));
-    this.ws.on("message", (d) => this.msgs.push({ at: Date.now(), msg: JSON.parse(d.toString()) }));
-  }
-  of<T extends ExplorerServerMessage["type"]>(type: T) {
-    return this.msgs.filter((m) => m.msg.type === type).map((m) => ({ at: m.at, ...(m.msg as Extract<ExplorerServerMessage, { type: T }>) }));
-  }
-  last(): LabSnapshot | undefined {
-    return this.of("snapshot").at(-1)?.snapshot;
-  }
-  async until<T>(fn: () => T | undefined | null | false, what: string, ms = 5000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = fn();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-  send(v: unknown) {
-    this.ws.send(typeof v === "string" ? v : JSON.stringify(v));
-  }
-}
-
 describe("the explorer WebSocket (real server)", () => {
   let s: Awaited<ReturnType<typeof testServer>>;
   before(async () => {

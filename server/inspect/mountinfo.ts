@@ -1,4 +1,5 @@
 import "server-only";
+import { printable } from "../../lib/printable.ts";
 import type { MountEntry, Propagation } from "../../lib/protocol.ts";
 
 /**
@@ -23,7 +24,11 @@ export function unescapeMountPath(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }
 
-/** Parses one mountinfo line; null for a line that does not have the format (never throws). */
+/**
+ * Parses one mountinfo line; null for a line that does not have the format (never throws). The
+ * lab chooses paths, sources and (fuse) type names: control and bidi characters come out as "?"
+ * (lib/printable.ts).
+ */
 export function parseMountinfoLine(line: string): MountEntry | null {
   const sep = line.indexOf(" - ");
   if (sep < 0) return null;
@@ -54,17 +59,17 @@ export function parseMountinfoLine(line: string): MountEntry | null {
     id: num(id),
     parentId: num(parentId),
     devMajorMinor,
-    root: unescapeMountPath(root),
-    mountPoint: unescapeMountPath(mountPoint),
-    options,
+    root: printable(unescapeMountPath(root)),
+    mountPoint: printable(unescapeMountPath(mountPoint)),
+    options: printable(options),
     propagation: propagationOf(shared, master, propagateFrom, unbindable),
     shared,
     master,
     propagateFrom,
     unbindable,
-    fsType,
-    source: unescapeMountPath(source),
-    superOptions: rest.join(" "),
+    fsType: printable(fsType),
+    source: printable(unescapeMountPath(source)),
+    superOptions: printable(rest.join(" ")),
   };
 }
 

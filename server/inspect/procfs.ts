@@ -1,5 +1,6 @@
 import "server-only";
 import fs from "node:fs";
+import { printable } from "../../lib/printable.ts";
 import { NS_TYPES, type IdMapLine, type NsType, type ProcessInfo } from "../../lib/protocol.ts";
 
 /**
@@ -61,6 +62,39 @@ export function readText(file: string): string | null {
   });
 }
 
+/**
+ * Reads at most `max` bytes of a file a lab controls the size of (a mountinfo: a lab may hold
+ * thousands of mounts with kilobyte-long paths, tens of megabytes), off the event loop (libuv's
+ * thread pool: the kernel builds procfs text as it is read, which takes long for a big table).
+ * Cut at the last whole line when the file is longer: `truncated`. Null if the process is gone.
+ */
+export async function readCapped(file: string, max: number): Promise<{ text: string; truncated: boolean } | null> {
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(file, "r");
+  } catch (e) {
+    if (vanished(e)) return null;
+    throw e;
+  }
+  try {
+    const buf = Buffer.allocUnsafe(max + 1); // one byte more than allowed tells "there is more"
+    let n = 0;
+    while (n < buf.length) {
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, null);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+    }
+    if (n <= max) return { text: buf.toString("utf8", 0, n), truncated: false };
+    const end = buf.lastIndexOf(0x0a, max - 1);
+    return { text: buf.toString("utf8", 0, end + 1), truncated: true };
+  } catch (e) {
+    if (vanished(e)) return null;
+    throw e;
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Reads at most `max` bytes (for files a process controls the size of, like cmdline). */
 function readHead(file: string, max: number): string | null {
   return withProcFile(file, (fd) => {
@@ -118,13 +152,15 @@ function unescapeName(s: string): string {
 
 const CMDLINE_MAX = 200;
 
-/** /proc/PID/cmdline: NUL-separated arguments, shown space-separated and cut at 200 characters. */
+/**
+ * /proc/PID/cmdline: NUL-separated arguments, shown space-separated and cut at 200 characters.
+ * What is left of control and bidi characters becomes "?" (lib/printable.ts: the lab writes argv).
+ */
 export function formatCmdline(raw: string): string {
-  let s = raw.replace(/\0+$/, "").replace(/\0/g, " ");
-  // control characters would garble a one-line display
-  s = s.replace(/[\u0000-\u001f\u007f]/g, " ");
+  // white space between and inside arguments reads as a space; any other control character as "?"
+  let s = raw.replace(/\0+$/, "").replace(/[\0\t\n\v\f\r]/g, " ");
   if (s.length > CMDLINE_MAX) s = s.slice(0, CMDLINE_MAX - 1) + "…";
-  return s;
+  return printable(s);
 }
 
 /** `user:[4026531837]` → 4026531837 */
@@ -264,7 +300,8 @@ export function readRawProcess(pid: number): RawProcess | null {
   const statusText = readText(`/proc/${pid}/status`);
   const status = statusText === null ? null : parseStatus(statusText);
   if (!status) return null;
-  const comm = status.name; // the same as /proc/PID/comm, one read fewer
+  // the same as /proc/PID/comm, one read fewer; the lab names its processes (prctl PR_SET_NAME)
+  const comm = printable(status.name);
   const cmd = readHead(`/proc/${pid}/cmdline`, 4096);
   const cmdline = cmd && cmd.length ? formatCmdline(cmd) : `[${comm}]`;
   const ns = readNsLinks(pid);

@@ -1,10 +1,10 @@
 import "server-only";
 import crypto from "node:crypto";
-import { NS_TYPES, type IdMapLine, type LabSnapshot, type MountEntry, type NamespaceInfo, type NsType, type ProcessInfo, type UserNamespaceMaps } from "../../lib/protocol.ts";
+import { MOUNTINFO_MAX_BYTES, MOUNTS_MAX, NS_TYPES, type ExplorerServerMessage, type IdMapLine, type LabSnapshot, type MountEntry, type NamespaceInfo, type NsType, type ProcessInfo, type UserNamespaceMaps } from "../../lib/protocol.ts";
 import type { LabHandle } from "../labs/types.ts";
 import { parseMountinfo } from "./mountinfo.ts";
 import { nsFacts, type NsFacts } from "./nsfacts.ts";
-import { readIdMap, readNsLinks, readRawProcess, readSetgroups, readText, relativeToParent, startTime, toProcessInfo, type RawProcess } from "./procfs.ts";
+import { readCapped, readIdMap, readNsLinks, readRawProcess, readSetgroups, readText, relativeToParent, startTime, toProcessInfo, type RawProcess } from "./procfs.ts";
 
 /**
  * A lab as the kernel holds it: its processes, the namespaces they are in (with the parent and
@@ -36,6 +36,8 @@ interface CachedMaps {
 export class LabInspector {
   private facts = new Map<string, CachedFacts>();
   private maps = new Map<number, CachedMaps>();
+  /** the mount tables read last, by pid (an unchanged table is not parsed again) */
+  private tables = new Map<number, MountTable>();
 
   /**
    * `shells`: the shell (host pid) the server started for each of the lab's open terminals, by
@@ -191,31 +193,71 @@ export class LabInspector {
 
   /**
    * The mounts of one of the lab's processes as that process sees them; null if the pid is not
-   * the lab's (or is gone).
+   * the lab's (or is gone). At most MOUNTS_MAX of them (see mountTables).
    */
   async mounts(hostPid: number): Promise<MountEntry[] | null> {
-    return (await this.mountsOfMany([hostPid])).get(hostPid) ?? null;
+    return (await this.mountTables([hostPid])).get(hostPid)?.mounts ?? null;
+  }
+
+  /** The mount table of one of the lab's processes, with `truncated` and its hash; null if not the lab's. */
+  async mountTable(hostPid: number): Promise<MountTable | null> {
+    return (await this.mountTables([hostPid])).get(hostPid) ?? null;
   }
 
   /**
    * The mount tables of several lab processes; pids that are not the lab's are left out.
    * Membership is checked after reading, against the same process (its start time), so a pid
    * reused by a process outside the lab in the meantime is never shown.
+   *
+   * The lab decides how long a mountinfo is, so it is read off the event loop and only its first
+   * MOUNTINFO_MAX_BYTES, and at most MOUNTS_MAX entries are kept (`truncated` beyond either). A
+   * table whose text did not change since the last call is not parsed again (`hash` is of the
+   * text: a watcher compares tables by it).
    */
-  async mountsOfMany(hostPids: number[]): Promise<Map<number, MountEntry[]>> {
-    const read: { pid: number; start: string; text: string }[] = [];
+  async mountTables(hostPids: number[]): Promise<Map<number, MountTable>> {
+    const read: { pid: number; start: string; text: string; truncated: boolean }[] = [];
     for (const pid of hostPids) {
       if (!Number.isSafeInteger(pid) || pid <= 0) continue;
       const start = startTime(pid);
-      const text = start === null ? null : readText(`/proc/${pid}/mountinfo`);
-      if (start !== null && text !== null) read.push({ pid, start, text });
+      const r = start === null ? null : await readCapped(`/proc/${pid}/mountinfo`, MOUNTINFO_MAX_BYTES);
+      if (start !== null && r !== null) read.push({ pid, start, ...r });
     }
-    const out = new Map<number, MountEntry[]>();
+    const out = new Map<number, MountTable>();
     if (!read.length) return out;
     const members = new Set(await this.lab.hostPids());
-    for (const r of read) if (members.has(r.pid) && startTime(r.pid) === r.start) out.set(r.pid, parseMountinfo(r.text));
+    const parsed = new Map<string, MountTable>(); // processes of one mount namespace: one parse
+    for (const t of this.tables.values()) parsed.set(t.hash, t);
+    for (const r of read) {
+      if (!members.has(r.pid) || startTime(r.pid) !== r.start) continue;
+      const hash = crypto.createHash("sha1").update(r.text).digest("base64url") + (r.truncated ? "+" : "");
+      const last = this.tables.get(r.pid);
+      let t: MountTable;
+      if (last?.hash === hash) t = last;
+      else {
+        const same = parsed.get(hash);
+        if (same) t = { mounts: same.mounts, truncated: same.truncated, hash };
+        else {
+          const mounts = parseMountinfo(r.text);
+          t = { mounts: mounts.length > MOUNTS_MAX ? mounts.slice(0, MOUNTS_MAX) : mounts, truncated: r.truncated || mounts.length > MOUNTS_MAX, hash };
+          parsed.set(hash, t);
+        }
+      }
+      out.set(r.pid, t);
+    }
+    this.tables = out;
     return out;
   }
+}
+
+/** One process's mount table as the server reads it (at most MOUNTS_MAX entries). */
+export interface MountTable {
+  mounts: MountEntry[];
+  /** the process has more mounts than the server reads or sends: these are the first */
+  truncated: boolean;
+  /** of the mountinfo text read: equal hashes, equal tables */
+  hash: string;
+  /** the explorer's message for this table, made once (server/inspect/watch.ts) */
+  message?: ExplorerServerMessage;
 }
 
 /**
@@ -258,8 +300,4 @@ export function snapshotHash(s: LabSnapshot): string {
     .createHash("sha1")
     .update(JSON.stringify([s.processes, s.namespaces, s.userMaps]))
     .digest("base64url");
-}
-
-export function mountsHash(m: MountEntry[] | null): string {
-  return crypto.createHash("sha1").update(JSON.stringify(m)).digest("base64url");
 }

@@ -1,8 +1,8 @@
 import "server-only";
 import fs from "node:fs";
-import { EXPLORER_MAX_MOUNT_PIDS, NS_TYPES, type ExplorerServerMessage, type LabSnapshot, type MountEntry, type TraceEntry } from "../../lib/protocol.ts";
+import { EXPLORER_MAX_MOUNT_PIDS, NS_TYPES, type ExplorerServerMessage, type LabSnapshot, type TraceEntry } from "../../lib/protocol.ts";
 import type { LabHandle } from "../labs/types.ts";
-import { LabInspector, mountsHash, snapshotHash, type TerminalShell } from "./snapshot.ts";
+import { LabInspector, snapshotHash, type TerminalShell } from "./snapshot.ts";
 
 /**
  * Pushes what a lab's kernel state looks like to whoever watches it (the explorer WebSocket).
@@ -209,6 +209,11 @@ export class ExplorerHub {
     this.refresh(w);
   }
 
+  private failed(w: Watch, e: unknown): void {
+    if (!w.errorLogged) console.error(`nslab: inspecting lab ${w.lab.id} failed:`, e);
+    w.errorLogged = true;
+  }
+
   /** Inspects the lab now, or once more after the inspection under way. */
   private refresh(w: Watch): void {
     if (w.disposed) return;
@@ -222,6 +227,10 @@ export class ExplorerHub {
           w.again = false;
           await this.inspect(w);
         } while (w.again && !w.disposed);
+      } catch (e) {
+        // whatever a lab's state does to the reading or the encoding of it (a huge table:
+        // ERR_STRING_TOO_LONG), the watch goes on and the server stays up
+        this.failed(w, e);
       } finally {
         w.running = null;
       }
@@ -239,9 +248,7 @@ export class ExplorerHub {
     try {
       snap = await w.inspector.snapshot();
     } catch (e) {
-      if (!w.errorLogged) console.error(`nslab: inspecting lab ${w.lab.id} failed:`, e);
-      w.errorLogged = true;
-      return;
+      return this.failed(w, e);
     }
     if (w.disposed) return;
     const h = snapshotHash(snap);
@@ -259,15 +266,16 @@ export class ExplorerHub {
     const pids = new Set<number>();
     for (const s of w.subs) for (const p of s.mountPids) pids.add(p);
     if (!pids.size) return;
-    const tables = await w.inspector.mountsOfMany([...pids]);
+    const tables = await w.inspector.mountTables([...pids]);
     if (w.disposed) return;
     for (const s of w.subs) {
       for (const pid of s.mountPids) {
-        const mounts: MountEntry[] = tables.get(pid) ?? []; // [] means: not (or no longer) a process of this lab
-        const h = mountsHash(mounts);
+        const t = tables.get(pid); // none: not (or no longer) a process of this lab
+        const h = t?.hash ?? "none";
         if (s.mountHashes.get(pid) === h) continue;
         s.mountHashes.set(pid, h);
-        deliver(s, { type: "mounts", pid, mounts });
+        // one message object per table and change, shared by every subscriber (the socket serializes it once)
+        deliver(s, t ? (t.message ??= { type: "mounts", pid, mounts: t.mounts, ...(t.truncated ? { truncated: true } : {}) }) : { type: "mounts", pid, mounts: [] });
       }
       for (const pid of s.mountHashes.keys()) if (!s.mountPids.includes(pid)) s.mountHashes.delete(pid);
     }

@@ -1,4 +1,5 @@
 import "server-only";
+import { printable } from "../../lib/printable.ts";
 import type { TraceEntry } from "../../lib/protocol.ts";
 import { TRACED_NS, type LearnerCall } from "../native/syscalls.ts";
 
@@ -50,12 +51,12 @@ export function learnerEntry(scope: string, call: LearnerCall): TraceEntry {
     scope,
     who: "learner",
     sys: call.sys,
-    args: call.args,
+    args: printable(call.args), // strings from the learner's memory
     ret: 0,
     errno: 0,
     durNs: -1,
     pid: call.labPid ?? undefined,
-    comm: call.comm,
+    comm: printable(call.comm),
     result: inferResult(call, call.nsAfter),
   };
 }

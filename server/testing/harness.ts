@@ -3,7 +3,7 @@ import { WebSocket } from "ws";
 import type { Config } from "../config.ts";
 import { startServer, type NslabServer } from "../server.ts";
 import { testConfig } from "./instance.ts";
-import type { CreateLabResponse, ServerControl } from "../../lib/protocol.ts";
+import type { CreateLabResponse, ExplorerServerMessage, LabSnapshot, ServerControl } from "../../lib/protocol.ts";
 
 /** A real server (API + WebSockets, no pages) on a free port, for integration tests. */
 export async function testServer(env: Record<string, string> = {}): Promise<NslabServer & { config: Config }> {
@@ -96,5 +96,41 @@ export class TermClient {
 
   close(): void {
     this.ws.close();
+  }
+}
+
+/** An explorer client (WS /api/labs/:id/explorer) that keeps every message it gets, with its time. */
+export class ExplorerClient {
+  msgs: { at: number; msg: ExplorerServerMessage }[] = [];
+  ws: WebSocket;
+  opened: Promise<void>;
+  closed: Promise<{ code: number }>;
+  constructor(base: string, lab: { id: string; token: string }) {
+    this.ws = new WebSocket(`${base.replace("http", "ws")}/api/labs/${lab.id}/explorer?token=${lab.token}`);
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once("open", () => resolve());
+      this.ws.once("unexpected-response", (_q, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      this.ws.once("error", reject);
+    });
+    this.closed = new Promise((r) => this.ws.once("close", (code) => r({ code })));
+    this.ws.on("message", (d) => this.msgs.push({ at: Date.now(), msg: JSON.parse(d.toString()) }));
+  }
+  of<T extends ExplorerServerMessage["type"]>(type: T) {
+    return this.msgs.filter((m) => m.msg.type === type).map((m) => ({ at: m.at, ...(m.msg as Extract<ExplorerServerMessage, { type: T }>) }));
+  }
+  last(): LabSnapshot | undefined {
+    return this.of("snapshot").at(-1)?.snapshot;
+  }
+  async until<T>(fn: () => T | undefined | null | false, what: string, ms = 5000): Promise<T> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const v = fn();
+      if (v) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  send(v: unknown) {
+    this.ws.send(typeof v === "string" ? v : JSON.stringify(v));
   }
 }

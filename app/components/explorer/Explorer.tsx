@@ -3,9 +3,9 @@ import "./explorer.css";
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { Lang } from "@/app/i18n/dict";
 import type { ExplorerFocus } from "../lesson/widgets";
-import type { LabSnapshot } from "@/lib/protocol";
 import { ExplorerStatus } from "./ExplorerStatus";
 import { ExplorerTabs, TABS, type Tab } from "./ExplorerTabs";
+import { liveMountPids } from "./model/processes";
 import { MountsView } from "./MountsView";
 import { NamespacesView } from "./NamespacesView";
 import { ProcessesView } from "./ProcessesView";
@@ -107,28 +107,11 @@ export function Explorer({
         ) : tab === "namespaces" ? (
           <NamespacesView snap={snap} changes={feed.changes} t={t} />
         ) : tab === "mounts" ? (
-          <MountsView snap={snap} mounts={feed.mounts} pids={mountPids} onPids={setMountPids} t={t} />
+          <MountsView snap={snap} mounts={feed.mounts} truncated={feed.truncated} pids={mountPids} onPids={setMountPids} t={t} />
         ) : (
           <UsersView snap={snap} t={t} />
         )}
       </div>
     </div>
   );
-}
-
-/**
- * The mount tables to show: the chosen processes that still live, else the learner's shell in
- * terminal 1 (the process in front there, as the server marks it), else the newest shell, else the
- * lab's init. `terminals`: the learner's terminal ids in tab order.
- */
-function liveMountPids(snap: LabSnapshot, chosen: number[], terminals: string[]): number[] {
-  const live = new Set(snap.processes.map((p) => p.hostPid));
-  const kept = chosen.filter((p) => live.has(p));
-  if (kept.length) return kept;
-  const pick =
-    snap.processes.find((p) => p.foreground && p.terminal === terminals[0]) ??
-    snap.processes.filter((p) => p.comm === "bash").at(-1) ??
-    snap.processes.find((p) => p.nspid[1] === 1) ??
-    snap.processes[0];
-  return pick ? [pick.hostPid] : [];
 }

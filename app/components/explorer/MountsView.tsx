@@ -17,12 +17,15 @@ const LANE_REM = 1.1; // width of one connector lane
 export function MountsView({
   snap,
   mounts,
+  truncated,
   pids,
   onPids,
   t,
 }: {
   snap: LabSnapshot;
   mounts: Map<number, MountEntry[]>;
+  /** processes whose table the server cut after its first mounts */
+  truncated: ReadonlySet<number>;
   pids: number[];
   onPids(pids: number[]): void;
   t: Strings;
@@ -83,7 +86,7 @@ export function MountsView({
 
       <div className={`grid gap-4 px-3 ${pids.length > 1 ? "@min-[72rem]:grid-cols-2" : ""}`}>
         {pids.map((pid, i) => (
-          <MountTable key={pid} pid={pid} mounts={tables[i]} only={only} title={label(byPid.get(pid), pid)} proc={byPid.get(pid)} snap={snap} t={t} />
+          <MountTable key={pid} pid={pid} mounts={tables[i]} truncated={truncated.has(pid)} only={only} title={label(byPid.get(pid), pid)} proc={byPid.get(pid)} snap={snap} t={t} />
         ))}
       </div>
 
@@ -211,7 +214,20 @@ function Lane({ c }: { c: LaneCell }) {
   );
 }
 
-function MountTable({ pid, mounts, only, title, proc, snap, t }: { pid: number; mounts: MountEntry[] | undefined; only: boolean; title: string; proc: ProcessInfo | undefined; snap: LabSnapshot; t: Strings }) {
+function MountTable({
+  pid,
+  mounts,
+  truncated,
+  only,
+  title,
+  proc,
+  snap,
+  t,
+}: {
+  pid: number;
+  mounts: MountEntry[] | undefined;
+  truncated: boolean;
+  only: boolean; title: string; proc: ProcessInfo | undefined; snap: LabSnapshot; t: Strings }) {
   const roving = useRovingRows<HTMLTableSectionElement>();
   // highlight mounts that appeared or changed since the previous table (they fade out by CSS)
   const prev = useRef<{ mounts: MountEntry[] | undefined; added: Set<number>; changed: Set<number> }>({ mounts: undefined, added: new Set(), changed: new Set() });
@@ -227,6 +243,11 @@ function MountTable({ pid, mounts, only, title, proc, snap, t }: { pid: number; 
         <span className={`rounded px-1.5 py-0.5 font-mono text-[0.8667rem] ${SW_CHIP}`} style={swStyle(nsSwatch(mnt))} data-ns-type="mnt" data-ns-ino={mnt.ino}>
           mnt {shortIno(mnt.ino)}
         </span>
+      )}
+      {truncated && mounts && (
+        <p role="note" className="basis-full text-[0.8667rem] text-warning" data-testid="mounts-truncated">
+          {t.mountsTruncated(mounts.length)}
+        </p>
       )}
     </div>
   );

@@ -47,6 +47,8 @@ const en = {
   none: "nothing",
   loading: "Loading…",
   noMounts: "That process has ended, or is not one of the lab's.",
+  mountsTruncated: (n: number) =>
+    `This process has more mounts than the explorer reads, so only its first ${n} are shown. In the terminal, findmnt or cat /proc/self/mountinfo lists them all.`,
   mountPoint: "Mount point",
   fs: "Filesystem",
   propagation: "Propagation",
@@ -157,6 +159,7 @@ const zhCN: Strings = {
   none: "无",
   loading: "加载中…",
   noMounts: "该进程已结束，或不属于此实验环境。",
+  mountsTruncated: (n) => `该进程的挂载多于浏览器端能读取的数量，这里只显示前 ${n} 个。在终端中运行 findmnt 或 cat /proc/self/mountinfo 可查看全部。`,
   mountPoint: "挂载点",
   fs: "文件系统",
   propagation: "传播类型",

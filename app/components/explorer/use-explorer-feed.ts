@@ -14,6 +14,8 @@ export function useExplorerFeed(labId: string, token: string, mountPids: number[
   const [snap, setSnap] = useState<LabSnapshot | null>(null);
   const [trace, setTrace] = useState<TraceEntry[]>([]);
   const [mounts, setMounts] = useState<Map<number, MountEntry[]>>(() => new Map());
+  // the processes whose table the server cut (more mounts than it reads)
+  const [truncated, setTruncated] = useState<ReadonlySet<number>>(() => new Set());
   const [conn, setConn] = useState<ExplorerConnState>({ kind: "connecting" });
   const [, setTick] = useState(0);
   const tracker = useRef(new ChangeTracker());
@@ -24,12 +26,22 @@ export function useExplorerFeed(labId: string, token: string, mountPids: number[
     setSnap(null);
     setTrace([]);
     setMounts(new Map());
+    setTruncated(new Set());
     const onMessage = (m: ExplorerServerMessage) => {
       if (m.type === "snapshot") {
         tracker.current.update(m.snapshot, Date.now());
         setSnap(m.snapshot);
       } else if (m.type === "trace") setTrace((have) => mergeTrace(have, m.entries));
-      else if (m.type === "mounts") setMounts((have) => new Map(have).set(m.pid, m.mounts));
+      else if (m.type === "mounts") {
+        setMounts((have) => new Map(have).set(m.pid, m.mounts));
+        setTruncated((have) => {
+          if (!!m.truncated === have.has(m.pid)) return have;
+          const next = new Set(have);
+          if (m.truncated) next.add(m.pid);
+          else next.delete(m.pid);
+          return next;
+        });
+      }
     };
     const c = new ExplorerConnection({ url: () => labSocketUrl({ id: labId, token }, "explorer"), onMessage, onState: setConn });
     connection.current = c;
@@ -58,6 +70,7 @@ export function useExplorerFeed(labId: string, token: string, mountPids: number[
     snap,
     trace,
     mounts,
+    truncated,
     conn,
     changes: tracker.current.view(Date.now()),
     reconnectNow: () => connection.current?.reconnectNow(),

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { differingTypes, labRoots } from "./namespaces.ts";
-import { pidLabel, processTree } from "./processes.ts";
+import { liveMountPids, pidLabel, processTree } from "./processes.ts";
 import { lab, proc } from "./test-fixtures.ts";
 
 describe("processes", () => {
@@ -39,5 +39,19 @@ describe("processes", () => {
     assert.equal(roots.uts, 103);
     assert.deepEqual(differingTypes(s.processes[2]!, roots), ["uts"]);
     assert.deepEqual(differingTypes(s.processes[1]!, roots), []);
+  });
+});
+
+describe("whose mounts to show first (issue 12, finding 13: shells by what the server knows)", () => {
+  test("a process merely named bash is never taken for the learner's shell", () => {
+    const init = proc(10, 1, { nspid: [10, 1], comm: "nslab-init" });
+    const fake = proc(30, 10, { nspid: [30, 3], comm: "bash" });
+    const shell = proc(20, 10, { nspid: [20, 2], comm: "sh", terminal: "t1", shell: true });
+    const snap = { ...lab(), processes: [init, shell, fake] };
+    assert.deepEqual(liveMountPids(snap, [], ["t2"]), [20], "the shell the server started, whatever its name");
+    assert.deepEqual(liveMountPids({ ...snap, processes: [init, fake] }, [], []), [10], "no shell: the lab's init, not the fake bash");
+    const fg = proc(40, 20, { nspid: [40, 4], comm: "bash", terminal: "t1", foreground: true });
+    assert.deepEqual(liveMountPids({ ...snap, processes: [init, shell, fake, fg] }, [], ["t1"]), [40], "in front in terminal 1");
+    assert.deepEqual(liveMountPids(snap, [30, 99], ["t1"]), [30], "a chosen process that still lives is kept");
   });
 });

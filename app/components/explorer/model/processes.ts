@@ -1,5 +1,5 @@
 /** Processes: their PIDs at each level, and the process tree by parent. Pure functions. */
-import type { ProcessInfo } from "@/lib/protocol";
+import type { LabSnapshot, ProcessInfo } from "@/lib/protocol";
 
 export interface PidLevel {
   level: "host" | "lab" | "nested";
@@ -51,4 +51,22 @@ export function processTree<T extends Pick<ProcessInfo, "hostPid" | "ppid">>(pro
   };
   walk(roots, 0, []);
   return out;
+}
+
+/**
+ * The mount tables to show: the chosen processes that still live, else the learner's shell in
+ * terminal 1 (the process in front there, as the server marks it), else the newest shell the server
+ * started for a terminal (never a process merely named bash: a lab names its processes), else the
+ * lab's init. `terminals`: the learner's terminal ids in tab order.
+ */
+export function liveMountPids(snap: LabSnapshot, chosen: number[], terminals: string[]): number[] {
+  const live = new Set(snap.processes.map((p) => p.hostPid));
+  const kept = chosen.filter((p) => live.has(p));
+  if (kept.length) return kept;
+  const pick =
+    snap.processes.find((p) => p.foreground && p.terminal === terminals[0]) ??
+    snap.processes.filter((p) => p.shell).at(-1) ??
+    snap.processes.find((p) => p.nspid[1] === 1) ??
+    snap.processes[0];
+  return pick ? [pick.hostPid] : [];
 }
