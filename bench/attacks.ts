@@ -6,6 +6,8 @@
  * server/labs/hardening.integration.test.ts; this prints the figures.
  *   npm run bench:attacks [-- SECONDS_PER_ATTACK]
  */
+import crypto from "node:crypto";
+import net from "node:net";
 import { api, createLab, ExplorerClient, testServer } from "../server/testing/harness.ts";
 import { installAttack } from "../server/testing/attack.ts";
 import type { Lab } from "../server/labs/lab.ts";
@@ -33,6 +35,46 @@ const readMounts: Pull = (lab, token) => {
   };
 };
 
+/** The attacker's address: the bench samples from 127.0.0.1, so per-address caps are the attacker's own. */
+const ATTACKER = "127.0.0.2";
+
+/** `n` connections from the attacker's address, reopened a second after each closes: `first` writes what each sends. */
+function flood(n: number, first: (u: URL) => string): { stop(): Promise<void> } {
+  const u = new URL(s.url);
+  const open = new Set<net.Socket>();
+  let done = false;
+  const one = (): void => {
+    if (done) return;
+    const c = net.connect({ host: u.hostname, port: Number(u.port), localAddress: ATTACKER });
+    open.add(c);
+    c.on("connect", () => c.write(first(u)));
+    c.once("data", () => c.pause()); // and never read again
+    c.on("error", () => {});
+    c.on("close", () => {
+      open.delete(c);
+      setTimeout(one, 1000).unref();
+    });
+  };
+  for (let i = 0; i < n; i++) one();
+  return {
+    async stop() {
+      done = true;
+      for (const c of open) c.destroy();
+    },
+  };
+}
+
+/** 1,500 requests whose headers never end, from one address (finding 8). */
+const halfSent: Pull = () => flood(1500, (u) => `GET /api/health HTTP/1.1\r\nHost: ${u.host}\r\nX-Slow: `);
+
+/** 300 explorer sockets on the lab's token that never read, while the lab churns (finding 7). */
+const neverReading: Pull = (lab, token) =>
+  flood(
+    300,
+    (u) =>
+      `GET /api/labs/${lab.id}/explorer?token=${token} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${crypto.randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
+
 const ATTACKS: { name: string; script: string; pull?: Pull }[] = [
   { name: "fork bomb (pids limit)", script: "while :; do sleep 60 & done" },
   { name: "memory hog (memory limit)", script: "while :; do head -c 2G /dev/zero | tail; done" },
@@ -45,6 +87,12 @@ const ATTACKS: { name: string; script: string; pull?: Pull }[] = [
     script:
       "mkdir -p /tmp/a && mount -t tmpfs t /tmp/a && d=/tmp/a/$(head -c 200 /dev/zero | tr '\\0' x) && mkdir $d && i=0; while [ $i -lt 16 ] && mount --rbind /tmp/a $d; do i=$((i+1)); done; sleep 3600",
     pull: readMounts,
+  },
+  { name: "1,500 half-sent requests from one address (finding 8)", script: "true", pull: halfSent },
+  {
+    name: "300 never-reading explorer sockets, a churning lab (finding 7)",
+    script: "L=$(head -c 180 /dev/zero | tr '\\0' a); for i in $(seq 150); do sleep 100000 $L & done; while :; do sleep 0.05 & sleep 0.05 & wait $!; done",
+    pull: neverReading,
   },
 ];
 
@@ -93,6 +141,7 @@ try {
     await pull?.stop();
     console.log(`-- ${a.name}`);
     const h = summary("  GET /api/health", m.health);
+    console.log(`  server RSS ${Math.round(process.memoryUsage.rss() / 1024 ** 2)} MB (the server runs in the bench's process)`);
     const e = summary("  echo in another lab", m.echo);
     ratio("  health p50 / idle", h.p50, h0.p50);
     ratio("  health p99 / idle", h.p99, h0.p99);

@@ -68,6 +68,10 @@ export interface Config {
   inputBurstBytes: number;
   /** trust X-Forwarded-For for client addresses (only behind a proxy you run) */
   trustProxy: boolean;
+  /** connections (server/http/connections.ts): open TCP connections per client address (0: no cap) and request timeouts */
+  connections: { perAddress: number; headersTimeoutMs: number; requestTimeoutMs: number };
+  /** lab WebSockets (server/http/socket-limits.ts): per client address, explorers per lab; a socket that does not read is closed after stallMs */
+  sockets: { perAddress: number; explorersPerLab: number; stallMs: number };
   /** extra allowed WebSocket origins besides the site's own */
   allowedOrigins: string[];
   /** lasting data (the classroom's SQLite database); unlike stateDir it must survive a reboot */
@@ -215,6 +219,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     inputBytesPerSec: bytes(env, "NSLAB_INPUT_RATE", 64 * 1024, 1024, 1024 ** 3),
     inputBurstBytes: bytes(env, "NSLAB_INPUT_BURST", 512 * 1024, 1024, 1024 ** 3),
     trustProxy: env.NSLAB_TRUST_PROXY === "1",
+    connections: {
+      // behind a proxy every connection has the proxy's address: the proxy limits clients
+      perAddress: int(env, "NSLAB_CONNECTIONS_PER_ADDRESS", env.NSLAB_TRUST_PROXY === "1" ? 0 : 512, 0, 1_000_000),
+      headersTimeoutMs: duration(env, "NSLAB_HEADERS_TIMEOUT", 10_000, 1_000, 600_000),
+      requestTimeoutMs: duration(env, "NSLAB_REQUEST_TIMEOUT", 30_000, 1_000, 3600_000),
+    },
+    sockets: {
+      perAddress: int(env, "NSLAB_SOCKETS_PER_ADDRESS", 256, 1, 1_000_000),
+      explorersPerLab: int(env, "NSLAB_EXPLORERS_PER_LAB", 8, 1, 10_000),
+      stallMs: duration(env, "NSLAB_SOCKET_STALL", 15_000, 1_000, 600_000),
+    },
     allowedOrigins: (env.NSLAB_ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
     dataDir: path.resolve(env.NSLAB_DATA_DIR || dataDefault),
     publicUrl: publicUrl ? publicUrl.replace(/\/$/, "") : null,
@@ -225,6 +240,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     ...clusterConfig(env),
   };
+  if (config.connections.headersTimeoutMs > config.connections.requestTimeoutMs)
+    throw new ConfigError("NSLAB_HEADERS_TIMEOUT must not be longer than NSLAB_REQUEST_TIMEOUT");
   return { ...config, ...overrides };
 }
 

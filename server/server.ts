@@ -8,7 +8,9 @@ import { shareLibrary, type LessonLibrary } from "./lessons/library.ts";
 import { startServices } from "./services.ts";
 import type { Terminals } from "./terminals/lab-terminals.ts";
 import { clientIp } from "./http/client.ts";
+import { ConnectionGate, openFilesLimit, serverTimeouts } from "./http/connections.ts";
 import { ExplorerSockets } from "./http/explorer-socket.ts";
+import { SocketLimits } from "./http/socket-limits.ts";
 import { inspectRoutes } from "./http/inspect.ts";
 import { labFor, labRoutes } from "./http/labs.ts";
 import { lessonRoutes } from "./http/lessons.ts";
@@ -100,8 +102,8 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
   const { handle, nextUpgrade } = opts.pages !== false && !agent ? await startPages(config) : { handle: null, nextUpgrade: null };
 
   const terminalSockets = new TerminalSockets(config, terminals, ops.meter);
-  const explorer = new ExplorerSockets(hub);
-  const server = http.createServer(async (req, res) => {
+  const explorer = new ExplorerSockets(hub, { stallMs: config.sockets.stallMs, onStalled: () => ops.metrics.connectionsRefused.inc({ reason: "slow_reader" }) });
+  const server = http.createServer(serverTimeouts(config.connections), async (req, res) => {
     res.setHeader("x-content-type-options", "nosniff");
     res.setHeader("referrer-policy", "same-origin");
     res.setHeader("x-frame-options", "SAMEORIGIN");
@@ -120,16 +122,26 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
       send(res, 500, { error: "internal", message: "Something went wrong on the server." });
     }
   });
+  // an agent's connections all come from web, which limits clients itself: no per-address cap there
+  new ConnectionGate(agent ? 0 : config.connections.perAddress, (ip) => {
+    ops.metrics.connectionsRefused.inc({ reason: "connections_per_address" });
+    log.debug({ ip }, "connection refused: too many from this address");
+  }).attach(server);
+  const nofile = openFilesLimit();
+  if (nofile && nofile.soft < 8192)
+    log.warn({ soft: nofile.soft, hard: nofile.hard }, "the server may open only a few files and sockets (RLIMIT_NOFILE): raise LimitNOFILE (docs/operations.md)");
   const dispatch = createUpgradeDispatcher({
-      config,
-      mgr,
-      routes: {
-        terminals: ops.counted("terminal", (req, socket, head: Buffer, lab: Lab, query: URLSearchParams) => terminalSockets.upgrade(req, socket, head, lab, query)),
-        explorer: ops.counted("explorer", (req, socket, head: Buffer, lab: Lab) => explorer.upgrade(req, socket, head, lab)),
-      },
-      next: nextUpgrade,
-      others: [classSockets(classes, config, ops.classMeter)],
-    });
+    config: { ...config, trustProxy: config.trustProxy || !!agent },
+    mgr,
+    limits: new SocketLimits({ perAddress: config.sockets.perAddress, explorersPerLab: config.sockets.explorersPerLab, terminalSocketsPerLab: 2 * config.terminalsPerLab }),
+    refused: (reason) => ops.metrics.connectionsRefused.inc({ reason }),
+    routes: {
+      terminals: ops.counted("terminal", (req, socket, head: Buffer, lab: Lab, query: URLSearchParams) => terminalSockets.upgrade(req, socket, head, lab, query)),
+      explorer: ops.counted("explorer", (req, socket, head: Buffer, lab: Lab) => explorer.upgrade(req, socket, head, lab)),
+    },
+    next: nextUpgrade,
+    others: [classSockets(classes, config, ops.classMeter)],
+  });
   server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if (agent && !internalAllowed(req, agent)) {
       socket.on("error", () => socket.destroy());

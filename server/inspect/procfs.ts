@@ -77,9 +77,17 @@ export async function readCapped(file: string, max: number): Promise<{ text: str
     throw e;
   }
   try {
-    const buf = Buffer.allocUnsafe(max + 1); // one byte more than allowed tells "there is more"
+    // one byte more than allowed tells "there is more"; the buffer grows as the file does (most
+    // tables are a few KiB, and this runs for every followed process at each poll)
+    let buf = Buffer.allocUnsafe(Math.min(max + 1, 16 * 1024));
     let n = 0;
-    while (n < buf.length) {
+    for (;;) {
+      if (n === buf.length) {
+        if (n === max + 1) break;
+        const bigger = Buffer.allocUnsafe(Math.min(max + 1, buf.length * 4));
+        buf.copy(bigger, 0, 0, n);
+        buf = bigger;
+      }
       const { bytesRead } = await fh.read(buf, n, buf.length - n, null);
       if (bytesRead === 0) break;
       n += bytesRead;

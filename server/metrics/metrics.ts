@@ -45,6 +45,7 @@ export class Metrics {
   readonly accessDenied: client.Counter<"what" | "why">;
   readonly classJoins: client.Counter<"kind">;
   readonly broadcastBytes: client.Counter;
+  readonly connectionsRefused: client.Counter<"reason">;
   private sources: Sources | null = null;
 
   constructor(opts: { defaults?: boolean } = {}) {
@@ -84,6 +85,12 @@ export class Metrics {
     });
     this.classJoins = new client.Counter({ name: "nslab_class_joins_total", help: "Learners joining a class: new learners, and rejoins with their key", labelNames: ["kind"], registers: [r] });
     this.broadcastBytes = new client.Counter({ name: "nslab_broadcast_bytes_total", help: "Terminal bytes sent to read-only viewers (the class's broadcast, an instructor watching a learner), snapshots included", registers: [r] });
+    this.connectionsRefused = new client.Counter({
+      name: "nslab_connections_refused_total",
+      help: "Connections refused or closed by a limit: connections_per_address, sockets_per_address, sockets_per_lab, slow_reader",
+      labelNames: ["reason"],
+      registers: [r],
+    });
 
     const self = this;
     new client.Gauge({

@@ -37,9 +37,10 @@ export class TermClient {
   bytes = 0;
   private waiters: (() => void)[] = [];
 
-  constructor(base: string, lab: CreateLabResponse, query = "", origin?: string) {
+  /** `localAddress`: connect from this address (127.0.0.2: another client than the test's others) */
+  constructor(base: string, lab: CreateLabResponse, query = "", origin?: string, localAddress?: string) {
     const url = `${base.replace("http", "ws")}/api/labs/${lab.id}/terminals?token=${lab.token}${query}`;
-    this.ws = new WebSocket(url, origin ? { origin } : {});
+    this.ws = new WebSocket(url, { ...(origin ? { origin } : {}), ...(localAddress ? { localAddress } : {}) });
     this.opened = new Promise((resolve, reject) => {
       this.ws.once("open", () => resolve());
       this.ws.once("unexpected-response", (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
