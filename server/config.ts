@@ -36,7 +36,17 @@ export interface Config {
   terminalsPerLab: number;
   /** labs kept ready (each with a shell at its first prompt), so a learner never waits for one */
   poolSize: number;
-  limits: { pids: number; memoryBytes: number; cpuPercent: number; scratchBytes: number; shmBytes: number };
+  limits: {
+    pids: number;
+    memoryBytes: number;
+    cpuPercent: number;
+    scratchBytes: number;
+    shmBytes: number;
+    /** cgroup v1: the lab's TCP buffer memory (v2 counts sockets in memory.max already) */
+    tcpBytes: number;
+    /** cgroup v2: how many cgroups the lab may make below its own (cgroup.max.descendants) */
+    cgroups: number;
+  };
   /** root mode: the host's fs.mount-max is lowered to this (mounts per mount namespace); 0 leaves it */
   mountMax: number;
   /** show the namespace calls of learners' commands in the trace (seccomp user notification) */
@@ -200,6 +210,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       cpuPercent: int(env, "NSLAB_CPU_PERCENT", 50, 1, 100 * os.cpus().length),
       scratchBytes: bytes(env, "NSLAB_SCRATCH_SIZE", 64 * 1024 ** 2, 4 * 1024 ** 2, 16 * 1024 ** 3),
       shmBytes: bytes(env, "NSLAB_SHM_SIZE", 16 * 1024 ** 2, 1024 ** 2, 4 * 1024 ** 3),
+      tcpBytes: bytes(env, "NSLAB_TCP_MEMORY", 64 * 1024 ** 2, 1024 ** 2, 64 * 1024 ** 3),
+      cgroups: int(env, "NSLAB_CGROUPS_MAX", 64, 1, 100_000),
     },
     mountMax: int(env, "NSLAB_MOUNT_MAX", 10_000, 0, 1_000_000),
     traceSyscalls: env.NSLAB_TRACE_SYSCALLS !== "0",

@@ -35,7 +35,7 @@ static inline int steal_fd(int *fd) {
 #define MAX_OPS 96
 #define MAX_ARGS 32
 #define MAX_ENV 48
-#define MAX_CGROUPS 12
+#define MAX_CGROUPS 32 /* one per cgroup hierarchy the host mounts (v1: a dozen or more) */
 
 /* ---- lab spec: parsed by the parent (which may allocate), read by the child ---- */
 enum op_kind {

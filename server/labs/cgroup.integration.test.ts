@@ -21,9 +21,10 @@ const HOST = detectCgroups();
 // costs around a second
 const PIDS_MAX = 16;
 const CPU_PERCENT = 20;
+const CGROUPS_MAX = 6;
 let mgr: LabManager;
 before(async () => {
-  mgr = await LabManager.start(testConfig({ tag: "cgroup", env: { NSLAB_PIDS_MAX: String(PIDS_MAX), NSLAB_MEMORY_MAX: "48M", NSLAB_CPU_PERCENT: String(CPU_PERCENT) } }));
+  mgr = await LabManager.start(testConfig({ tag: "cgroup", env: { NSLAB_PIDS_MAX: String(PIDS_MAX), NSLAB_MEMORY_MAX: "48M", NSLAB_CPU_PERCENT: String(CPU_PERCENT), NSLAB_CGROUPS_MAX: String(CGROUPS_MAX) } }));
   assert.notEqual(mgr.cgroups.version, 0, "this host has no usable cgroups");
 });
 after(async () => mgr?.shutdown());
@@ -167,6 +168,28 @@ describe("child cgroups of the lab", () => {
       );
       assert.equal(gone.stdout, "removed\n", gone.stderr);
       assert.equal((await run(lab, "cat /proc/self/cgroup")).stdout, "0::/init\n");
+      await mgr.destroy(lab.id);
+    });
+
+    test("v2: a lab makes at most NSLAB_CGROUPS_MAX cgroups below its own, at any depth, and cannot raise the cap (issue 12, findings 2 and 6)", { skip: HOST.version === 2 ? false : "a cgroup v1 host (no cgroup.max.descendants)" }, async () => {
+      const lab = await newLab();
+      assert.equal(read(path.join(hostDir(lab, "pids"), "cgroup.max.descendants")).trim(), String(CGROUPS_MAX + 1), "the cap, +1 for the leaf init");
+      // a cgroup's own max.descendants may be raised by its owner, but the kernel checks every ancestor's
+      const r = await run(
+        lab,
+        [
+          "cd /sys/fs/cgroup && mkdir a && echo 1000 > a/cgroup.max.descendants; cat a/cgroup.max.descendants",
+          "echo 1000 > cgroup.max.descendants && echo RAISED",
+          "i=1; while mkdir a/c$i 2>/tmp/err; do i=$((i+1)); [ $i -gt 100 ] && break; done; echo made=$i; cat /tmp/err",
+          "rmdir a/c1 && mkdir a/again && echo room-again",
+        ].join("\n"),
+      );
+      assert.doesNotMatch(r.stdout, /RAISED/, "the cap of the lab's own cgroup is the host's");
+      // `a` and c1..c(N-1): N cgroups of the lab's own
+      assert.match(r.stdout, new RegExp(`made=${CGROUPS_MAX}\\n`), JSON.stringify(r));
+      assert.match(r.stdout, /Resource temporarily unavailable/);
+      assert.match(r.stdout, /room-again/, "a removed cgroup frees its place");
+      assert.equal((await run(lab, "echo still-starts")).stdout, "still-starts\n", "new processes still start in the leaf");
       await mgr.destroy(lab.id);
     });
 

@@ -16,7 +16,9 @@ export type Controller = "pids" | "memory" | "cpu" | "freezer";
 const CONTROLLERS: Controller[] = ["pids", "memory", "cpu", "freezer"];
 
 export type CgroupLayout =
-  | { version: 1; mounts: Partial<Record<Controller, string>> }
+  /** `others`: every other hierarchy mounted (cpuset, freezer, name=systemd, a hybrid cgroup2...),
+   * one mount point each: a lab gets a cgroup of its own there too, without limits (finding 11) */
+  | { version: 1; mounts: Partial<Record<Controller, string>>; others?: string[] }
   | { version: 2; mount: string }
   | { version: 0; reason: string };
 
@@ -24,12 +26,17 @@ export interface Limits {
   pids: number;
   memoryBytes: number;
   cpuPercent: number;
+  /** v1: memory.kmem.tcp.limit_in_bytes */
+  tcpBytes?: number;
+  /** v2: cgroup.max.descendants */
+  cgroups?: number;
 }
 
 /** Reads the host's cgroup mounts from /proc/self/mountinfo. */
 export function detectCgroups(mountinfo = fs.readFileSync("/proc/self/mountinfo", "utf8")): CgroupLayout {
   const v1: Partial<Record<Controller, string>> = {};
   let v2: string | null = null;
+  const all: string[] = [];
   for (const line of mountinfo.split("\n")) {
     const sep = line.indexOf(" - ");
     if (sep < 0) continue;
@@ -37,6 +44,7 @@ export function detectCgroups(mountinfo = fs.readFileSync("/proc/self/mountinfo"
     const [fstype, , superOpts] = line.slice(sep + 3).split(" ");
     const mountPoint = left[4]?.replace(/\\040/g, " ");
     if (!mountPoint) continue;
+    if (fstype === "cgroup" || fstype === "cgroup2") all.push(mountPoint);
     if (fstype === "cgroup2") {
       let ctl = "";
       try {
@@ -50,7 +58,18 @@ export function detectCgroups(mountinfo = fs.readFileSync("/proc/self/mountinfo"
     }
   }
   if (v2) return { version: 2, mount: v2 };
-  if (v1.pids && v1.memory) return { version: 1, mounts: v1 };
+  if (v1.pids && v1.memory) {
+    // one mount point per hierarchy (a hierarchy mounted twice is one superblock)
+    const seen = new Set(Object.values(v1).map((m) => devOf(m!)));
+    const others: string[] = [];
+    for (const m of all) {
+      const dev = devOf(m);
+      if (dev === null || seen.has(dev)) continue;
+      seen.add(dev);
+      others.push(m);
+    }
+    return { version: 1, mounts: v1, others };
+  }
   return { version: 0, reason: "no cgroup hierarchy with the pids and memory controllers is mounted" };
 }
 
@@ -63,6 +82,14 @@ export function cgroup2Options(mountPoint: string, mountinfo = fs.readFileSync("
     if (fstype === "cgroup2") return (superOpts ?? "").split(",");
   }
   return [];
+}
+
+function devOf(mountPoint: string): number | null {
+  try {
+    return fs.statSync(mountPoint).dev;
+  } catch {
+    return null;
+  }
 }
 
 export interface LabCgroup {
@@ -97,7 +124,7 @@ export class Cgroups {
    */
   parentDirs(): string[] {
     const L = this.layout;
-    if (L.version === 1) return Object.values(L.mounts).map((m) => path.join(m!, this.parentName));
+    if (L.version === 1) return [...Object.values(L.mounts), ...(L.others ?? [])].map((m) => path.join(m!, this.parentName));
     if (L.version === 2) return [this.v2Parent ?? path.join(L.mount, this.parentName)];
     return [];
   }
@@ -115,7 +142,10 @@ export class Cgroups {
   prepare(): void {
     const L = this.layout;
     if (L.version === 1) {
-      for (const dir of this.parentDirs()) fs.mkdirSync(dir, { recursive: true });
+      for (const dir of this.parentDirs()) {
+        fs.mkdirSync(dir, { recursive: true });
+        inheritCpuset(dir);
+      }
     } else if (L.version === 2) {
       const unit = delegatedUnit(L.mount);
       const base = unit?.dir ?? L.mount;
@@ -163,15 +193,31 @@ export class Cgroups {
           if (c === "memory") {
             write(dir, "memory.limit_in_bytes", String(limits.memoryBytes));
             tryWrite(dir, "memory.memsw.limit_in_bytes", String(limits.memoryBytes)); // no swap escape
+            // v1 counts socket buffers apart from memory.limit_in_bytes, and only once this limit
+            // is written (a lab queued 803 MiB on loopback with 7 MiB charged: finding 5)
+            if (limits.tcpBytes) tryWrite(dir, "memory.kmem.tcp.limit_in_bytes", String(limits.tcpBytes));
           }
           if (c === "cpu") {
             write(dir, "cpu.cfs_period_us", "100000");
             write(dir, "cpu.cfs_quota_us", String(limits.cpuPercent * 1000));
           }
+          // lesson 10 makes child cgroups in each of these four; the other hierarchies (below) stay
+          // the host's, so the lab cannot make cgroups there
           if (owner) op("chown", `"${dir}", ${owner.uid}, ${owner.gid}`, () => delegate(dir, owner, ["cgroup.procs", "tasks"]));
           made.rootProcs.push(path.join(dir, "cgroup.procs"));
           made.procsFiles.push(path.join(dir, "cgroup.procs"));
           made.binds.push([dir, `/sys/fs/cgroup/${c}`]);
+        }
+        // A cgroup of its own in every other hierarchy, before the lab's cgroup namespace exists:
+        // the namespace's root is then the lab's cgroup there too, and mounting such a hierarchy in
+        // the lab shows the lab's subtree, not the host's tree (finding 11). No limits, not the lab's.
+        for (const mnt of L.others ?? []) {
+          const dir = path.join(mnt, this.parentName, id);
+          mkdir(dir);
+          made.dirs.push(dir);
+          inheritCpuset(dir);
+          made.rootProcs.push(path.join(dir, "cgroup.procs"));
+          made.procsFiles.push(path.join(dir, "cgroup.procs"));
         }
       } else if (L.version === 2) {
         const dir = path.join(this.parentDirs()[0]!, id);
@@ -181,6 +227,11 @@ export class Cgroups {
         write(dir, "memory.max", String(limits.memoryBytes));
         tryWrite(dir, "memory.swap.max", "0");
         tryWrite(dir, "cpu.max", `${limits.cpuPercent * 1000} 100000`);
+        // a lab makes at most this many cgroups below its own (30,000 made every walk of the tree
+        // slow, and memory cgroup ids are a host-wide 65,535: findings 2 and 6); +1 for the leaf
+        // `init` below. The kernel checks every ancestor's limit, so the lab cannot raise it by
+        // writing a higher one in a cgroup of its own.
+        if (limits.cgroups) tryWrite(dir, "cgroup.max.descendants", String(limits.cgroups + 1));
         if (owner) op("chown", `"${dir}", ${owner.uid}, ${owner.gid}`, () => delegate(dir, owner, V2_DELEGATED));
         // The lab's cgroup namespace is rooted at `dir`, and `dir` is what the lab sees at
         // /sys/fs/cgroup: the first process is born in `dir`, unshares its cgroup namespace there
@@ -378,6 +429,18 @@ function vacate(unitDir: string): void {
     }
   }
   throw new Error(`could not move the processes of ${unitDir} into ${leaf}: they keep appearing`);
+}
+
+/**
+ * A v1 cpuset cgroup takes no process until its cpus and mems are set (cgroups(7)); a new one
+ * starts with them empty. Copied from the parent, as `cgroup.clone_children` would do.
+ */
+function inheritCpuset(dir: string): void {
+  for (const f of ["cpuset.cpus", "cpuset.mems"]) {
+    const file = path.join(dir, f);
+    if (!fs.existsSync(file) || fs.readFileSync(file, "utf8").trim()) continue;
+    fs.writeFileSync(file, fs.readFileSync(path.join(path.dirname(dir), f), "utf8").trim());
+  }
 }
 
 /** Runs one filesystem step, letting the caller record it in the lab's trace. */
