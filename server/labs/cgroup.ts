@@ -318,8 +318,11 @@ export class Cgroups {
     return out;
   }
 
-  /** Memory in use (page cache included, as the limit counts it) and the number of tasks; null where unreadable. */
-  usage(cg: LabCgroup): { memoryBytes: number | null; pids: number | null; cpuSeconds?: number | null } {
+  /**
+   * Memory in use (page cache included, as the limit counts it) and the number of tasks; null where
+   * unreadable. `pids`: the lab's processes, for its CPU time where no cpuacct counter is at hand.
+   */
+  usage(cg: LabCgroup, pids: () => number[] = () => this.pidsSync(cg)): { memoryBytes: number | null; pids: number | null; cpuSeconds?: number | null } {
     const L = this.layout;
     const read = (file: string | null): number | null => {
       if (!file) return null;
@@ -344,9 +347,11 @@ export class Cgroups {
       const m = dir("memory");
       const p = dir("pids");
       const c = dir("cpu");
-      // cpuacct.usage where cpu and cpuacct share a hierarchy; else the lab's processes' own times
-      const ns = read(c && path.join(c, "cpuacct.usage"));
-      const cpuSeconds = ns !== null ? ns / 1e9 : processCpuSeconds(this.pidsSync(cg));
+      // cpuacct.usage, in whichever hierarchy cpuacct is (with cpu, or alone: the lab has a cgroup
+      // in every hierarchy); else the lab's processes' own times
+      const acct = [c, ...cg.dirs].find((d) => d && fs.existsSync(path.join(d, "cpuacct.usage")));
+      const ns = read(acct ? path.join(acct, "cpuacct.usage") : null);
+      const cpuSeconds = ns !== null ? ns / 1e9 : processCpuSeconds(pids());
       return { memoryBytes: read(m && path.join(m, "memory.usage_in_bytes")), pids: read(p && path.join(p, "pids.current")), cpuSeconds };
     }
     return { memoryBytes: null, pids: null };
@@ -354,7 +359,11 @@ export class Cgroups {
 
   /** Thaws every cgroup of the lab the learner froze (v1 freezer, v2 cgroup.freeze), so its tasks can die. */
   async thaw(cg: LabCgroup): Promise<void> {
-    for (const dir of cg.dirs) await thawTree(dir);
+    const L = this.layout;
+    // only the hierarchy that can freeze: a lab's thousands of pids or memory cgroups are not read
+    const freezer = L.version === 1 ? L.mounts.freezer : undefined;
+    const dirs = L.version === 2 ? cg.dirs.slice(0, 1) : L.version === 1 ? cg.dirs.filter((d) => freezer && d.startsWith(freezer + "/")) : cg.dirs;
+    for (const dir of dirs) await thawTree(dir);
   }
 
   /** Kills whatever is left and removes the lab's cgroups, children first. */
@@ -362,12 +371,7 @@ export class Cgroups {
     for (let attempt = 0; attempt < 100; attempt++) {
       // a frozen task cannot act on SIGKILL (v1 freezer) and a frozen cgroup keeps it: thaw first
       await this.thaw(cg);
-      const left = await this.pids(cg);
-      for (const pid of left) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {}
-      }
+      // one walk per round: each cgroup is removed, and whatever still runs in one that is busy is killed
       let busy = false;
       for (const dir of cg.dirs) busy = !(await removeTree(dir)) || busy;
       if (!busy) return;
@@ -486,8 +490,23 @@ async function removeTree(dir: string): Promise<boolean> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== "ENOENT") ok = false;
+    if (code === "EBUSY") await killIn(dir);
   }
   return ok;
+}
+
+/** SIGKILL to every process in one cgroup (not its children). */
+async function killIn(dir: string): Promise<void> {
+  let procs = "";
+  try {
+    procs = await fsp.readFile(path.join(dir, "cgroup.procs"), "latin1");
+  } catch {}
+  for (const p of procs.split("\n")) {
+    if (!p) continue;
+    try {
+      process.kill(Number(p), "SIGKILL");
+    } catch {}
+  }
 }
 
 /** CLK_TCK on Linux (USER_HZ is 100 on every architecture Node runs on) */

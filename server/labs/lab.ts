@@ -1,6 +1,5 @@
 import "server-only";
 import crypto from "node:crypto";
-import fsp from "node:fs/promises";
 import type { LabEndReason, LabMode, LabStatus, TraceEntry } from "../../lib/protocol.ts";
 import { closeFd, spawn, signalName, NativeError } from "../native/core.ts";
 import type { SpawnSpec } from "../native/spec.ts";
@@ -9,6 +8,7 @@ import { learnerEntry } from "./learner-calls.ts";
 import type { Cgroups, LabCgroup } from "./cgroup.ts";
 import { LabGoneError } from "./errors.ts";
 import { LabLifetime, type LifetimePolicy } from "./lifetime.ts";
+import { labPids, pidNamespace } from "./pidns.ts";
 import { LabProcess, readPipe } from "./process.ts";
 import { TraceLog } from "./trace.ts";
 import type { ExecOptions, ExecResult, LabHandle } from "./types.ts";
@@ -70,6 +70,8 @@ export class Lab implements LabHandle {
   private readonly activity = new Set<() => void>();
   private readonly destroyListeners = new Set<() => void>();
   private destroying: Promise<void> | null = null;
+  /** the lab's pid namespace ("pid:[…]"), read from init once */
+  private pidNs: string | null = null;
   /** stops delivering the learner calls of each traced pty process (the native tracer keeps
    * their listeners until no process uses them) */
   private readonly unwatch: (() => void)[] = [];
@@ -89,6 +91,7 @@ export class Lab implements LabHandle {
     this.tokenHash = o.tokenHash;
     this.init = o.init;
     this.traceLog = o.trace;
+    this.pidNs = pidNamespace(o.init.pid);
     this.lifetime = new LabLifetime(o.lifetime);
     o.init.exited.then(() => this.emitActivity());
   }
@@ -256,23 +259,24 @@ export class Lab implements LabHandle {
     return this.traceLog.onAppend(fn);
   }
 
+  /**
+   * Host pids of the lab's processes, from its process tree (pidns.ts), never from a walk of its
+   * cgroups, which the lab can make as large as it likes.
+   */
   async hostPids(): Promise<number[]> {
-    if (this.o.cgroup) {
-      const pids = await this.o.cgroups.pids(this.o.cgroup);
-      if (pids.length) return pids.sort((a, b) => a - b);
-    }
-    return hostPidsByNamespace(this.init.pid);
+    return this.hostPidsSync();
   }
 
   /** What the lab uses now against its limits (cgroup counters; null without cgroups). */
   usage(): { memoryBytes: number | null; pids: number | null; cpuSeconds?: number | null; limits: LabStatus["limits"] } {
-    const u = this.o.cgroup ? this.o.cgroups.usage(this.o.cgroup) : { memoryBytes: null, pids: null, cpuSeconds: null };
+    const u = this.o.cgroup ? this.o.cgroups.usage(this.o.cgroup, () => this.hostPidsSync()) : { memoryBytes: null, pids: null, cpuSeconds: null };
     return { ...u, limits: this.o.limits };
   }
 
-  /** Host pids from the lab's cgroup, synchronously; null without cgroups (rootless). */
-  hostPidsSync(): number[] | null {
-    return this.o.cgroup ? this.o.cgroups.pidsSync(this.o.cgroup).sort((a, b) => a - b) : null;
+  /** The same, synchronously: one read per process of the lab, for frequent cheap polls. */
+  hostPidsSync(): number[] {
+    this.pidNs ??= pidNamespace(this.init.pid);
+    return this.pidNs ? labPids(this.init.pid, this.pidNs) : [];
   }
 
   onActivity(fn: () => void): () => void {
@@ -340,30 +344,3 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
   }
 }
 
-/** Without cgroups (rootless): every host process whose pid namespace is the lab's or nested in it. */
-async function hostPidsByNamespace(initPid: number): Promise<number[]> {
-  let labNs: string;
-  try {
-    labNs = await fsp.readlink(`/proc/${initPid}/ns/pid`);
-  } catch {
-    return [];
-  }
-  const out: number[] = [];
-  for (const name of await fsp.readdir("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const status = await fsp.readFile(`/proc/${name}/status`, "utf8");
-      const nspid = /^NSpid:\s+(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
-      if (nspid.length < 2) continue;
-      // the lab's namespace is one level below ours: a member's NSpid has the lab-level pid at [1],
-      // and the lab's procfs (seen through init's root) lists it
-      const ns = await fsp.readlink(`/proc/${name}/ns/pid`);
-      if (ns === labNs) out.push(Number(name));
-      else {
-        const inLab = await fsp.stat(`/proc/${initPid}/root/proc/${nspid[1]}`).then(() => true, () => false);
-        if (inLab) out.push(Number(name));
-      }
-    } catch {}
-  }
-  return out.sort((a, b) => a - b);
-}

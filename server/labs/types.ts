@@ -36,7 +36,7 @@ export interface LabHandle {
   onTrace(fn: (entries: TraceEntry[]) => void): () => void;
   /** Host pids of every process of the lab (init, shells, and everything nested). */
   hostPids(): Promise<number[]>;
-  /** The same from the lab's cgroup, read synchronously for cheap polls; null without cgroups (rootless). */
+  /** The same, read synchronously for cheap polls (from the lab's process tree, not its cgroups); null where unknown. */
   hostPidsSync(): number[] | null;
   /** Fires after terminal output or a finished command; the explorer uses it to refresh. */
   onActivity(fn: () => void): () => void;
