@@ -15,10 +15,10 @@
  *   3. numbers above the newest known call get ENOSYS (libc then falls back as on an older kernel),
  *      unknown ones below it EPERM.
  * Leaves for plain calls read nothing but the number, so the kernel's seccomp action cache (Linux
- * 5.11) marks them always-allowed and skips the filter for them altogether; a plain fork+exec never
- * runs an argument check. With tracing on (seccomp_build(notify=1)), the namespace calls return
- * SECCOMP_RET_USER_NOTIF instead of ALLOW, and clone only when its flags hold CLONE_NEW*; nothing
- * else changes. */
+ * 5.11) marks them always-allowed and skips the filter for them altogether; a plain fork+exec runs
+ * one flag test (clone's CLONE_PARENT) and is never reported. With tracing on
+ * (seccomp_build(notify=1)), the namespace calls return SECCOMP_RET_USER_NOTIF instead of ALLOW,
+ * and clone only when its flags hold CLONE_NEW*; nothing else changes. */
 #include "internal.h"
 #include <errno.h>
 #include <linux/audit.h>
@@ -98,7 +98,7 @@ enum rule {
   RULE_NONE = 0, /* not in the policy: EPERM */
   RULE_ALLOW,
   RULE_NS,       /* allowed; reported when tracing */
-  RULE_CLONE,    /* allowed; reported when tracing and its flags hold CLONE_NEW* */
+  RULE_CLONE,    /* allowed but not with CLONE_PARENT; reported when tracing and its flags hold CLONE_NEW* */
   RULE_UNSHARE,  /* the same for unshare(2), whose flags may also hold CLONE_NEWTIME */
   RULE_SOCKET,   /* only the families the lessons need */
   RULE_IOCTL,    /* not TIOCSTI, not TIOCLINUX */
@@ -174,12 +174,20 @@ static void emit_leaf(struct prog *p, enum rule r) {
   case RULE_ENOSYS: RET(p, ERRNO(ENOSYS)); return;
   case RULE_NS: RET(p, ns_action(p)); return;
   case RULE_CLONE:
+    /* clone(2)'s flags are its first argument on these architectures (s390 differs).
+     * CLONE_PARENT: the shells and checks the server starts are the server's own children, so a
+     * child one of them made with CLONE_PARENT would be the server's too, and the server reaps only
+     * the processes it started: each would stay a zombie in the server until it exits, holding a
+     * pid of the host's and of the lab's pids.max, and the lab's init could never finish dying
+     * (zap_pid_ns_processes waits for every pid of the namespace to be reaped): the lab could not
+     * be deleted. No lesson needs it. */
+    LD(p, OFF_ARG_LO(0));
+    JSET(p, CLONE_PARENT, 0, 1);
+    RET(p, ERRNO(EPERM));
     if (!p->notify) {
       RET(p, SECCOMP_RET_ALLOW);
       return;
     }
-    /* clone(2)'s flags are its first argument on these architectures (s390 differs) */
-    LD(p, OFF_ARG_LO(0));
     JSET(p, CLONE_NS_MASK, 0, 1);
     RET(p, SECCOMP_RET_USER_NOTIF);
     RET(p, SECCOMP_RET_ALLOW);

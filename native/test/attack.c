@@ -5,6 +5,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
+#include <pthread.h>
 #include <linux/io_uring.h>
 #include <linux/keyctl.h>
 #include <linux/filter.h>
@@ -292,6 +294,34 @@ static void probe_exe(void) {
   fflush(stdout);
 }
 
+/* A child made beside oneself (CLONE_PARENT) by a process whose parent is the server (a shell or
+ * check: the helper starts them with CLONE_PARENT) would be the server's child, never reaped. */
+static void *thread_fn(void *arg) { return arg; }
+static void probe_clone_parent(void) {
+  long r = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+  if (r == 0) _exit(0);
+  report("clone_parent", r);
+  struct clone_args ca = {.flags = CLONE_PARENT, .exit_signal = SIGCHLD};
+  r = syscall(SYS_clone3, &ca, sizeof ca);
+  if (r == 0) _exit(0);
+  report("clone3_parent", r);
+  struct clone_args plain = {.exit_signal = SIGCHLD};
+  r = syscall(SYS_clone3, &plain, sizeof plain);
+  if (r == 0) _exit(0);
+  if (r > 0) waitpid((pid_t)r, NULL, 0);
+  report("clone3_plain", r);
+  /* libc falls back to clone when clone3 says ENOSYS: threads and fork still work */
+  pthread_t th;
+  int e = pthread_create(&th, NULL, thread_fn, NULL);
+  if (!e) pthread_join(th, NULL);
+  errno = e;
+  report("pthread_create", e ? -1 : 0);
+  pid_t p = fork();
+  if (p == 0) _exit(0);
+  if (p > 0) waitpid(p, NULL, 0);
+  report("fork", p);
+}
+
 int main(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "";
   if (!strcmp(what, "syscalls")) probe_syscalls();
@@ -300,10 +330,11 @@ int main(int argc, char **argv) {
   else if (!strcmp(what, "mounts")) probe_mounts();
   else if (!strcmp(what, "listener")) probe_listener();
   else if (!strcmp(what, "exe")) probe_exe();
+  else if (!strcmp(what, "clone-parent")) probe_clone_parent();
   else if (!strcmp(what, "userns")) drain_userns(argc > 2 && atol(argv[2]) > 0 ? atol(argv[2]) : 1L << 30);
   else if (!strcmp(what, "inotify")) drain_inotify();
   else if (!strcmp(what, "tcp")) fill_tcp(argc > 2 && atoi(argv[2]) > 0 ? atoi(argv[2]) : 64);
-  else return fprintf(stderr, "usage: attack syscalls|tty|ptrace|mounts|listener|exe|userns [N]|inotify|tcp [conns]\n"), 2;
+  else return fprintf(stderr, "usage: attack syscalls|tty|ptrace|mounts|listener|exe|clone-parent|userns [N]|inotify|tcp [conns]\n"), 2;
   if (!strcmp(argv[argc - 1], "hold")) pause(); /* keep what was taken until killed */
   return 0;
 }

@@ -176,6 +176,26 @@ describe("the seccomp filter (native/src/seccomp.c, seccomp.policy)", () => {
     await othersUnharmed();
     await s.mgr.destroy(lab.id);
   });
+
+  test("a shell cannot make a child of the server: clone(CLONE_PARENT) EPERM, clone3 ENOSYS (libc falls back); no zombie is left in the server and the lab is deleted", async () => {
+    const lab = await armed();
+    // exec: the attack's parent is the server, as a terminal shell's is
+    const r = results((await sh(lab, "exec /root/attack clone-parent")).stdout);
+    assert.deepEqual(r, { clone_parent: "EPERM", clone3_parent: "ENOSYS", clone3_plain: "ENOSYS", pthread_create: "OK", fork: "OK" });
+    const zombies = fs
+      .readdirSync("/proc/self/task")
+      .flatMap((t) => fs.readFileSync(`/proc/self/task/${t}/children`, "latin1").trim().split(/\s+/).filter(Boolean))
+      .filter((p) => {
+        try {
+          return /^State:\s+Z/m.test(fs.readFileSync(`/proc/${p}/status`, "latin1"));
+        } catch {
+          return false;
+        }
+      });
+    assert.deepEqual(zombies, [], "no child of the server left unreaped");
+    await s.mgr.destroy(lab.id);
+    await othersUnharmed();
+  });
 });
 
 describe("locked mounts (native/src/mnt.c: built by host root, copied into the lab's namespaces)", () => {
@@ -313,6 +333,58 @@ describe("cgroups (server/labs/cgroup.ts)", () => {
     }
     await othersUnharmed();
     await s.mgr.destroy(lab.id);
+  });
+
+  test("finding 2: a lab's processes are found from its process tree, not its cgroups: thousands of child cgroups cost the listing nothing, and the lab is deleted", async () => {
+    const lab = await newLab();
+    const P = s.mgr.cgroups.version === 2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/pids";
+    const enable = s.mgr.cgroups.version === 2 ? "echo +pids > /sys/fs/cgroup/cgroup.subtree_control || exit 1" : "";
+    const r = await sh(
+      lab,
+      [
+        enable,
+        // as many as the lab may (v2 stops at NSLAB_CGROUPS_MAX), in one mkdir
+        `cd ${P} && mkdir -p a/b/c n && (mkdir $(seq -f x%g 1 3000) 2>/dev/null; true)`,
+        // one process deep in the tree, one in a nested pid namespace, one beside them
+        `sh -c 'echo $$ > ${P}/a/b/c/cgroup.procs && exec setsid -f sleep 1000' </dev/null >/dev/null 2>&1`,
+        `sh -c 'echo $$ > ${P}/n/cgroup.procs && exec setsid -f unshare -fp sleep 1001' </dev/null >/dev/null 2>&1`,
+        "setsid -f sleep 1002 </dev/null >/dev/null 2>&1",
+        "sleep 0.5; ls -d */ | wc -l",
+      ].join("\n"),
+      120_000,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(Number(r.stdout.trim()) >= (s.mgr.cgroups.version === 2 ? 3 : 3000), `child cgroups: ${r.stdout}`);
+    // every file read or directory listed while the server lists the lab's processes
+    const touched: string[] = [];
+    const spied = [
+      [fs, "readdirSync"],
+      [fs, "readFileSync"],
+      [fs.promises, "readdir"],
+      [fs.promises, "readFile"],
+    ] as const;
+    const saved = spied.map(([o, k]) => (o as Record<string, unknown>)[k]);
+    spied.forEach(([o, k], i) => {
+      (o as Record<string, unknown>)[k] = (f: unknown, ...rest: unknown[]) => (touched.push(String(f)), (saved[i] as (...a: unknown[]) => unknown)(f, ...rest));
+    });
+    let listed: number[];
+    let listedSync: number[] | null;
+    try {
+      listed = await lab.hostPids();
+      listedSync = lab.hostPidsSync();
+    } finally {
+      spied.forEach(([o, k], i) => ((o as Record<string, unknown>)[k] = saved[i]));
+    }
+    assert.deepEqual(touched.filter((f) => f.includes("cgroup")), [], "no cgroup file read");
+    // ...and it is the same list the cgroup tree holds: init, the sleeps, unshare and its child
+    const inCgroups = (await s.mgr.cgroups.pids(lab.cgroup!)).sort((a, b) => a - b);
+    assert.deepEqual(listed, inCgroups);
+    assert.deepEqual(listedSync, inCgroups);
+    const comms = listed.map((p) => fs.readFileSync(`/proc/${p}/comm`, "utf8").trim()).sort();
+    assert.deepEqual(comms, ["nslab-init", "sleep", "sleep", "sleep", "unshare"]);
+    await othersUnharmed();
+    await s.mgr.destroy(lab.id);
+    for (const d of lab.cgroup!.dirs) assert.equal(fs.existsSync(d), false, `${d} removed`);
   });
 
   test("finding 5 (v1): TCP buffers of a lab stop at its memory.kmem.tcp limit", async (t) => {
