@@ -111,8 +111,12 @@ export interface LabCgroup {
 export class Cgroups {
   /** v2: the directory labs' cgroups are made in (set by prepare) */
   private v2Parent: string | null = null;
+  /** v1: the other hierarchies a lab gets a cgroup in; one we cannot write (read-only) is left out */
+  private others: string[];
 
-  constructor(readonly layout: CgroupLayout, private readonly parentName = "nslab") {}
+  constructor(readonly layout: CgroupLayout, private readonly parentName = "nslab") {
+    this.others = layout.version === 1 ? [...(layout.others ?? [])] : [];
+  }
 
   get version(): 0 | 1 | 2 {
     return this.layout.version;
@@ -124,7 +128,7 @@ export class Cgroups {
    */
   parentDirs(): string[] {
     const L = this.layout;
-    if (L.version === 1) return [...Object.values(L.mounts), ...(L.others ?? [])].map((m) => path.join(m!, this.parentName));
+    if (L.version === 1) return [...Object.values(L.mounts), ...this.others].map((m) => path.join(m!, this.parentName));
     if (L.version === 2) return [this.v2Parent ?? path.join(L.mount, this.parentName)];
     return [];
   }
@@ -142,10 +146,20 @@ export class Cgroups {
   prepare(): void {
     const L = this.layout;
     if (L.version === 1) {
-      for (const dir of this.parentDirs()) {
-        fs.mkdirSync(dir, { recursive: true });
-        inheritCpuset(dir);
-      }
+      for (const mnt of Object.values(L.mounts)) fs.mkdirSync(path.join(mnt!, this.parentName), { recursive: true });
+      // the other hierarchies only keep the lab from seeing the host's tree there (finding 11): one
+      // the server cannot write (mounted read-only in a container, say) is left out, not fatal
+      this.others = this.others.filter((mnt) => {
+        const dir = path.join(mnt, this.parentName);
+        try {
+          fs.mkdirSync(dir, { recursive: true });
+          inheritCpuset(dir);
+          return true;
+        } catch (e) {
+          console.error(`nslab: labs get no cgroup of their own in ${mnt} (${(e as Error).message}); they can mount it and see its tree`);
+          return false;
+        }
+      });
     } else if (L.version === 2) {
       const unit = delegatedUnit(L.mount);
       const base = unit?.dir ?? L.mount;
@@ -211,7 +225,7 @@ export class Cgroups {
         // A cgroup of its own in every other hierarchy, before the lab's cgroup namespace exists:
         // the namespace's root is then the lab's cgroup there too, and mounting such a hierarchy in
         // the lab shows the lab's subtree, not the host's tree (finding 11). No limits, not the lab's.
-        for (const mnt of L.others ?? []) {
+        for (const mnt of this.others) {
           const dir = path.join(mnt, this.parentName, id);
           mkdir(dir);
           made.dirs.push(dir);
