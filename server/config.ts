@@ -88,6 +88,16 @@ export interface Config {
   dataDir: string;
   /** the site's address as learners reach it (join links, QR codes); default: from the request */
   publicUrl: string | null;
+  /**
+   * NSLAB_DATABASE_URL: class data in this PostgreSQL database (postgres://…), shared by several web
+   * replicas (docs/scaling.md); null: the embedded SQLite file under dataDir, no service to run
+   */
+  databaseUrl: string | null;
+  /**
+   * NSLAB_REDIS_URL: state several web replicas share in Redis (redis://, rediss:// or
+   * unix:/path/to/socket): rate-limit windows; null: in this process
+   */
+  redisUrl: string | null;
   classes: {
     /** learners are warned this long before a class's labs are destroyed */
     endWarningMs: number;
@@ -160,6 +170,14 @@ function secret(env: NodeJS.ProcessEnv, key: string, minLength: number): string 
   const v = env[key];
   if (v === undefined || v === "") return null;
   if (v.length < minLength) throw new ConfigError(`${key} must be at least ${minLength} characters (make one with: openssl rand -base64 32)`);
+  return v;
+}
+
+/** a service's address; never echoed back in an error (it may hold a password) */
+function serviceUrl(env: NodeJS.ProcessEnv, key: string, shape: RegExp, example: string): string | null {
+  const v = env[key]?.trim();
+  if (!v) return null;
+  if (!shape.test(v)) throw new ConfigError(`${key} must look like ${example}`);
   return v;
 }
 
@@ -245,6 +263,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     allowedOrigins: (env.NSLAB_ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
     dataDir: path.resolve(env.NSLAB_DATA_DIR || dataDefault),
     publicUrl: publicUrl ? publicUrl.replace(/\/$/, "") : null,
+    databaseUrl: serviceUrl(env, "NSLAB_DATABASE_URL", /^postgres(ql)?:\/\/\S+$/, "postgres://user:password@host:5432/nslab"),
+    redisUrl: serviceUrl(env, "NSLAB_REDIS_URL", /^(rediss?:\/\/\S+|unix:\/\S+)$/, "redis://host:6379 or unix:/run/redis/redis.sock"),
     classes: {
       endWarningMs: int(env, "NSLAB_CLASS_END_WARNING_MS", 60_000, 0, 3600_000),
       retentionDays: int(env, "NSLAB_CLASS_RETENTION_DAYS", 30, 1, 3650),

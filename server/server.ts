@@ -20,6 +20,7 @@ import { createUpgradeDispatcher } from "./http/upgrade.ts";
 import { Classroom } from "./classes/classroom.ts";
 import { managerLabs } from "./classes/labs.ts";
 import { SqliteClassStore } from "./classes/sqlite.ts";
+import type { ClassStore } from "./classes/store.ts";
 import { classRoutes, classSockets } from "./http/classes.ts";
 import { DEFAULT_STREAM_OPTIONS } from "./terminals/broadcast.ts";
 import { adminRoutes } from "./http/admin.ts";
@@ -31,6 +32,17 @@ import { startPages } from "./pages.ts";
 import { internalAllowed, internalRoutes, refuseInternal } from "./http/internal.ts";
 import { memAvailableReader } from "./admission/memory.ts";
 import os from "node:os";
+import { RedisCounterStore } from "./admission/redis-counters.ts";
+
+/**
+ * Where class data lives: PostgreSQL when NSLAB_DATABASE_URL is set (several web replicas share
+ * it; `pg` is loaded only then), else the embedded SQLite file under the data directory.
+ */
+async function openClassStore(config: Config): Promise<ClassStore> {
+  if (!config.databaseUrl) return SqliteClassStore.open(config.dataDir);
+  const { PostgresClassStore } = await import("./classes/postgres.ts");
+  return PostgresClassStore.connect(config.databaseUrl, { onError: (e) => log.warn({ err: e }, "class database connection failed (the pool reconnects)") });
+}
 
 export interface NslabServer {
   server: http.Server;
@@ -64,7 +76,7 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
     exists: (id: string) => services.lessons.has(id),
     steps: (id: string) => services.lessons.get(id)?.steps.map((s) => ({ id: s.id, hasCheck: s.hasCheck })) ?? null,
   };
-  const classes = await Classroom.start(SqliteClassStore.open(config.dataDir), managerLabs(mgr, terminals, (lab, lesson) => runner.runSetup(lab, lesson)), lessons, {
+  const classes = await Classroom.start(await openClassStore(config), managerLabs(mgr, terminals, (lab, lesson) => runner.runSetup(lab, lesson)), lessons, {
     endWarningMs: config.classes.endWarningMs,
     retentionMs: config.classes.retentionDays * 24 * 3600_000,
     maxLearnersCap: config.classes.maxLearners,
@@ -73,7 +85,11 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
   const lab = (ctx: Parameters<typeof labFor>[1]) => labFor(mgr, ctx);
   lessonRoutes(router, { lessons: services.lessons, runner, labFor: lab, onResult: (lab, lesson, step, r, kind) => classes.checkRan(lab.id, lesson, step, r, kind) });
   inspectRoutes(router, { labFor: lab, shellsOf: (l) => terminals.shells(l) });
-  const ops = startOperations(config, mgr, terminals);
+  // state several web replicas share (docs/scaling.md); without NSLAB_REDIS_URL it stays in this process
+  const redis = config.redisUrl
+    ? await (await import("./redis.ts")).connectRedis(config.redisUrl, (e) => log.warn({ err: e }, "redis connection failed (reconnecting)"))
+    : null;
+  const ops = startOperations(config, mgr, terminals, redis ? new RedisCounterStore(redis) : undefined);
   ops.watchClasses(classes);
   classRoutes(router, classes, config, lessons.steps, ops.access);
   labRoutes(router, { mgr, terminals, lessonExists: lessons.exists, gate: ops });
@@ -167,6 +183,7 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
       server.close();
       server.closeAllConnections();
       await classes.shutdown();
+      await redis?.quit().catch(() => {});
       await services.close();
     },
   };
