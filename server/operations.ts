@@ -5,6 +5,7 @@ import type { Duplex } from "node:stream";
 import { Access } from "./access/access.ts";
 import { Admission } from "./admission/admission.ts";
 import { memAvailableReader } from "./admission/memory.ts";
+import type { CounterStore } from "./admission/ratelimit.ts";
 import type { Config } from "./config.ts";
 import type { TerminalMeter } from "./http/terminal-socket.ts";
 import { CapacityError } from "./labs/errors.ts";
@@ -37,9 +38,14 @@ export interface Operations {
   close(): void;
 }
 
-export function startOperations(config: Config, mgr: LabManager, terminals: Terminals): Operations {
+/**
+ * `counters`: where the rate-limit windows live; several web replicas pass one shared store
+ * (RedisCounterStore, NSLAB_REDIS_URL) so an address's limits hold across all of them. Default: in
+ * this process.
+ */
+export function startOperations(config: Config, mgr: LabManager, terminals: Terminals, counters?: CounterStore): Operations {
   const metrics = new Metrics();
-  const access = new Access({ ...config.access, denied: (what, why) => metrics.accessDenied.inc({ what, why }) });
+  const access = new Access({ ...config.access, store: counters, denied: (what, why) => metrics.accessDenied.inc({ what, why }) });
   const admission = new Admission(
     { maxLabs: config.maxLabs, labsPerClient: config.labsPerClient, labsPerMinute: config.labsPerMinute, reserveBytes: config.memoryReserveBytes },
     {
@@ -58,6 +64,7 @@ export function startOperations(config: Config, mgr: LabManager, terminals: Term
         }
       },
       discard: (id) => mgr.destroy(id, "deleted").then(() => {}),
+      store: counters,
       observer: {
         refused: (reason, ip) => {
           metrics.refusals.inc({ reason });

@@ -86,39 +86,38 @@ export class Access {
 
   private async check(ip: string, kind: string, value: string | null | undefined, now: number): Promise<Verdict> {
     if (!value) return { ok: false, why: "missing" };
-    const locked = this.locked(ip, now);
-    if (locked) return locked;
-    let ok = false;
-    if (kind === "code") ok = matchesAny(value, this.codes);
-    else {
+    return this.guarded(ip, now, kind, async () => {
+      if (kind === "code") return matchesAny(value, this.codes);
       const v = this.verifiers.get(kind);
-      ok = v ? await v(value) : false;
-    }
-    if (ok) return { ok: true, via: kind };
-    this.guesses.hit(`guess:${ip}`, now);
-    return { ok: false, why: "wrong" };
+      return v ? await v(value) : false;
+    });
   }
 
   /** Is `key` the operator key? Disabled (no key configured) is never ok. */
-  operatorCheck(ip: string, key: string | null, now = Date.now()): Verdict {
-    const v = this.checkOperator(ip, key, now);
+  async operatorCheck(ip: string, key: string | null, now = Date.now()): Promise<Verdict> {
+    const v = await this.checkOperator(ip, key, now);
     // "missing" with no key configured is a disabled endpoint, not a refusal worth counting
     if (!v.ok && this.operator) this.denied("operator", v.why);
     return v;
   }
 
-  private checkOperator(ip: string, key: string | null, now: number): Verdict {
+  private async checkOperator(ip: string, key: string | null, now: number): Promise<Verdict> {
     if (!this.operator) return { ok: false, why: "missing" };
     if (!key) return { ok: false, why: "missing" };
-    const locked = this.locked(ip, now);
-    if (locked) return locked;
-    if (matchesAny(key, [this.operator])) return { ok: true, via: "operator" };
-    this.guesses.hit(`guess:${ip}`, now);
-    return { ok: false, why: "wrong" };
+    const operator = this.operator;
+    return this.guarded(ip, now, "operator", async () => matchesAny(key, [operator]));
   }
 
-  private locked(ip: string, now: number): Verdict | null {
-    const c = this.guesses.check(`guess:${ip}`, now);
-    return c.ok ? null : { ok: false, why: "locked", retryAfterMs: c.retryAfterMs };
+  /**
+   * One guess: counted against the address before it is compared (atomically, so parallel guesses
+   * from one address, on one replica or several, cannot all get under the limit), and uncounted
+   * when it was right. A locked-out address is refused without a comparison.
+   */
+  private async guarded(ip: string, now: number, via: string, right: () => Promise<boolean>): Promise<Verdict> {
+    const slot = await this.guesses.take(`guess:${ip}`, now);
+    if (!slot.ok) return { ok: false, why: "locked", retryAfterMs: slot.retryAfterMs };
+    if (!(await right())) return { ok: false, why: "wrong" };
+    await this.guesses.release(`guess:${ip}`, slot.id);
+    return { ok: true, via };
   }
 }

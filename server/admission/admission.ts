@@ -160,15 +160,22 @@ export class Admission {
   async request(req: AdmissionRequest): Promise<Outcome> {
     const ip = req.clientIp;
     if (this.draining) return this.refuse("draining", ip, "This server is not starting new labs now (maintenance). Try again later.");
-    const held = this.deps.liveForClient(ip) + this.queuedFor(ip) + (this.inflight.get(ip) ?? 0);
-    if (held >= this.limits.labsPerClient)
-      return this.refuse("too_many_labs", ip, `Your network already has ${this.limits.labsPerClient} labs open. Close one (or reset a lesson's lab) first.`);
-    const r = this.rate.take(`create:${ip}`, this.now());
+    const held = () => this.deps.liveForClient(ip) + this.queuedFor(ip) + (this.inflight.get(ip) ?? 0);
+    const tooMany = () => this.refuse("too_many_labs", ip, `Your network already has ${this.limits.labsPerClient} labs open. Close one (or reset a lesson's lab) first.`);
+    if (held() >= this.limits.labsPerClient) return tooMany();
+    const r = await this.rate.take(`create:${ip}`, this.now());
     if (!r.ok)
       return {
         ...this.refuse("rate_limited", ip, `Many labs were started from your network in the last minute. Yours starts in ${Math.ceil(r.retryAfterMs / 1000)} s.`),
         retryAfterMs: r.retryAfterMs,
       } as Outcome;
+    // the rate store may be shared (Redis) and answers later: what this address holds may have
+    // changed meanwhile, so look again; from here to counting the lab in `inflight` nothing waits
+    if (this.draining) return this.refuse("draining", ip, "This server is not starting new labs now (maintenance). Try again later.");
+    if (held() >= this.limits.labsPerClient) {
+      await this.rate.release(`create:${ip}`, r.id);
+      return tooMany();
+    }
     if (this.queue.length === 0 && !this.full()) {
       try {
         return { kind: "created", lab: await this.make(req) };

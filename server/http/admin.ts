@@ -25,13 +25,13 @@ export function adminRoutes(router: Router, mgr: LabManager, access: Access, adm
   const operator = operatorGuard(access);
   const status = () => ({ draining: admission.isDraining, labs: mgr.count, pooled: mgr.pooled, queue: admission.queueLength, ...admission.pending() });
 
-  router.add("GET", "/api/admin/status", (ctx) => {
-    operator(ctx);
+  router.add("GET", "/api/admin/status", async (ctx) => {
+    await operator(ctx);
     return { status: 200, body: status() };
   });
 
-  router.add("GET", "/api/admin/labs", (ctx) => {
-    operator(ctx);
+  router.add("GET", "/api/admin/labs", async (ctx) => {
+    await operator(ctx);
     const labs = mgr.list().map((l) => {
       const u = l.usage();
       const e = l.lifetime.expiry();
@@ -52,7 +52,7 @@ export function adminRoutes(router: Router, mgr: LabManager, access: Access, adm
   });
 
   router.add("DELETE", "/api/admin/labs/:id", async (ctx) => {
-    operator(ctx);
+    await operator(ctx);
     const id = ctx.params.id ?? "";
     if (!isLabId(id) || !mgr.get(id)) throw new HttpError(404, "not_found", "No such lab.");
     await mgr.destroy(id, "operator");
@@ -60,8 +60,8 @@ export function adminRoutes(router: Router, mgr: LabManager, access: Access, adm
     return { status: 204 };
   });
 
-  router.add("PUT", "/api/admin/labs/:id/lifetime", (ctx) => {
-    operator(ctx);
+  router.add("PUT", "/api/admin/labs/:id/lifetime", async (ctx) => {
+    await operator(ctx);
     const id = ctx.params.id ?? "";
     const b = ctx.body as Record<string, unknown>;
     if (typeof b !== "object" || b === null || Array.isArray(b)) throw new HttpError(400, "bad_request", "Send a JSON object.");
@@ -81,7 +81,7 @@ export function adminRoutes(router: Router, mgr: LabManager, access: Access, adm
   });
 
   router.add("POST", "/api/admin/drain", async (ctx) => {
-    operator(ctx);
+    await operator(ctx);
     const b = ctx.body as { wait?: unknown };
     const wait = typeof b?.wait === "number" ? Math.min(Math.max(b.wait, 0), 60) * 1000 : 0;
     if (!admission.isDraining) log.warn({ ip: ctx.clientIp, labs: mgr.count }, "draining: no new labs");
@@ -91,8 +91,8 @@ export function adminRoutes(router: Router, mgr: LabManager, access: Access, adm
     return { status: 200, body: status() };
   });
 
-  router.add("DELETE", "/api/admin/drain", (ctx) => {
-    operator(ctx);
+  router.add("DELETE", "/api/admin/drain", async (ctx) => {
+    await operator(ctx);
     admission.drain(false);
     log.warn({ ip: ctx.clientIp }, "drain ended: taking new labs again");
     return { status: 200, body: status() };
@@ -100,10 +100,10 @@ export function adminRoutes(router: Router, mgr: LabManager, access: Access, adm
 }
 
 /** The operator key check of every admin route (a web replica's agent routes too). */
-export function operatorGuard(access: Access): (ctx: RouteContext) => void {
-  return (ctx: RouteContext) => {
+export function operatorGuard(access: Access): (ctx: RouteContext) => Promise<void> {
+  return async (ctx: RouteContext) => {
     if (!access.operatorEnabled) throw new HttpError(404, "not_found", "No such API endpoint.");
-    const v = access.operatorCheck(ctx.clientIp, bearerToken(ctx.req, new URLSearchParams()));
+    const v = await access.operatorCheck(ctx.clientIp, bearerToken(ctx.req, new URLSearchParams()));
     if (v.ok) return;
     if (v.why === "locked") {
       const s = Math.ceil((v.retryAfterMs ?? 60_000) / 1000);

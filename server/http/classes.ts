@@ -96,7 +96,7 @@ export function classRoutes(router: Router, classes: Classroom, config: Config, 
       const { accessCode, ...request } = obj(ctx.body);
       if (access.mode === "code") {
         const bearer = bearerToken(ctx.req, new URLSearchParams());
-        if (!(bearer && access.operatorEnabled && access.operatorCheck(ctx.clientIp, bearer).ok)) await requireCode(access, ctx.clientIp, accessCode);
+        if (!(bearer && access.operatorEnabled && (await access.operatorCheck(ctx.clientIp, bearer)).ok)) await requireCode(access, ctx.clientIp, accessCode);
       }
       const { rt, instructorKey } = await classes.create(request, ctx.clientIp);
       const site = siteUrl(config, ctx.req);

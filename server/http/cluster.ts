@@ -16,13 +16,13 @@ import type { Router } from "./router.ts";
 export function clusterRoutes(router: Router, d: { pool: AgentPool; access: Access; secret: string }): void {
   const operator = operatorGuard(d.access);
   const list = () => d.pool.list().map((a) => ({ name: a.name, url: a.url, up: a.up, health: a.health }));
-  router.add("GET", "/api/admin/agents", (ctx) => {
-    operator(ctx);
+  router.add("GET", "/api/admin/agents", async (ctx) => {
+    await operator(ctx);
     return { status: 200, body: list() };
   });
   for (const method of ["POST", "DELETE"] as const)
     router.add(method, "/api/admin/agents/:name/drain", async (ctx) => {
-      operator(ctx);
+      await operator(ctx);
       const a = d.pool.get(ctx.params.name ?? "");
       if (!a) throw new HttpError(404, "not_found", "No such agent.");
       let res: Response;

@@ -35,7 +35,7 @@ export function opsHandler(d: OpsDeps) {
     }
     if (path === "/metrics") {
       const direct = !req.headers["x-forwarded-for"] && isLoopback(req.socket.remoteAddress);
-      if (!direct && !(d.access.operatorEnabled && d.access.operatorCheck(req.socket.remoteAddress ?? "?", bearerToken(req, new URLSearchParams())).ok)) {
+      if (!direct && !(d.access.operatorEnabled && (await d.access.operatorCheck(req.socket.remoteAddress ?? "?", bearerToken(req, new URLSearchParams()))).ok)) {
         send(res, 404, { error: "not_found", message: "Not found." });
         return true;
       }
