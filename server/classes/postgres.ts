@@ -1,6 +1,7 @@
 import "server-only";
 import pg from "pg";
 import type { CheckRecord, ClassPatch, ClassRecord, ClassStore, HelpRecord, LearnerPatch, LearnerRecord, PassRecord } from "./store.ts";
+import { CLASS_COLUMNS, LEARNER_COLUMNS } from "./store.ts";
 
 /**
  * The shared class store for a deployment with several web replicas (issue 15): the same data and
@@ -80,24 +81,6 @@ const MIGRATIONS: string[] = [
 
 /** one lock id for "migrating nslab's class schema" (any constant; all replicas use the same) */
 const MIGRATION_LOCK = 0x6e736c6162; // "nslab"
-
-const CLASS_COLUMNS: Record<keyof ClassPatch, string> = {
-  title: "title",
-  endsAt: "ends_at",
-  state: "state",
-  locked: "locked",
-  labsEndAt: "labs_end_at",
-  endedAt: "ended_at",
-  follow: "follow",
-};
-const LEARNER_COLUMNS: Record<keyof LearnerPatch, string> = {
-  name: "name",
-  lastSeenAt: "last_seen_at",
-  lesson: "lesson",
-  step: "step",
-  stepSince: "step_since",
-  labId: "lab_id",
-};
 
 const CLASS_SELECT = `SELECT id, code, title, lessons, starts_at AS "startsAt", ends_at AS "endsAt", created_at AS "createdAt", state, locked,
   max_learners AS "maxLearners", instructor_key_hash AS "instructorKeyHash", labs_end_at AS "labsEndAt", ended_at AS "endedAt", follow FROM nslab_classes`;

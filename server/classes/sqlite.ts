@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import type { CheckRecord, ClassPatch, ClassRecord, ClassStore, HelpRecord, LearnerPatch, LearnerRecord, PassRecord } from "./store.ts";
+import { CLASS_COLUMNS, LEARNER_COLUMNS } from "./store.ts";
 
 /**
  * The single-node class store: one SQLite file (better-sqlite3, embedded, no server to run) under
@@ -131,24 +132,6 @@ const toLearner = (r: LearnerRow): LearnerRecord => ({
   stepSince: r.step_since,
   labId: r.lab_id,
 });
-
-const CLASS_COLUMNS: Record<keyof ClassPatch, string> = {
-  title: "title",
-  endsAt: "ends_at",
-  state: "state",
-  locked: "locked",
-  labsEndAt: "labs_end_at",
-  endedAt: "ended_at",
-  follow: "follow",
-};
-const LEARNER_COLUMNS: Record<keyof LearnerPatch, string> = {
-  name: "name",
-  lastSeenAt: "last_seen_at",
-  lesson: "lesson",
-  step: "step",
-  stepSince: "step_since",
-  labId: "lab_id",
-};
 
 export class SqliteClassStore implements ClassStore {
   private db: Database.Database;

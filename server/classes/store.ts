@@ -104,3 +104,22 @@ export interface HelpRecord {
   raisedAt: number;
   resolvedAt: number | null;
 }
+
+/** The SQL stores' column for each patchable field (sqlite.ts and postgres.ts share the schema's names). */
+export const CLASS_COLUMNS: Record<keyof ClassPatch, string> = {
+  title: "title",
+  endsAt: "ends_at",
+  state: "state",
+  locked: "locked",
+  labsEndAt: "labs_end_at",
+  endedAt: "ended_at",
+  follow: "follow",
+};
+export const LEARNER_COLUMNS: Record<keyof LearnerPatch, string> = {
+  name: "name",
+  lastSeenAt: "last_seen_at",
+  lesson: "lesson",
+  step: "step",
+  stepSince: "step_since",
+  labId: "lab_id",
+};
