@@ -49,6 +49,6 @@ test("every refusal is reported by kind and reason (metrics), never with the val
   await a.admit("1.1.1.1", { code: "wrong" });
   assert.deepEqual(await a.admit("1.1.1.1", { kind: "class", value: "H7KM3P" }), { ok: true, via: "class" });
   await a.admit("1.1.1.1", { kind: "class", value: "222222" });
-  a.operatorCheck("1.1.1.1", "nope");
+  await a.operatorCheck("1.1.1.1", "nope");
   assert.deepEqual(seen, ["code:missing", "code:wrong", "class:wrong", "operator:locked"]);
 });
