@@ -93,11 +93,6 @@ export interface Config {
    * replicas (docs/scaling.md); null: the embedded SQLite file under dataDir, no service to run
    */
   databaseUrl: string | null;
-  /**
-   * NSLAB_REDIS_URL: state several web replicas share in Redis (redis://, rediss:// or
-   * unix:/path/to/socket): rate-limit windows; null: in this process
-   */
-  redisUrl: string | null;
   classes: {
     /** learners are warned this long before a class's labs are destroyed */
     endWarningMs: number;
@@ -112,7 +107,7 @@ export interface Config {
    * reachable with the internal secret). docs/scaling.md.
    */
   role: "all" | "web" | "agent";
-  /** NSLAB_REDIS_URL: redis://, rediss:// or unix:/path; what web replicas share (the lab directory); null: kept in the process */
+  /** NSLAB_REDIS_URL: redis://, rediss:// or unix:/path; what web replicas share (the lab directory, rate-limit windows); null: kept in the process */
   redisUrl: string | null;
   cluster: {
     /** NSLAB_INTERNAL_SECRET: what web sends and agents require on every internal request */
@@ -264,7 +259,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dataDir: path.resolve(env.NSLAB_DATA_DIR || dataDefault),
     publicUrl: publicUrl ? publicUrl.replace(/\/$/, "") : null,
     databaseUrl: serviceUrl(env, "NSLAB_DATABASE_URL", /^postgres(ql)?:\/\/\S+$/, "postgres://user:password@host:5432/nslab"),
-    redisUrl: serviceUrl(env, "NSLAB_REDIS_URL", /^(rediss?:\/\/\S+|unix:\/\S+)$/, "redis://host:6379 or unix:/run/redis/redis.sock"),
     classes: {
       endWarningMs: int(env, "NSLAB_CLASS_END_WARNING_MS", 60_000, 0, 3600_000),
       retentionDays: int(env, "NSLAB_CLASS_RETENTION_DAYS", 30, 1, 3650),
