@@ -85,6 +85,17 @@ test("a class: join, rejoin as the same learner, progress from a real check on t
   const again = await join(c.code, "ignored", ada.key);
   assert.equal(again.learnerId, ada.learnerId);
   assert.equal(again.lab.id, ada.lab.id, "a rejoin gets the same lab while it runs");
+  // ...with a fresh token: the class keeps none (the lab keeps hashes), and her earlier tab's works too
+  assert.notEqual(again.lab.token, ada.lab.token);
+  const status = (token: string) => api(s.url, "GET", `/api/labs/${ada.lab.id}`, token).then((r) => r.status);
+  assert.equal(await status(ada.lab.token), 200);
+  assert.equal(await status(again.lab.token), 200);
+  // a lab honours its last 8 tokens: eight more rejoins, and the first one no longer opens it
+  for (let i = 0; i < 8; i++) await join(c.code, "ignored", ada.key);
+  assert.equal(await status(ada.lab.token), 404);
+  const latest = await join(c.code, "ignored", ada.key);
+  assert.equal(await status(latest.lab.token), 200);
+  ada.lab = latest.lab; // what her page now holds
 
   // Ada runs the step's command in her terminal, then the check: the dashboard shows the pass
   const term = new TermClient(s.url, ada.lab);

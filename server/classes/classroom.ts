@@ -117,7 +117,7 @@ export class Classroom {
       console.error(`nslab classes: a lab for class ${rt.id} could not be made: ${msg}`);
       throw new ClassError("no_capacity", "No lab could be made for you right now. Try again in a minute.", 60);
     }
-    this.byLab.set(lab.credentials.id, { rt, learnerId });
+    this.byLab.set(lab.id, { rt, learnerId });
     return lab;
   }
 
@@ -275,7 +275,7 @@ export class Classroom {
     const { lab, fresh } = await rt.labFor(L);
     rt.touch(L);
     this.emit("joined", rt, L.rec.id, rejoined, clientIp);
-    return { classId: rt.id, learnerId: L.rec.id, key: newKey, name: L.rec.name, lab: lab.credentials, freshLab: fresh, rejoined };
+    return { classId: rt.id, learnerId: L.rec.id, key: newKey, name: L.rec.name, lab: lab.credentials(), freshLab: fresh, rejoined };
   }
 
   /* ------------------------------------------------------------ the instructor's controls */

@@ -1,5 +1,6 @@
 import "server-only";
 import type { ClassLabCredentials, LabHealth } from "../../lib/classes.ts";
+import { LabGoneError } from "../labs/errors.ts";
 import type { Lab } from "../labs/lab.ts";
 import type { LabManager } from "../labs/manager.ts";
 import type { Terminals } from "../terminals/lab-terminals.ts";
@@ -19,7 +20,12 @@ export interface ClassLabs {
 }
 
 export interface ClassLab {
-  readonly credentials: ClassLabCredentials;
+  readonly id: string;
+  /**
+   * What the learner's page needs to reach the lab, with a fresh token each time (the class keeps
+   * no token: the lab keeps only their hashes, and the learner's earlier tabs keep working).
+   */
+  credentials(): ClassLabCredentials;
   readonly running: boolean;
   /** the terminal with this id; without one, the terminal someone used last */
   terminal(id: string | null): Terminal | null;
@@ -41,11 +47,15 @@ export function managerLabs(mgr: LabManager, terminals: Terminals, runSetup: (la
       // may leave it quiet for an hour), and the class's end as its deadline, so the lab manager
       // puts it away then whatever else happens. The class warns its learners before the end
       // itself, so the lab's own deadline warning is off (ownerWarns).
-      const { lab, token } = await mgr.create({ lesson, clientIp, admitted: true, lifetime: { idleMs: null, maxMs: null, deadline, ownerWarns: true } });
+      const { lab } = await mgr.create({ lesson, clientIp, admitted: true, lifetime: { idleMs: null, maxMs: null, deadline, ownerWarns: true } });
       const done = new Set<string>(lesson ? [lesson] : []);
-      const credentials: ClassLabCredentials = { id: lab.id, token, mode: lab.mode, hostname: lab.hostname };
       return {
-        credentials,
+        id: lab.id,
+        credentials() {
+          const token = mgr.issueToken(lab.id);
+          if (!token) throw new LabGoneError();
+          return { id: lab.id, token, mode: lab.mode, hostname: lab.hostname };
+        },
         get running() {
           return lab.running;
         },

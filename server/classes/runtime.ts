@@ -178,7 +178,7 @@ export class ClassRuntime {
       lastCheckAt: iso(L.lastCheckAt),
       lastActivity: iso(L.lastActivity),
       hand: L.hand ? { message: L.hand.message, at: iso(L.hand.at)! } : null,
-      lab: lab && h ? { id: lab.credentials.id, ...h, alive: lab.running } : null,
+      lab: lab && h ? { id: lab.id, ...h, alive: lab.running } : null,
       watchers: L.watchers.size,
       grants: { ...L.grants },
       pending: { ...L.pending },
@@ -268,8 +268,8 @@ export class ClassRuntime {
             throw new ClassError("class_ended", "This class has ended.");
           }
           this.setLearnerLab(L, lab);
-          await this.deps.store.updateLearner(this.id, L.rec.id, { labId: lab.credentials.id });
-          L.rec.labId = lab.credentials.id;
+          await this.deps.store.updateLearner(this.id, L.rec.id, { labId: lab.id });
+          L.rec.labId = lab.id;
           return lab;
         })
         .finally(() => (L.labMaking = null));
@@ -312,7 +312,7 @@ export class ClassRuntime {
     L.lab = null;
     L.health = null;
     L.terminal = null;
-    if (lab) this.deps.labGone(lab.credentials.id);
+    if (lab) this.deps.labGone(lab.id);
     for (const k of ["takeover", "broadcast"] as const) this.revoke(L, k, false);
     this.refreshWatch(L);
     this.refreshStage();
@@ -621,7 +621,7 @@ export class ClassRuntime {
             if (!lab.running && I.lab === lab) {
               I.off?.();
               I.lab = null;
-              this.deps.labGone(lab.credentials.id);
+              this.deps.labGone(lab.id);
               this.refreshStage();
             }
           });
@@ -669,7 +669,7 @@ export class ClassRuntime {
     this.instructor.lab = null;
     await Promise.allSettled(
       labs.map(async (lab) => {
-        this.deps.labGone(lab.credentials.id);
+        this.deps.labGone(lab.id);
         await lab.destroy("deadline");
       }),
     );

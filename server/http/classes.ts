@@ -212,7 +212,7 @@ export function classRoutes(router: Router, classes: Classroom, config: Config, 
       const lesson = typeof b.lesson === "string" && rt.rec.lessons.includes(b.lesson) ? b.lesson : null;
       const lab = await rt.instructorLab(lesson);
       if (lesson) await lab.setupFor(lesson);
-      return { status: 200, body: { lab: lab.credentials satisfies ClassLabCredentials } };
+      return { status: 200, body: { lab: lab.credentials() satisfies ClassLabCredentials } };
     }),
   );
   router.add(
@@ -266,7 +266,7 @@ export function classRoutes(router: Router, classes: Classroom, config: Config, 
       const b = obj(ctx.body);
       if (b.fresh === true) await rt.dropLab(L);
       const { lab, fresh } = await rt.labFor(L);
-      return { status: 200, body: { lab: lab.credentials, freshLab: fresh } };
+      return { status: 200, body: { lab: lab.credentials(), freshLab: fresh } };
     }),
   );
   router.add(

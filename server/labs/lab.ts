@@ -64,7 +64,12 @@ export class Lab implements LabHandle {
   clientIp: string;
   readonly createdAt = new Date();
   readonly traceLog: TraceLog;
-  private tokenHash: Buffer;
+  /**
+   * SHA-256 digests of the lab's tokens (never a token itself): one per hand-out, newest last. A
+   * class lab is handed to its learner again on each rejoin with a fresh token (the class keeps
+   * none); older ones stay valid for the learner's other tabs, up to MAX_TOKENS.
+   */
+  private tokenHashes: Buffer[];
   private readonly init: LabProcess;
   private readonly scripts = new Set<LabProcess>();
   private readonly activity = new Set<() => void>();
@@ -88,7 +93,7 @@ export class Lab implements LabHandle {
     this.hostname = o.hostname;
     this.lesson = o.lesson;
     this.clientIp = o.clientIp;
-    this.tokenHash = o.tokenHash;
+    this.tokenHashes = [o.tokenHash];
     this.init = o.init;
     this.traceLog = o.trace;
     this.pidNs = pidNamespace(o.init.pid);
@@ -118,20 +123,25 @@ export class Lab implements LabHandle {
 
   /** Hands a pre-made (pooled) lab to its learner: a fresh token (its hash), their address, their lesson. */
   handOut(tokenHash: Buffer, clientIp: string, lesson: string | null): void {
-    this.tokenHash = tokenHash;
+    this.tokenHashes = [tokenHash];
     this.clientIp = clientIp;
     this.lesson = lesson;
     this.lifetime.start();
   }
 
-  /** The SHA-256 of the lab's token (the token itself is never kept). */
-  get tokenDigest(): Buffer {
-    return this.tokenHash;
+  /** Another token for the same lab (its hash): the oldest beyond MAX_TOKENS stops working. */
+  addToken(tokenHash: Buffer): void {
+    this.tokenHashes.push(tokenHash);
+    if (this.tokenHashes.length > MAX_TOKENS) this.tokenHashes.shift();
+  }
+
+  /** The SHA-256 digests of the lab's tokens (the tokens themselves are never kept). */
+  get tokenDigests(): readonly Buffer[] {
+    return this.tokenHashes;
   }
 
   tokenMatches(token: string): boolean {
-    const h = crypto.createHash("sha256").update(token).digest();
-    return h.length === this.tokenHash.length && crypto.timingSafeEqual(h, this.tokenHash);
+    return digestMatches(token, this.tokenHashes);
   }
 
   /** The lab's part of its status (LabStatus but its terminals, which terminals/ knows). */
@@ -344,3 +354,13 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
   }
 }
 
+/** How many tokens a lab honours at once (a class learner rejoining from several tabs). */
+const MAX_TOKENS = 8;
+
+/** Whether `token`'s SHA-256 is one of `digests`, comparing each in constant time (no early exit). */
+export function digestMatches(token: string, digests: readonly Buffer[]): boolean {
+  const h = crypto.createHash("sha256").update(token).digest();
+  let ok = false;
+  for (const d of digests) if (d.length === h.length && crypto.timingSafeEqual(h, d)) ok = true;
+  return ok;
+}

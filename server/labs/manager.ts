@@ -11,7 +11,7 @@ import { MemoryLabDirectory, type LabDirectory } from "./directory.ts";
 import { CapacityError, LabCreateError } from "./errors.ts";
 import { lowerMountMax } from "./host.ts";
 import { IdRanges } from "./ids.ts";
-import { Lab } from "./lab.ts";
+import { digestMatches, Lab } from "./lab.ts";
 import type { LifetimePolicy } from "./lifetime.ts";
 import { LabProcess } from "./process.ts";
 import { recover, lockStateDir } from "./recovery.ts";
@@ -95,7 +95,7 @@ export class LabManager {
   private demand: number[] = [];
   private readonly events: LabEvents[] = [];
   /** why recent labs ended, by id (with their token's digest: only their owner may ask) */
-  private readonly endedLabs = new Map<string, { tokenHash: Buffer; reason: LabEndReason; at: number }>();
+  private readonly endedLabs = new Map<string, { tokenHashes: readonly Buffer[]; reason: LabEndReason; at: number }>();
   private sweeper: NodeJS.Timeout | null = null;
 
   private constructor(
@@ -260,7 +260,7 @@ export class LabManager {
   ended(id: string, token: string | null | undefined): { reason: LabEndReason; at: number } | undefined {
     const e = token ? this.endedLabs.get(id) : undefined;
     if (!e) return undefined;
-    return crypto.timingSafeEqual(tokenHash(token!), e.tokenHash) ? { reason: e.reason, at: e.at } : undefined;
+    return digestMatches(token!, e.tokenHashes) ? { reason: e.reason, at: e.at } : undefined;
   }
 
   get pooled(): number {
@@ -428,6 +428,18 @@ export class LabManager {
     return lab && !lab.endReason && lab.tokenMatches(token) ? lab : undefined;
   }
 
+  /**
+   * A further token for a live, handed-out lab, for an owner that hands the lab out again (a class
+   * learner rejoining): the caller passes it on and keeps it no more than the manager does.
+   */
+  issueToken(id: string): string | undefined {
+    const lab = this.labs.get(id);
+    if (!lab || lab.endReason || !lab.running) return undefined;
+    const token = newToken();
+    lab.addToken(tokenHash(token));
+    return token;
+  }
+
   /** Every lab, pooled ones included. */
   all(): Lab[] {
     return this.labs.all();
@@ -449,7 +461,7 @@ export class LabManager {
     if (i >= 0) this.pool.splice(i, 1);
     const handedOut = lab.clientIp !== POOL_CLIENT;
     // a lab its learner deleted is just gone (404); one the server put away says why (410), from now on
-    if (reason !== "deleted" && handedOut && !lab.endReason) this.endedLabs.set(id, { tokenHash: lab.tokenDigest, reason, at: Date.now() });
+    if (reason !== "deleted" && handedOut && !lab.endReason) this.endedLabs.set(id, { tokenHashes: [...lab.tokenDigests], reason, at: Date.now() });
     try {
       await lab.destroy(reason);
     } finally {
