@@ -31,7 +31,9 @@ const args = process.argv.slice(2);
 
 if (args.includes("--server")) {
   const { startAppServer } = await import("../app/e2e/browser.ts");
-  const s = await startAppServer({ NSLAB_POOL: process.env.NSLAB_POOL ?? "2" });
+  // every visit and its anchor make a lab from this one address: above the per-address rate, the
+  // anchor would get a place in the queue (202), not a lab
+  const s = await startAppServer({ NSLAB_POOL: process.env.NSLAB_POOL ?? "2", NSLAB_LABS_PER_MINUTE: "100000" });
   process.stdout.write(JSON.stringify({ url: s.url }) + "\n");
   const stop = async () => {
     setTimeout(() => process.exit(1), 10_000).unref();
