@@ -359,8 +359,13 @@ const MAX_TOKENS = 8;
 
 /** Whether `token`'s SHA-256 is one of `digests`, comparing each in constant time (no early exit). */
 export function digestMatches(token: string, digests: readonly Buffer[]): boolean {
-  const h = crypto.createHash("sha256").update(token).digest();
+  const h = tokenHash(token);
   let ok = false;
   for (const d of digests) if (d.length === h.length && crypto.timingSafeEqual(h, d)) ok = true;
   return ok;
+}
+
+/** What a lab keeps of a token: its SHA-256 (compared in constant time, digestMatches). */
+export function tokenHash(token: string): Buffer {
+  return crypto.createHash("sha256").update(token).digest();
 }

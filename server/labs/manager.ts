@@ -11,7 +11,7 @@ import { MemoryLabDirectory, type LabDirectory } from "./directory.ts";
 import { CapacityError, LabCreateError } from "./errors.ts";
 import { lowerMountMax } from "./host.ts";
 import { IdRanges } from "./ids.ts";
-import { digestMatches, Lab } from "./lab.ts";
+import { digestMatches, Lab, tokenHash } from "./lab.ts";
 import type { LifetimePolicy } from "./lifetime.ts";
 import { LabProcess } from "./process.ts";
 import { recover, lockStateDir } from "./recovery.ts";
@@ -491,10 +491,6 @@ function newToken(): string {
   return crypto.randomBytes(24).toString("base64url");
 }
 
-/** What a lab keeps of its token: the SHA-256 (compared in constant time, Lab.tokenMatches). */
-function tokenHash(token: string): Buffer {
-  return crypto.createHash("sha256").update(token).digest();
-}
 
 /** The step a lab creation failed at, for the failures metric. */
 function failedStep(e: unknown): string {
