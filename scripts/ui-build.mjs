@@ -9,7 +9,7 @@ import path from "node:path";
 
 const STAMP = path.join(".next", "nslab-sources");
 const TREES = ["app", "lib", "public"];
-const FILES = ["next.config.mjs", "postcss.config.mjs", "tsconfig.json", "package.json", "package-lock.json"];
+const FILES = ["next.config.mjs", "proxy.ts", "postcss.config.mjs", "tsconfig.json", "package.json", "package-lock.json"];
 const CODE = /\.(tsx?|mjs|cjs|jsx?|css)$/;
 // import/export ... from "x", import "x", import("x"), @import "x" (CSS)
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*|@import\s+)["']([^"']+)["']/g;

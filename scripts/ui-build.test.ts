@@ -16,7 +16,7 @@ function tree(files: Record<string, string>): string {
   return root;
 }
 
-test("the stamp covers app/, lib/, the build's configuration and what app/ imports from elsewhere", () => {
+test("the stamp covers app/, lib/, proxy.ts, the build's configuration and what app/ imports from elsewhere", () => {
   const root = tree({
     "app/page.tsx": 'import { list } from "@/server/lessons/catalog";\nimport "./globals.css";\n',
     "app/globals.css": '@import "tailwindcss";\n',
@@ -27,6 +27,8 @@ test("the stamp covers app/, lib/, the build's configuration and what app/ impor
     "server/lessons/parse.ts": "export const parse = 1;",
     "server/labs/lab.ts": "export {}",
     "next.config.mjs": "export default {}",
+    "proxy.ts": 'import { isLang } from "./lib/languages";\n',
+    "lib/languages.ts": "export {}",
     "package-lock.json": "{}",
   });
   try {
@@ -34,8 +36,10 @@ test("the stamp covers app/, lib/, the build's configuration and what app/ impor
       "app/globals.css",
       "app/page.tsx",
       "lib/ids.ts",
+      "lib/languages.ts",
       "next.config.mjs",
       "package-lock.json",
+      "proxy.ts",
       "server/lessons/catalog.ts",
       "server/lessons/parse.ts",
     ]);
@@ -55,7 +59,7 @@ test("the stamp covers app/, lib/, the build's configuration and what app/ impor
     assert.equal(staleReason(root), null, "server code the pages do not import, and tests, do not count");
 
     // each file the build reads makes it stale
-    for (const f of ["app/page.tsx", "app/globals.css", "lib/ids.ts", "server/lessons/parse.ts", "next.config.mjs", "package-lock.json"]) {
+    for (const f of ["app/page.tsx", "app/globals.css", "lib/ids.ts", "server/lessons/parse.ts", "next.config.mjs", "proxy.ts", "package-lock.json"]) {
       const before = fs.readFileSync(path.join(root, f), "utf8");
       fs.writeFileSync(path.join(root, f), before + "\n// edited\n");
       assert.equal(staleReason(root), "its sources changed since it was built", f);
