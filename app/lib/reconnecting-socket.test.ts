@@ -5,38 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, test } from "node:test";
-import { BACKOFF, backoffDelay, ReconnectingSocket, type LinkState, type SocketLike } from "./reconnecting-socket.ts";
+import { BACKOFF, backoffDelay, ReconnectingSocket, type LinkState } from "./reconnecting-socket.ts";
+import { FakeSocket } from "./fake-socket.ts";
 
-class FakeSocket implements SocketLike {
-  static all: FakeSocket[] = [];
-  readyState = 0;
-  sent: unknown[] = [];
-  closedWith: number | null = null;
-  onopen: ((ev: unknown) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
-  constructor(readonly url: string) {
-    FakeSocket.all.push(this);
-  }
-  send(d: unknown) {
-    this.sent.push(d);
-  }
-  close(code = 1000) {
-    this.closedWith = code;
-    this.readyState = 3;
-  }
-  open() {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  drop(code = 1006, reason = "") {
-    this.readyState = 3;
-    this.onclose?.({ code, reason });
-  }
-}
-
-const last = () => FakeSocket.all.at(-1)!;
+const last = FakeSocket.last;
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const FAST = { firstMs: 20, maxMs: 80, factor: 2, jitter: 0.2 };
 let states: LinkState<"gone">[];

@@ -5,45 +5,14 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, test } from "node:test";
 import type { ExplorerServerMessage } from "../../../lib/protocol.ts";
-import { ExplorerConnection, type ExplorerConnState, type SocketLike } from "./connection.ts";
-
-class FakeSocket implements SocketLike {
-  static all: FakeSocket[] = [];
-  readyState = 0;
-  sent: string[] = [];
-  closedWith: number | null = null;
-  onopen: ((ev: unknown) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
-  constructor(readonly url: string) {
-    FakeSocket.all.push(this);
-  }
-  send(d: string) {
-    this.sent.push(d);
-  }
-  close(code = 1000) {
-    this.closedWith = code;
-    this.readyState = 3;
-  }
-  open() {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  message(m: ExplorerServerMessage | string) {
-    this.onmessage?.({ data: typeof m === "string" ? m : JSON.stringify(m) });
-  }
-  drop(code = 1006) {
-    this.readyState = 3;
-    this.onclose?.({ code, reason: "" });
-  }
-}
+import { ExplorerConnection, type ExplorerConnState } from "./connection.ts";
+import { FakeSocket } from "../../lib/fake-socket.ts";
 
 let states: ExplorerConnState[];
 let msgs: ExplorerServerMessage[];
 let conn: ExplorerConnection;
 const snapshot: ExplorerServerMessage = { type: "snapshot", snapshot: { at: 1, processes: [], namespaces: [], userMaps: [] } };
-const last = () => FakeSocket.all.at(-1)!;
+const last = FakeSocket.last;
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeEach(() => {
