@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, test } from "node:test";
 import { BACKOFF, backoffDelay, ReconnectingSocket, type LinkState } from "./reconnecting-socket.ts";
-import { FakeSocket } from "./fake-socket.ts";
+import { FakeSocket, useFakeClock } from "./fake-socket.ts";
 
 const last = FakeSocket.last;
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const wait = useFakeClock();
 const FAST = { firstMs: 20, maxMs: 80, factor: 2, jitter: 0.2 };
 let states: LinkState<"gone">[];
 let got: unknown[];

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { ACK_EVERY } from "../../lib/protocol.ts";
+import { useFakeClock } from "./fake-socket.ts";
 import { TerminalConnection, type ConnectionState, type TerminalSink } from "./terminal-connection.ts";
 
 class FakeSocket {
@@ -73,7 +74,7 @@ function make(terminal: string | null = null) {
   return new TerminalConnection({ lab: { id: "0123456789abcdef", token: "tok" }, terminal, sink: sink(), events });
 }
 
-const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const tick = useFakeClock();
 
 beforeEach(() => {
   FakeSocket.all = [];

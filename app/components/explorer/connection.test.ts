@@ -6,14 +6,14 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, test } from "node:test";
 import type { ExplorerServerMessage } from "../../../lib/protocol.ts";
 import { ExplorerConnection, type ExplorerConnState } from "./connection.ts";
-import { FakeSocket } from "../../lib/fake-socket.ts";
+import { FakeSocket, useFakeClock } from "../../lib/fake-socket.ts";
 
 let states: ExplorerConnState[];
 let msgs: ExplorerServerMessage[];
 let conn: ExplorerConnection;
 const snapshot: ExplorerServerMessage = { type: "snapshot", snapshot: { at: 1, processes: [], namespaces: [], userMaps: [] } };
 const last = FakeSocket.last;
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const wait = useFakeClock();
 
 beforeEach(() => {
   FakeSocket.all = [];
