@@ -57,7 +57,14 @@ class Viewer implements StreamViewer {
   }
 }
 
-const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits until `pred` holds (the stream's checks run on its own timers): never a fixed sleep, so load cannot make it flaky. */
+async function until(pred: () => boolean, what: string, ms = 20_000) {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`never happened: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 async function modelScreen(s: TerminalStream) {
   await s.idle();
   return s.screenText();
@@ -98,7 +105,7 @@ test("a viewer that does not read is skipped and later resynchronised; the other
   assert.equal(stuck.bytes, before, "nothing is queued for a viewer that is behind");
   assert.match(await good.screen(), /line 49/);
   stuck.backlog = 0; // it drained
-  await settle(300);
+  await until(() => stuck.controls.filter((c) => c.type === "reset").length === 2, "the stuck viewer resynchronised");
   await stream.idle();
   assert.equal(stuck.controls.at(-1)?.type, "reset");
   assert.deepEqual(stuck.controls.filter((c) => c.type === "reset").map((c) => (c as { reason: string }).reason), ["join", "behind"]);
@@ -116,7 +123,7 @@ test("output over the stream's rate is dropped, then everyone gets a fresh scree
   assert.ok(stream.stats.dropped > 0);
   assert.ok(v.bytes < 25_000, `relayed ${v.bytes} bytes of a flood over the rate`);
   src.emit("after the flood\r\n");
-  await settle(800);
+  await until(() => v.controls.some((c) => c.type === "reset" && c.reason === "rate"), "a fresh screen after the flood");
   await stream.idle();
   assert.ok(v.controls.some((c) => c.type === "reset" && c.reason === "rate"));
   const screen = await v.screen();
