@@ -5,26 +5,16 @@
  * in the page) and reaches the Explorer.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import type { NslabServer } from "../../server/server.ts";
-import { axe, describeViolations, freshPage, launch, openLesson, startAppServer, until, waitForText } from "./browser.ts";
+import { test } from "node:test";
+import type { Page } from "playwright-core";
+import { axe, describeViolations, freshPage, openLesson, useApp, waitForText } from "./browser.ts";
 
-let server: NslabServer;
-let browser: Browser;
-before(async () => {
-  server = await startAppServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 for (const theme of ["light", "dark"] as const) {
   test(`axe: home, a lesson and every Explorer tab, ${theme} theme`, async () => {
-    const page = await freshPage(browser, { theme, storage: { "nslab:explorer-open": "true" } });
-    await page.goto(`${server.url}/`);
+    const page = await freshPage(app.browser, { theme, storage: { "nslab:explorer-open": "true" } });
+    await page.goto(`${app.url}/`);
     await page.locator("[data-testid=lesson-list]").waitFor();
     const found: string[] = [];
     const report = async (where: string, include?: string) => {
@@ -32,7 +22,7 @@ for (const theme of ["light", "dark"] as const) {
       if (v.length) found.push(`${where}:\n${describeViolations(v)}`);
     };
     await report("home");
-    await openLesson(page, server.url, "pid-namespaces");
+    await openLesson(page, app.url, "pid-namespaces");
     await page.locator("[data-testid=explorer][data-conn=open]").waitFor({ timeout: 20_000 });
     await report("lesson");
     for (const tab of ["processes", "namespaces", "mounts", "users", "trace"]) {
@@ -59,8 +49,8 @@ async function tabUntil(page: Page, what: string, pred: string, max = 60, key = 
 const IN_TERMINAL = `a && a.closest("[data-testid=terminal]")`;
 
 test("keyboard only: into the terminal, out of it with F6, on to the Explorer", async () => {
-  const page = await freshPage(browser);
-  await openLesson(page, server.url, "uts-namespaces");
+  const page = await freshPage(app.browser);
+  await openLesson(page, app.url, "uts-namespaces");
   // the keyboard starts at the top of the page, as after loading
   // the second stop on the page is a skip link to the terminal
   const presses = await tabUntil(page, "the skip link", `a && a.dataset.testid === "skip-to-terminal"`, 3);
@@ -89,8 +79,8 @@ test("keyboard only: into the terminal, out of it with F6, on to the Explorer", 
 });
 
 test("one Tab stop per code block", async () => {
-  const page = await freshPage(browser);
-  await openLesson(page, server.url, "pid-namespaces");
+  const page = await freshPage(app.browser);
+  await openLesson(page, app.url, "pid-namespaces");
   const stops = (await page.evaluate(`[...document.querySelectorAll("[data-testid=steps] .nslab-codeblock")].map((b) =>
     [b, ...b.querySelectorAll("*")].filter((e) => e.tabIndex >= 0 && !e.disabled && e.getClientRects().length > 0).length)`)) as number[];
   assert.ok(stops.length > 10);
@@ -99,8 +89,8 @@ test("one Tab stop per code block", async () => {
 });
 
 test("on a phone, every control (but links inside sentences; an input counts with its label) is at least 24 × 24 px", async () => {
-  const page = await freshPage(browser, { width: 390, height: 844, storage: { "nslab:explorer-open": "true" } });
-  await openLesson(page, server.url, "pid-namespaces");
+  const page = await freshPage(app.browser, { width: 390, height: 844, storage: { "nslab:explorer-open": "true" } });
+  await openLesson(page, app.url, "pid-namespaces");
   const small = (await page.evaluate(`[...document.querySelectorAll("button, a[href], select, input, [role=tab], [role=separator]")]
     .filter((e) => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden" && !e.closest(".sr-only") && !e.closest(".prose-lesson p, .prose-lesson li"))
     .map((e) => { const r = (e.tagName === "INPUT" && e.closest("label") ? e.closest("label") : e).getBoundingClientRect(); return { e: (e.dataset.testid || e.getAttribute("aria-label") || e.textContent || e.tagName).trim().slice(0, 30), w: Math.round(r.width), h: Math.round(r.height) }; })

@@ -5,6 +5,7 @@ import "server-only";
  * playwright-core.
  */
 import fs from "node:fs";
+import { after, before } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startServer, type NslabServer } from "../../server/server.ts";
 import { testConfig } from "../../server/testing/instance.ts";
@@ -23,6 +24,85 @@ export async function launch(): Promise<Browser> {
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
   });
 }
+
+/** A Chromium shared by the tests of a file (hooks registered where this is called). */
+export interface SharedBrowser {
+  readonly browser: Browser;
+}
+
+/** One app server and Chromium for a file's (or a describe block's) tests, and their page if asked for. */
+export interface App extends SharedBrowser {
+  readonly server: NslabServer;
+  /** The server's base URL. */
+  readonly url: string;
+  /** The page `o.page` opened before the first test. */
+  readonly page: Page;
+}
+
+function ready<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new Error(`the browser tests' ${what} is not started (used outside a test?)`);
+  return v;
+}
+
+/** Launches Chromium before the first test of the file or block this is called in, closes it after the last. */
+export function useBrowser(): SharedBrowser {
+  let browser: Browser | undefined;
+  before(async () => {
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return {
+    get browser() {
+      return ready(browser, "browser");
+    },
+  };
+}
+
+/**
+ * The setup every browser test file shares: before its first test (of the file, or of the describe
+ * block this is called in) an app server with `o.env` (startAppServer), Chromium (or the shared
+ * `o.browser`, which stays open), the page `o.page` opens and whatever else `o.setup` does; after
+ * its last, the page, the browser and the server close, in that order. One hook for all of it:
+ * node:test (Node 20) runs a file's top-level before hooks at the same time, not one after another.
+ */
+export function useApp(
+  o: { env?: Record<string, string>; browser?: SharedBrowser; page?: (app: App) => Promise<Page>; setup?: (app: App) => Promise<void> } = {},
+): App {
+  let server: NslabServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  const app: App = {
+    get server() {
+      return ready(server, "server");
+    },
+    get url() {
+      return ready(server, "server").url;
+    },
+    get browser() {
+      return ready(browser, "browser");
+    },
+    get page() {
+      return ready(page, "page");
+    },
+  };
+  before(async () => {
+    server = await startAppServer(o.env);
+    browser = o.browser ? o.browser.browser : await launch();
+    if (o.page) page = await o.page(app);
+    await o.setup?.(app);
+  });
+  after(async () => {
+    await page?.close();
+    if (!o.browser) await browser?.close();
+    await server?.close();
+  });
+  return app;
+}
+
+/** A page at 1280×720 in the app's browser (its default context). */
+export const plainPage = (app: App, height = 720): Promise<Page> => app.browser.newPage({ viewport: { width: 1280, height } });
 
 /** The text of a terminal (its buffer, scrollback included). */
 export async function terminalText(page: Page, index = 1): Promise<string> {

@@ -5,13 +5,10 @@
  * "follow me", and the end destroying the labs.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import type { NslabServer } from "../../server/server.ts";
-import { launch, screenshot, startAppServer, terminalText, typeInto, waitForText } from "./browser.ts";
+import { test } from "node:test";
+import type { BrowserContext, Page } from "playwright-core";
+import { screenshot, terminalText, typeInto, useApp, waitForText } from "./browser.ts";
 
-let server: NslabServer;
-let browser: Browser;
 const contexts: BrowserContext[] = [];
 let teacher: Page;
 let ada: Page;
@@ -20,15 +17,12 @@ let classId = "";
 let code = "";
 let key = "";
 
-before(async () => {
-  server = await startAppServer({ NSLAB_CLASS_END_WARNING_MS: "4000" });
-  browser = await launch();
-  for (let i = 0; i < 3; i++) contexts.push(await browser.newContext({ viewport: { width: 1280, height: 720 } }));
-  [teacher, ada, bob] = await Promise.all(contexts.map((c) => c.newPage()));
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
+const app = useApp({
+  env: { NSLAB_CLASS_END_WARNING_MS: "4000" },
+  setup: async (a) => {
+    for (let i = 0; i < 3; i++) contexts.push(await a.browser.newContext({ viewport: { width: 1280, height: 720 } }));
+    [teacher, ada, bob] = await Promise.all(contexts.map((c) => c.newPage()));
+  },
 });
 
 /** The text a stream view (broadcast or watch) shows. */
@@ -47,7 +41,7 @@ async function waitForStream(page: Page, kind: "broadcast" | "watch", re: RegExp
 }
 
 test("the instructor starts a class; two learners join with the code", async () => {
-  await teacher.goto(`${server.url}/classes/new`);
+  await teacher.goto(`${app.url}/classes/new`);
   await teacher.locator("[data-testid=class-title-input]").fill("Containers, <b>morning</b> group");
   await teacher.locator("[data-testid=class-lesson-option][data-lesson-id=uts-namespaces]").check();
   await teacher.locator("[data-testid=class-lesson-option][data-lesson-id=pid-namespaces]").check();
@@ -62,12 +56,12 @@ test("the instructor starts a class; two learners join with the code", async () 
 
   await teacher.locator("[data-testid=open-join-screen]").click();
   const qr = await teacher.locator("[data-testid=join-qr]").getAttribute("data-text");
-  assert.equal(qr, `${server.url}/join?code=${code}`);
+  assert.equal(qr, `${app.url}/join?code=${code}`);
   await screenshot(teacher, "class-join-screen");
   await teacher.locator("[data-testid=close-join-screen]").click();
 
   // Ada types the code as she reads it off the projector; Bob scans the QR code
-  await ada.goto(`${server.url}/join`);
+  await ada.goto(`${app.url}/join`);
   await ada.locator("[data-testid=join-code]").fill(`${code.slice(0, 3).toLowerCase()}-${code.slice(3)}`);
   await ada.locator("[data-testid=join-name]").fill("Ada");
   await screenshot(ada, "class-join");
@@ -107,7 +101,7 @@ test("a step a learner passes shows on the dashboard", async () => {
 let demo: Page;
 test("the instructor's typing appears in both learners' broadcast panes", async () => {
   demo = await contexts[0]!.newPage();
-  await demo.goto(`${server.url}/instructor/${classId}/demo?lesson=uts-namespaces`);
+  await demo.goto(`${app.url}/instructor/${classId}/demo?lesson=uts-namespaces`);
   await demo.locator("[data-testid=terminal][data-terminal-index='1'][data-state=open]").waitFor({ timeout: 30_000 });
   await waitForText(demo, /# $/m);
   await demo.locator("[data-testid=broadcast-toggle][data-live=true]").or(demo.locator("[data-testid=broadcast-toggle]:not([disabled])")).first().click();
@@ -165,14 +159,14 @@ test("follow me moves both learners", async () => {
 });
 
 test("ending the class warns, then destroys the learners' labs", async () => {
-  const roster = await fetch(`${server.url}/api/classes/${classId}`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.json());
+  const roster = await fetch(`${app.url}/api/classes/${classId}`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.json());
   const labs = (roster.learners as { lab: { id: string } | null }[]).map((l) => l.lab!.id);
   assert.equal(labs.length, 2);
-  for (const id of labs) assert.ok(server.mgr.get(id)?.running);
+  for (const id of labs) assert.ok(app.server.mgr.get(id)?.running);
   teacher.once("dialog", (d) => void d.accept());
   await teacher.locator("[data-testid=end-class]").click();
   for (const p of [ada, bob]) await p.locator("[data-testid=ending-banner]").waitFor({ timeout: 10_000 });
   for (const p of [ada, bob]) await p.locator("[data-testid=class-ended]").waitFor({ timeout: 20_000 });
-  for (const id of labs) assert.equal(server.mgr.get(id), undefined, "the lab is gone");
+  for (const id of labs) assert.equal(app.server.mgr.get(id), undefined, "the lab is gone");
   await teacher.locator("[data-testid=dashboard][data-class-state=ended]").waitFor({ timeout: 10_000 });
 });

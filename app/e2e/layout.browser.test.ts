@@ -5,21 +5,11 @@
  * Chinese pages are Chinese throughout (titles, not-found, Trace, kernel values, step labels).
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import type { NslabServer } from "../../server/server.ts";
-import { freshPage, launch, openLesson, startAppServer, typeInto, until, waitForText } from "./browser.ts";
+import { test } from "node:test";
+import type { Page } from "playwright-core";
+import { freshPage, openLesson, typeInto, until, useApp } from "./browser.ts";
 
-let server: NslabServer;
-let browser: Browser;
-before(async () => {
-  server = await startAppServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 const EXPLORER_OPEN = { "nslab:explorer-open": "true" };
 
@@ -55,8 +45,8 @@ async function brokenTokens(page: Page, selector: string): Promise<string[]> {
 }
 
 test("at 1280×720 with the Explorer open, the page itself never scrolls", async () => {
-  const page = await freshPage(browser, { storage: EXPLORER_OPEN });
-  await openLesson(page, server.url, "mount-namespaces");
+  const page = await freshPage(app.browser, { storage: EXPLORER_OPEN });
+  await openLesson(page, app.url, "mount-namespaces");
   await openExplorerTab(page, "namespaces");
   await page.locator("[data-testid=explorer-namespaces]").waitFor();
   await page.mouse.move(400, 20); // over the header
@@ -69,8 +59,8 @@ test("at 1280×720 with the Explorer open, the page itself never scrolls", async
 });
 
 test("on a phone (390 px) with the Explorer open, nothing pushes the page sideways or down", async () => {
-  const page = await freshPage(browser, { width: 390, height: 844, storage: EXPLORER_OPEN });
-  await openLesson(page, server.url, "mount-namespaces");
+  const page = await freshPage(app.browser, { width: 390, height: 844, storage: EXPLORER_OPEN });
+  await openLesson(page, app.url, "mount-namespaces");
   for (const tab of ["processes", "namespaces", "mounts", "users", "trace"]) {
     await openExplorerTab(page, tab);
     await page.waitForTimeout(200);
@@ -82,8 +72,8 @@ test("on a phone (390 px) with the Explorer open, nothing pushes the page sidewa
 });
 
 test("on a projector (1024×768, large text) with two terminals, every tab and + stay clear of the toolbar", async () => {
-  const page = await freshPage(browser, { width: 1024, height: 768, storage: { "nslab:text-size": "large" } });
-  await openLesson(page, server.url, "pid-namespaces"); // its first step opens terminal 2
+  const page = await freshPage(app.browser, { width: 1024, height: 768, storage: { "nslab:text-size": "large" } });
+  await openLesson(page, app.url, "pid-namespaces"); // its first step opens terminal 2
   await page.locator("[data-testid=terminal][data-terminal-index='2'][data-state=open]").waitFor({ timeout: 30_000 });
   const toolbar = (await page.locator("[data-testid=toggle-split]").boundingBox())!;
   const boxes = await page.locator("[data-testid=terminal-tab], [data-testid=add-terminal]").evaluateAll((els) =>
@@ -98,8 +88,8 @@ test("on a projector (1024×768, large text) with two terminals, every tab and +
 });
 
 test("code, feedback and trace arguments wrap between tokens, never inside a flag or a path", async () => {
-  const page = await freshPage(browser, { width: 390, height: 844, storage: EXPLORER_OPEN });
-  await openLesson(page, server.url, "pid-namespaces");
+  const page = await freshPage(app.browser, { width: 390, height: 844, storage: EXPLORER_OPEN });
+  await openLesson(page, app.url, "pid-namespaces");
   assert.deepEqual(await brokenTokens(page, "[data-testid=step] pre"), [], "lesson code");
   const step = page.locator("[data-testid=step][data-step-id=pid-1-inside]");
   page.once("dialog", (d) => void d.accept());
@@ -113,8 +103,8 @@ test("code, feedback and trace arguments wrap between tokens, never inside a fla
 });
 
 test("the namespace matrix's headers stay on one line", async () => {
-  const page = await freshPage(browser, { width: 1280, height: 720, storage: EXPLORER_OPEN });
-  await openLesson(page, server.url, "uts-namespaces");
+  const page = await freshPage(app.browser, { width: 1280, height: 720, storage: EXPLORER_OPEN });
+  await openLesson(page, app.url, "uts-namespaces");
   await typeInto(page, "unshare -u -i -n sleep 900 &\n");
   await openExplorerTab(page, "namespaces");
   await until(page, "a second UTS column", `document.querySelectorAll("[data-testid=explorer-namespaces] thead th[data-ns-type=uts][data-ns-ino]").length >= 2`);
@@ -134,8 +124,8 @@ test("the namespace matrix's headers stay on one line", async () => {
 });
 
 test("the Mounts view leaves a process that ended for a live one", async () => {
-  const page = await freshPage(browser, { storage: EXPLORER_OPEN });
-  await openLesson(page, server.url, "mount-namespaces");
+  const page = await freshPage(app.browser, { storage: EXPLORER_OPEN });
+  await openLesson(page, app.url, "mount-namespaces");
   await typeInto(page, "unshare -m sleep 901 &\n");
   await openExplorerTab(page, "mounts");
   const pick = page.locator("[data-testid=mounts-pick]");
@@ -154,16 +144,16 @@ test("the Mounts view leaves a process that ended for a live one", async () => {
 });
 
 test("in Chinese: titles, the not-found page, Trace, kernel values and step labels", async () => {
-  const page = await freshPage(browser, { storage: EXPLORER_OPEN });
-  await page.goto(`${server.url}/?lang=zh-CN`);
+  const page = await freshPage(app.browser, { storage: EXPLORER_OPEN });
+  await page.goto(`${app.url}/?lang=zh-CN`);
   assert.match(await page.title(), /[\u4e00-\u9fff]/, "the home page's title");
   assert.match((await page.locator("meta[name=description]").getAttribute("content")) ?? "", /[\u4e00-\u9fff]/, "its description");
   await until(page, "the language remembered", `document.cookie.includes("nslab-lang=zh-CN")`);
-  await page.goto(`${server.url}/no-such-page`); // the language cookie from the visit before
+  await page.goto(`${app.url}/no-such-page`); // the language cookie from the visit before
   const notFound = await page.locator("main").innerText();
   assert.match(notFound, /[\u4e00-\u9fff]/);
   assert.doesNotMatch(notFound, /Nothing here|does not exist/, "not-found speaks the learner's language only");
-  await openLesson(page, server.url, "user-namespaces?lang=zh-CN");
+  await openLesson(page, app.url, "user-namespaces?lang=zh-CN");
   const nav = await page.locator("[data-testid=step-nav]").first().getAttribute("aria-label");
   assert.match(nav ?? "", /^第 1 步：/, "the Chinese colon after the step number");
   await openExplorerTab(page, "users");

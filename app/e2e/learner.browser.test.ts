@@ -6,21 +6,11 @@
  */
 import assert from "node:assert/strict";
 import os from "node:os";
-import { after, before, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import type { NslabServer } from "../../server/server.ts";
-import { freshPage, launch, openLesson, startAppServer, terminalText, typeInto, until, waitForText } from "./browser.ts";
+import { test } from "node:test";
+import type { Page } from "playwright-core";
+import { freshPage, openLesson, terminalText, typeInto, until, useApp, waitForText } from "./browser.ts";
 
-let server: NslabServer;
-let browser: Browser;
-before(async () => {
-  server = await startAppServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 const step = (page: Page, id: string) => page.locator(`[data-testid=step][data-step-id=${id}]`);
 const runButton = (page: Page, stepId: string, code: string) =>
@@ -28,8 +18,8 @@ const runButton = (page: Page, stepId: string, code: string) =>
 const announced = (page: Page) => page.locator("[data-testid=announcer]").textContent().then((t) => t ?? "");
 
 test("a plain Run goes to terminal 1 even after a Run in terminal 2, and every Run button shows its target", async () => {
-  const page = await freshPage(browser);
-  await openLesson(page, server.url, "pid-namespaces");
+  const page = await freshPage(app.browser);
+  await openLesson(page, app.url, "pid-namespaces");
   const runs = "[data-testid=steps] :is([data-testid=run-button], [data-testid=run-anyway])";
   const targets = await page.locator(runs).evaluateAll((bs) => bs.map((b) => [b.getAttribute("data-terminal"), b.textContent]));
   assert.ok(targets.length > 10);
@@ -52,8 +42,8 @@ test("a step that names terminal 2 opens the terminals side by side, stacked on 
     [1280, 720],
     [390, 844],
   ] as const) {
-    const page = await freshPage(browser, { width: w, height: h });
-    await openLesson(page, server.url, "pid-namespaces"); // its first step uses terminal 2
+    const page = await freshPage(app.browser, { width: w, height: h });
+    await openLesson(page, app.url, "pid-namespaces"); // its first step uses terminal 2
     await page.locator("[data-testid=terminal][data-terminal-index='2'][data-state=open]").waitFor({ timeout: 30_000 });
     await page.locator("[data-testid=terminal-split][data-split=on]").waitFor();
     const [a, b] = await Promise.all([1, 2].map((i) => page.locator(`[data-testid=terminal][data-terminal-index='${i}']`).boundingBox()));
@@ -69,8 +59,8 @@ test("a step that names terminal 2 opens the terminals side by side, stacked on 
 });
 
 test("the prompt says which namespaces differ from the lab's; the Explorer labels terminals and marks where the learner is", async () => {
-  const page = await freshPage(browser, { storage: { "nslab:explorer-open": "true" } });
-  await openLesson(page, server.url, "uts-namespaces");
+  const page = await freshPage(app.browser, { storage: { "nslab:explorer-open": "true" } });
+  await openLesson(page, app.url, "uts-namespaces");
   assert.match(await terminalText(page), /root@lab-[0-9a-f]{6}:~# $/m, "the lab's own shell: no marks");
   await typeInto(page, "unshare --fork --pid --mount-proc bash\n");
   await waitForText(page, /root@lab-[0-9a-f]{6} \[pid\+1 mnt\]:~# $/m);
@@ -92,8 +82,8 @@ test("the prompt says which namespaces differ from the lab's; the Explorer label
 });
 
 test("a pass off screen is announced (toast and live region); the next step is checked at once", async () => {
-  const page = await freshPage(browser);
-  await openLesson(page, server.url, "uts-namespaces");
+  const page = await freshPage(app.browser);
+  await openLesson(page, app.url, "uts-namespaces");
   // step 1 asks for the kernel release (the lab runs on this host's kernel); step 2 for a renamed UTS namespace
   await step(page, "read-the-names").locator("[data-testid=answer-input]").fill(os.release());
   await page.locator("[data-testid=lesson-panel]").evaluate((el) => el.scrollTo(0, el.scrollHeight)); // step 1 out of view
@@ -108,8 +98,8 @@ test("a pass off screen is announced (toast and live region); the next step is c
 });
 
 test("after a reload the feedback and the active terminal are as they were", async () => {
-  const page = await freshPage(browser);
-  await openLesson(page, server.url, "uts-namespaces");
+  const page = await freshPage(app.browser);
+  await openLesson(page, app.url, "uts-namespaces");
   const s1 = step(page, "read-the-names");
   await s1.locator("[data-testid=answer-input]").fill(os.release());
   await runButton(page, "read-the-names", "uname -a").click();
@@ -130,9 +120,9 @@ test("after a reload the feedback and the active terminal are as they were", asy
 });
 
 test("a reset lab is announced, and rebuild to this step replays the earlier steps in the fresh lab", async () => {
-  const page = await freshPage(browser);
+  const page = await freshPage(app.browser);
   page.on("dialog", (d) => void d.accept());
-  await openLesson(page, server.url, "uts-namespaces");
+  await openLesson(page, app.url, "uts-namespaces");
   for (const id of ["read-the-names", "own-hostname"]) {
     await step(page, id).locator("[data-testid=solve-button]").click();
     await step(page, id).and(page.locator("[data-state=passed]")).waitFor({ timeout: 30_000 });

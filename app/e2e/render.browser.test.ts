@@ -5,28 +5,17 @@
  * This file's server keeps a disconnected shell for 2 s only (NSLAB_GRACE_MS).
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import type { Browser } from "playwright-core";
-import type { NslabServer } from "../../server/server.ts";
-import { freshPage, inkPixels, launch, openLesson, startAppServer, until } from "./browser.ts";
+import { test } from "node:test";
+import { freshPage, inkPixels, openLesson, until, useApp } from "./browser.ts";
 
-let server: NslabServer;
-let browser: Browser;
-before(async () => {
-  server = await startAppServer({ NSLAB_GRACE_MS: "2000" });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp({ env: { NSLAB_GRACE_MS: "2000" } });
 
 const TERM = "[data-testid=terminal][data-terminal-index='1']";
 
 for (const dpr of [1, 2, 3]) {
   test(`at device pixel ratio ${dpr} the terminal shows its prompt`, async () => {
-    const page = await freshPage(browser, { width: 800, height: 600, dpr });
-    await openLesson(page, server.url, "pid-namespaces");
+    const page = await freshPage(app.browser, { width: 800, height: 600, dpr });
+    await openLesson(page, app.url, "pid-namespaces");
     // the renderer may switch once it has drawn: wait for the choice to settle
     await until(page, "a renderer chosen", `document.querySelector("${TERM}")?.dataset.rendererSettled === "true"`);
     const ink = await inkPixels(page, TERM);
@@ -40,13 +29,13 @@ for (const dpr of [1, 2, 3]) {
 }
 
 test("when WebGL draws nothing, the terminal falls back to the DOM renderer", async () => {
-  const page = await freshPage(browser, { width: 800, height: 600 });
+  const page = await freshPage(app.browser, { width: 800, height: 600 });
   // a WebGL that accepts every call and draws nothing (as the broken drivers do)
   await page.addInitScript(`(() => {
     for (const C of [WebGL2RenderingContext, WebGLRenderingContext])
       for (const m of ["drawArrays", "drawElements", "drawArraysInstanced", "drawElementsInstanced"]) if (C.prototype[m]) C.prototype[m] = function () {};
   })()`);
-  await openLesson(page, server.url, "pid-namespaces");
+  await openLesson(page, app.url, "pid-namespaces");
   await until(page, "the DOM renderer", `document.querySelector("${TERM}")?.dataset.renderer === "dom" && document.querySelector("${TERM}")?.dataset.rendererSettled === "true"`);
   assert.match(await page.locator(`${TERM} .xterm-rows`).innerText(), /root@lab-[0-9a-f]{6}/, "the DOM renderer has the prompt as text");
   assert.ok((await inkPixels(page, TERM)) > 200, "and it is on the screen");
@@ -54,13 +43,13 @@ test("when WebGL draws nothing, the terminal falls back to the DOM renderer", as
 });
 
 test("a shell ended after the grace period is announced when the learner comes back", async () => {
-  const page = await freshPage(browser);
-  await openLesson(page, server.url, "uts-namespaces");
+  const page = await freshPage(app.browser);
+  await openLesson(page, app.url, "uts-namespaces");
   const storage = await page.evaluate("JSON.stringify(localStorage)");
   await page.context().close(); // the learner walks away: the socket drops, the grace period starts
   await new Promise((r) => setTimeout(r, 4000));
-  const back = await freshPage(browser, { storage: JSON.parse(storage as string) });
-  await openLesson(back, server.url, "uts-namespaces"); // the same lab, a new shell
+  const back = await freshPage(app.browser, { storage: JSON.parse(storage as string) });
+  await openLesson(back, app.url, "uts-namespaces"); // the same lab, a new shell
   const notice = back.locator("[data-testid=terminal-notice][data-reason=shell-ended]");
   await notice.waitFor({ timeout: 20_000 });
   await until(back, "the announcement", `/terminal 1/i.test(document.querySelector("[data-testid=announcer]")?.textContent ?? "")`);

@@ -3,37 +3,24 @@
  * terminal, and a flood stopped by Ctrl-C that leaves the page responsive.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import type { NslabServer } from "../../server/server.ts";
-import { launch, screenshot, startAppServer, terminalText, typeInto, waitForText } from "./browser.ts";
+import { test } from "node:test";
+import { plainPage, screenshot, terminalText, typeInto, useApp, waitForText } from "./browser.ts";
 
-let server: NslabServer;
-let browser: Browser;
-let page: Page;
-before(async () => {
-  server = await startAppServer();
-  browser = await launch();
-  page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp({ page: (a) => plainPage(a) });
 
-const terminalOpen = (i = 1) => page.locator(`[data-testid=terminal][data-terminal-index="${i}"][data-state=open]`).waitFor({ timeout: 20_000 });
+const terminalOpen = (i = 1) => app.page.locator(`[data-testid=terminal][data-terminal-index="${i}"][data-state=open]`).waitFor({ timeout: 20_000 });
 
 test("a lesson page opens a live terminal into the learner's lab", async () => {
-  await page.goto(`${server.url}/lessons/pid-namespaces`);
+  await app.page.goto(`${app.url}/lessons/pid-namespaces`);
   await terminalOpen();
-  await waitForText(page, /root@lab-[0-9a-f]{6}:~# $/m);
-  await typeInto(page, "echo hi$((40+2))\n");
-  await waitForText(page, /^hi42$/m);
-  await screenshot(page, "lesson-terminal");
+  await waitForText(app.page, /root@lab-[0-9a-f]{6}:~# $/m);
+  await typeInto(app.page, "echo hi$((40+2))\n");
+  await waitForText(app.page, /^hi42$/m);
+  await screenshot(app.page, "lesson-terminal");
 });
 
 test("the lab is asked for by the page's inline script while its JavaScript loads, once; a reload asks for the same lab early", async () => {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const ctx = await app.browser.newContext({ viewport: { width: 1280, height: 720 } });
   const p = await ctx.newPage();
   // who started each lab request: the document's own (inline) script, or a JavaScript bundle
   const cdp = await ctx.newCDPSession(p);
@@ -46,7 +33,7 @@ test("the lab is asked for by the page's inline script while its JavaScript load
     labRequests.push({ method: e.request.method, path: u.pathname, by: frame ? new URL(frame.url).pathname : e.initiator.type });
   });
   const lesson = "/lessons/uts-namespaces";
-  await p.goto(`${server.url}${lesson}`);
+  await p.goto(`${app.url}${lesson}`);
   await p.locator(`[data-testid=terminal][data-terminal-index="1"][data-state=open]`).waitFor({ timeout: 20_000 });
   await waitForText(p, /root@lab-[0-9a-f]{6}:~# $/m);
   assert.deepEqual(
@@ -65,58 +52,58 @@ test("the lab is asked for by the page's inline script while its JavaScript load
 });
 
 test("a reload returns to the same shell, with its history", async () => {
-  await page.reload();
+  await app.page.reload();
   await terminalOpen();
-  const replayed = await waitForText(page, /^hi42$/m);
+  const replayed = await waitForText(app.page, /^hi42$/m);
   assert.equal(replayed.split("\n").filter((l) => l === "hi42").length, 1, "the replayed output is not duplicated");
-  await typeInto(page, "history | grep -c 'hi[$]((40'\n"); // the pattern does not match its own line
-  await waitForText(page, /^1$/m);
+  await typeInto(app.page, "history | grep -c 'hi[$]((40'\n"); // the pattern does not match its own line
+  await waitForText(app.page, /^1$/m);
 });
 
 test("a second terminal is another shell in the same lab", async () => {
   // this lesson's first step uses terminal 2: it opened beside terminal 1 by itself
   await terminalOpen(2);
-  await waitForText(page, /# $/m, 2);
-  await typeInto(page, "tty; hostname\n", 2);
-  const text = await waitForText(page, /\/dev\/pts\/\d+\nlab-[0-9a-f]{6}/, 2);
-  const first = await terminalText(page, 1);
+  await waitForText(app.page, /# $/m, 2);
+  await typeInto(app.page, "tty; hostname\n", 2);
+  const text = await waitForText(app.page, /\/dev\/pts\/\d+\nlab-[0-9a-f]{6}/, 2);
+  const first = await terminalText(app.page, 1);
   const host = /root@(lab-[0-9a-f]{6})/.exec(first)![1]!;
   assert.match(text, new RegExp(host), "both terminals are in the same lab");
-  assert.equal(await page.locator("[data-testid=terminal-tab]").count(), 2);
+  assert.equal(await app.page.locator("[data-testid=terminal-tab]").count(), 2);
   // + opens one more, in front
-  await page.locator("[data-testid=add-terminal]").click();
+  await app.page.locator("[data-testid=add-terminal]").click();
   await terminalOpen(3);
-  await waitForText(page, /# $/m, 3);
-  assert.equal(await page.locator("[data-testid=terminal-tab]").count(), 3);
+  await waitForText(app.page, /# $/m, 3);
+  assert.equal(await app.page.locator("[data-testid=terminal-tab]").count(), 3);
 });
 
 test("a yes flood stopped by Ctrl-C leaves the page responsive", async () => {
-  await page.locator("[data-testid=terminal-tab]").first().click();
+  await app.page.locator("[data-testid=terminal-tab]").first().click();
   await terminalOpen(1);
-  await typeInto(page, "yes nslab-flood\n");
+  await typeInto(app.page, "yes nslab-flood\n");
   // the flood is on the screen (many lines of it, not just the echo of the command)
-  await waitForText(page, /(^nslab-flood\n){5}/m);
+  await waitForText(app.page, /(^nslab-flood\n){5}/m);
   // the page answers while the flood runs (a generous deadline: a hung main thread never answers)
   let deadline: NodeJS.Timeout | undefined;
   const answered = await Promise.race([
-    page.evaluate(() => 1 + 1),
+    app.page.evaluate(() => 1 + 1),
     new Promise<"hung">((r) => (deadline = setTimeout(() => r("hung"), 30_000))),
   ]).finally(() => clearTimeout(deadline));
   assert.equal(answered, 2, "the page's main thread answered during the flood");
-  await page.keyboard.press("Control+C");
-  await waitForText(page, /\^C\n?.*# $/m, 1, 10_000);
-  await typeInto(page, "echo after-$((2*21))\n");
-  await waitForText(page, /^after-42$/m);
+  await app.page.keyboard.press("Control+C");
+  await waitForText(app.page, /\^C\n?.*# $/m, 1, 10_000);
+  await typeInto(app.page, "echo after-$((2*21))\n");
+  await waitForText(app.page, /^after-42$/m);
   // the theme switch flips <html data-theme> and the page keeps the learner's choice across a reload
-  const theme = () => page.locator("html").getAttribute("data-theme");
+  const theme = () => app.page.locator("html").getAttribute("data-theme");
   const was = await theme();
   assert.ok(was === "light" || was === "dark", `a theme to start from: ${was}`);
   const other = was === "light" ? "dark" : "light";
-  await page.locator("[data-testid=theme-toggle]").click();
+  await app.page.locator("[data-testid=theme-toggle]").click();
   assert.equal(await theme(), other);
-  await page.reload();
+  await app.page.reload();
   await terminalOpen();
   assert.equal(await theme(), other, "remembered across a reload");
-  await page.locator("[data-testid=theme-toggle]").click();
+  await app.page.locator("[data-testid=theme-toggle]").click();
   assert.equal(await theme(), was);
 });

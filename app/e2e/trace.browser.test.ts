@@ -4,34 +4,21 @@
  * process that made the call, apart from what nslab did to build the lab.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import type { NslabServer } from "../../server/server.ts";
-import { launch, lessonWithExplorer, screenshot, startAppServer, typeInto, waitForText } from "./browser.ts";
+import { test } from "node:test";
+import { lessonWithExplorer, screenshot, typeInto, useApp, waitForText } from "./browser.ts";
 
-let server: NslabServer;
-let browser: Browser;
-let page: Page;
-before(async () => {
-  server = await startAppServer();
-  browser = await launch();
-  page = await lessonWithExplorer(browser, server, "uts-namespaces");
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp({ page: (a) => lessonWithExplorer(a.browser, a.server, "uts-namespaces") });
 
 test("unshare -u hostname box: unshare(CLONE_NEWUTS) and sethostname(\"box\") under your commands, from that command's process", async () => {
-  await page.locator("[data-testid=explorer-tab-trace]").click();
-  await typeInto(page, "unshare -u hostname box; hostname\n");
-  const rows = page.locator("[data-testid=trace-learner] tr[data-sys]");
-  const unshare = rows.filter({ hasText: "CLONE_NEWUTS" }).and(page.locator("[data-sys=unshare]"));
-  const sethostname = rows.filter({ hasText: '"box"' }).and(page.locator("[data-sys=sethostname]"));
+  await app.page.locator("[data-testid=explorer-tab-trace]").click();
+  await typeInto(app.page, "unshare -u hostname box; hostname\n");
+  const rows = app.page.locator("[data-testid=trace-learner] tr[data-sys]");
+  const unshare = rows.filter({ hasText: "CLONE_NEWUTS" }).and(app.page.locator("[data-sys=unshare]"));
+  const sethostname = rows.filter({ hasText: '"box"' }).and(app.page.locator("[data-sys=sethostname]"));
   // generous deadlines: the assertion is that they come, not how fast
   await unshare.first().waitFor({ timeout: 20_000 });
   await sethostname.first().waitFor({ timeout: 20_000 });
-  assert.equal(await page.locator("[data-testid=explorer-trace]").getAttribute("data-view"), "learner", "your commands are shown first");
+  assert.equal(await app.page.locator("[data-testid=explorer-trace]").getAttribute("data-view"), "learner", "your commands are shown first");
   const u = { pid: await unshare.first().getAttribute("data-pid"), comm: await unshare.first().getAttribute("data-comm") };
   const h = { pid: await sethostname.first().getAttribute("data-pid"), comm: await sethostname.first().getAttribute("data-comm") };
   assert.equal(u.comm, "unshare");
@@ -40,11 +27,11 @@ test("unshare -u hostname box: unshare(CLONE_NEWUTS) and sethostname(\"box\") un
   assert.equal(h.pid, u.pid, "both calls came from the one process the command started");
   assert.match(await sethostname.first().innerText(), /"box", 3/);
   // the learner's shell kept the lab's hostname: the new name lived in the new UTS namespace only
-  assert.match(await waitForText(page, /^lab-[0-9a-f]{6}\s*$/m), /^lab-[0-9a-f]{6}\s*$/m);
+  assert.match(await waitForText(app.page, /^lab-[0-9a-f]{6}\s*$/m), /^lab-[0-9a-f]{6}\s*$/m);
   // nslab's own calls are still there, apart
-  await page.locator("[data-testid=trace-view-nslab]").click();
-  await page.locator("[data-testid=trace-nslab] [data-sys=pivot_root]").first().waitFor();
-  assert.equal(await page.locator("[data-testid=trace-nslab] tr[data-sys=sethostname]").filter({ hasText: '"box"' }).count(), 0);
-  await page.locator("[data-testid=trace-view-learner]").click();
-  await screenshot(page, "explorer-trace-yours");
+  await app.page.locator("[data-testid=trace-view-nslab]").click();
+  await app.page.locator("[data-testid=trace-nslab] [data-sys=pivot_root]").first().waitFor();
+  assert.equal(await app.page.locator("[data-testid=trace-nslab] tr[data-sys=sethostname]").filter({ hasText: '"box"' }).count(), 0);
+  await app.page.locator("[data-testid=trace-view-learner]").click();
+  await screenshot(app.page, "explorer-trace-yours");
 });

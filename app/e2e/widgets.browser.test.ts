@@ -5,29 +5,19 @@
  * what the learner typed; and the Chinese page gets its feedback in Chinese.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import type { NslabServer } from "../../server/server.ts";
-import { launch, screenshot, startAppServer, waitForText } from "./browser.ts";
+import { test } from "node:test";
+import { openLesson, plainPage, screenshot, useApp, waitForText } from "./browser.ts";
 
-let server: NslabServer;
-let browser: Browser;
-let page: Page;
-before(async () => {
-  server = await startAppServer();
-  browser = await launch();
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await page.goto(`${server.url}/lessons/containers-are-processes`);
-  await page.locator("[data-testid=terminal][data-state=open]").waitFor({ timeout: 20_000 });
-  await waitForText(page, /# $/m);
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
+const app = useApp({
+  page: async (a) => {
+    const page = await plainPage(a, 800);
+    await openLesson(page, a.url, "containers-are-processes");
+    return page;
+  },
 });
 
 test("a prediction gates its command, is recorded, and is shown beside what the kernel did", async () => {
-  const step = page.locator("[data-testid=step][data-step-id=lsns]");
+  const step = app.page.locator("[data-testid=step][data-step-id=lsns]");
   const card = step.locator("[data-testid=prediction]").first();
   await card.scrollIntoViewIfNeeded();
   assert.equal(await card.getAttribute("data-state"), "open");
@@ -39,48 +29,48 @@ test("a prediction gates its command, is recorded, and is shown beside what the 
   await card.locator("[data-testid=prediction-lock]").click();
   await step.locator("[data-testid=prediction][data-state=locked]").waitFor();
   assert.equal(await step.locator("[data-testid=gated-run]").count(), 0, "predicted: the command runs normally");
-  await screenshot(page, "lesson-prediction");
+  await screenshot(app.page, "lesson-prediction");
 
   // run the gated command from the page; when it finishes the page asks the lab what happened
   await step.locator("pre[data-predict='0']").first().locator("..").locator("[data-testid=run-button]").click();
-  await waitForText(page, /unshare --uts sleep 1001 &/);
+  await waitForText(app.page, /unshare --uts sleep 1001 &/);
   const seen = step.locator("[data-testid=observation][data-state=observed]");
   await seen.waitFor({ timeout: 15_000 });
   assert.equal(await seen.locator("[data-testid=observation-answer]").innerText(), "2");
   assert.equal(await seen.getAttribute("data-match"), "no", "3 was predicted, the kernel listed 2");
   assert.match(await seen.locator("[data-testid=observation-text]").innerText(), /lists 2 UTS namespaces/);
   await seen.scrollIntoViewIfNeeded();
-  await screenshot(page, "lesson-observation");
+  await screenshot(app.page, "lesson-observation");
 
   // recorded in this browser: after a reload both are still there
-  await page.reload();
-  await page.locator("[data-testid=step][data-step-id=lsns] [data-testid=observation][data-state=observed]").waitFor({ timeout: 15_000 });
-  assert.match(await page.locator("[data-testid=step][data-step-id=lsns] [data-testid=prediction-locked]").innerText(), /3/);
+  await app.page.reload();
+  await app.page.locator("[data-testid=step][data-step-id=lsns] [data-testid=observation][data-state=observed]").waitFor({ timeout: 15_000 });
+  assert.match(await app.page.locator("[data-testid=step][data-step-id=lsns] [data-testid=prediction-locked]").innerText(), /3/);
 });
 
 test("an explore card opens the Explorer at its tab with the new UTS namespace highlighted", async () => {
-  await page.locator("[data-testid=terminal][data-state=open]").waitFor({ timeout: 20_000 });
-  const card = page.locator("[data-testid=step][data-step-id=lsns] [data-testid=explore-card]");
+  await app.page.locator("[data-testid=terminal][data-state=open]").waitFor({ timeout: 20_000 });
+  const card = app.page.locator("[data-testid=step][data-step-id=lsns] [data-testid=explore-card]");
   await card.scrollIntoViewIfNeeded();
   assert.equal(await card.getAttribute("data-tab"), "namespaces");
   await card.locator("[data-testid=explore-button]").click();
-  await page.locator("[data-testid=explorer][data-conn=open]").waitFor({ timeout: 15_000 });
-  assert.equal(await page.locator("[data-testid=toggle-explorer]").getAttribute("aria-pressed"), "true");
-  assert.equal(await page.locator("[data-testid=explorer-tab-namespaces]").getAttribute("aria-selected"), "true");
-  assert.match(await page.locator("[data-testid=explorer-focus]").innerText(), /new UTS namespace is highlighted/);
+  await app.page.locator("[data-testid=explorer][data-conn=open]").waitFor({ timeout: 15_000 });
+  assert.equal(await app.page.locator("[data-testid=toggle-explorer]").getAttribute("aria-pressed"), "true");
+  assert.equal(await app.page.locator("[data-testid=explorer-tab-namespaces]").getAttribute("aria-selected"), "true");
+  assert.match(await app.page.locator("[data-testid=explorer-focus]").innerText(), /new UTS namespace is highlighted/);
   // the highlighted column is a UTS namespace other than the lab's, and the sleep's row is marked
-  const col = page.locator("[data-testid=explorer-namespaces] th[data-ns-type=uts][data-focus]");
+  const col = app.page.locator("[data-testid=explorer-namespaces] th[data-ns-type=uts][data-focus]");
   await col.first().waitFor({ timeout: 10_000 });
-  const all = await page.locator("[data-testid=explorer-namespaces] th[data-ns-type=uts]").count();
+  const all = await app.page.locator("[data-testid=explorer-namespaces] th[data-ns-type=uts]").count();
   assert.ok(all > (await col.count()), "the lab's own UTS namespace is not highlighted");
-  assert.ok((await page.locator("[data-testid=explorer-namespaces] tr[data-focus]").count()) >= 1, "the sleep's row");
-  await screenshot(page, "lesson-explore");
-  await page.locator("[data-testid=explorer-focus-clear]").click();
-  assert.equal(await page.locator("[data-focus]").count(), 0, "cleared");
+  assert.ok((await app.page.locator("[data-testid=explorer-namespaces] tr[data-focus]").count()) >= 1, "the sleep's row");
+  await screenshot(app.page, "lesson-explore");
+  await app.page.locator("[data-testid=explorer-focus-clear]").click();
+  assert.equal(await app.page.locator("[data-focus]").count(), 0, "cleared");
 });
 
 test("a step that asks for an answer is checked with what the learner typed", async () => {
-  const step = page.locator("[data-testid=step][data-step-id=namespace-links]");
+  const step = app.page.locator("[data-testid=step][data-step-id=namespace-links]");
   await step.scrollIntoViewIfNeeded();
   const input = step.locator("[data-testid=answer-input]");
   await input.fill("12345");
@@ -89,18 +79,18 @@ test("a step that asks for an answer is checked with what the learner typed", as
   assert.match(await step.locator("[data-testid=step-feedback]").innerText(), /12345 is not the number of any of your shell's namespaces/);
   // the real number, from the lab itself
   await step.locator("pre", { hasText: "stat -L -c %i /proc/$$/ns/net" }).locator("..").locator("[data-testid=run-button]").click();
-  const text = await waitForText(page, /stat -L -c %i \/proc\/\$\$\/ns\/net\r?\n(\d+)/);
+  const text = await waitForText(app.page, /stat -L -c %i \/proc\/\$\$\/ns\/net\r?\n(\d+)/);
   const ino = /stat -L -c %i \/proc\/\$\$\/ns\/net\r?\n(\d+)/.exec(text)![1]!;
   await input.fill(ino);
   await input.press("Enter");
-  await page.locator("[data-testid=step][data-step-id=namespace-links][data-state=passed]").waitFor({ timeout: 15_000 });
+  await app.page.locator("[data-testid=step][data-step-id=namespace-links][data-state=passed]").waitFor({ timeout: 15_000 });
   assert.match(await step.locator("[data-testid=step-feedback]").innerText(), new RegExp(`net:\\[${ino}\\]`));
 });
 
-test("on the Chinese page, checks answer in Chinese", async () => {
-  await page.goto(`${server.url}/lessons/uts-namespaces?lang=zh-CN`);
-  await page.locator("[data-testid=terminal][data-state=open]").waitFor({ timeout: 20_000 });
-  const step = page.locator("[data-testid=step][data-step-id=rename-from-outside]");
+test("on the Chinese app.page, checks answer in Chinese", async () => {
+  await app.page.goto(`${app.url}/lessons/uts-namespaces?lang=zh-CN`);
+  await app.page.locator("[data-testid=terminal][data-state=open]").waitFor({ timeout: 20_000 });
+  const step = app.page.locator("[data-testid=step][data-step-id=rename-from-outside]");
   await step.scrollIntoViewIfNeeded();
   await step.locator("[data-testid=check-button]").click();
   await step.locator("[data-testid=step-feedback]").waitFor();
