@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Page } from "playwright-core";
-import { freshPage, openLesson, typeInto, until, useApp } from "./browser.ts";
+import { strings as explorerStrings } from "../components/explorer/strings.ts";
+import { freshPage, openLesson, screenshot, typeInto, until, useApp } from "./browser.ts";
 
 const app = useApp();
 
@@ -85,6 +86,27 @@ test("on a projector (1024×768, large text) with two terminals, every tab and +
   assert.ok(boxes.length >= 3, "two tabs and +");
   for (const b of boxes) assert.ok(b.visible && b.right <= toolbar.x, `${b.what} ends at ${b.right}, under the toolbar at ${toolbar.x}`);
   await page.context().close();
+});
+
+test("on a projector (1024×768, large text), the Namespaces legend wraps inside the Explorer, in both languages", async () => {
+  for (const lang of ["en", "zh-CN"] as const) {
+    const page = await freshPage(app.browser, { width: 1024, height: 768, storage: { ...EXPLORER_OPEN, "nslab:text-size": "large" } });
+    await openLesson(page, app.url, `pid-namespaces?lang=${lang}`);
+    await openExplorerTab(page, "namespaces");
+    const legend = page.getByText(explorerStrings(lang).matrixCaption, { exact: true });
+    await legend.waitFor({ timeout: 20_000 });
+    // where its text ends on the screen, line by line, against the Explorer's right edge
+    const m = await legend.evaluate((el) => {
+      const r = document.createRange();
+      r.selectNodeContents(el);
+      const lines = [...r.getClientRects()].filter((x) => x.width > 0);
+      return { right: Math.max(...lines.map((x) => x.right)), lines: new Set(lines.map((x) => Math.round(x.top))).size, edge: Math.min(innerWidth, el.closest("[data-testid=explorer]")!.getBoundingClientRect().right) };
+    });
+    await screenshot(page, `${lang}-1024x768L-explorer-namespaces`);
+    assert.ok(m.right <= m.edge + 0.5, `${lang}: the legend ends at ${m.right}, past the Explorer's edge at ${m.edge}`);
+    assert.ok(m.lines >= 2, `${lang}: the legend wraps (${m.lines} line)`);
+    await page.context().close();
+  }
 });
 
 test("code, feedback and trace arguments wrap between tokens, never inside a flag or a path", async () => {

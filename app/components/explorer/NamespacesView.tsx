@@ -19,78 +19,84 @@ export function NamespacesView({ snap, changes, t }: { snap: LabSnapshot; change
   const cols = groups.flatMap((g) => g.namespaces);
   return (
     <div className="flex flex-col gap-6 pb-4" data-testid="explorer-namespaces">
-      <div className="overflow-x-auto">
-        <table className="border-collapse text-left text-[0.9333rem]">
-          <caption className="caption-top px-3 pb-2 pt-3 text-left text-[0.8667rem] text-muted">{t.matrixCaption}</caption>
-          <thead className="text-[0.8667rem]">
-            <tr>
-              <th scope="col" rowSpan={2} className="sticky left-0 z-10 whitespace-nowrap border-b border-line bg-surface px-3 py-1.5 align-bottom font-medium text-muted">
-                {t.process}
-              </th>
-              {groups.map((g) => (
-                <th key={g.type} scope="colgroup" colSpan={g.namespaces.length} className="whitespace-nowrap border-l border-line px-2 pt-1 text-center font-mono font-semibold text-fg" data-ns-type={g.type}>
-                  {g.type}
+      {/* the legend wraps to the Explorer's width: as the table's caption it was as wide as the
+          table, inside the box that scrolls sideways, and cut off at the right */}
+      <div>
+        <p id="nsx-legend" className="px-3 pb-2 pt-3 text-[0.8667rem] text-muted">
+          {t.matrixCaption}
+        </p>
+        <div className="overflow-x-auto">
+          <table aria-labelledby="nsx-legend" className="border-collapse text-left text-[0.9333rem]">
+            <thead className="text-[0.8667rem]">
+              <tr>
+                <th scope="col" rowSpan={2} className="sticky left-0 z-10 whitespace-nowrap border-b border-line bg-surface px-3 py-1.5 align-bottom font-medium text-muted">
+                  {t.process}
                 </th>
-              ))}
-            </tr>
-            <tr className="border-b border-line">
-              {groups.flatMap((g) =>
-                g.namespaces.map((n, i) => (
-                  <th
-                    key={nsKey(n.type, n.ino)}
-                    scope="col"
-                    className={`whitespace-nowrap px-1 pb-1.5 pt-1 text-center font-normal ${i === 0 ? "border-l border-line" : ""} ${changeClass(n)}`}
-                    data-ns-type={n.type}
-                    data-ns-ino={n.ino}
-                    data-gone={n.gone ? "" : undefined}
-                    data-fresh={n.fresh ? "" : undefined}
-                  >
-                    <span className={`inline-block rounded px-1 font-mono text-[0.8667rem] leading-5 ${SW_CHIP}`} style={swStyle(nsSwatch(n))} title={t.nsLabel(n.type, n.ino, nsTag(n, t))} aria-hidden="true">
-                      {shortIno(n.ino)}
-                    </span>
-                    <span className="sr-only">{t.nsLabel(n.type, n.ino, nsTag(n, t))}</span>
+                {groups.map((g) => (
+                  <th key={g.type} scope="colgroup" colSpan={g.namespaces.length} className="whitespace-nowrap border-l border-line px-2 pt-1 text-center font-mono font-semibold text-fg" data-ns-type={g.type}>
+                    {g.type}
                   </th>
-                )),
-              )}
-            </tr>
-          </thead>
-          <tbody ref={roving.ref} onKeyDown={roving.onKeyDown} onFocus={roving.onFocus}>
-            {rows.map(({ item: p, depth }) => (
-              <tr
-                key={p.hostPid}
-                data-row=""
-                tabIndex={-1}
-                data-pid-host={p.hostPid}
-                data-nspid={p.nspid.join(" ")}
-                className={`nsx-row border-b border-line/60 hover:bg-surface-2 ${changeClass(p, changes.changedProcs.has(p.hostPid))}`}
-              >
-                <th scope="row" className={`sticky left-0 z-10 whitespace-nowrap bg-surface px-3 py-1 text-left font-normal ${changeClass(p, changes.changedProcs.has(p.hostPid))}`}>
-                  <span style={{ paddingLeft: `${depth * 0.9}rem` }} className="font-mono font-semibold">
-                    {p.comm}
-                  </span>
-                  <span className="ml-2 font-mono text-[0.8667rem] text-muted">
-                    {t.lab} {p.nspid[1] ?? "?"}
-                  </span>
-                </th>
-                {cols.map((n, i) => {
-                  const member = p.ns[n.type] === n.ino;
-                  const firstOfType = i === 0 || cols[i - 1]!.type !== n.type;
-                  return (
-                    <td key={nsKey(n.type, n.ino)} className={`px-1 py-1 text-center ${firstOfType ? "border-l border-line" : ""}`} data-ns-type={n.type} data-ns-ino={n.ino} data-member={member ? "" : undefined}>
-                      {member ? (
-                        <span className={`mx-auto block h-5 w-full min-w-6 rounded ${SW_SOLID}`} style={swStyle(nsSwatch(n))} title={t.nsLabel(n.type, n.ino, nsTag(n, t))}>
-                          <span className="sr-only">{t.member}</span>
-                        </span>
-                      ) : (
-                        <span className="sr-only">{t.notMember}</span>
-                      )}
-                    </td>
-                  );
-                })}
+                ))}
               </tr>
-            ))}
-          </tbody>
-        </table>
+              <tr className="border-b border-line">
+                {groups.flatMap((g) =>
+                  g.namespaces.map((n, i) => (
+                    <th
+                      key={nsKey(n.type, n.ino)}
+                      scope="col"
+                      className={`whitespace-nowrap px-1 pb-1.5 pt-1 text-center font-normal ${i === 0 ? "border-l border-line" : ""} ${changeClass(n)}`}
+                      data-ns-type={n.type}
+                      data-ns-ino={n.ino}
+                      data-gone={n.gone ? "" : undefined}
+                      data-fresh={n.fresh ? "" : undefined}
+                    >
+                      <span className={`inline-block rounded px-1 font-mono text-[0.8667rem] leading-5 ${SW_CHIP}`} style={swStyle(nsSwatch(n))} title={t.nsLabel(n.type, n.ino, nsTag(n, t))} aria-hidden="true">
+                        {shortIno(n.ino)}
+                      </span>
+                      <span className="sr-only">{t.nsLabel(n.type, n.ino, nsTag(n, t))}</span>
+                    </th>
+                  )),
+                )}
+              </tr>
+            </thead>
+            <tbody ref={roving.ref} onKeyDown={roving.onKeyDown} onFocus={roving.onFocus}>
+              {rows.map(({ item: p, depth }) => (
+                <tr
+                  key={p.hostPid}
+                  data-row=""
+                  tabIndex={-1}
+                  data-pid-host={p.hostPid}
+                  data-nspid={p.nspid.join(" ")}
+                  className={`nsx-row border-b border-line/60 hover:bg-surface-2 ${changeClass(p, changes.changedProcs.has(p.hostPid))}`}
+                >
+                  <th scope="row" className={`sticky left-0 z-10 whitespace-nowrap bg-surface px-3 py-1 text-left font-normal ${changeClass(p, changes.changedProcs.has(p.hostPid))}`}>
+                    <span style={{ paddingLeft: `${depth * 0.9}rem` }} className="font-mono font-semibold">
+                      {p.comm}
+                    </span>
+                    <span className="ml-2 font-mono text-[0.8667rem] text-muted">
+                      {t.lab} {p.nspid[1] ?? "?"}
+                    </span>
+                  </th>
+                  {cols.map((n, i) => {
+                    const member = p.ns[n.type] === n.ino;
+                    const firstOfType = i === 0 || cols[i - 1]!.type !== n.type;
+                    return (
+                      <td key={nsKey(n.type, n.ino)} className={`px-1 py-1 text-center ${firstOfType ? "border-l border-line" : ""}`} data-ns-type={n.type} data-ns-ino={n.ino} data-member={member ? "" : undefined}>
+                        {member ? (
+                          <span className={`mx-auto block h-5 w-full min-w-6 rounded ${SW_SOLID}`} style={swStyle(nsSwatch(n))} title={t.nsLabel(n.type, n.ino, nsTag(n, t))}>
+                            <span className="sr-only">{t.member}</span>
+                          </span>
+                        ) : (
+                          <span className="sr-only">{t.notMember}</span>
+                        )}
+                      </td>
+                    );
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </div>
 
       <section aria-labelledby="nsx-hier" className="px-3">
