@@ -83,10 +83,16 @@ async function main() {
   const jsRawKB: number[] = [];
   const jsFiles: number[] = [];
   const anchor: number[] = [];
+  const jsEnd: number[] = [];
+  const marks = new Map<string, number[]>();
+  const longMs: number[] = [];
+  const longest: number[] = [];
   for (let i = 0; i < RUNS + 2; i++) {
     const warm = i < 2; // the first two warm the server's page cache and Next's compiled routes
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
     const page = await ctx.newPage();
+    // the main thread's long tasks (> 50 ms), from the very start of the page
+    await page.addInitScript(`window.__nslabLong = []; try { new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__nslabLong.push([e.startTime, e.duration]); }).observe({ type: "longtask", buffered: true }); } catch (e) {}`);
     await page.goto(`${url}/lessons/${LESSON}`, { waitUntil: "commit" });
     const handle = await page.waitForFunction(
       `(() => {
@@ -109,9 +115,23 @@ async function main() {
         js: js.reduce((n, r) => n + r.transferSize, 0),
         jsRaw: js.reduce((n, r) => n + r.decodedBodySize, 0),
         files: js.length,
+        jsEnd: js.reduce((n, r) => Math.max(n, r.responseEnd), 0),
+        marks: Object.fromEntries(performance.getEntriesByType("mark").filter((m) => m.name.startsWith("nslab:")).map((m) => [m.name.slice(6), m.startTime])),
+        long: window.__nslabLong.filter(([s]) => s < ${t}),
         creds: Object.entries(localStorage).filter(([k]) => k.startsWith("nslab:lab:")).map(([, v]) => v),
       };
-    })()`)) as { doc: number; labStart: number; labEnd: number; js: number; jsRaw: number; files: number; creds: string[] };
+    })()`)) as {
+      doc: number;
+      labStart: number;
+      labEnd: number;
+      js: number;
+      jsRaw: number;
+      files: number;
+      jsEnd: number;
+      marks: Record<string, number>;
+      long: [number, number][];
+      creds: string[];
+    };
     await ctx.close();
     for (const c of m.creds) {
       const lab = JSON.parse(c) as CreateLabResponse;
@@ -127,6 +147,10 @@ async function main() {
       jsRawKB.push(m.jsRaw / 1024);
       jsFiles.push(m.files);
       anchor.push(a);
+      jsEnd.push(m.jsEnd);
+      for (const [k, v] of Object.entries(m.marks)) marks.set(k, [...(marks.get(k) ?? []), v]);
+      longMs.push(m.long.reduce((n, [, d]) => n + d, 0));
+      longest.push(Math.max(0, ...m.long.map(([, d]) => d)));
     }
     await sleep(1500); // the pool refills
   }
@@ -137,7 +161,13 @@ async function main() {
   summary("  document received", docAt);
   summary("  lab request started", labStart);
   summary("  lab request answered", labEnd);
+  summary("  last script loaded", jsEnd);
+  // the app's own marks (app/lib/marks.ts), in the order they happened
+  for (const [k, v] of [...marks].sort((x, y) => percentile(x[1], 50) - percentile(y[1], 50))) summary(`  ${k}${v.length < prompt.length ? ` (${v.length} runs)` : ""}`, v);
   const p = summary("  prompt on the screen", prompt);
+  console.log("main thread before the prompt:");
+  summary("  long tasks (> 50 ms), total", longMs);
+  summary("  the longest task", longest);
   const an = summary("anchor: API lab + WebSocket to the prompt", anchor);
   ratio("prompt on the page / anchor (p50)", p.p50, an.p50);
   console.log("\nJavaScript loaded by the time of the prompt:");

@@ -6,6 +6,7 @@
 import { ACK_EVERY, CLOSE, type ClientControl, type ServerControl } from "@/lib/protocol";
 import { labSocketUrl, type LabCredentials } from "./api";
 import { labLifetime } from "./lab-lifetime";
+import { mark } from "./marks";
 import { ReconnectingSocket, type Final, type LinkState, type SocketLike } from "./reconnecting-socket";
 
 /** Where output goes (xterm, in the app). `done` is called once the bytes are rendered. */
@@ -153,6 +154,7 @@ export class TerminalConnection {
     const params: Record<string, string | number | undefined> = this.terminal
       ? { terminal: this.terminal, offset: this.offset }
       : { cols: size?.cols, rows: size?.rows };
+    mark("terminal-socket");
     return labSocketUrl(this.o.lab, "terminals", params);
   }
 
@@ -169,6 +171,7 @@ export class TerminalConnection {
     }
     switch (m.type) {
       case "ready": {
+        mark("terminal-ready");
         if (m.reset || m.offset !== this.offset) this.o.sink.reset();
         this.offset = m.offset;
         this.terminal = m.terminal;
@@ -212,6 +215,7 @@ export class TerminalConnection {
   }
 
   private onData(data: Uint8Array): void {
+    mark("first-output");
     const gen = this.sockGen;
     this.offset += data.length;
     this.o.sink.write(data, () => {

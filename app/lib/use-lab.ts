@@ -5,6 +5,7 @@ import { accessCode, CodeNeeded, obtainLab, type Waiting } from "./admission";
 import { api, ApiCallError } from "./api";
 import { labKey } from "./early-lab";
 import { labLifetime } from "./lab-lifetime";
+import { mark } from "./marks";
 import { readJson, writeJson } from "./storage";
 
 export type StoredLab = CreateLabResponse;
@@ -125,7 +126,9 @@ export function useLab(lesson: string) {
       (wait) => current() && setPhase({ kind: "waiting", wait }),
     )
       .then(({ lab, status }) => {
-        if (current()) setPhase({ kind: "ready", lab, status, generation: ++generation.current });
+        if (!current()) return;
+        mark("lab-ready");
+        setPhase({ kind: "ready", lab, status, generation: ++generation.current });
       })
       .catch((e: unknown) => {
         if (!current()) return;
@@ -138,6 +141,7 @@ export function useLab(lesson: string) {
 
   useEffect(() => {
     alive.current = true;
+    mark("hydrated"); // the lab panel's first effect: React has hydrated it
     load();
     return () => {
       alive.current = false;

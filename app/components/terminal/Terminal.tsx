@@ -3,6 +3,7 @@ import "@xterm/xterm/css/xterm.css";
 import { useEffect, useImperativeHandle, useRef, useState, type Ref } from "react";
 import { dict, type Lang } from "@/app/i18n/dict";
 import type { LabCredentials } from "@/app/lib/api";
+import { mark } from "@/app/lib/marks";
 import { isPaneKey } from "@/app/lib/panes";
 import { currentTheme, useTextSize, useTheme } from "@/app/lib/prefs";
 import type { ConnectionState } from "@/app/lib/terminal-connection";
@@ -12,7 +13,10 @@ import { TerminalStatus } from "./TerminalStatus";
 import { applyTheme, FONT_SIZE, loadXterm, refit } from "./xterm";
 
 // a page that shows a terminal starts loading xterm.js as soon as this module runs, not after hydration
-if (typeof window !== "undefined") void loadXterm();
+if (typeof window !== "undefined") {
+  mark("terminal-module");
+  void loadXterm().then(() => mark("xterm-loaded"));
+}
 
 export interface TerminalHandle {
   /** Types text into the shell (queued until connected). */
@@ -72,6 +76,7 @@ export function Terminal(props: TerminalProps) {
   useEffect(() => {
     let cancelled = false;
     let noticeTimer: ReturnType<typeof setTimeout> | null = null;
+    mark("terminal-effect");
     void loadXterm().then((m) => {
       const el = host.current;
       if (cancelled || !el) return;

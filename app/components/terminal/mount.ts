@@ -5,6 +5,7 @@
 import type { Terminal as XTerm } from "@xterm/xterm";
 import type { FitAddon } from "@xterm/addon-fit";
 import type { LabCredentials } from "@/app/lib/api";
+import { mark } from "@/app/lib/marks";
 import type { Theme } from "@/app/lib/prefs";
 import { TerminalConnection, type ConnectionEvents } from "@/app/lib/terminal-connection";
 import { attachRenderer, type RendererReport } from "./renderer";
@@ -66,6 +67,7 @@ export function mountTerminal(m: XtermModules, el: HTMLElement, o: MountOptions)
     sink: {
       write: (data, done) =>
         term.write(data, () => {
+          mark("first-output-parsed");
           done();
           upgrade();
         }),
@@ -87,6 +89,7 @@ export function mountTerminal(m: XtermModules, el: HTMLElement, o: MountOptions)
   });
   ro.observe(el);
   refit(el, fit);
+  mark("terminal-open");
   conn.connect();
 
   return {
