@@ -19,7 +19,7 @@ test("a lesson page opens a live terminal into the learner's lab", async () => {
   await screenshot(app.page, "lesson-terminal");
 });
 
-test("the lab is asked for by the page's inline script while its JavaScript loads, once; a reload asks for the same lab early", async () => {
+test("the lab and its first terminal are opened by the page's inline script while its JavaScript loads, once; a reload asks for the same lab early", async () => {
   const ctx = await app.browser.newContext({ viewport: { width: 1280, height: 720 } });
   const p = await ctx.newPage();
   // who started each lab request: the document's own (inline) script, or a JavaScript bundle
@@ -32,6 +32,14 @@ test("the lab is asked for by the page's inline script while its JavaScript load
     const frame = e.initiator.stack?.callFrames[0] ?? (e.initiator.stack?.parent?.callFrames[0] as { url: string } | undefined);
     labRequests.push({ method: e.request.method, path: u.pathname, by: frame ? new URL(frame.url).pathname : e.initiator.type });
   });
+  // and who opened each terminal socket that asked for a new shell (no terminal= to reattach to)
+  const newShells: string[] = [];
+  cdp.on("Network.webSocketCreated", (e) => {
+    const u = new URL(e.url);
+    if (!/^\/api\/labs\/[0-9a-f]{16}\/terminals$/.test(u.pathname) || u.searchParams.has("terminal")) return;
+    const frame = e.initiator?.stack?.callFrames[0] ?? (e.initiator?.stack?.parent?.callFrames[0] as { url: string } | undefined);
+    newShells.push(frame ? new URL(frame.url).pathname : (e.initiator?.type ?? "?"));
+  });
   const lesson = "/lessons/uts-namespaces";
   await p.goto(`${app.url}${lesson}`);
   await p.locator(`[data-testid=terminal][data-terminal-index="1"][data-state=open]`).waitFor({ timeout: 20_000 });
@@ -41,6 +49,13 @@ test("the lab is asked for by the page's inline script while its JavaScript load
     [{ method: "POST", path: "/api/labs", by: lesson }],
     "one lab, asked for by the document's inline script",
   );
+  // the inline script opened the first terminal's socket, and the terminal took it over (one
+  // socket per shell on the page: none left behind, none opened twice)
+  const shells = await p.locator("[data-testid=terminal]").count();
+  assert.equal(newShells[0], lesson, "the first shell's socket is opened by the document's inline script");
+  assert.equal(newShells.length, shells, `one socket per terminal on the page (${shells}): ${JSON.stringify(newShells)}`);
+  await typeInto(p, "echo early$((6*7))\n");
+  await waitForText(p, /^early42$/m);
   const host = /root@(lab-[0-9a-f]{6})/.exec(await terminalText(p))![1]!;
   labRequests.length = 0;
   await p.reload();

@@ -47,6 +47,8 @@ export interface ConnectionOptions {
   probe?: () => Promise<"ok" | "gone" | "unknown">;
   /** A fake socket in tests. */
   socket?: (url: string) => SocketLike;
+  /** A new terminal's socket already open (the lesson page's early script): used for the first connect. */
+  early?: SocketLike | null;
 }
 
 /** After this many failed attempts in a row, ask the API whether the lab still exists. */
@@ -70,10 +72,19 @@ export class TerminalConnection {
 
   constructor(private readonly o: ConnectionOptions) {
     this.terminal = o.terminal;
+    let early = o.terminal === null ? (o.early ?? null) : null;
+    const socket =
+      early || o.socket
+        ? (url: string): SocketLike => {
+            const s = early;
+            early = null;
+            return s ?? (o.socket ? o.socket(url) : (new WebSocket(url) as unknown as SocketLike));
+          }
+        : undefined;
     this.link = new ReconnectingSocket<FinalReason>({
       url: () => this.url(),
       binaryType: "arraybuffer",
-      socket: o.socket,
+      socket,
       onState: (s) => o.events.state(s),
       onMessage: (data) => {
         if (typeof data === "string") this.onControl(data);

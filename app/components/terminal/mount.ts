@@ -5,6 +5,7 @@
 import type { Terminal as XTerm } from "@xterm/xterm";
 import type { FitAddon } from "@xterm/addon-fit";
 import type { LabCredentials } from "@/app/lib/api";
+import { takeEarlyTerminal } from "@/app/lib/early-lab";
 import { mark } from "@/app/lib/marks";
 import type { Theme } from "@/app/lib/prefs";
 import { TerminalConnection, type ConnectionEvents } from "@/app/lib/terminal-connection";
@@ -76,6 +77,8 @@ export function mountTerminal(m: XtermModules, el: HTMLElement, o: MountOptions)
     },
     events: o.events,
     probe: o.probe,
+    // a first visit: the page's script may have opened this lab's first terminal already
+    early: o.terminal === null ? takeEarlyTerminal(o.lab.id) : null,
   });
   term.onData((d) => conn.send(d));
   term.onBinary((d) => conn.sendBinaryString(d));
