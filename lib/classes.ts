@@ -5,7 +5,7 @@
  * docs/classroom.md.
  */
 import { isLessonId, isStepId, isTerminalId } from "./ids.ts";
-import { parseFrameObject } from "./protocol.ts";
+import { parseFrameObject, type QueuedResponse } from "./protocol.ts";
 
 /* ------------------------------------------------------------------ join codes and names */
 
@@ -107,6 +107,17 @@ export interface JoinResponse {
   lab: ClassLabCredentials;
   /** true when this join created a fresh lab (first join, or the old one is gone) */
   freshLab: boolean;
+}
+
+/**
+ * POST /api/classes/join answers 202 with this when the server is full: the learner is in the
+ * class, and waits in the server's queue for their lab (GET /api/queue with the ticket gives the
+ * lab when it is theirs; so does POST /api/classes/:id/me/lab, or the same place again).
+ */
+export interface JoinQueuedResponse extends Omit<JoinResponse, "lab" | "freshLab"> {
+  lab: null;
+  freshLab: false;
+  queued: QueuedResponse;
 }
 
 /** What a learner may know of their class. */

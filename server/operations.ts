@@ -12,7 +12,9 @@ import { CapacityError } from "./labs/errors.ts";
 import type { LabManager } from "./labs/manager.ts";
 import { log } from "./log/log.ts";
 import { Metrics, type LabSample } from "./metrics/metrics.ts";
-import type { Classroom } from "./classes/classroom.ts";
+import type { ClassAdmission, Classroom } from "./classes/classroom.ts";
+import type { QueuedResponse } from "../lib/protocol.ts";
+import type { ClassLabCredentials } from "../lib/classes.ts";
 import type { ClassMeter } from "./http/classes.ts";
 import type { Terminals } from "./terminals/lab-terminals.ts";
 
@@ -35,6 +37,8 @@ export interface Operations {
   classMeter: ClassMeter;
   /** logs and counts what happens to classes (never a join code or key) */
   watchClasses(classes: Classroom): void;
+  /** class labs through admission: a full server queues a joining learner like any other */
+  classAdmission: ClassAdmission;
   close(): void;
 }
 
@@ -154,6 +158,19 @@ export function startOperations(config: Config, mgr: LabManager, terminals: Term
     classMeter: {
       viewers: (kind, delta) => (viewers[kind] += delta),
       viewerBytes: (n) => metrics.broadcastBytes.inc(n),
+    },
+    classAdmission: {
+      async request(clientIp, make) {
+        const out = await admission.request({ clientIp, lesson: null, admitted: true, make: async () => ({ ...(await make()) }) });
+        if (out.kind === "refused") return { kind: "refused", message: out.message };
+        if (out.kind === "created") return { kind: "created", lab: out.lab as unknown as ClassLabCredentials };
+        return { kind: "queued", queued: { queued: true, ticket: out.ticket, view: out.view as QueuedResponse["view"] } };
+      },
+      async peek(ticket) {
+        const st = admission.state(ticket);
+        if (st !== "waiting" && st !== "starting") return null;
+        return { queued: true, ticket, view: (await admission.poll(ticket, null, 0)) as QueuedResponse["view"] };
+      },
     },
     watchClasses(c) {
       classes = c;

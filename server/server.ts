@@ -91,6 +91,8 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
     : null;
   const ops = startOperations(config, mgr, terminals, redis ? new RedisCounterStore(redis) : undefined);
   ops.watchClasses(classes);
+  // a learner joining a class on a full server waits in the same queue as everyone else
+  classes.admitThrough(ops.classAdmission);
   classRoutes(router, classes, config, lessons.steps, ops.access);
   labRoutes(router, { mgr, terminals, lessonExists: lessons.exists, gate: ops });
   adminRoutes(router, mgr, ops.access, ops.admission, terminals);

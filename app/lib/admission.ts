@@ -62,7 +62,8 @@ export async function obtainLab(lesson: string | undefined, onWait: (w: Waiting)
   }
 }
 
-async function waitInQueue(ticket: string, first: QueueView, onWait: (w: Waiting) => void, signal?: AbortSignal): Promise<CreateLabResponse | null> {
+/** Waits out a place in the queue: the lab when it is ready, null when the place expired (ask again). */
+export async function waitInQueue(ticket: string, first: QueueView, onWait: (w: Waiting) => void, signal?: AbortSignal): Promise<CreateLabResponse | null> {
   let v = first;
   const leave = () => void api.leaveQueue(ticket).catch(() => {});
   signal?.addEventListener("abort", leave, { once: true });

@@ -8,6 +8,7 @@ import type {
   ClassView,
   CreateClassResponse,
   HelpRequest,
+  JoinQueuedResponse,
   JoinResponse,
   LearnerSelfResponse,
   LearnerView,
@@ -15,7 +16,7 @@ import type {
   StageInfo,
   StepPass,
 } from "@/lib/classes";
-import type { ApiError } from "@/lib/protocol";
+import type { ApiError, QueuedResponse } from "@/lib/protocol";
 import { ApiCallError } from "./api";
 import { readJson, writeJson } from "./storage";
 
@@ -91,12 +92,13 @@ const c = (id: string) => `/api/classes/${encodeURIComponent(id)}`;
 export const classApi = {
   create: (body: { title: string; lessons: string[]; startsAt?: string; endsAt?: string; maxLearners?: number; accessCode?: string }) =>
     call<CreateClassResponse>("POST", "/api/classes", { body }),
-  join: (code: string, name: string, key?: string) => call<JoinResponse>("POST", "/api/classes/join", { body: { code, name, ...(key ? { key } : {}) } }),
+  join: (code: string, name: string, key?: string) => call<JoinResponse | JoinQueuedResponse>("POST", "/api/classes/join", { body: { code, name, ...(key ? { key } : {}) } }),
 
   // a learner's own
   me: (m: StoredMembership) => call<LearnerSelfResponse>("GET", `${c(m.classId)}/me`, { key: m.key }),
   myLab: (m: StoredMembership, fresh = false) =>
-    call<{ lab: ClassLabCredentials; freshLab: boolean }>("POST", `${c(m.classId)}/me/lab`, { key: m.key, body: fresh ? { fresh: true } : {} }),
+    // 202: the server is full, the learner's place in its queue (obtainClassLab waits it out)
+    call<{ lab: ClassLabCredentials; freshLab: boolean } | QueuedResponse>("POST", `${c(m.classId)}/me/lab`, { key: m.key, body: fresh ? { fresh: true } : {} }),
   markDone: (m: StoredMembership, lesson: string, step: string) =>
     call<{ passed: StepPass[] }>("POST", `${c(m.classId)}/me/steps`, { key: m.key, body: { lesson, step } }),
 

@@ -201,3 +201,28 @@ test("cancel leaves the queue; an unknown ticket is gone", async () => {
   assert.equal((await adm.poll("nonsense", null)).state, "gone");
   adm.close();
 });
+
+test("an admitted request (a class join): no per-address cap or rate, its own maker, but the same line when full", async () => {
+  const { adm, w } = world({ maxLabs: 2, perClient: 1, perMinute: 1 });
+  const classLab = (name: string) => async (): Promise<GrantedLab> => {
+    w.labs.set(name, "class:c1"); // the manager files class labs under their class, not an address
+    w.made.push(`${name}@class`);
+    return { id: name, token: `tok-${name}` };
+  };
+  const room = (ip: string, name: string): AdmissionRequest => ({ clientIp: ip, lesson: null, admitted: true, make: classLab(name) });
+  // one classroom address: neither the cap of 1 nor the rate of 1 a minute applies to its joins
+  assert.equal((await adm.request(room("10.9.9.9", "ada"))).kind, "created");
+  assert.equal((await adm.request(room("10.9.9.9", "bob"))).kind, "created");
+  // full: the next join waits; a plain request from the classroom's address still gets its place
+  const cy = await adm.request(room("10.9.9.9", "cy"));
+  assert.equal(cy.kind, "queued");
+  const plain = await adm.request(req("10.9.9.9"));
+  assert.equal(plain.kind, "queued", "queued class joins are not held against the address");
+  assert.equal(plain.kind === "queued" && plain.view.position, 2);
+  assert.equal(adm.state((cy as { ticket: string }).ticket), "waiting");
+  w.end("ada");
+  await until(async () => (await adm.poll((cy as { ticket: string }).ticket, null)).state === "ready", "the join served first, by its own maker");
+  assert.deepEqual(w.made, ["ada@class", "bob@class", "cy@class"]);
+  assert.deepEqual((await adm.poll((cy as { ticket: string }).ticket, null)).lab, { id: "cy", token: "tok-cy" });
+  adm.close();
+});

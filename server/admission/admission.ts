@@ -25,6 +25,14 @@ import { MemoryCounterStore, SlidingWindow, type CounterStore } from "./ratelimi
 export interface AdmissionRequest {
   clientIp: string;
   lesson: string | null;
+  /**
+   * Admitted elsewhere (a class join: the class's code or the learner's key is the admission): the
+   * per-address cap and rate do not apply (a whole classroom shares one address), but a full
+   * server still queues it, in the same line as everyone else.
+   */
+  admitted?: boolean;
+  /** makes this request's lab instead of `create` (a class lab, bound to its learner when made) */
+  make?: () => Promise<GrantedLab>;
 }
 
 /** What the learner gets: the lab's id and token (the token is held here only until picked up). */
@@ -147,7 +155,8 @@ export class Admission {
 
   private queuedFor(ip: string): number {
     let n = 0;
-    for (const t of this.queue) if (t.req.clientIp === ip) n++;
+    // class joins do not count: they are not held against the address (a classroom shares one)
+    for (const t of this.queue) if (t.req.clientIp === ip && !t.req.admitted) n++;
     return n;
   }
 
@@ -160,6 +169,7 @@ export class Admission {
   async request(req: AdmissionRequest): Promise<Outcome> {
     const ip = req.clientIp;
     if (this.draining) return this.refuse("draining", ip, "This server is not starting new labs now (maintenance). Try again later.");
+    if (req.admitted) return this.admitOrQueue(req);
     const held = () => this.deps.liveForClient(ip) + this.queuedFor(ip) + (this.inflight.get(ip) ?? 0);
     const tooMany = () => this.refuse("too_many_labs", ip, `Your network already has ${this.limits.labsPerClient} labs open. Close one (or reset a lesson's lab) first.`);
     if (held() >= this.limits.labsPerClient) return tooMany();
@@ -176,6 +186,12 @@ export class Admission {
       await this.rate.release(`create:${ip}`, r.id);
       return tooMany();
     }
+    return this.admitOrQueue(req);
+  }
+
+  /** A lab now if there is room and nobody waits; otherwise a ticket at the end of the line. */
+  private async admitOrQueue(req: AdmissionRequest): Promise<Outcome> {
+    const ip = req.clientIp;
     if (this.queue.length === 0 && !this.full()) {
       try {
         return { kind: "created", lab: await this.make(req) };
@@ -204,7 +220,7 @@ export class Admission {
     this.inflight.set(ip, (this.inflight.get(ip) ?? 0) + 1);
     this.inflightTotal++;
     try {
-      return await this.deps.create(req);
+      return await (req.make ? req.make() : this.deps.create(req));
     } finally {
       this.inflightTotal--;
       const n = (this.inflight.get(ip) ?? 1) - 1;
@@ -236,6 +252,11 @@ export class Admission {
     const v = this.view(t);
     if (t.state === "ready") t.delivered = true;
     return v;
+  }
+
+  /** Where this ticket stands now (null: unknown), without counting as the learner's poll. */
+  state(ticket: string): TicketState | null {
+    return this.tickets.get(hash(ticket))?.state ?? null;
   }
 
   /** Leaves the queue (the learner closed the page or gave up). */

@@ -7,9 +7,13 @@ import {
   isCode,
   normalizeCode,
   type CreateClassRequest,
+  type JoinQueuedResponse,
   type JoinResponse,
 } from "../../lib/classes.ts";
 import { isLessonId } from "../../lib/ids.ts";
+import type { ClassLabCredentials } from "../../lib/classes.ts";
+import type { QueuedResponse } from "../../lib/protocol.ts";
+import { CapacityError } from "../labs/errors.ts";
 import type { StreamOptions } from "../terminals/broadcast.ts";
 import { ClassError } from "./errors.ts";
 import { progressCsv, progressJson, type ExportInput } from "./export.ts";
@@ -44,6 +48,21 @@ export interface ClassObserver {
   ended?(rt: ClassRuntime): void;
 }
 
+/**
+ * The server's admission (server/admission), as the classroom needs it: a learner's lab now, or a
+ * place in the same queue as every learner asking for a lab when the server is full. The class's
+ * code (or the learner's key) is the admission, so no per-address cap or rate applies.
+ */
+export interface ClassAdmission {
+  /** `make` runs at once when there is room, else when the ticket reaches the head of the line */
+  request(clientIp: string, make: () => Promise<ClassLabCredentials>): Promise<{ kind: "created"; lab: ClassLabCredentials } | { kind: "queued"; queued: QueuedResponse } | { kind: "refused"; message: string }>;
+  /** the ticket's place now, while it still waits for its lab (null: made, failed or gone) */
+  peek(ticket: string): Promise<QueuedResponse | null>;
+}
+
+/** A learner's lab: here it is, or their place in the server's queue. */
+export type LearnerLab = { lab: ClassLabCredentials; fresh: boolean; queued?: undefined } | { queued: QueuedResponse; lab?: undefined };
+
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 const DEFAULT_LENGTH = 3 * HOUR;
@@ -70,6 +89,7 @@ export class Classroom {
   private ending = new Set<string>();
   private closed = false;
   private observers: ClassObserver[] = [];
+  private admission: ClassAdmission | null = null;
 
   private constructor(
     private readonly store: ClassStore,
@@ -115,10 +135,46 @@ export class Classroom {
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       console.error(`nslab classes: a lab for class ${rt.id} could not be made: ${msg}`);
-      throw new ClassError("no_capacity", "No lab could be made for you right now. Try again in a minute.", 60);
+      const err = new ClassError("no_capacity", "No lab could be made for you right now. Try again in a minute.", 60);
+      // the server is full after all (a race with another creation): admission keeps the learner in line
+      if (e instanceof CapacityError && !e.perClient) Object.assign(err, { capacity: true });
+      throw err;
     }
     this.byLab.set(lab.id, { rt, learnerId });
     return lab;
+  }
+
+  /** From now on a learner's lab goes through the server's admission: a full server queues them. */
+  admitThrough(a: ClassAdmission): void {
+    this.admission = a;
+  }
+
+  /**
+   * The learner's running lab, or a fresh one made now (with the current lesson's setup run), or,
+   * when the server is full, their place in its queue: the lab is made and becomes theirs when
+   * their turn comes (they poll the ticket, GET /api/queue, and find it there). Asking again while
+   * waiting gives the same place.
+   */
+  async learnerLab(rt: ClassRuntime, L: LearnerState, clientIp: string): Promise<LearnerLab> {
+    const a = this.admission;
+    if (!a || L.lab?.running || L.labMaking) {
+      const { lab, fresh } = await rt.labFor(L);
+      return { lab: lab.credentials(), fresh };
+    }
+    if (L.labTicket) {
+      const queued = await a.peek(L.labTicket);
+      if (queued) return { queued };
+      L.labTicket = null;
+      if (L.lab?.running) return { lab: L.lab.credentials(), fresh: false };
+    }
+    const out = await a.request(clientIp, async () => {
+      const { lab } = await rt.labFor(L);
+      return lab.credentials();
+    });
+    if (out.kind === "refused") throw new ClassError("no_capacity", out.message, 300);
+    if (out.kind === "created") return { lab: out.lab, fresh: true };
+    L.labTicket = out.queued.ticket;
+    return { queued: out.queued };
   }
 
   get classes(): number {
@@ -225,7 +281,15 @@ export class Classroom {
 
   /* ------------------------------------------------------------ joining */
 
+  /** A join that must end with a lab now (in-process callers): a full server answers no_capacity (the learner keeps their place). */
   async join(body: unknown, clientIp: string): Promise<JoinResponse & { rejoined: boolean }> {
+    const r = await this.joinOrQueue(body, clientIp);
+    if ("queued" in r) throw new ClassError("no_capacity", "The server is full: you are in the queue for a lab.", 60);
+    return r;
+  }
+
+  /** A join: the learner is in the class, with their lab, or (the server is full) with a place in its queue for one. */
+  async joinOrQueue(body: unknown, clientIp: string): Promise<(JoinResponse | JoinQueuedResponse) & { rejoined: boolean }> {
     const b = (typeof body === "object" && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
     for (const k of Object.keys(b)) if (!["code", "name", "key"].includes(k)) throw new ClassError("bad_request", `Unknown field "${k.slice(0, 40)}".`);
     if (typeof b.code !== "string") throw new ClassError("bad_request", "code is missing.");
@@ -272,10 +336,12 @@ export class Classroom {
       rt.learners.set(id, L);
       rt.classChanged();
     }
-    const { lab, fresh } = await rt.labFor(L);
+    const got = await this.learnerLab(rt, L, clientIp);
     rt.touch(L);
     this.emit("joined", rt, L.rec.id, rejoined, clientIp);
-    return { classId: rt.id, learnerId: L.rec.id, key: newKey, name: L.rec.name, lab: lab.credentials(), freshLab: fresh, rejoined };
+    const me = { classId: rt.id, learnerId: L.rec.id, key: newKey, name: L.rec.name, rejoined };
+    if (got.queued) return { ...me, lab: null, freshLab: false, queued: got.queued };
+    return { ...me, lab: got.lab, freshLab: got.fresh };
   }
 
   /* ------------------------------------------------------------ the instructor's controls */

@@ -56,6 +56,8 @@ export class LearnerState {
   lab: ClassLab | null = null;
   labOff: (() => void) | null = null;
   labMaking: Promise<ClassLab> | null = null;
+  /** the learner's place in the server's queue for a lab (the server was full), while it waits */
+  labTicket: string | null = null;
   lastActivity: number;
   pushedActivity = 0;
   hand: { id: string; message: string; at: number } | null = null;

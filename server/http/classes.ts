@@ -121,8 +121,9 @@ export function classRoutes(router: Router, classes: Classroom, config: Config, 
         // a wrong code: the classroom says what is wrong with it (no such class, ended) and counts it too
         if (!v.ok && v.why === "locked") throw lockedOrWrong(v, ctx.clientIp, "class code");
       }
-      const { rejoined, ...res } = await classes.join(ctx.body, ctx.clientIp);
-      return { status: rejoined ? 200 : 201, body: res };
+      const { rejoined, ...res } = await classes.joinOrQueue(ctx.body, ctx.clientIp);
+      // 202: a learner of the class now, waiting in the server's queue for their lab
+      return { status: "queued" in res ? 202 : rejoined ? 200 : 201, body: res };
     }),
   );
 
@@ -265,8 +266,10 @@ export function classRoutes(router: Router, classes: Classroom, config: Config, 
       if (!rt.open) throw new ClassError("class_ended", "This class has ended.");
       const b = obj(ctx.body);
       if (b.fresh === true) await rt.dropLab(L);
-      const { lab, fresh } = await rt.labFor(L);
-      return { status: 200, body: { lab: lab.credentials(), freshLab: fresh } };
+      const got = await classes.learnerLab(rt, L, ctx.clientIp);
+      // a full server: the learner's place in its queue, as POST /api/labs answers it
+      if (got.queued) return { status: 202, body: got.queued, headers: { location: "/api/queue" } };
+      return { status: 200, body: { lab: got.lab, freshLab: got.fresh } };
     }),
   );
   router.add(

@@ -1,6 +1,7 @@
 "use client";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, ApiCallError } from "@/app/lib/api";
+import { waitInQueue } from "@/app/lib/admission";
 import { classApi, type StoredMembership } from "@/app/lib/classes";
 import { storeTerminals, type LabPhase } from "@/app/lib/use-lab";
 
@@ -20,7 +21,14 @@ export function useClassLab(m: StoredMembership | null, ended: boolean) {
       const me = ++loads.current;
       setPhase(fresh ? { kind: "creating" } : { kind: "checking" });
       (async () => {
-        const { lab } = await classApi.myLab(m, fresh);
+        let lab;
+        for (let ask = fresh; !lab; ask = false) {
+          const r = await classApi.myLab(m, ask);
+          if (!("queued" in r)) lab = r.lab;
+          // a full server: the learner waits in its queue, seeing their place, like any learner
+          else lab = await waitInQueue(r.ticket, r.view, (wait) => me === loads.current && setPhase({ kind: "waiting", wait }));
+          if (me !== loads.current) return;
+        }
         const status = await api.labStatus(lab).catch(() => null);
         if (me === loads.current) setPhase({ kind: "ready", lab, status, generation: ++generation.current });
       })().catch((e: unknown) => {
