@@ -59,7 +59,7 @@ export function startOperations(config: Config, mgr: LabManager, terminals: Term
       async create(req) {
         try {
           // the token goes to the learner (through the queue, if they waited) and is kept nowhere else
-          const { lab, token } = await mgr.create({ lesson: req.lesson, clientIp: req.clientIp });
+          const { lab, token } = await mgr.create({ lesson: req.lesson, clientIp: req.clientIp, terminal: true });
           return { id: lab.id, token, mode: lab.mode, hostname: lab.hostname };
         } catch (e) {
           // the manager is full after all (a race, or a uid range still held): wait in the queue

@@ -37,6 +37,7 @@ export async function startServices(config: Config): Promise<Services> {
     // a pooled lab waits with a shell at its first prompt; the shell's grace starts when handed out
     warm: (lab) => terminals.of(lab).open(80, 24),
     handedOut: (lab) => terminals.of(lab).restartGrace(),
+    prestart: (lab) => terminals.of(lab).prestart(80, 24),
     assignLesson: (lab, lesson) => runner.runSetup(lab, lesson),
   });
   // the explorer labels each process with its terminal: by the shells the terminals started

@@ -47,7 +47,7 @@ export function managerLabs(mgr: LabManager, terminals: Terminals, runSetup: (la
       // may leave it quiet for an hour), and the class's end as its deadline, so the lab manager
       // puts it away then whatever else happens. The class warns its learners before the end
       // itself, so the lab's own deadline warning is off (ownerWarns).
-      const { lab } = await mgr.create({ lesson, clientIp, admitted: true, lifetime: { idleMs: null, maxMs: null, deadline, ownerWarns: true } });
+      const { lab } = await mgr.create({ lesson, clientIp, admitted: true, terminal: true, lifetime: { idleMs: null, maxMs: null, deadline, ownerWarns: true } });
       const done = new Set<string>(lesson ? [lesson] : []);
       return {
         id: lab.id,

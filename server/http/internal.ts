@@ -72,7 +72,7 @@ export function internalRoutes(router: Router, d: AgentDeps): void {
     if (d.drain.isDraining) throw new HttpError(503, "draining", "This agent is draining: it takes no new labs.");
     const h = agentHealth(d);
     if (h.overloaded) throw new HttpError(507, "overloaded", "This agent is full or short of memory.");
-    const { lab, token } = await d.mgr.create({ lesson, clientIp });
+    const { lab, token } = await d.mgr.create({ lesson, clientIp, terminal: true });
     return { status: 201, body: { id: lab.id, token, mode: lab.mode, hostname: lab.hostname } };
   });
   router.add("DELETE", "/internal/labs/:id", async (ctx) => {

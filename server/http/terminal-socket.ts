@@ -77,8 +77,8 @@ export class TerminalSockets {
       } else {
         const cols = clampInt(query.get("cols"), TERMINAL_MIN.cols, TERMINAL_MAX.cols, 80);
         const rows = clampInt(query.get("rows"), TERMINAL_MIN.rows, TERMINAL_MAX.rows, 24);
-        // a pooled lab's shell is already waiting at its first prompt: take it
-        term = mine.fresh();
+        // a pooled lab's shell is already waiting at its first prompt (a new lab's is being started): take it
+        term = await mine.takeFresh();
         if (term) term.resize(cols, rows);
         else term = await mine.open(cols, rows);
       }

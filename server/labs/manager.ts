@@ -28,6 +28,12 @@ export interface LabHooks {
   warm?(lab: Lab): Promise<unknown>;
   /** a pooled lab was handed to a learner (terminals/: the waiting shell's grace period starts) */
   handedOut?(lab: Lab): void;
+  /**
+   * a lab made for a learner whose page opens a terminal at once (CreateOptions.terminal): start
+   * that terminal's shell now, in the background, so it starts while the answer travels and the
+   * page connects, as a pooled lab's already has (terminals/: the socket takes it)
+   */
+  prestart?(lab: Lab): void;
   /** a lab made for a lesson: set it up for the lesson (lessons/: its setup scripts) before it is returned */
   assignLesson?(lab: Lab, lesson: string): Promise<unknown>;
 }
@@ -48,6 +54,8 @@ export interface CreateOptions {
   admitted?: boolean;
   /** the owner's lifetime for this lab instead of the server's (a class: no idle timeout, its end as the deadline) */
   lifetime?: Partial<LifetimePolicy>;
+  /** a learner's page opens a terminal as soon as it has the lab: its shell is started now (LabHooks.prestart) */
+  terminal?: boolean;
 }
 
 /** What the manager tells whoever watches it (metrics, logs, admission), wired by server.ts. */
@@ -301,6 +309,8 @@ export class LabManager {
         if (!(e instanceof CapacityError)) this.emit("failed", failedStep(e), e);
         throw e;
       }
+      // after the lesson's setup (its files are there for the login shell), before the answer
+      if (opts.terminal) this.hooks.prestart?.(made.lab);
     } else {
       const token = newToken();
       lab.handOut(tokenHash(token), clientIp, opts.lesson ?? null);

@@ -67,6 +67,8 @@ export class LabTerminals {
   private readonly byId = new Map<string, Terminal>();
   private next = 1;
   private opening = 0;
+  /** the shell started before anyone asked (prestart), while it starts */
+  private early: Promise<unknown> | null = null;
 
   constructor(
     private readonly lab: PtyLab,
@@ -89,6 +91,26 @@ export class LabTerminals {
   fresh(): Terminal | undefined {
     for (const t of this.byId.values()) if (!t.everAttached && !t.exit) return t;
     return undefined;
+  }
+
+  /**
+   * Starts the lab's first shell now, before any socket asks for it (a new lab whose page will
+   * open a terminal at once), so that its start overlaps the HTTP answer and the socket's
+   * handshake. A failure is left for the socket, which then opens a shell of its own and reports.
+   */
+  prestart(cols: number, rows: number): void {
+    if (this.early || this.byId.size || this.opening) return;
+    const early = this.open(cols, rows).catch(() => {});
+    this.early = early;
+    void early.then(() => {
+      if (this.early === early) this.early = null;
+    });
+  }
+
+  /** fresh(), once a shell being started ahead of time (prestart) is there. */
+  async takeFresh(): Promise<Terminal | undefined> {
+    if (this.early) await this.early;
+    return this.fresh();
   }
 
   /** The shell of each terminal whose shell still runs. */

@@ -1,0 +1,53 @@
+/**
+ * A new lab's first shell starts with the lab (issue 9, speed): a learner's page opens a terminal as
+ * soon as it has its lab, so the server starts that shell at creation, as a pooled lab's already
+ * is, instead of after the page's socket arrives. The socket then takes that shell.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { createLab, TermClient, testServer } from "../testing/harness.ts";
+
+let s: Awaited<ReturnType<typeof testServer>>;
+before(async () => {
+  s = await testServer({ NSLAB_POOL: "0" });
+});
+after(async () => s?.close());
+
+async function until(pred: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 20_000;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test("a lab made for a learner starts its first shell before any socket asks, and the first socket takes it", async () => {
+  const lab = await createLab(s.url);
+  const made = s.mgr.get(lab.id)!;
+  // no socket yet: the shell is there anyway, and prints its prompt into the scrollback
+  await until(() => s.terminals.shells(made).length === 1, "a shell started with the lab");
+  const [shell] = s.terminals.shells(made);
+  await until(() => (s.terminals.of(made).get(shell!.id)?.outputOffset ?? 0) > 0, "its first prompt");
+
+  const t = new TermClient(s.url, lab, "&cols=90&rows=20");
+  await t.opened;
+  await t.until((c) => /# $/.test(c.output), "the prompt");
+  assert.equal(t.ready!.terminal, shell!.id, "the socket took the shell started with the lab");
+  assert.ok(t.ready!.replayed > 0, "its prompt came from the scrollback");
+  assert.equal((await t.run("stty size")).trim(), "20 90", "resized to the page's size");
+  assert.equal((await t.run("echo $$")).trim(), "2", "the lab's first shell (pid 2 after init)");
+  const second = new TermClient(s.url, lab);
+  await second.opened;
+  await second.until((c) => !!c.ready, "ready");
+  assert.notEqual(second.ready!.terminal, shell!.id, "a second connection opens a new shell");
+  t.close();
+  second.close();
+  await s.mgr.destroy(lab.id);
+});
+
+test("a lab made without a page (a script, the lesson verifier) starts no shell", async () => {
+  const { lab } = await s.mgr.create();
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(s.terminals.shells(lab).length, 0);
+  await s.mgr.destroy(lab.id);
+});
