@@ -1,5 +1,6 @@
 import "server-only";
 import crypto from "node:crypto";
+import fs from "node:fs";
 import type { LabEndReason, LabMode, LabStatus, TraceEntry } from "../../lib/protocol.ts";
 import { closeFd, spawn, signalName, NativeError } from "../native/core.ts";
 import type { SpawnSpec } from "../native/spec.ts";
@@ -77,6 +78,8 @@ export class Lab implements LabHandle {
   private destroying: Promise<void> | null = null;
   /** the lab's pid namespace ("pid:[…]"), read from init once */
   private pidNs: string | null = null;
+  /** what a terminal's shell is told of the lab's namespaces (read from init on the first shell) */
+  private homeEnv: string[] | null = null;
   /** stops delivering the learner calls of each traced pty process (the native tracer keeps
    * their listeners until no process uses them) */
   private readonly unwatch: (() => void)[] = [];
@@ -164,6 +167,26 @@ export class Lab implements LabHandle {
     return { expiresAt: e ? new Date(e.at).toISOString() : null, expiryReason: e?.reason ?? null };
   }
 
+  /**
+   * A terminal's shell is in the lab's own namespaces by construction (setns into init's): it is
+   * told which they are (NSLAB_NS, as the lab's bash.bashrc records them) and that it is at home
+   * (NSLAB_NS_HOME), so its prompt needs no stat(1) of its own namespaces, a fork and an exec
+   * before the first prompt. Nested shells, which may be elsewhere, still look (bash.bashrc).
+   */
+  private shellEnv(): string[] {
+    if (!this.homeEnv) {
+      const ns: string[] = [];
+      try {
+        for (const t of ["user", "pid", "mnt", "uts", "ipc", "net", "cgroup", "time"])
+          if (fs.existsSync(`/proc/${this.init.pid}/ns/${t}`)) ns.push(`${t}:${fs.statSync(`/proc/${this.init.pid}/ns/${t}`).ino}`);
+      } catch {
+        return SHELL_ENV; // init is gone, or its namespaces are not ours to read: the shell looks itself
+      }
+      this.homeEnv = [...SHELL_ENV, `NSLAB_NS=${ns.join(" ")} `, "NSLAB_NS_HOME=1"];
+    }
+    return this.homeEnv;
+  }
+
   /** A process in this lab: root inside (setns into every namespace, then the lab's cgroup), cwd /root, a login environment. */
   private spawnSpec(pidfd: number, stdio: "pty" | "pipes", argv: string[], size?: { rows: number; cols: number }): SpawnSpec {
     if (this.o.cgroup) this.o.cgroups.ensureLeaf(this.o.cgroup);
@@ -176,7 +199,7 @@ export class Lab implements LabHandle {
       cwd: "/root",
       cgroupProcs: this.o.cgroup?.procsFiles ?? [],
       argv,
-      env: SHELL_ENV,
+      env: stdio === "pty" ? this.shellEnv() : SHELL_ENV,
     };
   }
 

@@ -300,7 +300,9 @@ export class LabManager {
     this.demand.push(Date.now());
     let lab: Lab | undefined;
     while ((lab = this.pool.shift()) && !lab.running) await this.destroy(lab.id).catch(() => {});
-    this.refill();
+    // the refill begins once this request's answer is on its way: a new lab's first steps (its
+    // cgroups, its spec) run on this thread, and would hold up the answer of a pooled lab
+    setImmediate(() => this.refill());
     let made: CreatedLab;
     if (!lab) {
       try {

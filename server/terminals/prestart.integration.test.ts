@@ -51,3 +51,26 @@ test("a lab made without a page (a script, the lesson verifier) starts no shell"
   assert.equal(s.terminals.shells(lab).length, 0);
   await s.mgr.destroy(lab.id);
 });
+
+/** The terminal's text without colours, bracketed paste and the command marks (OSC 633). */
+const plain = (out: string) => out.replace(/\x1b\][^\x07]*\x07/g, "").replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
+
+test("a terminal's shell knows it is in the lab's own namespaces: its first prompt forks nothing, and nested shells still look", async () => {
+  const lab = await createLab(s.url);
+  const t = new TermClient(s.url, lab);
+  await t.opened;
+  await t.until((c) => /root@lab-[0-9a-f]{6}:~# $/.test(plain(c.output)), "a prompt that names no namespace of its own");
+  // pid 1 is init, 2 this shell: nothing ran in between (no stat(1) for the prompt), so the next is 3
+  assert.equal((await t.run("sh -c 'echo $$'")).trim(), "3", "the shell's start forked nothing");
+  assert.equal((await t.run('echo "[$NSLAB_NS_HOME]"')).trim(), "[]", "the marker is not passed on to nested shells");
+  const pidns = (await t.run("stat -L -c %i /proc/self/ns/pid")).trim();
+  assert.equal((await t.run("echo $NSLAB_SHELL_pid")).trim(), `${pidns}:0`);
+  assert.match((await t.run("echo $NSLAB_NS")).trim(), new RegExp(`(^| )pid:${pidns}( |$)`));
+  // a nested shell in new pid and mount namespaces says where it is
+  t.send("unshare -p -f -m --mount-proc bash -i\r");
+  await t.until((c) => /root@lab-[0-9a-f]{6} \[pid\+1 mnt\]:~# $/.test(plain(c.output)), "the nested shell's prompt");
+  t.send("exit\r");
+  await t.until((c) => /exit\r\n(.*\r\n)*root@lab-[0-9a-f]{6}:~# $/.test(plain(c.output)), "back home");
+  t.close();
+  await s.mgr.destroy(lab.id);
+});
