@@ -11,7 +11,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
-import type { QueuedResponse, TraceEntry } from "../../lib/protocol.ts";
+import type { CreateLabResponse, QueuedResponse, TraceEntry } from "../../lib/protocol.ts";
 import { OUTPUT_MAX, FEEDBACK_MAX } from "../lessons/runner.ts";
 import { MAX_WAITING, queued } from "../lessons/labqueue.ts";
 import { api, createLab, testServer, TermClient } from "../testing/harness.ts";
@@ -275,7 +275,9 @@ describe("terminals and the trace", () => {
   });
 
   test("GET trace?since=SEQ returns only what came after SEQ", async () => {
-    const lab = await createLab(s.url);
+    // made without a page (no first shell started with it), so nothing is traced until a terminal opens
+    const { lab: made, token } = await s.mgr.create();
+    const lab: CreateLabResponse = { id: made.id, token, mode: made.mode, hostname: made.hostname };
     const all = (await api(s.url, "GET", `/api/labs/${lab.id}/trace`, lab.token)).json as TraceEntry[];
     assert.ok(all.length > 10);
     const seqs = all.map((e) => e.seq);

@@ -381,7 +381,8 @@ describe("cgroups (server/labs/cgroup.ts)", () => {
     assert.deepEqual(listed, inCgroups);
     assert.deepEqual(listedSync, inCgroups);
     const comms = listed.map((p) => fs.readFileSync(`/proc/${p}/comm`, "utf8").trim()).sort();
-    assert.deepEqual(comms, ["nslab-init", "sleep", "sleep", "sleep", "unshare"]);
+    // the lab's first shell (a page's lab starts one with it: LabTerminals.prestart) is the lab's too
+    assert.deepEqual(comms, ["bash", "nslab-init", "sleep", "sleep", "sleep", "unshare"]);
     await othersUnharmed();
     await s.mgr.destroy(lab.id);
     for (const d of lab.cgroup!.dirs) assert.equal(fs.existsSync(d), false, `${d} removed`);
