@@ -59,9 +59,17 @@ export function writeEtcTemplate(dir: string, cgroupVersion: 0 | 1 | 2): void {
   for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content, { mode: 0o644 });
 }
 
-/** The root of the lab: its tmpfs and the steps that fill it (binds, /etc, /proc, /sys, /dev), in order. */
-export function rootfs(o: RootfsOptions): Pick<LabSpec, "root" | "mounts"> {
-  const M: MountStep[] = [];
+/**
+ * What every lab takes from the host, looked up once per etc template (a server writes its template
+ * once, at start): the system directories (bound, or symlinks as on a merged-/usr host), the
+ * template's files and the shared host /etc files that exist. Each new lab would otherwise repeat
+ * these ~20 file system lookups on the event loop.
+ */
+const hostLayouts = new Map<string, { system: MountStep[]; etcFiles: string[]; sharedEtc: string[] }>();
+function hostLayout(etcTemplate: string) {
+  let l = hostLayouts.get(etcTemplate);
+  if (l) return l;
+  const system: MountStep[] = [];
   for (const d of SYSTEM_DIRS) {
     const host = `/${d}`;
     let st: fs.Stats;
@@ -70,18 +78,25 @@ export function rootfs(o: RootfsOptions): Pick<LabSpec, "root" | "mounts"> {
     } catch {
       continue;
     }
-    if (st.isSymbolicLink()) M.push({ op: "symlink", target: fs.readlinkSync(host), path: host });
-    else if (st.isDirectory()) M.push({ op: "ro-bind", src: host, path: host });
+    if (st.isSymbolicLink()) system.push({ op: "symlink", target: fs.readlinkSync(host), path: host });
+    else if (st.isDirectory()) system.push({ op: "ro-bind", src: host, path: host });
   }
+  l = { system, etcFiles: listFiles(etcTemplate), sharedEtc: HOST_ETC_SHARED.filter((f) => fs.existsSync(`/etc/${f}`)) };
+  hostLayouts.set(etcTemplate, l);
+  return l;
+}
+
+/** The root of the lab: its tmpfs and the steps that fill it (binds, /etc, /proc, /sys, /dev), in order. */
+export function rootfs(o: RootfsOptions): Pick<LabSpec, "root" | "mounts"> {
+  const host = hostLayout(o.etcTemplate);
+  const M: MountStep[] = [...host.system];
   for (const h of o.hide) M.push({ op: "tmpfs", path: h, options: "size=4k,mode=0755" });
   for (const d of ["/root", "/tmp", "/home", "/run", "/var", "/var/tmp", "/mnt", "/opt", "/srv"])
     M.push({ op: "dir", path: d, mode: d === "/tmp" || d === "/var/tmp" ? 0o1777 : d === "/root" ? 0o700 : 0o755 });
   M.push({ op: "dir", path: "/etc", mode: 0o755 });
   M.push({ op: "dir", path: "/etc/nslab", mode: 0o755 });
-  for (const f of listFiles(o.etcTemplate)) M.push({ op: "copy", src: path.join(o.etcTemplate, f), path: `/etc/${f}`, mode: 0o644 });
-  for (const f of HOST_ETC_SHARED) {
-    if (fs.existsSync(`/etc/${f}`)) M.push({ op: "ro-bind", src: `/etc/${f}`, path: `/etc/${f}` });
-  }
+  for (const f of host.etcFiles) M.push({ op: "copy", src: path.join(o.etcTemplate, f), path: `/etc/${f}`, mode: 0o644 });
+  for (const f of host.sharedEtc) M.push({ op: "ro-bind", src: `/etc/${f}`, path: `/etc/${f}` });
   M.push({ op: "symlink", target: "/usr/share/zoneinfo/Etc/UTC", path: "/etc/localtime" });
   M.push({ op: "symlink", target: "../proc/self/mounts", path: "/etc/mtab" });
   M.push({ op: "proc", path: "/proc" });
