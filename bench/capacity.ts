@@ -127,6 +127,8 @@ function rssMiB(pid: number): { rss: number; hwm: number } {
 }
 const memAvailable = () => Number(/^MemAvailable:\s+(\d+) kB/m.exec(fs.readFileSync("/proc/meminfo", "utf8"))![1]) / 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** the load average now, printed beside each section's figures (other work on the host skews them) */
+const load = () => `load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`;
 
 /** Waits until the server's warm pool holds `n` labs (read from /metrics). */
 async function poolOf(base: string, n: number): Promise<void> {
@@ -180,6 +182,7 @@ if (ONLY.has(1)) {
   const metrics = await (await fetch(`${s.url}/metrics`)).text();
   const cg = /^nslab_lab_memory_bytes\{stat="p50"\} (\S+)$/m.exec(metrics)?.[1];
   if (cg) console.log(`   a lab's own cgroup memory (p50): ${(Number(cg) / 1024).toFixed(0)} KiB`);
+  console.log(`   ${load()}`);
   await s.stop();
 }
 
@@ -202,7 +205,7 @@ for (const pool of ONLY.has(2) ? ["2", "0"] : []) {
   const all = (performance.now() - t0) / 1000;
   console.log(`\n2. a burst of ${BURST} learners within 1 s (each from its own address), pool ${pool === "0" ? "off" : `on (NSLAB_POOL=${pool})`}: all had a prompt after ${all.toFixed(2)} s`);
   const r = summary(`   request to first prompt byte, pool ${pool === "0" ? "off" : "on "}`, times);
-  console.log(`   goal p99 ≤ 2 s: ${r.p99 <= 2000 ? "met" : "MISSED"}`);
+  console.log(`   goal p99 ≤ 2 s: ${r.p99 <= 2000 ? "met" : "MISSED"}   (${load()})`);
   for (const w of sockets) w.close();
   await s.stop();
 }
@@ -248,7 +251,7 @@ if (ONLY.has(3)) {
   ratio("   warm / anchor (p50)   goal ≤ 0.5", ws.p50, bs.p50);
   ratio("   cold / anchor (p99)", cs.p99, bs.p99);
   ratio("   warm / anchor (p99)", ws.p99, bs.p99);
-  console.log(`   cold ${cs.p50 / bs.p50 <= 1 ? "met" : "MISSED"}, warm ${ws.p50 / bs.p50 <= 0.5 ? "met" : "MISSED"} (p50 ratios)`);
+  console.log(`   cold ${cs.p50 / bs.p50 <= 1 ? "met" : "MISSED"}, warm ${ws.p50 / bs.p50 <= 0.5 ? "met" : "MISSED"} (p50 ratios)   (${load()})`);
   console.log("\n   where the time goes (p50 of each part; parts overlap in time only where noted)");
   summary("   cold: POST /api/labs (the lab made)", createdC);
   summary("   cold: socket open to first prompt byte", c.map((x, i) => x - createdC[i]!));
