@@ -83,8 +83,11 @@ export class TerminalSockets {
         else term = await mine.open(cols, rows);
       }
       // the socket may have closed while the shell was starting: then the terminal waits,
-      // unattached, for a reattach within the grace period
-      if (ws.readyState !== ws.OPEN) return;
+      // unattached, for a reattach within the grace period (or the next socket, if nobody ever had it)
+      if (ws.readyState !== ws.OPEN) {
+        mine.unclaim(term);
+        return;
+      }
       const offset = Number(query.get("offset") ?? 0);
       term.attach(client, Number.isSafeInteger(offset) && offset >= 0 ? offset : 0);
     } catch (e) {

@@ -69,6 +69,8 @@ export class LabTerminals {
   private opening = 0;
   /** the shell started before anyone asked (prestart), while it starts */
   private early: Promise<unknown> | null = null;
+  /** fresh terminals a socket took (takeFresh) and is about to attach: no other socket takes them */
+  private readonly claimed = new WeakSet<Terminal>();
 
   constructor(
     private readonly lab: PtyLab,
@@ -89,7 +91,7 @@ export class LabTerminals {
 
   /** A terminal opened ahead of time (a pooled lab's) that nobody has attached to yet, if any. */
   fresh(): Terminal | undefined {
-    for (const t of this.byId.values()) if (!t.everAttached && !t.exit) return t;
+    for (const t of this.byId.values()) if (!t.everAttached && !t.exit && !this.claimed.has(t)) return t;
     return undefined;
   }
 
@@ -107,10 +109,19 @@ export class LabTerminals {
     });
   }
 
-  /** fresh(), once a shell being started ahead of time (prestart) is there. */
+  /**
+   * fresh(), once a shell being started ahead of time (prestart) is there, taken by one socket only
+   * (sockets that arrive together each get their own terminal); `unclaim` if it is not attached.
+   */
   async takeFresh(): Promise<Terminal | undefined> {
     if (this.early) await this.early;
-    return this.fresh();
+    const t = this.fresh();
+    if (t) this.claimed.add(t);
+    return t;
+  }
+
+  unclaim(t: Terminal): void {
+    this.claimed.delete(t);
   }
 
   /** The shell of each terminal whose shell still runs. */
