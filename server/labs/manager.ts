@@ -77,6 +77,8 @@ export const POOL_CLIENT = "pool";
 const ENDED_KEEP_COUNT = 20_000;
 /** demand in this window makes the pool bigger and its refill parallel (a burst) */
 const BURST_WINDOW_MS = 10_000;
+/** outside a burst, how long after a lab is asked for the pool's refill waits (the page connects meanwhile) */
+const REFILL_AFTER_MS = 250;
 
 /**
  * Owns every lab: creates them (uid range, cgroup, native create), finds them by id and token,
@@ -300,9 +302,11 @@ export class LabManager {
     this.demand.push(Date.now());
     let lab: Lab | undefined;
     while ((lab = this.pool.shift()) && !lab.running) await this.destroy(lab.id).catch(() => {});
-    // the refill begins once this request's answer is on its way: a new lab's first steps (its
-    // cgroups, its spec) run on this thread, and would hold up the answer of a pooled lab
-    setImmediate(() => this.refill());
+    // The refill begins once this learner's page has its lab and its prompt: a new lab's first
+    // steps (its cgroups, its spec) run on this thread and its making takes a core, which would hold
+    // up the answer and the socket of the lab just handed out. In a burst it begins at once.
+    if (this.demand.length > this.config.poolSize) setImmediate(() => this.refill());
+    else setTimeout(() => this.refill(), REFILL_AFTER_MS);
     let made: CreatedLab;
     if (!lab) {
       try {
