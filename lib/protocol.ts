@@ -40,9 +40,10 @@ export interface LabStatus {
 /** Why a lab will be put away: no input, output or API call for the idle timeout; its maximum
  *  lifetime; or a deadline its owner set (a class's end). */
 export type ExpiryReason = "idle" | "max-lifetime" | "deadline";
-/** Why a lab ended: an expiry, the operator, the server stopping, its learner deleting it, or (several
- *  machines, docs/scaling.md) the machine that ran it stopping answering. */
-export type LabEndReason = ExpiryReason | "operator" | "shutdown" | "deleted" | "agent-lost";
+/** Why a lab ended: an expiry, the operator, the server stopping, its learner deleting it, (several
+ *  machines, docs/scaling.md) the machine that ran it stopping answering, or the lab making more
+ *  child cgroups than a lab may (cgroup v1, where the kernel has no cap: docs/security.md). */
+export type LabEndReason = ExpiryReason | "operator" | "shutdown" | "deleted" | "agent-lost" | "cgroup-limit";
 
 /** The body of a 410 lab_ended answer: a lab that is gone, and why (its token still proves whose it was). */
 export interface LabEndedError {

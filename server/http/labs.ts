@@ -21,6 +21,7 @@ export const ENDED: Record<LabEndReason, string> = {
   shutdown: "The server restarted; your lab was shut down. Your progress is kept: start a fresh lab.",
   deleted: "This lab was shut down.",
   "agent-lost": "The machine that ran your lab stopped answering, and your lab went with it. Your progress is kept: start a fresh lab (it starts on another machine).",
+  "cgroup-limit": "Your lab was ended because it made more cgroups than a lab may (they use kernel resources every lab on this machine shares). Your progress is kept: start a fresh lab.",
 };
 
 /**

@@ -1,5 +1,5 @@
 import "server-only";
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
@@ -106,6 +106,8 @@ export interface LabCgroup {
   /** (host dir, path inside the lab) pairs to bind into the lab's /sys/fs/cgroup */
   binds: [string, string][];
   dirs: string[];
+  /** the lab's own directories, where it may make child cgroups (v1: pids, memory, cpu, freezer) */
+  delegated?: string[];
 }
 
 export class Cgroups {
@@ -204,7 +206,7 @@ export class Cgroups {
     };
     const rollback: string[] = []; // every directory made, parents first
     const mkdir = (dir: string) => op("mkdir", `"${dir}", 0755`, () => (fs.mkdirSync(dir), rollback.push(dir)));
-    const made: LabCgroup = { rootProcs: [], procsFiles: [], leaf: null, binds: [], dirs: [] };
+    const made: LabCgroup = { rootProcs: [], procsFiles: [], leaf: null, binds: [], dirs: [], delegated: [] };
     // the parents go when the last lab of an instance that shut down goes (release): make them again
     if (!this.parentDirs().every((d) => fs.existsSync(d))) this.prepare();
     try {
@@ -229,7 +231,11 @@ export class Cgroups {
           }
           // lesson 10 makes child cgroups in each of these four; the other hierarchies (below) stay
           // the host's, so the lab cannot make cgroups there
-          if (owner) op("chown", `"${dir}", ${owner.uid}, ${owner.gid}`, () => delegate(dir, owner, ["cgroup.procs", "tasks"]));
+          // (v1 cannot cap how many the lab makes: the server counts them, cgroup-guard.ts)
+          if (owner) {
+            op("chown", `"${dir}", ${owner.uid}, ${owner.gid}`, () => delegate(dir, owner, ["cgroup.procs", "tasks"]));
+            made.delegated!.push(dir);
+          }
           made.rootProcs.push(path.join(dir, "cgroup.procs"));
           made.procsFiles.push(path.join(dir, "cgroup.procs"));
           made.binds.push([dir, `/sys/fs/cgroup/${c}`]);
@@ -258,7 +264,10 @@ export class Cgroups {
         // `init` below. The kernel checks every ancestor's limit, so the lab cannot raise it by
         // writing a higher one in a cgroup of its own.
         if (limits.cgroups) tryWrite(dir, "cgroup.max.descendants", String(limits.cgroups + 1));
-        if (owner) op("chown", `"${dir}", ${owner.uid}, ${owner.gid}`, () => delegate(dir, owner, V2_DELEGATED));
+        if (owner) {
+          op("chown", `"${dir}", ${owner.uid}, ${owner.gid}`, () => delegate(dir, owner, V2_DELEGATED));
+          made.delegated!.push(dir);
+        }
         // The lab's cgroup namespace is rooted at `dir`, and `dir` is what the lab sees at
         // /sys/fs/cgroup: the first process is born in `dir`, unshares its cgroup namespace there
         // (native/src/cgroup.c), and only then moves down into the leaf `init`, where every later
@@ -383,6 +392,20 @@ export class Cgroups {
     return { memoryBytes: null, pids: null };
   }
 
+  /**
+   * Freezes the whole lab at once (v1: its freezer cgroup, whose state its own child cgroups cannot
+   * undo; v2: cgroup.freeze): a lab about to be ended for what it is doing stops doing it now, not
+   * once its init gets the CPU to die. destroy() kills, then thaws.
+   */
+  freeze(cg: LabCgroup): void {
+    const L = this.layout;
+    const dir = L.version === 2 ? cg.dirs[0] : L.version === 1 ? cg.dirs.find((d) => L.mounts.freezer && d.startsWith(L.mounts.freezer + "/")) : undefined;
+    if (!dir) return;
+    try {
+      fs.writeFileSync(path.join(dir, L.version === 2 ? "cgroup.freeze" : "freezer.state"), L.version === 2 ? "1" : "FROZEN");
+    } catch {}
+  }
+
   /** Thaws every cgroup of the lab the learner froze (v1 freezer, v2 cgroup.freeze), so its tasks can die. */
   async thaw(cg: LabCgroup): Promise<void> {
     const L = this.layout;
@@ -399,7 +422,7 @@ export class Cgroups {
       await this.thaw(cg);
       // one walk per round: each cgroup is removed, and whatever still runs in one that is busy is killed
       let busy = false;
-      for (const dir of cg.dirs) busy = !(await removeTree(dir)) || busy;
+      for (const dir of cg.dirs) busy = (await removeTree(dir)) !== true || busy;
       if (!busy) return;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -485,32 +508,51 @@ function delegate(dir: string, owner: { uid: number; gid: number }, files: strin
   }
 }
 
+/**
+ * A lab can make cgroup paths longer than PATH_MAX (a few dozen levels of long names), which no
+ * path-based call can name. find(1) walks with directory descriptors (fts), so it reaches them:
+ * used below `dir` (nameable) once a path under it is not.
+ */
+function findBelow(dir: string, args: string[]): Promise<void> {
+  return new Promise((resolve) => execFile("find", [dir, ...args], { timeout: 60_000 }, () => resolve()));
+}
+const tooLong = (e: unknown) => (e as NodeJS.ErrnoException).code === "ENAMETOOLONG";
+
 /** Thaws a cgroup and every child the lab froze: v1 freezer.state, v2 cgroup.freeze. */
-async function thawTree(dir: string): Promise<void> {
+async function thawTree(dir: string): Promise<void | "too-long"> {
   let entries: fs.Dirent[];
   try {
     entries = await fsp.readdir(dir, { withFileTypes: true });
-  } catch {
-    return;
+  } catch (e) {
+    return tooLong(e) ? "too-long" : undefined;
   }
   for (const [file, thawed] of [["freezer.state", "THAWED"], ["cgroup.freeze", "0"]] as const) {
     try {
       if ((await fsp.readFile(path.join(dir, file), "utf8")).trim() !== thawed) await fsp.writeFile(path.join(dir, file), thawed);
     } catch {}
   }
-  for (const e of entries) if (e.isDirectory()) await thawTree(path.join(dir, e.name));
+  for (const e of entries)
+    if (e.isDirectory() && (await thawTree(path.join(dir, e.name))) === "too-long")
+      await findBelow(dir, ["-depth", "(", "-name", "freezer.state", "-o", "-name", "cgroup.freeze", ")", "-execdir", "sh", "-c", 'for f; do case $f in *freezer.state) echo THAWED;; *) echo 0;; esac > "$f"; done', "sh", "{}", "+"]);
 }
 
 /** rmdir a cgroup and every child cgroup below it; false while something is still busy. */
-async function removeTree(dir: string): Promise<boolean> {
+async function removeTree(dir: string): Promise<boolean | "too-long"> {
   let entries: fs.Dirent[];
   try {
     entries = await fsp.readdir(dir, { withFileTypes: true });
   } catch (e) {
+    if (tooLong(e)) return "too-long";
     return (e as NodeJS.ErrnoException).code === "ENOENT";
   }
   let ok = true;
-  for (const e of entries) if (e.isDirectory()) ok = (await removeTree(path.join(dir, e.name))) && ok;
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    const r = await removeTree(path.join(dir, e.name));
+    // the processes are gone by now (their pid namespace was killed): rmdir all that is left
+    if (r === "too-long") await findBelow(dir, ["-mindepth", "1", "-depth", "-type", "d", "-delete"]);
+    ok = r === true && ok;
+  }
   try {
     await fsp.rmdir(dir);
   } catch (e) {

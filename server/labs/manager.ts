@@ -7,6 +7,7 @@ import type { LabEndReason, LabMode } from "../../lib/protocol.ts";
 import type { Config } from "../config.ts";
 import { initBinary, loadNative, NativeError, closeFd, features, labCreate, sealedCopy, setHelperTimeout } from "../native/core.ts";
 import { Cgroups, detectCgroups, labParents, type LabCgroup } from "./cgroup.ts";
+import { CgroupGuard } from "./cgroup-guard.ts";
 import { MemoryLabDirectory, type LabDirectory } from "./directory.ts";
 import { CapacityError, LabCreateError } from "./errors.ts";
 import { lowerMountMax } from "./host.ts";
@@ -107,6 +108,8 @@ export class LabManager {
   /** why recent labs ended, by id (with their token's digest: only their owner may ask) */
   private readonly endedLabs = new Map<string, { tokenHashes: readonly Buffer[]; reason: LabEndReason; at: number }>();
   private sweeper: NodeJS.Timeout | null = null;
+  /** cgroup v1: counts the cgroups each lab makes below its own and ends a lab above the limit (v2: the kernel's cap) */
+  readonly cgroupGuard: CgroupGuard | null = null;
 
   private constructor(
     readonly config: Config,
@@ -124,6 +127,20 @@ export class LabManager {
         console.error(
           `nslab: fs.mount-max lowered from ${m.before} to ${m.after} (NSLAB_MOUNT_MAX; the largest mount namespace here holds ${m.largestNamespace}): no mount namespace, a lab's or the host's, may hold more mounts.`,
         );
+      if (this.cgroups.version === 1 && config.limits.cgroups)
+        this.cgroupGuard = new CgroupGuard({
+          limit: config.limits.cgroups,
+          onOver: (id, over) => {
+            console.error(
+              over.why === "count"
+                ? `nslab: lab ${id} made more than ${config.limits.cgroups} cgroups below ${over.dir} (NSLAB_CGROUPS_MAX; ${over.counted} counted): ending it`
+                : `nslab: lab ${id} made a cgroup path below ${over.dir} too deep to count: ending it`,
+            );
+            const lab = this.labs.get(id);
+            if (lab?.cgroup) this.cgroups.freeze(lab.cgroup);
+            void this.destroy(id, "cgroup-limit").catch((e) => console.error("nslab: ending a lab failed:", e));
+          },
+        });
     }
     this.ids = new IdRanges(config.uidBase, config.maxLabs, config.idsPerLab);
     fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o755 });
@@ -389,6 +406,7 @@ export class LabManager {
       });
       this.labs.add(lab);
       if (range.slot >= 0) this.slots.set(id, range.slot);
+      if (cgroup?.delegated) this.cgroupGuard?.add(id, cgroup.delegated);
       if (cgroup) this.cgroups.settle(cgroup, created.pid, (sys, args, fn) => trace.addServer("lab", sys, args, fn));
       if (opts.lesson) await this.hooks.assignLesson?.(lab, opts.lesson);
       return { lab, token };
@@ -475,6 +493,7 @@ export class LabManager {
     if (!lab) return false;
     const i = this.pool.indexOf(lab);
     if (i >= 0) this.pool.splice(i, 1);
+    this.cgroupGuard?.remove(id);
     const handedOut = lab.clientIp !== POOL_CLIENT;
     // a lab its learner deleted is just gone (404); one the server put away says why (410), from now on
     if (reason !== "deleted" && handedOut && !lab.endReason) this.endedLabs.set(id, { tokenHashes: [...lab.tokenDigests], reason, at: Date.now() });
@@ -493,6 +512,7 @@ export class LabManager {
   async shutdown(): Promise<void> {
     this.closed = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    this.cgroupGuard?.close();
     this.pool.length = 0;
     await Promise.allSettled(this.labs.all().map((l) => this.destroy(l.id, "shutdown")));
     this.cgroups.release();

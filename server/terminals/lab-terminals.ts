@@ -17,6 +17,7 @@ const END_MESSAGES: Record<LabEndReason, string> = {
   shutdown: "The server is restarting; the lab was shut down.",
   deleted: "The lab was shut down.",
   "agent-lost": "The machine that ran the lab stopped answering.",
+  "cgroup-limit": "The lab was ended: it made more cgroups than a lab may.",
 };
 
 export interface TerminalSettings extends TerminalOptions {

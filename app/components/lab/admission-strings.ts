@@ -35,6 +35,7 @@ const en = {
     shutdown: ["The server restarted", "Your lab was shut down with it. Your progress is kept."],
     deleted: ["This lab is gone", "It was shut down. Your progress is kept."],
     "agent-lost": ["The machine running your lab stopped", "Your lab went with it. Your progress is kept: a fresh lab starts on another machine."],
+    "cgroup-limit": ["Your lab was ended: too many cgroups", "It made more child cgroups than a lab may; they use kernel resources that every lab on this machine shares. Your progress is kept: start a fresh lab."],
   } satisfies Record<LabEndReason, [string, string]>,
   freshLab: "Start a fresh lab",
 };
@@ -72,6 +73,7 @@ const zh: typeof en = {
     shutdown: ["服务器重启了", "你的实验环境随之关闭。你的学习进度已保留。"],
     deleted: ["这个实验环境已经不在了", "它已被关闭。你的学习进度已保留。"],
     "agent-lost": ["运行你实验环境的机器停止了", "你的实验环境随之结束。你的学习进度已保留：新的实验环境会在另一台机器上启动。"],
+    "cgroup-limit": ["你的实验环境已被结束：cgroup 太多", "它创建的子 cgroup 超过了一个实验环境允许的数量；这些 cgroup 占用的是这台机器上所有实验环境共用的内核资源。你的学习进度已保留：请启动一个新的实验环境。"],
   },
   freshLab: "启动一个新的实验环境",
 };
