@@ -269,6 +269,9 @@ export interface TraceEntry {
   comm?: string;
   /** learner calls: the result as inferred from the process's namespaces ("" when it cannot be told) */
   result?: string;
+  /** learner: not a call the tracer saw but one the lab's state shows was made (the fork after
+   *  unshare(CLONE_NEWPID), a write to uid_map): server/inspect/learner-infer.ts */
+  inferred?: boolean;
 }
 
 /* ------------------------------------------------------------------ explorer */

@@ -1,5 +1,6 @@
 import "server-only";
 import type { Config } from "./config.ts";
+import { LearnerInference } from "./inspect/learner-infer.ts";
 import { ExplorerHub } from "./inspect/watch.ts";
 import { LabManager } from "./labs/manager.ts";
 import { LessonLibrary } from "./lessons/library.ts";
@@ -33,12 +34,15 @@ export async function startServices(config: Config): Promise<Services> {
     inputBytesPerSec: config.inputBytesPerSec,
     inputBurstBytes: config.inputBurstBytes,
   });
+  const inference = new LearnerInference();
   const mgr = await LabManager.start(config, {
     // a pooled lab waits with a shell at its first prompt; the shell's grace starts when handed out
     warm: (lab) => terminals.of(lab).open(80, 24),
     handedOut: (lab) => terminals.of(lab).restartGrace(),
     prestart: (lab) => terminals.of(lab).prestart(80, 24),
     assignLesson: (lab, lesson) => runner.runSetup(lab, lesson),
+    // what the learner's namespace calls did, from the lab's state a moment later
+    learnerCall: (lab, scope, call) => inference.push(lab, scope, call),
   });
   // the explorer labels each process with its terminal: by the shells the terminals started
   const hub = new ExplorerHub({ shellsOf: (lab) => terminals.shells(lab) });

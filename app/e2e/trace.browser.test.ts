@@ -35,3 +35,23 @@ test("unshare -u hostname box: unshare(CLONE_NEWUTS) and sethostname(\"box\") un
   await app.page.locator("[data-testid=trace-view-learner]").click();
   await screenshot(app.page, "explorer-trace-yours");
 });
+
+test("unshare -fp --mount-proc bash: the fork the tracer never sees is shown as inferred, between the unshare and the child's mount of proc, which has its result", async () => {
+  await app.page.locator("[data-testid=explorer-tab-trace]").click();
+  await typeInto(app.page, "unshare -fp --mount-proc bash\n");
+  const rows = app.page.locator("[data-testid=trace-learner] tr[data-sys]");
+  const unshare = rows.filter({ hasText: "CLONE_NEWPID" }).and(app.page.locator("[data-sys=unshare]"));
+  const clone = rows.and(app.page.locator("[data-sys=clone][data-inferred]"));
+  const mount = rows.filter({ hasText: '"proc", "/proc", "proc"' }).and(app.page.locator("[data-sys=mount]"));
+  await clone.first().waitFor({ timeout: 20_000 });
+  await mount.first().waitFor({ timeout: 20_000 });
+  const cloneText = await clone.first().innerText();
+  assert.match(cloneText, /inferred/, "marked as inferred");
+  assert.match(cloneText, /child is PID 1 of pid:\[\d+\]/);
+  assert.match(await mount.first().innerText(), /ok: proc at \/proc/);
+  const seq = async (l: typeof rows) => Number(await l.first().getAttribute("data-trace-seq"));
+  const [u, c, m] = [await seq(unshare), await seq(clone), await seq(mount)];
+  assert.ok(u < c && c < m, `in order: unshare ${u}, clone ${c}, mount ${m}`);
+  await screenshot(app.page, "explorer-trace-inferred");
+  await typeInto(app.page, "exit\n");
+});

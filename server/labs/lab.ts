@@ -4,7 +4,7 @@ import fs from "node:fs";
 import type { LabEndReason, LabMode, LabStatus, TraceEntry } from "../../lib/protocol.ts";
 import { closeFd, spawn, signalName, NativeError } from "../native/core.ts";
 import type { SpawnSpec } from "../native/spec.ts";
-import { syscalls } from "../native/syscalls.ts";
+import { syscalls, type LearnerCall } from "../native/syscalls.ts";
 import { learnerEntry } from "./learner-calls.ts";
 import type { Cgroups, LabCgroup } from "./cgroup.ts";
 import { LabGoneError } from "./errors.ts";
@@ -41,6 +41,8 @@ export interface LabInit {
   trace: TraceLog;
   /** report the namespace calls of the learner's commands (processes on ptys) into the trace */
   traceSyscalls: boolean;
+  /** where those calls go (inspect/ infers their results); without it, straight into the trace */
+  learnerCall?: (lab: Lab, scope: string, call: LearnerCall) => void;
   lifetime: LifetimePolicy;
 }
 
@@ -227,7 +229,8 @@ export class Lab implements LabHandle {
       // background jobs may outlive the terminal: the native tracer keeps the listener as long as
       // any process uses the filter, and we keep delivering until the lab goes
       try {
-        this.unwatch.push(syscalls.watch(sp.listener, (call) => this.traceLog.addLearner(learnerEntry(o.traceScope, call))));
+        const to = this.o.learnerCall;
+        this.unwatch.push(syscalls.watch(sp.listener, (call) => (to ? to(this, o.traceScope, call) : this.traceLog.addLearner(learnerEntry(o.traceScope, call)))));
       } finally {
         closeFd(sp.listener);
       }

@@ -18,6 +18,7 @@ import { LabProcess } from "./process.ts";
 import { recover, lockStateDir } from "./recovery.ts";
 import { rootfs, writeEtcTemplate } from "./rootfs.ts";
 import type { LabSpec } from "../native/spec.ts";
+import type { LearnerCall } from "../native/syscalls.ts";
 import { TraceLog } from "./trace.ts";
 
 /**
@@ -37,6 +38,9 @@ export interface LabHooks {
   prestart?(lab: Lab): void;
   /** a lab made for a lesson: set it up for the lesson (lessons/: its setup scripts) before it is returned */
   assignLesson?(lab: Lab, lesson: string): Promise<unknown>;
+  /** a namespace call of the learner's commands (the tracer's record): inspect/ infers what it did
+   * and records it in the lab's trace; without this hook it is recorded as it came */
+  learnerCall?(lab: Lab, scope: string, call: LearnerCall): void;
 }
 
 /**
@@ -397,6 +401,7 @@ export class LabManager {
         limits: { pids: L.pids, memoryBytes: L.memoryBytes, cpuPercent: L.cpuPercent, scratchBytes: L.scratchBytes },
         trace,
         traceSyscalls: this.config.traceSyscalls,
+        ...(this.hooks.learnerCall ? { learnerCall: this.hooks.learnerCall } : {}),
         lifetime: {
           idleMs: this.config.idleTimeoutMs || null,
           maxMs: this.config.maxLifetimeMs || null,

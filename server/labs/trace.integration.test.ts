@@ -103,3 +103,57 @@ test("observation only: the kernel still refuses what it refuses, the learner ca
   while (listeners() > before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   assert.equal(listeners(), before);
 });
+
+test("unshare -fp --mount-proc: the unshare, the fork inferred from the lab's state (a plain clone is never reported), and the mount of proc with its result", async () => {
+  const c = await createLab(s.url);
+  const lab = s.mgr.get(c.id)!;
+  const t = new TermClient(s.url, c);
+  await t.opened;
+  await t.until((x) => /[#$] $/.test(x.output), "the first prompt");
+  t.send("unshare -fp --mount-proc bash\r");
+  assert.match(await t.run("echo pid=$$"), /pid=1\n/, "the new shell is PID 1 of the new pid namespace");
+  const u = await until("unshare(CLONE_NEWNS|CLONE_NEWPID)", () => learner(lab).find((e) => e.sys === "unshare" && /CLONE_NEWPID/.test(e.args) && /CLONE_NEWNS/.test(e.args)));
+  const fork = await until("the inferred clone", () => learner(lab).find((e) => e.sys === "clone" && e.inferred));
+  const proc = await until("mount of proc", () => learner(lab).find((e) => e.sys === "mount" && e.args.startsWith('"proc", "/proc", "proc", MS_NOSUID|MS_NODEV|MS_NOEXEC')));
+  assert.match(u.result!, /^ok: new /);
+  assert.equal(fork.comm, "unshare");
+  assert.equal(fork.pid, u.pid, "the unshare process forked");
+  const m = /^ok: child is PID 1 of pid:\[(\d+)\], PID (\d+) in the lab$/.exec(fork.result ?? "");
+  assert.ok(m, `the fork's result: ${fork.result}`);
+  assert.equal(Number(m[2]), proc.pid, "the child made the mount");
+  assert.ok(u.seq < fork.seq && fork.seq < proc.seq, "in order: unshare, clone, the child's mount");
+  assert.match(proc.result!, /^ok: proc at \/proc \(its mount table\)$/);
+  // what it did before forking: / made private, seen in its mount table too
+  const priv = learner(lab).find((e) => e.sys === "mount" && e.args.startsWith('"none", "/", NULL, MS_REC|MS_PRIVATE'));
+  assert.equal(priv?.result, "ok: / is private (its mount table)");
+  t.send("exit\r");
+  t.close();
+  await s.mgr.destroy(c.id);
+});
+
+test("unshare -Ur: the writes to uid_map and gid_map (file writes seccomp does not see) are inferred from the new user namespace's maps; sethostname's result from the kernel's rule", async () => {
+  const c = await createLab(s.url);
+  const lab = s.mgr.get(c.id)!;
+  const t = new TermClient(s.url, c);
+  await t.opened;
+  await t.until((x) => /[#$] $/.test(x.output), "the first prompt");
+  t.send("unshare -Ur bash\r");
+  assert.match(await t.run("cat /proc/self/uid_map"), /^\s*0\s+0\s+1\s*$/m);
+  const u = await until("unshare(CLONE_NEWUSER)", () => learner(lab).find((e) => e.sys === "unshare" && e.args === "CLONE_NEWUSER"));
+  const uid = await until("the inferred uid_map write", () => learner(lab).find((e) => e.inferred && e.sys === "write" && /uid_map/.test(e.args)));
+  const gid = await until("the inferred gid_map write", () => learner(lab).find((e) => e.inferred && e.sys === "write" && /gid_map/.test(e.args)));
+  // as unshare -r wrote them: the new root is the lab's root (0), in the lab's terms
+  assert.equal(uid.args, `"/proc/${u.pid}/uid_map", "0 0 1"`);
+  assert.equal(gid.args, `"/proc/${u.pid}/gid_map", "0 0 1"`);
+  assert.match(uid.result!, /^ok: the uid map of user:\[\d+\]/);
+  assert.ok(u.seq < uid.seq);
+  t.send("exit\r");
+  // sethostname: root in a user namespace that owns its UTS namespace may; in a newer user namespace it may not
+  await t.run("unshare -u perl -e 'my $n = \"box\"; syscall(170, $n, 3); sleep 2'; unshare -U perl -e 'my $n = \"nope\"; syscall(170, $n, 4); sleep 2'", 30_000);
+  const ok = await until('sethostname("box")', () => learner(lab).find((e) => e.sys === "sethostname" && e.args === '"box", 3'));
+  const no = await until('sethostname("nope")', () => learner(lab).find((e) => e.sys === "sethostname" && e.args === '"nope", 4'));
+  assert.match(ok.result!, /^ok: root in the user namespace that owns uts:\[\d+\]$/);
+  assert.match(no.result!, /^failed: uts:\[\d+\] belongs to the parent of its user namespace \(EPERM\)$/);
+  t.close();
+  await s.mgr.destroy(c.id);
+});

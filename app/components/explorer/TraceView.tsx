@@ -146,7 +146,7 @@ function CallTable({ trace, learner, t }: { trace: TraceEntry[]; learner: boolea
                 const r = traceResult(e);
                 const pages = manPages(e.sys, e.args);
                 return (
-                  <tr key={e.seq} data-row="" tabIndex={-1} className="nsx-row border-b border-line/60 align-top hover:bg-surface-2" data-trace-seq={e.seq} data-sys={e.sys} data-pid={e.pid} data-comm={e.comm}>
+                  <tr key={e.seq} data-row="" tabIndex={-1} className="nsx-row border-b border-line/60 align-top hover:bg-surface-2" data-trace-seq={e.seq} data-sys={e.sys} data-pid={e.pid} data-comm={e.comm} data-inferred={e.inferred ? "" : undefined}>
                     <td className="whitespace-nowrap px-2 py-1 font-mono text-[0.8667rem] text-muted">{formatClock(e.at)}</td>
                     <td className="whitespace-nowrap px-2 py-1">
                       {learner ? (
@@ -174,6 +174,11 @@ function CallTable({ trace, learner, t }: { trace: TraceEntry[]; learner: boolea
                           {p.label}
                         </a>
                       ))}
+                      {e.inferred && (
+                        <span className="ml-1.5 rounded px-1 text-[0.8rem] italic text-muted ring-1 ring-inset ring-line-strong" title={t.inferredTitle} data-testid="trace-inferred">
+                          {t.inferred}
+                        </span>
+                      )}
                     </td>
                     <td className="px-2 py-1 font-mono text-[0.8667rem]" data-args="">
                       <Tokens text={e.args} />
