@@ -70,9 +70,20 @@ export class ConnectionGate {
     private readonly onRefused: (key: string) => void = () => {},
   ) {}
 
+  /**
+   * Puts the gate in front of the server's own `connection` listeners (Node's HTTP set-up: a
+   * parser, timers, the connections list the timeouts walk), which then run only for admitted
+   * connections. A refused one costs the accept, one Map lookup and a reset: no HTTP machinery is
+   * made for it, and the RST (rather than a FIN exchange) leaves no socket in FIN_WAIT/TIME_WAIT on
+   * the server (the flood of finding 8 reopens ~1,000 a second).
+   */
   attach(server: http.Server): void {
     if (this.perAddress <= 0) return;
-    server.on("connection", (socket: Socket) => this.admit(socket));
+    const inner = server.listeners("connection") as ((socket: Socket) => void)[];
+    server.removeAllListeners("connection");
+    server.on("connection", (socket: Socket) => {
+      if (this.admit(socket)) for (const fn of inner) fn.call(server, socket);
+    });
   }
 
   /** Open connections from the client with this key (for tests and the doctor). */
@@ -80,13 +91,14 @@ export class ConnectionGate {
     return this.open.get(key) ?? 0;
   }
 
-  private admit(socket: Socket): void {
+  private admit(socket: Socket): boolean {
     const key = addressKey(socket.remoteAddress);
     const n = this.open.get(key) ?? 0;
     if (n >= this.perAddress) {
       this.onRefused(key);
-      socket.destroy();
-      return;
+      socket.on("error", () => {});
+      socket.resetAndDestroy();
+      return false;
     }
     this.open.set(key, n + 1);
     socket.once("close", () => {
@@ -94,6 +106,7 @@ export class ConnectionGate {
       if (left > 0) this.open.set(key, left);
       else this.open.delete(key);
     });
+    return true;
   }
 }
 
