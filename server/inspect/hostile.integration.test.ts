@@ -23,8 +23,16 @@ before(async () => {
   await bystander.opened;
   await bystander.until((c) => /[#$] $/.test(c.output), "the bystander's prompt", 30_000);
 });
+/** the tests' own clients, also closed after them: a test that fails half-way must not keep the
+ * file's process alive with an open socket (it hung until the runner's 10-minute timeout) */
+const clients: { ws: { terminate(): void } }[] = [];
+function tracked<T extends { ws: { terminate(): void } }>(c: T): T {
+  clients.push(c);
+  return c;
+}
 after(async () => {
   bystander?.close();
+  for (const c of clients) c.ws.terminate();
   await s?.close();
 });
 
@@ -73,7 +81,7 @@ describe("reading a lab's mount table (finding 1: capped, off the event loop)", 
   test("a lab with thousands of long mount paths: GET /mounts and the explorer get the first mounts, marked truncated; nobody else waits", async () => {
     const labInfo = await createLab(s.url);
     const lab = s.mgr.get(labInfo.id)!;
-    const x = new ExplorerClient(s.url, labInfo);
+    const x = tracked(new ExplorerClient(s.url, labInfo));
     await x.opened;
     await x.until(() => x.last(), "first snapshot", 30_000);
     x.send({ type: "mounts", pid: lab.initPid });
@@ -121,10 +129,10 @@ describe("names a lab chooses (finding 13: shown safely, shells known by the ser
   test("escape sequences and bidi overrides in comm, cmdline, mount paths and the trace reach no client; a process named bash is not a shell", async () => {
     const labInfo = await createLab(s.url);
     const lab = s.mgr.get(labInfo.id)!;
-    const t = new TermClient(s.url, labInfo);
+    const t = tracked(new TermClient(s.url, labInfo));
     await t.opened;
     await t.until((c) => /[#$] $/.test(c.output), "prompt", 30_000);
-    const x = new ExplorerClient(s.url, labInfo);
+    const x = tracked(new ExplorerClient(s.url, labInfo));
     await x.opened;
 
     // comm is the name of the executed file (15 bytes): ESC[31m, U+202E (right-to-left override), "hsab"
