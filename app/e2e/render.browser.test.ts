@@ -28,6 +28,21 @@ for (const dpr of [1, 2, 3]) {
   });
 }
 
+test("the first output is on the screen (a frame) before the WebGL renderer and Unicode 11 load", async () => {
+  const page = await freshPage(app.browser, { width: 800, height: 600 });
+  // every frame's time, from the page's start
+  await page.addInitScript(`(() => { const f = (window.__frames = []); const tick = (t) => { f.push(t); requestAnimationFrame(tick); }; requestAnimationFrame(tick); })()`);
+  await openLesson(page, app.url, "pid-namespaces");
+  await until(page, "the upgrade", `performance.getEntriesByName("nslab:terminal-upgrade").length > 0`);
+  const m = (await page.evaluate(`(() => {
+    const at = (n) => performance.getEntriesByName("nslab:" + n)[0].startTime;
+    const out = at("first-output-parsed"), up = at("terminal-upgrade");
+    return { out, up, frames: window.__frames.filter((t) => t > out && t <= up).length };
+  })()`)) as { out: number; up: number; frames: number };
+  assert.ok(m.up > m.out && m.frames >= 1, `a frame between the first output and the upgrade: ${JSON.stringify(m)}`);
+  await page.context().close();
+});
+
 test("when WebGL draws nothing, the terminal falls back to the DOM renderer", async () => {
   const page = await freshPage(app.browser, { width: 800, height: 600 });
   // a WebGL that accepts every call and draws nothing (as the broken drivers do)

@@ -48,6 +48,7 @@ export function mountTerminal(m: XtermModules, el: HTMLElement, o: MountOptions)
   const upgrade = () => {
     if (upgraded || disposed) return;
     upgraded = true;
+    mark("terminal-upgrade");
     clearTimeout(upgradeTimer);
     void loadXtermExtras().then((x) => {
       if (disposed) return;
@@ -59,6 +60,14 @@ export function mountTerminal(m: XtermModules, el: HTMLElement, o: MountOptions)
     });
   };
   const upgradeTimer = setTimeout(upgrade, UPGRADE_AFTER_MS);
+  // after the frame that shows the first output: the DOM renderer paints the prompt before the
+  // WebGL chunk is fetched, run and checked (~0.1 s of main thread on a busy machine)
+  let upgradeAsked = false;
+  const upgradeAfterPaint = () => {
+    if (upgradeAsked) return;
+    upgradeAsked = true;
+    requestAnimationFrame(() => setTimeout(upgrade, 0));
+  };
   installKeys(term, o.onKey);
   const stopCopy = copyOnSelect(term);
 
@@ -70,7 +79,7 @@ export function mountTerminal(m: XtermModules, el: HTMLElement, o: MountOptions)
         term.write(data, () => {
           mark("first-output-parsed");
           done();
-          upgrade();
+          upgradeAfterPaint();
         }),
       reset: () => term.reset(),
       size: () => proposedSize(el, fit),
