@@ -120,6 +120,10 @@ export interface Config {
     healthIntervalMs: number;
     /** NSLAB_AGENT_DOWN_AFTER (web): failed health reads in a row before an agent counts as dead */
     downAfter: number;
+    /** NSLAB_WEB_URL (web): this replica's URL as the other replicas reach it (class requests go to the class's owner); null: where it listens */
+    selfUrl: string | null;
+    /** NSLAB_CLASS_LEASE_MS (web): a class's owner renews its lease every third of this; a dead owner's classes move after it */
+    classLeaseMs: number;
   };
 }
 
@@ -300,6 +304,8 @@ function clusterConfig(env: NodeJS.ProcessEnv): Pick<Config, "role" | "cluster" 
     throw new ConfigError("NSLAB_ROLE=web needs NSLAB_AGENTS (name=http://host:port, comma-separated) or NSLAB_AGENTS_DNS (host:port of a headless Service)");
   const redisUrl = env.NSLAB_REDIS_URL?.trim() || null;
   if (redisUrl && !/^(rediss?:\/\/\S+|unix:\/\S+)$/.test(redisUrl)) throw new ConfigError(`NSLAB_REDIS_URL must be like redis://host:6379, got "${redisUrl}"`);
+  const selfUrl = env.NSLAB_WEB_URL?.trim().replace(/\/$/, "") || null;
+  if (selfUrl && !/^http:\/\/[^/\s]+$/.test(selfUrl)) throw new ConfigError(`NSLAB_WEB_URL must be http://host:port (plain HTTP inside the cluster: this replica's address for the others), got "${selfUrl}"`);
   return {
     role,
     redisUrl,
@@ -309,6 +315,8 @@ function clusterConfig(env: NodeJS.ProcessEnv): Pick<Config, "role" | "cluster" 
       agentsDns,
       healthIntervalMs: duration(env, "NSLAB_AGENT_HEALTH_MS", 1000, 100, 60_000),
       downAfter: int(env, "NSLAB_AGENT_DOWN_AFTER", 3, 1, 100),
+      selfUrl,
+      classLeaseMs: duration(env, "NSLAB_CLASS_LEASE_MS", 15_000, 1000, 600_000),
     },
   };
 }

@@ -19,8 +19,7 @@ import { TerminalSockets } from "./http/terminal-socket.ts";
 import { createUpgradeDispatcher } from "./http/upgrade.ts";
 import { Classroom } from "./classes/classroom.ts";
 import { managerLabs } from "./classes/labs.ts";
-import { SqliteClassStore } from "./classes/sqlite.ts";
-import type { ClassStore } from "./classes/store.ts";
+import { openClassStore } from "./stores.ts";
 import { classRoutes, classSockets } from "./http/classes.ts";
 import { DEFAULT_STREAM_OPTIONS } from "./terminals/broadcast.ts";
 import { adminRoutes } from "./http/admin.ts";
@@ -30,19 +29,10 @@ import { log } from "./log/log.ts";
 import { startOperations, type Operations } from "./operations.ts";
 import { startPages } from "./pages.ts";
 import { internalAllowed, internalRoutes, refuseInternal } from "./http/internal.ts";
+import { AgentClassLinks } from "./http/class-link.ts";
 import { memAvailableReader } from "./admission/memory.ts";
 import os from "node:os";
 import { RedisCounterStore } from "./admission/redis-counters.ts";
-
-/**
- * Where class data lives: PostgreSQL when NSLAB_DATABASE_URL is set (several web replicas share
- * it; `pg` is loaded only then), else the embedded SQLite file under the data directory.
- */
-async function openClassStore(config: Config): Promise<ClassStore> {
-  if (!config.databaseUrl) return SqliteClassStore.open(config.dataDir);
-  const { PostgresClassStore } = await import("./classes/postgres.ts");
-  return PostgresClassStore.connect(config.databaseUrl, { onError: (e) => log.warn({ err: e }, "class database connection failed (the pool reconnects)") });
-}
 
 export interface NslabServer {
   server: http.Server;
@@ -83,7 +73,11 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
     stream: DEFAULT_STREAM_OPTIONS,
   });
   const lab = (ctx: Parameters<typeof labFor>[1]) => labFor(mgr, ctx);
-  lessonRoutes(router, { lessons: services.lessons, runner, labFor: lab, onResult: (lab, lesson, step, r, kind) => classes.checkRan(lab.id, lesson, step, r, kind) });
+  lessonRoutes(router, { lessons: services.lessons, runner, labFor: lab, onResult: (lab, lesson, step, r, kind) => {
+      classLinks?.check(lab.id, lesson, step, r, kind);
+      return classes.checkRan(lab.id, lesson, step, r, kind);
+    },
+  });
   inspectRoutes(router, { labFor: lab, shellsOf: (l) => terminals.shells(l) });
   // state several web replicas share (docs/scaling.md); without NSLAB_REDIS_URL it stays in this process
   const redis = config.redisUrl
@@ -115,7 +109,10 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
       memAvailable: memAvailableReader(),
       lessonExists: lessons.exists,
       drain: { get isDraining() { return ops.admission.isDraining; }, drain: (on) => ops.admission.drain(on) },
+      runSetup: (lab, lesson) => runner.runSetup(lab, lesson),
     });
+  // an agent's class labs: their class lives on a web replica, which follows them through these
+  const classLinks = agent ? new AgentClassLinks({ mgr, terminals }) : null;
 
   const { handle, nextUpgrade } = opts.pages !== false && !agent ? await startPages(config) : { handle: null, nextUpgrade: null };
 
@@ -158,7 +155,7 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
       explorer: ops.counted("explorer", (req, socket, head: Buffer, lab: Lab) => explorer.upgrade(req, socket, head, lab)),
     },
     next: nextUpgrade,
-    others: [classSockets(classes, config, ops.classMeter)],
+    others: [...(classLinks ? [(req: http.IncomingMessage, socket: Duplex, head: Buffer, url: URL) => classLinks.upgrade(req, socket, head, url)] : []), classSockets(classes, config, ops.classMeter)],
   });
   server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if (agent && !internalAllowed(req, agent)) {
@@ -181,6 +178,7 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
     url: `http://${host}:${addr.port}`,
     async close() {
       closing = true;
+      classLinks?.close();
       ops.close();
       server.close();
       server.closeAllConnections();

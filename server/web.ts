@@ -22,6 +22,13 @@ import { log } from "./log/log.ts";
 import { Metrics } from "./metrics/metrics.ts";
 import { startPages } from "./pages.ts";
 import { connectRedis } from "./redis.ts";
+import { Classroom } from "./classes/classroom.ts";
+import { MemoryClassLeases, RedisClassLeases, type ClassLeases } from "./cluster/class-owners.ts";
+import { agentClassLabs } from "./http/agent-class-labs.ts";
+import { ClassProxy } from "./http/class-proxy.ts";
+import { classRoutes, classSockets } from "./http/classes.ts";
+import { openClassStore } from "./stores.ts";
+import { DEFAULT_STREAM_OPTIONS } from "./terminals/broadcast.ts";
 
 export interface NslabWeb {
   server: http.Server;
@@ -37,16 +44,18 @@ export interface NslabWeb {
  * queue), placement of new labs on agents, and the routing of every lab request and socket to the
  * agent that holds the lab (server/http/proxy.ts). No lab, no native code: a web replica runs
  * unprivileged, anywhere, as many times as wanted; what replicas share is the lab directory
- * (Redis, NSLAB_REDIS_URL). Classes run on the single-process server only, for now (503 here).
+ * (Redis, NSLAB_REDIS_URL), the class data (PostgreSQL, NSLAB_DATABASE_URL) and which replica
+ * owns each live class (Redis: class-owners.ts; a class's requests and sockets go to its owner).
  */
 export async function startWeb(config: Config, opts: { pages?: boolean } = {}): Promise<NslabWeb> {
   const secret = config.cluster.secret;
   if (!secret) throw new Error("the web role needs NSLAB_INTERNAL_SECRET");
   // a route outlives its lab's longest life by a day, so an ended lab's page can still learn why
   const keepMs = (config.maxLifetimeMs || 7 * 86400_000) + 86400_000;
-  const routes: LabRoutes = config.redisUrl
-    ? new RedisLabRoutes(await connectRedis(config.redisUrl, (e) => log.warn({ err: e }, "redis")), keepMs)
-    : new MemoryLabRoutes(keepMs);
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, (e) => log.warn({ err: e }, "redis")) : null;
+  const routes: LabRoutes = redis ? new RedisLabRoutes(redis, keepMs) : new MemoryLabRoutes(keepMs);
+  const leases: ClassLeases = redis ? new RedisClassLeases(redis, config.cluster.classLeaseMs) : new MemoryClassLeases(config.cluster.classLeaseMs);
+  if (redis && !config.databaseUrl) log.warn("several web replicas (NSLAB_REDIS_URL) keep class data in this replica's own SQLite file: set NSLAB_DATABASE_URL so they share it");
   let proxy: LabProxy | null = null;
   let admission: Admission | null = null;
   const pool = new AgentPool(
@@ -106,11 +115,29 @@ export async function startWeb(config: Config, opts: { pages?: boolean } = {}): 
     status: 200,
     body: { ok: true, role: "web", agents: pool.list().map((a) => ({ name: a.name, up: a.up, labs: a.health?.labs ?? null, draining: a.health?.draining ?? null })) },
   }));
-  const notHere = () => {
-    throw new HttpError(503, "not_in_this_role", "Classes run on a single-process nslab (NSLAB_ROLE=all) for now; see docs/scaling.md.");
-  };
-  for (const p of ["/api/classes", "/api/classes/:id", "/api/classes/:id/:what", "/api/classes/:id/:what/:x", "/api/classes/:id/:what/:x/:y"])
-    for (const m of ["GET", "POST", "PUT", "PATCH", "DELETE"]) router.add(m, p, notHere);
+
+  // classes (docs/scaling.md, "Classes across web replicas"): each lives on the replica holding its
+  // lease; its data in the shared store, its labs on agents, followed from here (agent-class-labs.ts)
+  let me = config.cluster.selfUrl ?? "";
+  const store = await openClassStore(config);
+  const steps = (id: string) => lessons.get(id)?.steps.map((s) => ({ id: s.id, hasCheck: s.hasCheck })) ?? null;
+  let classroom: Classroom | null = null;
+  classroom = await Classroom.start(
+    store,
+    agentClassLabs({ pool, routes, secret, onCheck: (labId, lesson, step, r, kind) => void classroom?.checkRan(labId, lesson, step, r, kind).catch((e) => log.warn({ err: e }, "class progress not recorded")) }),
+    { exists: (id) => lessons.has(id), steps },
+    {
+      endWarningMs: config.classes.endWarningMs,
+      retentionMs: config.classes.retentionDays * 24 * 3600_000,
+      maxLearnersCap: config.classes.maxLearners,
+      stream: DEFAULT_STREAM_OPTIONS,
+      leases: { claim: (id) => leases.claim(id, me), release: (id) => leases.release(id, me) },
+    },
+  );
+  const classes = classroom;
+  classRoutes(router, classes, config, steps, access);
+  const classProxy = new ClassProxy({ classes, store, leases, secret, me: () => me });
+  const classSocket = classSockets(classes, config);
 
   let closing = false;
   const probes = opsHandler({ metrics, access, notReady: () => (closing ? "stopping" : admission!.isDraining ? "draining" : pool.candidates().length ? null : "no agent has room") });
@@ -120,11 +147,14 @@ export async function startWeb(config: Config, opts: { pages?: boolean } = {}): 
     res.setHeader("x-content-type-options", "nosniff");
     res.setHeader("referrer-policy", "same-origin");
     res.setHeader("x-frame-options", "SAMEORIGIN");
-    const ip = clientIp(req, config.trustProxy);
+    // a class request another replica forwarded (class-proxy.ts) says whose it is
+    const ip = clientIp(req, config.trustProxy || classProxy.fromPeer(req));
     try {
       if (await probes(req, res)) return;
       if (await proxy!.handle(req, res, ip)) return;
-      if (await router.handle(req, res, ip)) return;
+      const c = await classProxy.handle(req, res, ip);
+      if ("forwarded" in c) return;
+      if (await router.handle(req, res, ip, c.body)) return;
       if (handle) await handle(req, res);
       else send(res, 404, { error: "not_found", message: "Pages are not served by this instance." });
     } catch (e) {
@@ -134,13 +164,16 @@ export async function startWeb(config: Config, opts: { pages?: boolean } = {}): 
   });
   server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", () => socket.destroy());
-    if (proxy!.upgrade(req, socket, head, clientIp(req, config.trustProxy))) return;
+    const ip = clientIp(req, config.trustProxy || classProxy.fromPeer(req));
+    if (proxy!.upgrade(req, socket, head, ip)) return;
+    if (classProxy.upgrade(req, socket, head, ip, classSocket)) return;
     if (nextUpgrade && (req.url ?? "").startsWith("/_next/")) return void nextUpgrade(req, socket, head);
     socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
   });
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const addr = server.address() as AddressInfo;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+  me ||= `http://${host}:${addr.port}`;
   return {
     server,
     routes,
@@ -148,7 +181,11 @@ export async function startWeb(config: Config, opts: { pages?: boolean } = {}): 
     admission,
     url: `http://${host}:${addr.port}`,
     async close() {
+      if (closing) return;
       closing = true;
+      classProxy.close();
+      // this replica's classes go back to the store; their leases are given back at once
+      await classes.shutdown();
       pool.close();
       admission!.close();
       proxy!.close();

@@ -32,6 +32,13 @@ export interface ClassroomOptions {
   /** the most learners a class may be made for */
   maxLearnersCap: number;
   stream: StreamOptions;
+  /**
+   * Several web replicas (docs/scaling.md, "Classes across web replicas"): a class lives in the
+   * one process holding its lease. Then start() resumes no class by itself (adopt() does, on the
+   * first request routed here), a new class's lease is taken before anyone hears of it, and an
+   * ended class's is given back. Without it (one process) every unfinished class is resumed at start.
+   */
+  leases?: { claim(id: string): Promise<boolean>; release(id: string): Promise<void> };
 }
 
 /**
@@ -87,6 +94,7 @@ export class Classroom {
   private readonly creations = new RateLimiter(10, 10);
   private readonly timer: NodeJS.Timeout;
   private ending = new Set<string>();
+  private readonly adopting = new Map<string, Promise<ClassRuntime | null>>();
   private closed = false;
   private observers: ClassObserver[] = [];
   private admission: ClassAdmission | null = null;
@@ -107,13 +115,62 @@ export class Classroom {
   static async start(store: ClassStore, labs: ClassLabs, lessons: LessonCatalog, opts: ClassroomOptions): Promise<Classroom> {
     const c = new Classroom(store, labs, lessons, opts);
     await store.purgeEnded(Date.now() - opts.retentionMs);
-    for (const rec of await store.unfinishedClasses()) {
-      const rt = c.runtime(rec);
-      await rt.load();
-      c.live.set(rec.id, rt);
-    }
+    if (!opts.leases)
+      for (const rec of await store.unfinishedClasses()) {
+        const rt = c.runtime(rec);
+        await rt.load();
+        c.live.set(rec.id, rt);
+      }
     await c.tick();
     return c;
+  }
+
+  /**
+   * This process now holds the class's lease (several web replicas): the class, live here, loaded
+   * from the store with the learners' labs that still run; null when it has ended or is unknown.
+   * Calls for one class are made one at a time (the same promise while loading).
+   */
+  adopt(id: string): Promise<ClassRuntime | null> {
+    const rt = this.live.get(id);
+    if (rt) return Promise.resolve(rt);
+    let p = this.adopting.get(id);
+    if (!p) {
+      p = (async () => {
+        const rec = await this.store.getClass(id);
+        if (!rec || rec.state === "ended" || this.closed) return null;
+        const rt = this.runtime(rec);
+        await rt.load();
+        if (this.labs.resume)
+          await rt.resumeLabs(async (labId) => {
+            const lab = await this.labs.resume!(labId);
+            if (lab) this.byLab.set(lab.id, { rt, learnerId: [...rt.learners.values()].find((L) => L.rec.labId === labId)?.rec.id ?? null });
+            return lab;
+          });
+        if (this.closed) {
+          rt.close();
+          return null;
+        }
+        this.live.set(id, rt);
+        return rt;
+      })().finally(() => this.adopting.delete(id));
+      this.adopting.set(id, p);
+    }
+    return p;
+  }
+
+  /** The class's lease went to another process: it stops here (sockets closed, labs left running). */
+  letGo(id: string): void {
+    const rt = this.live.get(id);
+    if (!rt) return;
+    this.live.delete(id);
+    this.ending.delete(id);
+    for (const [labId, o] of this.byLab) if (o.rt === rt) this.byLab.delete(labId);
+    rt.close();
+  }
+
+  /** The ids of the classes live in this process (their leases are renewed). */
+  liveIds(): string[] {
+    return [...this.live.keys()];
   }
 
   private runtime(rec: ClassRecord): ClassRuntime {
@@ -159,13 +216,13 @@ export class Classroom {
     const a = this.admission;
     if (!a || L.lab?.running || L.labMaking) {
       const { lab, fresh } = await rt.labFor(L);
-      return { lab: lab.credentials(), fresh };
+      return { lab: await lab.credentials(), fresh };
     }
     if (L.labTicket) {
       const queued = await a.peek(L.labTicket);
       if (queued) return { queued };
       L.labTicket = null;
-      if (L.lab?.running) return { lab: L.lab.credentials(), fresh: false };
+      if (L.lab?.running) return { lab: await L.lab.credentials(), fresh: false };
     }
     const out = await a.request(clientIp, async () => {
       const { lab } = await rt.labFor(L);
@@ -243,6 +300,8 @@ export class Classroom {
         if (attempt < 5 && (await this.store.classByCode(rec.code))) continue; // a code taken already: draw another
         throw e;
       }
+      // several replicas: the class is this one's before anyone can ask another about it
+      if (this.opts.leases && !(await this.opts.leases.claim(rec.id))) throw new ClassError("no_capacity", "The class could not be set up; try again.");
       const rt = this.runtime(rec);
       this.live.set(rec.id, rt);
       this.emit("created", rt, clientIp);
@@ -419,6 +478,7 @@ export class Classroom {
     rt.rec.endedAt = Date.now();
     await this.store.updateClass(rt.id, { state: "ended", endedAt: rt.rec.endedAt });
     await rt.end();
+    await this.opts.leases?.release(rt.id).catch(() => {});
     this.emit("ended", rt);
   }
 
@@ -446,6 +506,8 @@ export class Classroom {
     this.closed = true;
     clearInterval(this.timer);
     for (const rt of this.live.values()) rt.close();
+    // several replicas: the next request for these classes makes another replica their owner now
+    if (this.opts.leases) await Promise.allSettled([...this.live.keys()].map((id) => this.opts.leases!.release(id)));
     this.live.clear();
     this.byLab.clear();
     await this.store.close();

@@ -4,6 +4,7 @@ import { LabGoneError } from "../labs/errors.ts";
 import type { Lab } from "../labs/lab.ts";
 import type { LabManager } from "../labs/manager.ts";
 import type { Terminals } from "../terminals/lab-terminals.ts";
+import type { StreamSource } from "../terminals/broadcast.ts";
 import type { Terminal } from "../terminals/terminal.ts";
 
 /**
@@ -17,6 +18,21 @@ export interface ClassLabs {
    * until `deadline` (the class's end), however quiet it is.
    */
   create(lesson: string | null, clientIp: string, deadline: number): Promise<ClassLab>;
+  /**
+   * A lab made for this class earlier, by another process (a web replica that owned the class
+   * before): the lab again if it still runs, else null. Without it (one process: the labs went
+   * with it), a resumed class's learners get fresh labs.
+   */
+  resume?(labId: string): Promise<ClassLab | null>;
+}
+
+/**
+ * What the classroom needs of a terminal: to follow its output (broadcast, looking over a
+ * shoulder: terminals/broadcast.ts's StreamSource) and, with the learner's consent, to type into it.
+ * A local Terminal is one; on a web replica it is a tap on the agent's terminal.
+ */
+export interface ClassTerminal extends StreamSource {
+  inject(data: Buffer): boolean;
 }
 
 export interface ClassLab {
@@ -25,10 +41,10 @@ export interface ClassLab {
    * What the learner's page needs to reach the lab, with a fresh token each time (the class keeps
    * no token: the lab keeps only their hashes, and the learner's earlier tabs keep working).
    */
-  credentials(): ClassLabCredentials;
+  credentials(): Promise<ClassLabCredentials>;
   readonly running: boolean;
   /** the terminal with this id; without one, the terminal someone used last */
-  terminal(id: string | null): Terminal | null;
+  terminal(id: string | null): ClassTerminal | null;
   health(): LabHealth;
   /** output, a finished command, or the lab's end; returns the unsubscribe function */
   onChange(fn: () => void): () => void;
@@ -38,6 +54,8 @@ export interface ClassLab {
   setDeadline(at: number): void;
   /** `deadline`: the class ended (the lab's page says so); otherwise a plain end (a learner's reset) */
   destroy(reason?: "deadline"): Promise<void>;
+  /** The class lets go of the lab without ending it (it moved to another process); optional. */
+  detach?(): void;
 }
 
 export function managerLabs(mgr: LabManager, terminals: Terminals, runSetup: (lab: Lab, lesson: string) => Promise<unknown>): ClassLabs {
@@ -51,7 +69,7 @@ export function managerLabs(mgr: LabManager, terminals: Terminals, runSetup: (la
       const done = new Set<string>(lesson ? [lesson] : []);
       return {
         id: lab.id,
-        credentials() {
+        async credentials() {
           const token = mgr.issueToken(lab.id);
           if (!token) throw new LabGoneError();
           return { id: lab.id, token, mode: lab.mode, hostname: lab.hostname };

@@ -14,9 +14,8 @@ import {
   type StreamMessage,
 } from "../../lib/classes.ts";
 import { TerminalStream, type StreamOptions, type StreamViewer } from "../terminals/broadcast.ts";
-import type { Terminal } from "../terminals/terminal.ts";
 import { ClassError } from "./errors.ts";
-import type { ClassLab } from "./labs.ts";
+import type { ClassLab, ClassTerminal as Terminal } from "./labs.ts";
 import { newHelpId } from "./secrets.ts";
 import type { ClassRecord, ClassStore, LearnerRecord } from "./store.ts";
 
@@ -285,6 +284,17 @@ export class ClassRuntime {
     if (!lab) return;
     this.learnerLabGone(L);
     await lab.destroy();
+  }
+
+  /** The class moved here from another process: learners' labs that still run are theirs again. */
+  async resumeLabs(resume: (labId: string) => Promise<ClassLab | null>): Promise<void> {
+    await Promise.all(
+      [...this.learners.values()].map(async (L) => {
+        if (!L.rec.labId || L.lab) return;
+        const lab = await resume(L.rec.labId).catch(() => null);
+        if (lab && this.open) this.setLearnerLab(L, lab);
+      }),
+    );
   }
 
   private setLearnerLab(L: LearnerState, lab: ClassLab): void {
@@ -704,12 +714,21 @@ export class ClassRuntime {
     this.viewing.clear();
   }
 
-  /** Server shutdown: sockets closed (the labs go with the LabManager); the class resumes on restart. */
+  /**
+   * Server shutdown, or the class moved to another web replica: sockets closed (their pages
+   * reconnect), the labs left running (in one process they go with the LabManager; on agents the
+   * next owner takes them up again: resumeLabs); the class resumes from the store.
+   */
   close(): void {
     for (const L of this.learners.values()) {
       for (const s of L.sockets) s.close(1001, "server shutting down");
+      for (const d of L.drivers) d.close(1001, "server shutting down");
+      for (const v of L.watchers) v.close(1001, "server shutting down");
       L.labOff?.();
+      L.lab?.detach?.();
     }
+    this.instructor.off?.();
+    this.instructor.lab?.detach?.();
     for (const d of this.dashboards) d.close(1001, "server shutting down");
     for (const v of this.stageViewers) v.close(1001, "server shutting down");
     this.dispose();

@@ -4,7 +4,10 @@
  * the lab directory in Redis. Labs spread over the agents; terminals and the Explorer through the
  * web tier; the second replica serves the first one's labs; draining an agent; killing an agent
  * (SIGKILL): its learners are told (410 agent-lost on both replicas, their sockets close), new labs
- * go elsewhere, and the other labs are untouched.
+ * go elsewhere, and the other labs are untouched. And a class across the replicas, its data in
+ * PostgreSQL: made on replica A, joined through B, its learners' labs on several agents, progress
+ * from a real check on A's dashboard, the broadcast and looking over a shoulder through either
+ * replica; when A goes, B takes the class over with its learners' labs.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -12,6 +15,9 @@ import { api, createLab, TermClient } from "../testing/harness.ts";
 import { clusterSecret, explorerSnapshot, testWeb } from "../testing/cluster.ts";
 import { agentEnv, makeNetns, startAgentIn, type AgentProcess, type Netns } from "../testing/netns.ts";
 import { startRedis, type TestRedis } from "../testing/redis.ts";
+import { startPostgres, type TestPostgres } from "../testing/postgres.ts";
+import { ClassSock } from "../testing/classes.ts";
+import type { JoinResponse, RosterResponse } from "../../lib/classes.ts";
 
 const secret = clusterSecret();
 const operatorKey = "operator-key-for-the-cluster-test";
@@ -19,13 +25,16 @@ const nets: Netns[] = [];
 const agents: AgentProcess[] = [];
 const envs: Record<string, string>[] = [];
 let redis: TestRedis;
+let pg: TestPostgres;
 let webA: Awaited<ReturnType<typeof testWeb>>;
 let webB: Awaited<ReturnType<typeof testWeb>>;
 type Lab = Awaited<ReturnType<typeof createLab>>;
 const open: TermClient[] = [];
+const socks: ClassSock[] = [];
 
 before(async () => {
   redis = await startRedis();
+  pg = startPostgres();
   for (let n = 1; n <= 3; n++) {
     const ns = makeNetns(n);
     nets.push(ns);
@@ -33,18 +42,27 @@ before(async () => {
     agents.push(await startAgentIn(ns, `agent${n}`, secret, envs[n - 1]!));
   }
   const list = agents.map((a) => ({ name: a.name, url: a.url }));
-  const env = { NSLAB_REDIS_URL: redis.url, NSLAB_OPERATOR_KEY: operatorKey, NSLAB_LABS_PER_MINUTE: "1000", NSLAB_LABS_PER_CLIENT: "100" };
+  const env = {
+    NSLAB_REDIS_URL: redis.url,
+    NSLAB_DATABASE_URL: pg.createDatabase(),
+    NSLAB_CLASS_LEASE_MS: "3000",
+    NSLAB_OPERATOR_KEY: operatorKey,
+    NSLAB_LABS_PER_MINUTE: "1000",
+    NSLAB_LABS_PER_CLIENT: "100",
+  };
   webA = await testWeb(secret, list, env);
   webB = await testWeb(secret, list, env);
 });
 
 after(async () => {
   for (const t of open) t.close();
+  for (const c of socks) c.close();
   await webA?.close();
   await webB?.close();
   await Promise.all(agents.map((a) => a.stop()));
   for (const ns of nets) ns.remove();
   await redis?.stop();
+  pg?.stop();
 });
 
 const agentOf = async (lab: Lab) => (await webA.routes.get(lab.id))!.agent;
@@ -150,4 +168,85 @@ test("killing an agent: its learners are told, new labs go elsewhere, the other 
   // the dead agent's node cleans up after it when it starts again (state dir lock, cgroups, processes)
   agents[0] = await startAgentIn(nets[0]!, dead.name, secret, envs[0]!);
   await until(async () => webA.pool.get(dead.name)!.up, (v) => v, "agent1 back in rotation");
+});
+
+test("a class across the replicas: made on A, joined through B, labs on several agents, progress, broadcast and watching through either", async () => {
+  const sock = async (base: string, path: string, token: string) => {
+    const c = new ClassSock(base, path, token);
+    socks.push(c);
+    await c.opened;
+    return c;
+  };
+  const made = await api(webA.url, "POST", "/api/classes", undefined, { title: "Across replicas", lessons: ["uts-namespaces"] });
+  assert.equal(made.status, 201, JSON.stringify(made.json));
+  const c = made.json as { id: string; code: string; instructorKey: string };
+  const dash = await sock(webA.url, `/api/classes/${c.id}/dashboard`, c.instructorKey);
+
+  // four learners join through B (A owns the class: B routes the join to it by the code's class)
+  const learners: JoinResponse[] = [];
+  for (const name of ["Ada", "Bo", "Cy", "Di"]) {
+    const r = await api(webB.url, "POST", "/api/classes/join", undefined, { code: c.code, name });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    learners.push(r.json as JoinResponse);
+  }
+  const [ada, bo] = learners as [JoinResponse, JoinResponse];
+  const where = await Promise.all(learners.map((l) => webB.routes.get(l.lab.id).then((r) => r!.agent)));
+  assert.ok(new Set(where).size >= 2, `the class's labs spread over agents: ${where}`);
+  await dash.until(() => dash.msgs.some((m) => m.type === "class" && (m.class as { learners: number }).learners === 4), "A's dashboard counts the four");
+
+  // learners' control sockets on both replicas; Ada's terminal through B, her check through B
+  const adaCtl = await sock(webB.url, `/api/classes/${c.id}/learner`, ada.key);
+  const boCtl = await sock(webA.url, `/api/classes/${c.id}/learner`, bo.key);
+  const adaTerm = await terminal(webB.url, { id: ada.lab.id, token: ada.lab.token } as Lab);
+  adaCtl.json({ type: "position", lesson: "uts-namespaces", step: null, terminal: adaTerm.ready!.terminal });
+  const release = /^Linux \S+ (\S+) /m.exec(await adaTerm.run("uname -a"))?.[1];
+  assert.ok(release);
+  const check = await api(webB.url, "POST", `/api/labs/${ada.lab.id}/check`, ada.lab.token, { lesson: "uts-namespaces", step: "read-the-names", answer: release });
+  assert.equal(check.json.passed, true, JSON.stringify(check.json));
+  const passedOn = (m: Record<string, unknown>) =>
+    (m.learners as { id: string; passed: { step: string }[] }[]).some((l) => l.id === ada.learnerId && l.passed.some((p) => p.step === "read-the-names"));
+  await dash.until(() => dash.has("learners", passedOn), "Ada's pass on A's dashboard");
+  await adaCtl.until(() => adaCtl.has("passed"), "Ada's page hears of her pass (through B)");
+
+  // looking over Ada's shoulder, from B; her shell is on an agent, the class on A
+  const watch = await sock(webB.url, `/api/classes/${c.id}/learners/${ada.learnerId}/watch`, c.instructorKey);
+  await watch.until(() => watch.text.includes("Linux"), "Ada's screen, at once");
+  adaTerm.send("echo watched-$((6*7))\r");
+  await watch.until(() => watch.text.includes("watched-42"), "Ada's live output");
+
+  // the broadcast: the instructor's demo lab (made through B), on air; learners watch through A and B
+  const demo = await api(webB.url, "POST", `/api/classes/${c.id}/instructor-lab`, c.instructorKey, {});
+  assert.equal(demo.status, 200, JSON.stringify(demo.json));
+  const demoLab = (demo.json as { lab: Lab }).lab;
+  const demoTerm = await terminal(webA.url, demoLab);
+  await until(
+    () => api(webB.url, "POST", `/api/classes/${c.id}/stage`, c.instructorKey, { source: "instructor" }),
+    (r) => r.status === 200 && (r.json as { live: boolean }).live,
+    "the stage is live once the owner knows the demo terminal",
+  );
+  const onB = await sock(webB.url, `/api/classes/${c.id}/broadcast`, ada.key);
+  const onA = await sock(webA.url, `/api/classes/${c.id}/broadcast`, bo.key);
+  demoTerm.send("echo on-air-$((40+2))\r");
+  await onB.until(() => onB.text.includes("on-air-42"), "the broadcast through B");
+  await onA.until(() => onA.text.includes("on-air-42"), "the broadcast through A");
+
+  // A goes (a rolling update): B takes the class over from the store, with the learners' labs
+  await webA.close();
+  await adaCtl.until(() => adaCtl.closedWith !== null, "sockets through A's class close (the page reconnects)");
+  const roster = await until(
+    () => api(webB.url, "GET", `/api/classes/${c.id}`, c.instructorKey),
+    (r) => r.status === 200,
+    "B serves the class",
+  );
+  const rows = (roster.json as RosterResponse).learners;
+  assert.equal(rows.length, 4);
+  const adaRow = rows.find((l) => l.id === ada.learnerId)!;
+  assert.ok(adaRow.passed.some((p) => p.step === "read-the-names"), "her progress, from PostgreSQL");
+  assert.equal(adaRow.lab?.id, ada.lab.id, "her running lab is hers again");
+  const back = await api(webB.url, "POST", "/api/classes/join", undefined, { code: c.code, name: "x", key: ada.key });
+  assert.equal(back.status, 200, JSON.stringify(back.json));
+  assert.equal((back.json as JoinResponse).lab.id, ada.lab.id);
+  assert.equal((await adaTerm.run("echo same-lab")).trim(), "same-lab");
+  assert.equal((await api(webB.url, "DELETE", `/api/classes/${c.id}?now=1`, c.instructorKey)).status, 202);
+  await until(() => api(webB.url, "GET", `/api/labs/${bo.lab.id}`, bo.lab.token), (r) => r.status === 410, "the class's end puts its labs away");
 });

@@ -14,8 +14,13 @@ export interface LabRoute {
   /** SHA-256 of the lab's token, hex */
   tokenHash: string;
   createdAt: number;
+  /** further tokens handed out for the lab (a class learner rejoining), newest last, at most TOKENS_KEPT */
+  moreTokens?: string[];
   ended?: { reason: LabEndReason; at: number };
 }
+
+/** as many as the agent's lab keeps (server/labs/lab.ts: the hashes of its last 8 tokens) */
+export const TOKENS_KEPT = 8;
 
 export interface LabRoutes {
   put(r: LabRoute): Promise<void>;
@@ -23,6 +28,8 @@ export interface LabRoutes {
   /** marks a lab ended (kept for `keepMs` so its page learns why) */
   end(id: string, reason: LabEndReason, at: number): Promise<void>;
   remove(id: string): Promise<void>;
+  /** a further token's digest for the lab (the agent issued it: POST /internal/labs/:id/token) */
+  addToken(id: string, tokenHash: string): Promise<void>;
   /** ids of the labs routed to `agent` and not ended */
   onAgent(agent: string): Promise<string[]>;
   close(): Promise<void>;
@@ -31,7 +38,10 @@ export interface LabRoutes {
 /** The lab a token names: its route, "ended" (with why), or nothing (unknown lab or wrong token alike). */
 export async function routeFor(routes: LabRoutes, id: string, token: string): Promise<{ route: LabRoute } | { ended: { reason: LabEndReason; at: number } } | null> {
   const r = await routes.get(id);
-  if (!r || !tokenMatchesDigest(token, r.tokenHash)) return null;
+  if (!r) return null;
+  let ok = tokenMatchesDigest(token, r.tokenHash);
+  for (const d of r.moreTokens ?? []) if (tokenMatchesDigest(token, d)) ok = true;
+  if (!ok) return null;
   return r.ended ? { ended: r.ended } : { route: r };
 }
 
@@ -62,6 +72,10 @@ export class MemoryLabRoutes implements LabRoutes {
   }
   async remove(id: string): Promise<void> {
     this.byId.delete(id);
+  }
+  async addToken(id: string, tokenHash: string): Promise<void> {
+    const e = this.byId.get(id);
+    if (e) e.r.moreTokens = [...(e.r.moreTokens ?? []), tokenHash].slice(-TOKENS_KEPT);
   }
   async onAgent(agent: string): Promise<string[]> {
     return [...this.byId.keys()].filter((id) => {

@@ -33,14 +33,14 @@ export class AgentRefusal extends Error {
  * The lab's route goes into the directory before the learner hears of it; the token passes
  * through and only its digest is kept.
  */
-export async function placeLab(pool: AgentPool, routes: LabRoutes, secret: string, req: { lesson: string | null; clientIp: string }): Promise<PlacedLab> {
+export async function placeLab(pool: AgentPool, routes: LabRoutes, secret: string, req: { lesson: string | null; clientIp: string; class?: { deadline: number } }): Promise<PlacedLab> {
   for (const agent of pool.candidates()) {
     let res: Response;
     try {
       res = await fetch(`${agent.url}/internal/labs`, {
         method: "POST",
         headers: { [INTERNAL_HEADER]: secret, "content-type": "application/json" },
-        body: JSON.stringify({ lesson: req.lesson, clientIp: req.clientIp }),
+        body: JSON.stringify({ lesson: req.lesson, clientIp: req.clientIp, ...(req.class ? { class: req.class } : {}) }),
         signal: AbortSignal.timeout(60_000),
       });
     } catch {

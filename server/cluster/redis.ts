@@ -1,7 +1,7 @@
 import "server-only";
 import type { RedisClientType } from "redis";
 import type { LabEndReason } from "../../lib/protocol.ts";
-import type { LabRoute, LabRoutes } from "./directory.ts";
+import { TOKENS_KEPT, type LabRoute, type LabRoutes } from "./directory.ts";
 
 type Client = RedisClientType;
 
@@ -39,6 +39,7 @@ export class RedisLabRoutes implements LabRoutes {
     const h = await this.client.hGetAll(this.key(id));
     if (!h || !h.agent || !h.tokenHash) return null;
     const r: LabRoute = { id, agent: h.agent, tokenHash: h.tokenHash, createdAt: Number(h.createdAt) };
+    if (h.moreTokens) r.moreTokens = h.moreTokens.split(" ").filter(Boolean);
     if (h.endedReason) r.ended = { reason: h.endedReason as LabEndReason, at: Number(h.endedAt) };
     return r;
   }
@@ -48,6 +49,14 @@ export class RedisLabRoutes implements LabRoutes {
     if (!agent) return;
     // HSETNX: the first web replica to see the end says why; a second one does not overwrite it
     await this.client.multi().hSetNX(this.key(id), "endedReason", reason).hSetNX(this.key(id), "endedAt", String(at)).pExpire(this.key(id), this.keepMs).sRem(this.agentKey(agent), id).exec();
+  }
+
+  /** one class owner issues a lab's tokens, so a read and a write do (no two writers race) */
+  async addToken(id: string, tokenHash: string): Promise<void> {
+    const cur = await this.client.hGet(this.key(id), "moreTokens");
+    if (cur === null && !(await this.client.exists(this.key(id)))) return;
+    const list = [...(cur ?? "").split(" ").filter(Boolean), tokenHash].slice(-TOKENS_KEPT);
+    await this.client.hSet(this.key(id), "moreTokens", list.join(" "));
   }
 
   async remove(id: string): Promise<void> {

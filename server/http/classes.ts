@@ -213,7 +213,7 @@ export function classRoutes(router: Router, classes: Classroom, config: Config, 
       const lesson = typeof b.lesson === "string" && rt.rec.lessons.includes(b.lesson) ? b.lesson : null;
       const lab = await rt.instructorLab(lesson);
       if (lesson) await lab.setupFor(lesson);
-      return { status: 200, body: { lab: lab.credentials() satisfies ClassLabCredentials } };
+      return { status: 200, body: { lab: (await lab.credentials()) satisfies ClassLabCredentials } };
     }),
   );
   router.add(

@@ -90,29 +90,7 @@ export class LabProxy {
   }
 
   private forward(req: http.IncomingMessage, res: http.ServerResponse, agent: AgentState, ip: string): Promise<number | "unreachable"> {
-    const u = new URL(agent.url);
-    const headers: http.OutgoingHttpHeaders = {};
-    for (const [k, v] of Object.entries(req.headers)) if (!DROP.has(k)) headers[k] = v;
-    headers[INTERNAL_HEADER] = this.d.secret;
-    headers["x-forwarded-for"] = ip;
-    return new Promise((resolve) => {
-      const up = http.request({ host: u.hostname, port: u.port, method: req.method, path: req.url, headers, agent: this.keepAlive });
-      up.on("response", (r) => {
-        const h: http.OutgoingHttpHeaders = {};
-        for (const [k, v] of Object.entries(r.headers)) if (!DROP.has(k)) h[k] = v;
-        res.writeHead(r.statusCode ?? 502, h);
-        r.pipe(res);
-        r.on("end", () => resolve(r.statusCode ?? 502));
-        r.on("error", () => (res.destroy(), resolve(r.statusCode ?? 502)));
-      });
-      up.on("error", () => {
-        if (res.headersSent) {
-          res.destroy();
-          resolve(502);
-        } else resolve("unreachable");
-      });
-      req.pipe(up);
-    });
+    return forwardRequest(req, res, agent.url, { [INTERNAL_HEADER]: this.d.secret, "x-forwarded-for": ip }, this.keepAlive);
   }
 
   /** Takes a lab socket upgrade (true), or leaves it to others (false). */
@@ -144,45 +122,14 @@ export class LabProxy {
   }
 
   /** Connects to the agent, replays the upgrade request, then splices the two sockets. false: no connection. */
-  private splice(req: http.IncomingMessage, socket: Duplex, head: Buffer, agent: AgentState, ip: string): Promise<boolean> {
-    const u = new URL(agent.url);
-    return new Promise((resolve) => {
-      const up = net.connect({ host: u.hostname, port: Number(u.port || 80), noDelay: true });
-      let connected = false;
-      // an agent cut off by the network does not refuse: give up on it after 5 s
-      up.setTimeout(5000, () => up.destroy(new Error("connect timeout")));
-      up.once("connect", () => {
-        connected = true;
-        up.setTimeout(0);
-        let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
-        const raw = req.rawHeaders;
-        for (let i = 0; i + 1 < raw.length; i += 2) {
-          const k = raw[i]!.toLowerCase();
-          if (k === INTERNAL_HEADER || k === "x-forwarded-for") continue;
-          text += `${raw[i]}: ${raw[i + 1]}\r\n`;
-        }
-        text += `${INTERNAL_HEADER}: ${this.d.secret}\r\nx-forwarded-for: ${ip}\r\n\r\n`;
-        up.write(text);
-        if (head.length) up.write(head);
-        (socket as net.Socket).setNoDelay?.(true);
-        let set = this.sockets.get(agent.name);
-        if (!set) this.sockets.set(agent.name, (set = new Set()));
-        set.add(socket);
-        socket.on("close", () => {
-          set.delete(socket);
-          up.destroy();
-        });
-        up.on("close", () => socket.destroy());
-        socket.pipe(up);
-        up.pipe(socket);
-        resolve(true);
-      });
-      up.on("error", () => {
-        if (!connected) resolve(false);
-        else socket.destroy();
-      });
-      socket.on("error", () => up.destroy());
-    });
+  private async splice(req: http.IncomingMessage, socket: Duplex, head: Buffer, agent: AgentState, ip: string): Promise<boolean> {
+    const up = await spliceUpgrade(req, socket, head, agent.url, { [INTERNAL_HEADER]: this.d.secret, "x-forwarded-for": ip });
+    if (!up) return false;
+    let set = this.sockets.get(agent.name);
+    if (!set) this.sockets.set(agent.name, (set = new Set()));
+    set.add(socket);
+    socket.on("close", () => set.delete(socket));
+    return true;
   }
 
   close(): void {
@@ -207,4 +154,75 @@ function sendEnded(res: http.ServerResponse, e: { reason: LabEndReason; at: numb
 function refuse(socket: Duplex, status: number, text: string, code: string, message: string): void {
   const body = JSON.stringify({ error: code, message });
   socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/**
+ * Streams a request to `base` (an agent, or the web replica that owns a class) with `extra` headers
+ * set (the internal secret, the client's address) and the response back. "unreachable": no
+ * connection was made (the caller decides whether the target is gone).
+ */
+export function forwardRequest(req: http.IncomingMessage, res: http.ServerResponse, base: string, extra: Record<string, string>, agent: http.Agent, body?: Buffer): Promise<number | "unreachable"> {
+  const u = new URL(base);
+  const headers: http.OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(req.headers)) if (!DROP.has(k) && !(k in extra)) headers[k] = v;
+  Object.assign(headers, extra);
+  if (body) headers["content-length"] = String(body.length);
+  return new Promise((resolve) => {
+    const up = http.request({ host: u.hostname, port: u.port, method: req.method, path: req.url, headers, agent });
+    up.on("response", (r) => {
+      const h: http.OutgoingHttpHeaders = {};
+      for (const [k, v] of Object.entries(r.headers)) if (!DROP.has(k)) h[k] = v;
+      res.writeHead(r.statusCode ?? 502, h);
+      r.pipe(res);
+      r.on("end", () => resolve(r.statusCode ?? 502));
+      r.on("error", () => (res.destroy(), resolve(r.statusCode ?? 502)));
+    });
+    up.on("error", () => {
+      if (res.headersSent) {
+        res.destroy();
+        resolve(502);
+      } else resolve("unreachable");
+    });
+    if (body) up.end(body);
+    else req.pipe(up);
+  });
+}
+
+/**
+ * Connects to `base`, replays the upgrade request with `extra` headers, then splices the two
+ * sockets (no frame is parsed here). Resolves to the upstream socket, or null: no connection.
+ */
+export function spliceUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, base: string, extra: Record<string, string>): Promise<net.Socket | null> {
+  const u = new URL(base);
+  const drop = new Set([INTERNAL_HEADER, "x-forwarded-for", ...Object.keys(extra)]);
+  return new Promise((resolve) => {
+    const up = net.connect({ host: u.hostname, port: Number(u.port || 80), noDelay: true });
+    let connected = false;
+    // a target cut off by the network does not refuse: give up on it after 5 s
+    up.setTimeout(5000, () => up.destroy(new Error("connect timeout")));
+    up.once("connect", () => {
+      connected = true;
+      up.setTimeout(0);
+      let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
+      const raw = req.rawHeaders;
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        if (drop.has(raw[i]!.toLowerCase())) continue;
+        text += `${raw[i]}: ${raw[i + 1]}\r\n`;
+      }
+      for (const [k, v] of Object.entries(extra)) text += `${k}: ${v}\r\n`;
+      up.write(text + "\r\n");
+      if (head.length) up.write(head);
+      (socket as net.Socket).setNoDelay?.(true);
+      socket.on("close", () => up.destroy());
+      up.on("close", () => socket.destroy());
+      socket.pipe(up);
+      up.pipe(socket);
+      resolve(up);
+    });
+    up.on("error", () => {
+      if (!connected) resolve(null);
+      else socket.destroy();
+    });
+    socket.on("error", () => up.destroy());
+  });
 }

@@ -72,7 +72,7 @@ export class Router {
   }
 
   /** Handles a request if it is for /api; returns false to let Next handle it. */
-  async handle(req: IncomingMessage, res: ServerResponse, clientIp: string): Promise<boolean> {
+  async handle(req: IncomingMessage, res: ServerResponse, clientIp: string, body?: Buffer): Promise<boolean> {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (!url.pathname.startsWith(this.prefix)) return false;
     const method = req.method ?? "GET";
@@ -82,8 +82,9 @@ export class Router {
         if (allowed.length) throw new HttpError(405, "method_not_allowed", `Use ${allowed.join(" or ")} here.`, { allow: allowed.join(", ") });
         throw new HttpError(404, "not_found", "No such API endpoint.");
       }
-      const body = method === "GET" || method === "HEAD" || method === "DELETE" ? {} : await readJson(req);
-      const result = await route.handler({ req, res, params, query: url.searchParams, body, clientIp });
+      // `body`: read already by whoever looked at it first (web's class routing reads a join's code)
+      const parsed = method === "GET" || method === "HEAD" || method === "DELETE" ? {} : parseJson(req, body ?? (await readBody(req)));
+      const result = await route.handler({ req, res, params, query: url.searchParams, body: parsed, clientIp });
       send(res, result.status, result.body, result.headers);
     } catch (err) {
       const known = toHttpError(err);
@@ -110,7 +111,8 @@ export function send(res: ServerResponse, status: number, body?: unknown, header
   res.end(text);
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+/** A request's body, at most MAX_BODY bytes (413 beyond). */
+export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -118,11 +120,15 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     if (size > MAX_BODY) throw new HttpError(413, "body_too_large", `Request bodies are limited to ${MAX_BODY} bytes.`);
     chunks.push(chunk as Buffer);
   }
-  if (size === 0) return {};
+  return Buffer.concat(chunks);
+}
+
+function parseJson(req: IncomingMessage, body: Buffer): unknown {
+  if (body.length === 0) return {};
   const type = req.headers["content-type"] ?? "";
   if (!type.includes("application/json")) throw new HttpError(415, "unsupported_media_type", "Send JSON with Content-Type: application/json.");
   try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    return JSON.parse(body.toString("utf8"));
   } catch {
     throw new HttpError(400, "bad_json", "The request body is not valid JSON.");
   }
