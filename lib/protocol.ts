@@ -113,7 +113,8 @@ export const API_ERROR_CODES = [
   // several machines (docs/scaling.md)
   "overloaded", // an agent takes no new lab now (507, as Play with Docker's nodes say it)
   "agent_unreachable", // the machine holding the lab did not answer; retry (502)
-  "not_in_this_role", // this instance's NSLAB_ROLE does not serve this (classes on a web replica today)
+  "not_in_this_role", // this instance's NSLAB_ROLE does not serve this
+  "class_moving", // the class is moving to another web replica (its owner went); retry (503, Retry-After)
   // classes (lib/classes.ts)
   "not_started", // the class does not take learners yet
   "class_locked", // the instructor closed joining
