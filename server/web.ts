@@ -4,9 +4,9 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { Access } from "./access/access.ts";
 import { Admission } from "./admission/admission.ts";
-import { AgentPool } from "./cluster/agents.ts";
+import { AgentPool, headroom } from "./cluster/agents.ts";
 import { MemoryLabRoutes, type LabRoutes } from "./cluster/directory.ts";
-import { discardLab, placeLab, AgentRefusal } from "./cluster/placement.ts";
+import { discardLab, endLostLabs, placeLab, AgentRefusal } from "./cluster/placement.ts";
 import { RedisLabRoutes } from "./cluster/redis.ts";
 import type { Config } from "./config.ts";
 import { clientIp } from "./http/client.ts";
@@ -58,7 +58,7 @@ export async function startWeb(config: Config, opts: { pages?: boolean } = {}): 
   if (redis && !config.databaseUrl) log.warn("several web replicas (NSLAB_REDIS_URL) keep class data in this replica's own SQLite file: set NSLAB_DATABASE_URL so they share it");
   let proxy: LabProxy | null = null;
   let admission: Admission | null = null;
-  const pool = new AgentPool(
+  const pool: AgentPool = new AgentPool(
     config.cluster.agents,
     { secret, intervalMs: config.cluster.healthIntervalMs, downAfter: config.cluster.downAfter, dns: config.cluster.agentsDns },
     {
@@ -69,7 +69,16 @@ export async function startWeb(config: Config, opts: { pages?: boolean } = {}): 
         proxy?.agentDown(name);
         log.error({ agent: name, labs: ids.length }, "agent stopped answering: its labs are lost, their pages are told");
       },
-      up: (name) => log.info({ agent: name }, "agent up"),
+      up: (name) => {
+        log.info({ agent: name }, "agent up");
+        // back from a network split: what it still holds of the labs declared lost ends now
+        const url = pool.get(name)?.url; // (called from pool.start(), once `pool` is set)
+        if (url)
+          void endLostLabs(url, routes, secret).then(
+            (n) => n && log.warn({ agent: name, labs: n }, "agent came back: the labs declared lost while it was cut off were ended"),
+            (e) => log.warn({ agent: name, err: e }, "agent came back: its lost labs could not be ended"),
+          );
+      },
       room: () => admission?.slotFreed(),
     },
   );
@@ -80,6 +89,18 @@ export async function startWeb(config: Config, opts: { pages?: boolean } = {}): 
   shareLibrary(lessons);
   const access = new Access(config.access);
   const metrics = new Metrics();
+  metrics.watchAgents(() =>
+    pool.list().map((a) => ({
+      name: a.name,
+      up: a.up,
+      labs: a.health?.labs ?? null,
+      maxLabs: a.health?.maxLabs ?? null,
+      headroom: a.up && a.health ? headroom(a.health, a.placedSince) : 0,
+      draining: a.health?.draining ?? false,
+      overloaded: a.health?.overloaded ?? false,
+      memAvailableBytes: a.health?.memAvailable ?? null,
+    })),
+  );
   admission = new Admission(
     // the agents hold the limits (each its NSLAB_MAX_LABS and memory reserve: 507 when reached);
     // here: the per-address rate, the queue, and the drain of the whole site

@@ -7,7 +7,8 @@
  * go elsewhere, and the other labs are untouched. And a class across the replicas, its data in
  * PostgreSQL: made on replica A, joined through B, its learners' labs on several agents, progress
  * from a real check on A's dashboard, the broadcast and looking over a shoulder through either
- * replica; when A goes, B takes the class over with its learners' labs.
+ * replica; when A goes, B takes the class over with its learners' labs. An agent cut off by a
+ * network split is declared dead, and the labs given up for end there once it answers again.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -168,6 +169,33 @@ test("killing an agent: its learners are told, new labs go elsewhere, the other 
   // the dead agent's node cleans up after it when it starts again (state dir lock, cgroups, processes)
   agents[0] = await startAgentIn(nets[0]!, dead.name, secret, envs[0]!);
   await until(async () => webA.pool.get(dead.name)!.up, (v) => v, "agent1 back in rotation");
+});
+
+test("an agent cut off by the network is declared dead; when it answers again, the labs given up for end there", async () => {
+  const cut = agents[1]!;
+  const mine: Lab[] = [];
+  for (let i = 0; i < 12 && mine.length < 2; i++) {
+    const l = await createLab(webB.url);
+    if ((await agentOf(l)) === cut.name) mine.push(l);
+    else await api(webB.url, "DELETE", `/api/labs/${l.id}`, l.token);
+  }
+  assert.ok(mine.length, `labs on ${cut.name}`);
+  const held = async () => {
+    const r = await fetch(`${cut.url}/internal/labs`, { headers: { "x-nslab-internal": secret } });
+    return ((await r.json()) as { labs: { id: string }[] }).labs.map((l) => l.id);
+  };
+  for (const l of mine) assert.ok((await held()).includes(l.id));
+  nets[1]!.partition(true);
+  try {
+    for (const web of [webA, webB]) await until(async () => web.pool.get(cut.name)!.up, (v) => !v, `${cut.name} declared dead`);
+    for (const l of mine) assert.equal((await api(webA.url, "GET", `/api/labs/${l.id}`, l.token)).json.reason, "agent-lost");
+  } finally {
+    nets[1]!.partition(false);
+  }
+  await until(async () => webA.pool.get(cut.name)!.up && webB.pool.get(cut.name)!.up, (v) => v, `${cut.name} back`);
+  // the agent ran on meanwhile: nothing may keep the lost labs alive there
+  await until(held, (ids) => !mine.some((l) => ids.includes(l.id)), "the lost labs ended on the agent");
+  for (const l of mine) assert.equal((await api(webB.url, "GET", `/api/labs/${l.id}`, l.token)).json.reason, "agent-lost");
 });
 
 test("a class across the replicas: made on A, joined through B, labs on several agents, progress, broadcast and watching through either", async () => {

@@ -74,3 +74,26 @@ export async function discardLab(pool: AgentPool, routes: LabRoutes, secret: str
     .then((res) => res.body?.cancel())
     .catch(() => {});
 }
+
+/**
+ * An agent answers again after web declared it dead (a network split, not a crash): the labs it
+ * still holds whose routes say `agent-lost` were given up for (their learners were told and moved
+ * on), so they end now rather than live on unseen until their idle timeout. Returns how many.
+ */
+export async function endLostLabs(url: string, routes: LabRoutes, secret: string): Promise<number> {
+  const res = await fetch(`${url}/internal/labs`, { headers: { [INTERNAL_HEADER]: secret }, signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) {
+    await res.body?.cancel();
+    return 0;
+  }
+  const { labs } = (await res.json()) as { labs: { id: string }[] };
+  let ended = 0;
+  for (const { id } of labs) {
+    const r = await routes.get(id);
+    if (r?.ended?.reason !== "agent-lost") continue;
+    const del = await fetch(`${url}/internal/labs/${encodeURIComponent(id)}?reason=agent-lost`, { method: "DELETE", headers: { [INTERNAL_HEADER]: secret }, signal: AbortSignal.timeout(10_000) });
+    await del.body?.cancel();
+    if (del.status === 204) ended++;
+  }
+  return ended;
+}

@@ -124,3 +124,25 @@ test("an agent that dies: its labs answer 410 agent-lost (its open terminal clos
   assert.equal((await web.routes.get(fresh.id))!.agent, "a1", "a fresh lab starts on a live agent");
   for (const l of [...kept, fresh]) await api(web.url, "DELETE", `/api/labs/${l.id}`, l.token);
 });
+
+test("web's /metrics: labs, headroom and health per agent", async () => {
+  const lab = await createLab(web.url);
+  const where = (await web.routes.get(lab.id))!.agent;
+  const agent = where === "a1" ? a1 : a2;
+  await new Promise((r) => setTimeout(r, 500)); // a health read after the lab (every 200 ms here)
+  const text = await (await fetch(`${web.url}/metrics`)).text();
+  const value = (name: string, a: string) => Number(new RegExp(`^${name}\\{agent="${a}"\\} (\\S+)$`, "m").exec(text)?.[1]);
+  // the test above killed one agent: it shows as down, with no room
+  const states = web.pool.list().map((a) => [a.name, a.up] as const);
+  assert.ok(states.some(([, up]) => up) && states.some(([, up]) => !up), JSON.stringify(states));
+  for (const [a, up] of states) {
+    assert.equal(value("nslab_agent_up", a), up ? 1 : 0, text);
+    assert.equal(value("nslab_agent_draining", a), 0);
+    assert.ok(value("nslab_agent_max_labs", a) > 0);
+    assert.ok(value("nslab_agent_memory_available_bytes", a) > 0);
+    if (up) assert.ok(value("nslab_agent_headroom", a) > 0 && value("nslab_agent_headroom", a) <= 1);
+    else assert.equal(value("nslab_agent_headroom", a), 0);
+  }
+  assert.equal(value("nslab_agent_labs", where), agent.mgr.count);
+  await api(web.url, "DELETE", `/api/labs/${lab.id}`, lab.token);
+});

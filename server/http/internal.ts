@@ -18,8 +18,9 @@ import { Router, send } from "./router.ts";
  *  - GET    /internal/health   AgentHealth: room, memory, load, draining, overloaded
  *  - POST   /internal/labs     {lesson?, clientIp}: a lab now, or 507 overloaded / 503 draining
  *                              (never a queue: web keeps the queue, and tries another agent)
+ *  - GET    /internal/labs     the learners' labs here ({labs: [{id}]}: web ends those it declared lost)
  *  - DELETE /internal/labs/:id a lab nobody picked up from web's queue (?reason=deadline: a class
- *                              lab put away at its class's end; its page is told why)
+ *                              lab put away at its class's end; ?reason=agent-lost: see GET)
  *  For class labs (the class lives on a web replica, docs/scaling.md; the sockets it follows them
  *  by are in class-link.ts):
  *  - POST   /internal/labs     with {class: {deadline}}: admitted, no idle timeout, the class's end
@@ -91,9 +92,13 @@ export function internalRoutes(router: Router, d: AgentDeps): void {
     );
     return { status: 201, body: { id: lab.id, token, mode: lab.mode, hostname: lab.hostname } };
   });
+  router.add("GET", "/internal/labs", () => ({ status: 200, body: { labs: d.mgr.list().map((l) => ({ id: l.id })) } }));
   router.add("DELETE", "/internal/labs/:id", async (ctx) => {
     const id = ctx.params.id ?? "";
-    const reason = ctx.query.get("reason") === "deadline" ? "deadline" : "deleted";
+    // deadline: a class lab at its class's end; agent-lost: web declared this agent dead (a network
+    // split) and told the lab's learner so; the lab must not live on unseen
+    const asked = ctx.query.get("reason");
+    const reason = asked === "deadline" || asked === "agent-lost" ? asked : "deleted";
     if (!isLabId(id) || !(await d.mgr.destroy(id, reason))) throw new HttpError(404, "not_found", "No such lab.");
     return { status: 204 };
   });

@@ -16,6 +16,20 @@ export interface LabSample {
   cpuSeconds: number | null;
 }
 
+/** One agent as a web replica sees it (NSLAB_ROLE=web: its per-agent gauges). */
+export interface AgentSample {
+  name: string;
+  up: boolean;
+  /** learners' labs, and the agent's NSLAB_MAX_LABS (null before its first health report) */
+  labs: number | null;
+  maxLabs: number | null;
+  /** placement's score, 0 (no room) to 1 (cluster/agents.ts headroom) */
+  headroom: number;
+  draining: boolean;
+  overloaded: boolean;
+  memAvailableBytes: number | null;
+}
+
 /** What the gauges read at scrape time. */
 export interface Sources {
   labs(): LabSample[];
@@ -47,6 +61,35 @@ export class Metrics {
   readonly broadcastBytes: client.Counter;
   readonly connectionsRefused: client.Counter<"reason">;
   private sources: Sources | null = null;
+
+  /**
+   * Web's gauges per agent, read at scrape time: up, labs against the limit, placement headroom,
+   * draining, overloaded (507), free memory. The agents' own /metrics say the rest.
+   */
+  watchAgents(read: () => AgentSample[]): void {
+    const r = this.registry;
+    const gauge = (name: string, help: string, value: (a: AgentSample) => number | null) =>
+      new client.Gauge({
+        name,
+        help,
+        labelNames: ["agent"],
+        registers: [r],
+        collect() {
+          this.reset();
+          for (const a of read()) {
+            const v = value(a);
+            if (v !== null) this.set({ agent: a.name }, v);
+          }
+        },
+      });
+    gauge("nslab_agent_up", "1 while the agent answers its health reads, 0 once it is declared dead", (a) => (a.up ? 1 : 0));
+    gauge("nslab_agent_labs", "Learners' labs on the agent (its last health report)", (a) => a.labs);
+    gauge("nslab_agent_max_labs", "The agent's NSLAB_MAX_LABS", (a) => a.maxLabs);
+    gauge("nslab_agent_headroom", "Placement's headroom for the agent, 0 (no room) to 1 (empty, idle)", (a) => a.headroom);
+    gauge("nslab_agent_draining", "1 while the agent is drained (no new labs)", (a) => (a.draining ? 1 : 0));
+    gauge("nslab_agent_overloaded", "1 while the agent is full or short of memory (507)", (a) => (a.overloaded ? 1 : 0));
+    gauge("nslab_agent_memory_available_bytes", "The agent's MemAvailable (its last health report)", (a) => a.memAvailableBytes);
+  }
 
   constructor(opts: { defaults?: boolean } = {}) {
     const r = this.registry;

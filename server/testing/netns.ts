@@ -20,6 +20,8 @@ export interface Netns {
   name: string;
   hostIp: string;
   ip: string;
+  /** cuts the namespace off the host's network (the veth's host side down), or joins it again */
+  partition(cut: boolean): void;
   remove(): void;
 }
 
@@ -42,7 +44,13 @@ export function makeNetns(n: number): Netns {
     spawnSync("ip", ["netns", "del", name]);
     throw e;
   }
-  return { name, hostIp: `${net}.1`, ip: `${net}.2`, remove: () => void spawnSync("ip", ["netns", "del", name]) };
+  return {
+    name,
+    hostIp: `${net}.1`,
+    ip: `${net}.2`,
+    partition: (cut) => ip("link", "set", hostIf, cut ? "down" : "up"),
+    remove: () => void spawnSync("ip", ["netns", "del", name]),
+  };
 }
 
 export interface AgentProcess {
