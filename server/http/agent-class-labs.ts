@@ -30,6 +30,7 @@ export interface AgentClassLabsDeps {
 /** a link that says nothing for this long is dead (the agent sends its state every 2 s) */
 const SILENT_MS = 10_000;
 const RECONNECT_MS = 1000;
+const RELINK_TRIES = 5;
 const RING_BYTES = 64 * 1024;
 const INPUT_QUEUE_MAX = 64 * 1024;
 
@@ -133,16 +134,24 @@ class RemoteClassLab implements ClassLab {
     });
   }
 
-  /** The link dropped: the lab is lost with its agent, or the link comes back (a blip). */
+  /**
+   * The link dropped: the lab is lost (its route ended, its agent declared dead, or the agent no
+   * longer has it), or the link comes back (a blip: a few tries while the agent counts as up).
+   */
   private async relink(): Promise<void> {
-    const r = await this.d.routes.get(this.id).catch(() => undefined);
-    if (r === null || r?.ended || !this.d.pool.get(this.agent)?.up) {
-      // a Redis failure (undefined) with a live agent: keep trying
-      if (r !== undefined || !this.d.pool.get(this.agent)?.up) return this.end();
+    for (let attempt = 0; attempt < RELINK_TRIES; attempt++) {
+      await new Promise((res) => setTimeout(res, RECONNECT_MS).unref());
+      if (this.gone || this.detached) return;
+      // a Redis failure (undefined) is no verdict on the lab: try the link again
+      const r = await this.d.routes.get(this.id).catch(() => undefined);
+      if (r === null || r?.ended || !this.d.pool.get(this.agent)?.up) return this.end();
+      const back = await this.start().then(
+        () => true,
+        (e) => (e instanceof LabGoneError && this.gone ? null : false),
+      );
+      if (back !== false) return;
     }
-    await new Promise((res) => setTimeout(res, RECONNECT_MS).unref());
-    if (this.gone || this.detached) return;
-    await this.start().catch(() => this.end());
+    this.end();
   }
 
   private end(): void {
@@ -282,7 +291,8 @@ class Tap implements ClassTerminal {
   private connect(): void {
     if (this.ws || this.closed) return;
     const url = this.lab.tapUrl(this.id);
-    if (!url) return this.end();
+    // not now: observe() is called from a stream's constructor, which must return before it hears "closed"
+    if (!url) return void setImmediate(() => this.end());
     const ws = new WebSocket(url, { headers: { [INTERNAL_HEADER]: this.lab.secret }, perMessageDeflate: false, handshakeTimeout: 10_000 });
     this.ws = ws;
     ws.on("open", () => {
