@@ -68,7 +68,7 @@ export class LearnerInference {
       state.chain = state.chain.then(async () => {
         let entries: TraceEntry[];
         try {
-          entries = await inferBatch(batch, lab.initPid);
+          entries = await inferBatch(batch, lab.initPid, () => lab.hostPids());
         } catch (e) {
           console.error("nslab: inferring the results of learner calls failed", e);
           entries = batch.map((p) => learnerEntry(p.scope, p.call));
@@ -81,7 +81,17 @@ export class LearnerInference {
 }
 
 /** The entries of a batch of calls, in order, with inferred results and inferred calls among them. */
-export async function inferBatch(batch: Pending[], initPid: number): Promise<TraceEntry[]> {
+export async function inferBatch(batch: Pending[], initPid: number, labPids: () => Promise<number[]> = async () => []): Promise<TraceEntry[]> {
+  let pids: Promise<number[]> | null = null;
+  /** a live process in the mount namespace a call was made in: the caller, or (a `mount` or
+   * `pivot_root` command has exited by now) another of the lab's, such as the shell that ran it */
+  const witness = async (call: LearnerCall): Promise<number | null> => {
+    const ns = call.nsBefore?.mnt;
+    if (!ns) return null;
+    if (sameNs(call.hostPid, "mnt", ns)) return call.hostPid;
+    for (const p of await (pids ??= labPids().catch(() => []))) if (sameNs(p, "mnt", ns)) return p;
+    return null;
+  };
   const out: TraceEntry[] = [];
   const tables = new Map<number, Promise<MountEntry[] | null>>();
   const mounts = (pid: number) => {
@@ -94,10 +104,17 @@ export async function inferBatch(batch: Pending[], initPid: number): Promise<Tra
     const pendingFork = forks.findIndex((f) => f.child === call.hostPid);
     if (pendingFork >= 0) out.push(forks.splice(pendingFork, 1)[0]!.entry);
     const e = learnerEntry(scope, call);
-    if (!e.result) e.result = early ?? (await resultOf(call, mounts, initPid));
+    if (!e.result) e.result = early ?? (await resultOf(call, mounts, initPid, witness));
     out.push(e);
     if (call.sys === "unshare" && /CLONE_NEWPID/.test(call.args) && call.nsAfter) {
-      for (const child of childrenIn(call.hostPid, call.nsAfter.pid)) forks.push({ child: child.hostPid, entry: forkEntry(scope, call, child) });
+      // unshare forks right after the call; on a busy host that may come after our look: wait a
+      // little longer while the caller lives
+      let kids = childrenIn(call.hostPid, call.nsAfter.pid);
+      for (let i = 0; !kids.length && i < 10 && fs.existsSync(`/proc/${call.hostPid}`); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        kids = childrenIn(call.hostPid, call.nsAfter.pid);
+      }
+      for (const child of kids) forks.push({ child: child.hostPid, entry: forkEntry(scope, call, child) });
     }
     if (call.sys === "unshare" && /CLONE_NEWUSER/.test(call.args) && call.nsAfter) out.push(...mapWrites(scope, call, initPid));
   }
@@ -204,12 +221,14 @@ function mapWrites(scope: string, call: LearnerCall, initPid: number): TraceEntr
 }
 
 /** Whatever the lab's state shows of what the call did; "" when it does not. */
-async function resultOf(call: LearnerCall, mounts: (pid: number) => Promise<MountEntry[] | null>, initPid: number): Promise<string> {
-  const alive = sameNs(call.hostPid, "mnt", call.nsBefore?.mnt);
+async function resultOf(call: LearnerCall, mounts: (pid: number) => Promise<MountEntry[] | null>, initPid: number, witness: (c: LearnerCall) => Promise<number | null>): Promise<string> {
+  if (call.sys !== "mount" && call.sys !== "pivot_root") return "";
+  const seen = await witness(call);
+  if (seen === null) return "";
   if (call.sys === "mount") {
     const a = parseMountArgs(call.args);
-    if (!a || !alive || /MS_REMOUNT|MS_MOVE/.test(a.flags)) return "";
-    const table = await mounts(call.hostPid);
+    if (!a || !a.target.startsWith("/") || /MS_REMOUNT|MS_MOVE/.test(a.flags)) return "";
+    const table = await mounts(seen);
     if (!table) return "";
     const target = a.target.replace(/\/+$/, "") || "/";
     const at = table.filter((m) => m.mountPoint === target);
@@ -224,8 +243,7 @@ async function resultOf(call: LearnerCall, mounts: (pid: number) => Promise<Moun
     return m ? `ok: ${m.fsType} at ${target} (its mount table)` : `no ${a.fstype ?? ""} mount at ${target} in its mount table (failed?)`.replace("  ", " ");
   }
   if (call.sys === "pivot_root") {
-    if (!alive) return "";
-    const root = rootOf(call.hostPid);
+    const root = rootOf(seen);
     const labRoot = rootOf(initPid);
     if (!root || !labRoot) return "";
     return root !== labRoot ? "ok: its mount namespace has a new root" : "its root is the lab's still (failed?)";

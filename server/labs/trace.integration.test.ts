@@ -126,6 +126,16 @@ test("unshare -fp --mount-proc: the unshare, the fork inferred from the lab's st
   // what it did before forking: / made private, seen in its mount table too
   const priv = learner(lab).find((e) => e.sys === "mount" && e.args.startsWith('"none", "/", NULL, MS_REC|MS_PRIVATE'));
   assert.equal(priv?.result, "ok: / is private (its mount table)");
+  // mount(8) and pivot_root(8) exit at once: their results are read from the shell that ran them,
+  // in the same mount namespace
+  // (one at a time: the look comes a moment after each, and a pivot_root moves every path)
+  await t.run("mount -t tmpfs -o size=1m demo /mnt");
+  const tmpfs = await until("mount(demo)", () => learner(lab).find((e) => e.sys === "mount" && e.args.startsWith('"demo", "/mnt", "tmpfs"')));
+  assert.equal(tmpfs.comm, "mount");
+  assert.equal(tmpfs.result, "ok: tmpfs at /mnt (its mount table)");
+  await t.run("mkdir -p /tmp/nr/old && mount --bind /tmp/nr /tmp/nr && cd /tmp/nr && pivot_root . old");
+  const pivot = await until("pivot_root", () => learner(lab).find((e) => e.sys === "pivot_root"));
+  assert.equal(pivot.result, "ok: its mount namespace has a new root");
   t.send("exit\r");
   t.close();
   await s.mgr.destroy(c.id);
