@@ -6,7 +6,7 @@ import { Access } from "./access/access.ts";
 import { Admission } from "./admission/admission.ts";
 import { AgentPool, headroom } from "./cluster/agents.ts";
 import { MemoryLabRoutes, type LabRoutes } from "./cluster/directory.ts";
-import { discardLab, endLostLabs, placeLab, AgentRefusal } from "./cluster/placement.ts";
+import { discardLab, endLostLabs, labsOfClient, placeLab, AgentRefusal } from "./cluster/placement.ts";
 import { RedisLabRoutes } from "./cluster/redis.ts";
 import type { Config } from "./config.ts";
 import { clientIp } from "./http/client.ts";
@@ -103,13 +103,17 @@ export async function startWeb(config: Config, opts: { pages?: boolean } = {}): 
   );
   admission = new Admission(
     // the agents hold the limits (each its NSLAB_MAX_LABS and memory reserve: 507 when reached);
-    // here: the per-address rate, the queue, and the drain of the whole site
+    // here: the per-address rate, the queue, and the drain of the whole site; an address's labs
+    // across the agents are counted when one is made (create, below)
     { maxLabs: Number.MAX_SAFE_INTEGER, labsPerClient: config.labsPerClient, labsPerMinute: config.labsPerMinute, reserveBytes: 0 },
     {
       liveLabs: () => 0,
       liveForClient: () => 0,
       memAvailable: () => Infinity,
       create: async (req) => {
+        // the address's labs on every agent: each agent alone would let it have its cap on each
+        if ((await labsOfClient(pool, secret, req.clientIp)) >= config.labsPerClient)
+          throw new HttpError(429, "too_many_labs", `Your network already has ${config.labsPerClient} labs open. Close one (or reset a lesson's lab) first.`);
         try {
           return await placeLab(pool, routes, secret, req);
         } catch (e) {

@@ -97,3 +97,26 @@ export async function endLostLabs(url: string, routes: LabRoutes, secret: string
   }
   return ended;
 }
+
+/**
+ * The labs an address holds on all agents that answer (NSLAB_LABS_PER_CLIENT across the cluster:
+ * each agent alone sees only its share). Asked at each creation, so labs that ended on an agent by
+ * themselves (idle, lifetime) are not counted; an agent that does not answer counts none.
+ */
+export async function labsOfClient(pool: AgentPool, secret: string, ip: string): Promise<number> {
+  const counts = await Promise.all(
+    pool
+      .list()
+      .filter((a) => a.up)
+      .map(async (a) => {
+        try {
+          const res = await fetch(`${a.url}/internal/labs?client=${encodeURIComponent(ip)}`, { headers: { [INTERNAL_HEADER]: secret }, signal: AbortSignal.timeout(5000) });
+          if (!res.ok) return void (await res.body?.cancel()), 0;
+          return ((await res.json()) as { labs: unknown[] }).labs.length;
+        } catch {
+          return 0;
+        }
+      }),
+  );
+  return counts.reduce((a, b) => a + b, 0);
+}

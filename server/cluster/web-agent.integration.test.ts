@@ -49,6 +49,39 @@ test("an agent answers nothing without the internal secret (but the kubelet's pr
   await api(web.url, "DELETE", `/api/labs/${lab.id}`, lab.token);
 });
 
+test("an address's lab cap holds across agents (each agent alone sees only its share)", async () => {
+  const capped = await testWeb(
+    secret,
+    [
+      { name: "a1", url: a1.url },
+      { name: "a2", url: a2.url },
+    ],
+    { NSLAB_LABS_PER_CLIENT: "2", NSLAB_TRUST_PROXY: "1" },
+  );
+  const make = () => fetch(`${capped.url}/api/labs`, { method: "POST", headers: { "content-type": "application/json", "x-forwarded-for": "10.77.0.9" }, body: "{}" });
+  try {
+    const labs: { id: string; token: string }[] = [];
+    for (let i = 0; i < 2; i++) {
+      const r = await make();
+      assert.equal(r.status, 201);
+      labs.push(await r.json());
+    }
+    const where = await Promise.all(labs.map(async (l) => (await capped.routes.get(l.id))!.agent));
+    // (no other lab is left on either agent here: the two spread, one each)
+    assert.deepEqual(new Set(where), new Set(["a1", "a2"]), `one on each agent: ${where}`);
+    const third = await make();
+    assert.equal(third.status, 429);
+    assert.equal((await third.json()).error, "too_many_labs");
+    // one closed: room for one more
+    await api(capped.url, "DELETE", `/api/labs/${labs[0]!.id}`, labs[0]!.token);
+    const again = await make();
+    assert.equal(again.status, 201);
+    for (const l of [labs[1]!, await again.json()]) await api(capped.url, "DELETE", `/api/labs/${l.id}`, l.token);
+  } finally {
+    await capped.close();
+  }
+});
+
 test("labs made through web land on agents; their API, terminal and Explorer go through web", async () => {
   const labs = [];
   for (let i = 0; i < 4; i++) labs.push(await createLab(web.url));

@@ -18,7 +18,8 @@ import { Router, send } from "./router.ts";
  *  - GET    /internal/health   AgentHealth: room, memory, load, draining, overloaded
  *  - POST   /internal/labs     {lesson?, clientIp}: a lab now, or 507 overloaded / 503 draining
  *                              (never a queue: web keeps the queue, and tries another agent)
- *  - GET    /internal/labs     the learners' labs here ({labs: [{id}]}: web ends those it declared lost)
+ *  - GET    /internal/labs     the learners' labs here ({labs: [{id}]}: web ends those it declared
+ *                              lost); ?client=<address>: that address's (web's per-address cap)
  *  - DELETE /internal/labs/:id a lab nobody picked up from web's queue (?reason=deadline: a class
  *                              lab put away at its class's end; ?reason=agent-lost: see GET)
  *  For class labs (the class lives on a web replica, docs/scaling.md; the sockets it follows them
@@ -92,7 +93,12 @@ export function internalRoutes(router: Router, d: AgentDeps): void {
     );
     return { status: 201, body: { id: lab.id, token, mode: lab.mode, hostname: lab.hostname } };
   });
-  router.add("GET", "/internal/labs", () => ({ status: 200, body: { labs: d.mgr.list().map((l) => ({ id: l.id })) } }));
+  // ?client=<address>: that address's labs only (web's cap on an address's labs across agents)
+  router.add("GET", "/internal/labs", (ctx) => {
+    const client = ctx.query.get("client");
+    const labs = d.mgr.list().filter((l) => client === null || l.clientIp === client);
+    return { status: 200, body: { labs: labs.map((l) => ({ id: l.id })) } };
+  });
   router.add("DELETE", "/internal/labs/:id", async (ctx) => {
     const id = ctx.params.id ?? "";
     // deadline: a class lab at its class's end; agent-lost: web declared this agent dead (a network
