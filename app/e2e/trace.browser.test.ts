@@ -52,6 +52,11 @@ test("unshare -fp --mount-proc bash: the fork the tracer never sees is shown as 
   const seq = async (l: typeof rows) => Number(await l.first().getAttribute("data-trace-seq"));
   const [u, c, m] = [await seq(unshare), await seq(clone), await seq(mount)];
   assert.ok(u < c && c < m, `in order: unshare ${u}, clone ${c}, mount ${m}`);
+  // a taller window, so that the rows show in the picture
+  const size = app.page.viewportSize();
+  await app.page.setViewportSize({ width: 1280, height: 1100 });
+  await clone.first().scrollIntoViewIfNeeded();
   await screenshot(app.page, "explorer-trace-inferred");
+  if (size) await app.page.setViewportSize(size);
   await typeInto(app.page, "exit\n");
 });

@@ -90,7 +90,7 @@ const en = {
   noYourCalls: "No namespace calls from your terminals yet. Try unshare -u hostname box.",
   processCol: "Process",
   yourCallsHelp:
-    "Namespace calls your commands made, seen as they happened. The kernel tells an observer no result: where the lab's state a moment later shows one, it is inferred. Rows marked inferred were not seen as calls (a plain fork, a write to uid_map) but are shown by that state.",
+    "Namespace calls your commands made. The kernel reports no result to an observer: results, and rows marked inferred (a plain fork, a write to uid_map), come from the lab's state a moment later.",
   unknownResult: "—",
   inferred: "inferred",
   inferredTitle: "Not seen as a call: the lab's state a moment later shows it was made",
@@ -201,7 +201,7 @@ const zhCN: Strings = {
   nslabCalls: (n) => `nslab 如何搭建你的实验环境（${n}）`,
   noYourCalls: "你的终端还没有发起过命名空间相关的调用。试试 unshare -u hostname box。",
   processCol: "进程",
-  yourCallsHelp: "你的命令发起的命名空间相关调用，在发生时被观察到。内核不会把结果告诉观察者：稍后实验环境的状态能看出结果时，这里给出推断。标有“推断”的行并不是观察到的调用（普通的 fork、写 uid_map），而是从那一刻的状态看出它发生过。",
+  yourCallsHelp: "你的命令发起的命名空间相关调用。内核不会把结果告诉观察者：结果，以及标有“推断”的行（普通的 fork、写 uid_map），都来自稍后实验环境的状态。",
   unknownResult: "—",
   inferred: "推断",
   inferredTitle: "没有作为调用被观察到：稍后实验环境的状态表明它发生过",
