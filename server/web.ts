@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { Access } from "./access/access.ts";
 import { Admission } from "./admission/admission.ts";
+import { RedisCounterStore } from "./admission/redis-counters.ts";
 import { AgentPool, headroom } from "./cluster/agents.ts";
 import { MemoryLabRoutes, type LabRoutes } from "./cluster/directory.ts";
 import { discardLab, endLostLabs, labsOfClient, placeLab, AgentRefusal } from "./cluster/placement.ts";
@@ -87,8 +88,10 @@ export async function startWeb(config: Config, opts: { pages?: boolean } = {}): 
 
   const lessons = new LessonLibrary(config.lessonsDir, { reload: config.dev });
   shareLibrary(lessons);
-  const access = new Access(config.access);
   const metrics = new Metrics();
+  // an address's rate windows (labs per minute, wrong codes) hold across the replicas: in Redis
+  const counters = redis ? new RedisCounterStore(redis) : undefined;
+  const access = new Access({ ...config.access, store: counters, denied: (what, why) => metrics.accessDenied.inc({ what, why }) });
   metrics.watchAgents(() =>
     pool.list().map((a) => ({
       name: a.name,
@@ -110,6 +113,7 @@ export async function startWeb(config: Config, opts: { pages?: boolean } = {}): 
       liveLabs: () => 0,
       liveForClient: () => 0,
       memAvailable: () => Infinity,
+      store: counters,
       create: async (req) => {
         // the address's labs on every agent: each agent alone would let it have its cap on each
         if ((await labsOfClient(pool, secret, req.clientIp)) >= config.labsPerClient)

@@ -171,6 +171,28 @@ test("killing an agent: its learners are told, new labs go elsewhere, the other 
   await until(async () => webA.pool.get(dead.name)!.up, (v) => v, "agent1 back in rotation");
 });
 
+test("an address's labs per minute hold across the replicas (the window in Redis)", async () => {
+  const list = agents.map((a) => ({ name: a.name, url: a.url }));
+  const env = { NSLAB_REDIS_URL: redis.url, NSLAB_LABS_PER_MINUTE: "2", NSLAB_TRUST_PROXY: "1" };
+  const [c, d] = [await testWeb(secret, list, env), await testWeb(secret, list, env)];
+  const make = (web: typeof c) => fetch(`${web.url}/api/labs`, { method: "POST", headers: { "content-type": "application/json", "x-forwarded-for": "10.66.0.7" }, body: "{}" });
+  try {
+    const made: Lab[] = [];
+    for (const web of [c, d]) {
+      const r = await make(web);
+      assert.equal(r.status, 201);
+      made.push(await r.json());
+    }
+    const third = await make(c);
+    assert.equal(third.status, 429);
+    assert.equal((await third.json()).error, "rate_limited");
+    for (const l of made) await api(c.url, "DELETE", `/api/labs/${l.id}`, l.token);
+  } finally {
+    await c.close();
+    await d.close();
+  }
+});
+
 test("an agent cut off by the network is declared dead; when it answers again, the labs given up for end there", async () => {
   const cut = agents[1]!;
   const mine: Lab[] = [];
