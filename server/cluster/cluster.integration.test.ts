@@ -18,6 +18,7 @@ import { agentEnv, makeNetns, startAgentIn, type AgentProcess, type Netns } from
 import { startRedis, type TestRedis } from "../testing/redis.ts";
 import { startPostgres, type TestPostgres } from "../testing/postgres.ts";
 import { ClassSock } from "../testing/classes.ts";
+import { startServerProcess } from "../testing/server-process.ts";
 import type { JoinResponse, RosterResponse } from "../../lib/classes.ts";
 
 const secret = clusterSecret();
@@ -27,6 +28,7 @@ const agents: AgentProcess[] = [];
 const envs: Record<string, string>[] = [];
 let redis: TestRedis;
 let pg: TestPostgres;
+let dbUrl = "";
 let webA: Awaited<ReturnType<typeof testWeb>>;
 let webB: Awaited<ReturnType<typeof testWeb>>;
 type Lab = Awaited<ReturnType<typeof createLab>>;
@@ -36,6 +38,7 @@ const socks: ClassSock[] = [];
 before(async () => {
   redis = await startRedis();
   pg = startPostgres();
+  dbUrl = pg.createDatabase();
   for (let n = 1; n <= 3; n++) {
     const ns = makeNetns(n);
     nets.push(ns);
@@ -45,7 +48,7 @@ before(async () => {
   const list = agents.map((a) => ({ name: a.name, url: a.url }));
   const env = {
     NSLAB_REDIS_URL: redis.url,
-    NSLAB_DATABASE_URL: pg.createDatabase(),
+    NSLAB_DATABASE_URL: dbUrl,
     NSLAB_CLASS_LEASE_MS: "3000",
     NSLAB_OPERATOR_KEY: operatorKey,
     NSLAB_LABS_PER_MINUTE: "1000",
@@ -299,4 +302,45 @@ test("a class across the replicas: made on A, joined through B, labs on several 
   assert.equal((await adaTerm.run("echo same-lab")).trim(), "same-lab");
   assert.equal((await api(webB.url, "DELETE", `/api/classes/${c.id}?now=1`, c.instructorKey)).status, 202);
   await until(() => api(webB.url, "GET", `/api/labs/${bo.lab.id}`, bo.lab.token), (r) => r.status === 410, "the class's end puts its labs away");
+});
+
+test("a class owner killed outright: its lease lapses and another replica takes the class over", async () => {
+  const owner = await startServerProcess({
+    NSLAB_ROLE: "web",
+    NSLAB_INTERNAL_SECRET: secret,
+    NSLAB_AGENTS: agents.map((a) => `${a.name}=${a.url}`).join(","),
+    NSLAB_AGENT_HEALTH_MS: "200",
+    NSLAB_REDIS_URL: redis.url,
+    NSLAB_DATABASE_URL: dbUrl,
+    NSLAB_CLASS_LEASE_MS: "3000",
+  });
+  let killed = false;
+  try {
+    const made = await api(owner.url, "POST", "/api/classes", undefined, { title: "Owner dies", lessons: ["uts-namespaces"] });
+    assert.equal(made.status, 201, JSON.stringify(made.json));
+    const c = made.json as { id: string; code: string; instructorKey: string };
+    const joined = await api(webB.url, "POST", "/api/classes/join", undefined, { code: c.code, name: "Eve" });
+    assert.equal(joined.status, 201, JSON.stringify(joined.json));
+    const eve = joined.json as JoinResponse;
+    owner.proc.kill("SIGKILL");
+    killed = true;
+    await owner.exited;
+    // until the lease lapses B answers 503 class_moving; then B owns the class, with Eve and her lab
+    const seen = new Set<number>();
+    const roster = await until(
+      async () => {
+        const r = await api(webB.url, "GET", `/api/classes/${c.id}`, c.instructorKey);
+        seen.add(r.status);
+        return r;
+      },
+      (r) => r.status === 200,
+      "B takes the class over",
+    );
+    assert.deepEqual([...seen].filter((s) => s !== 200 && s !== 503), [], `only 503 class_moving before: ${[...seen]}`);
+    const row = (roster.json as RosterResponse).learners.find((l) => l.id === eve.learnerId);
+    assert.equal(row?.lab?.id, eve.lab.id, "her lab, still running on its agent, is hers again");
+    assert.equal((await api(webB.url, "DELETE", `/api/classes/${c.id}?now=1`, c.instructorKey)).status, 202);
+  } finally {
+    if (!killed) await owner.stop();
+  }
 });

@@ -7,13 +7,15 @@ import "server-only";
  */
 import { routeConsole } from "../log/log.ts";
 import { startServer } from "../server.ts";
+import { startWeb } from "../web.ts";
 import { testConfig } from "./instance.ts";
 
 routeConsole(); // as server/main.ts does: every line the process prints is a structured log line
 
 // the caller's NSLAB_* settings (its own isolated instance among them) and pool, on loopback
 const config = testConfig({ env: { NSLAB_POOL: process.env.NSLAB_POOL ?? "2", ...(process.env.HOST ? { HOST: process.env.HOST } : {}) } });
-const s = await startServer(config, { pages: false });
+// NSLAB_ROLE=web: a web replica (tests that kill one outright); otherwise the whole server
+const s = config.role === "web" ? await startWeb(config, { pages: false }) : await startServer(config, { pages: false });
 // the line the test waits for, beside the log's lines (not through the logger)
 process.stdout.write(JSON.stringify({ url: s.url, pid: process.pid }) + "\n");
 const stop = async () => {
