@@ -171,6 +171,11 @@ test("in Chinese: titles, the not-found page, Trace, kernel values and step labe
   assert.match(await page.title(), /[\u4e00-\u9fff]/, "the home page's title");
   assert.match((await page.locator("meta[name=description]").getAttribute("content")) ?? "", /[\u4e00-\u9fff]/, "its description");
   await until(page, "the language remembered", `document.cookie.includes("nslab-lang=zh-CN")`);
+  // the router prefetches the language switch's ?lang=en link in the background, as this fetch
+  // does (through Next's real proxy, which strips the router's own headers); it used to set the
+  // cookie to en, and whichever prefetch answered last decided the next page's language
+  await page.evaluate(`fetch("/?lang=en", { headers: { RSC: "1", "Next-Router-Prefetch": "1" } }).then((r) => r.text())`);
+  assert.ok(await page.evaluate(`document.cookie.includes("nslab-lang=zh-CN")`), "a background fetch leaves the language alone");
   await page.goto(`${app.url}/no-such-page`); // the language cookie from the visit before
   const notFound = await page.locator("main").innerText();
   assert.match(notFound, /[\u4e00-\u9fff]/);
@@ -184,5 +189,18 @@ test("in Chinese: titles, the not-found page, Trace, kernel values and step labe
   await openExplorerTab(page, "trace");
   const chips = await page.locator("[data-testid=explorer-trace] [role=group] button").allInnerTexts();
   assert.ok(chips.length >= 4 && chips.every((c) => /[\u4e00-\u9fff]/.test(c)), `Trace filter chips: ${chips}`);
+  await page.context().close();
+});
+
+test("the language switch: a click turns this page and the ones after it to that language", async () => {
+  const page = await freshPage(app.browser);
+  await page.goto(`${app.url}/?lang=zh-CN`);
+  await page.waitForLoadState("networkidle");
+  await page.locator("[data-testid=lang-en]").first().click();
+  await until(page, "the page in English", `document.documentElement.lang === "en" && location.search.includes("lang=en")`);
+  await until(page, "English remembered", `document.cookie.includes("nslab-lang=en")`);
+  assert.doesNotMatch(await page.title(), /[\u4e00-\u9fff]/, "the title follows the switch");
+  await page.goto(`${app.url}/no-such-page`);
+  assert.match(await page.locator("main").innerText(), /Nothing here/);
   await page.context().close();
 });

@@ -12,12 +12,14 @@ const setCookie = (headers: Record<string, string>) =>
   proxy(new NextRequest("http://nslab.test/?lang=en", { headers: { cookie: "nslab-lang=zh-CN", ...headers } })).headers.get("set-cookie") ?? "";
 
 test("opening a page with ?lang= remembers that language", () => {
-  assert.match(setCookie({}), /nslab-lang=en/);
+  assert.match(setCookie({ "sec-fetch-dest": "document", "sec-fetch-mode": "navigate" }), /nslab-lang=en/);
+  assert.match(setCookie({}), /nslab-lang=en/, "a client that sends no Sec-Fetch-Dest");
 });
 
-test("a prefetch of ?lang= (Next's router, or the browser's speculation) leaves the language alone", () => {
-  assert.equal(setCookie({ "next-router-prefetch": "1", rsc: "1" }), "");
-  assert.equal(setCookie({ "sec-purpose": "prefetch;prerender" }), "");
+test("a background fetch of ?lang= (Next's prefetch, or the browser's speculation) leaves the language alone", () => {
+  // what the proxy sees of Next's prefetch: Next has already stripped Next-Router-Prefetch and RSC
+  assert.equal(setCookie({ "sec-fetch-dest": "empty", "sec-fetch-mode": "cors" }), "");
+  assert.equal(setCookie({ "sec-fetch-dest": "document", "sec-purpose": "prefetch;prerender" }), "");
   assert.equal(setCookie({ purpose: "prefetch" }), "");
 });
 
