@@ -376,9 +376,16 @@ static int64_t flush_queue(void) {
     if (q->waits >= 0) {
       uint64_t after[8];
       ns_inodes(q->ev.pid, after);
-      int alive = 1, changed = 0;
-      for (int i = 0; i < 8; i++) alive &= after[i] != 0, changed |= after[i] != q->ev.ns_before[i];
-      if (alive && !changed && q->waits + 1 < (int)(sizeof WAITS_NS / sizeof WAITS_NS[0])) {
+      /* pid_for_children reads ENOENT between unshare(CLONE_NEWPID) and the first fork into the
+       * new namespace (namespaces(7): "empty until the first process is created"), so a 0 there
+       * means "not yet", not a caller that is gone: look again, as for no change yet. */
+      int alive = 1, changed = 0, unborn = after[1] == 0;
+      for (int i = 0; i < 8; i++) {
+        if (i != 1) alive &= after[i] != 0;
+        changed |= after[i] != q->ev.ns_before[i];
+      }
+      int last = q->waits + 1 >= (int)(sizeof WAITS_NS / sizeof WAITS_NS[0]);
+      if (alive && (unborn || !changed) && !last) {
         q->due = now + WAITS_NS[++q->waits];
         continue;
       }
