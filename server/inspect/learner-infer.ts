@@ -153,21 +153,8 @@ function childrenIn(pid: number, pidNs: number): Child[] {
 }
 
 function inferred(scope: string, call: LearnerCall, o: Pick<TraceEntry, "sys" | "args" | "result"> & { pid?: number; comm?: string }): TraceEntry {
-  return {
-    seq: 0,
-    at: new Date(call.at).toISOString(),
-    scope,
-    who: "learner",
-    sys: o.sys,
-    args: o.args,
-    ret: 0,
-    errno: 0,
-    durNs: -1,
-    pid: o.pid ?? call.labPid ?? undefined,
-    comm: printable(o.comm ?? call.comm),
-    result: o.result,
-    inferred: true,
-  };
+  // the caller's entry, made to say what the lab's state showed
+  return { ...learnerEntry(scope, call), sys: o.sys, args: o.args, pid: o.pid ?? call.labPid ?? undefined, comm: printable(o.comm ?? call.comm), result: o.result, inferred: true };
 }
 
 function forkEntry(scope: string, call: LearnerCall, child: Child): TraceEntry {
