@@ -96,6 +96,33 @@ describe(`kernel ${release}`, () => {
     await mgr.destroy(own.id);
   });
 
+  test("a shell started while its lab is being put away fails as 'lab gone', whichever step the helper was at", async () => {
+    // the page opens a terminal just as the lab is deleted (or expires): the helper then fails on
+    // whatever it meets first (the cgroup's procs file, /proc/PID/root, setns: ENOENT or ESRCH),
+    // and the socket must end with "the lab is not running any more", not a server error
+    const seen = new Map<string, number>();
+    for (let round = 0; round < 6; round++) {
+      const { lab: doomed } = await mgr.create();
+      const spawns = Array.from({ length: 6 }, (_, i) =>
+        new Promise((r) => setTimeout(r, i)).then(() => doomed.spawnPty(["/bin/bash", "-l"], { cols: 80, rows: 24, traceScope: "terminal:t1" })),
+      );
+      await new Promise((r) => setTimeout(r, 2));
+      const gone = mgr.destroy(doomed.id);
+      for (const r of await Promise.allSettled(spawns)) {
+        const what = r.status === "fulfilled" ? "started" : (r.reason as Error).constructor.name + ": " + (r.reason as Error).message;
+        seen.set(what, (seen.get(what) ?? 0) + 1);
+        if (r.status === "fulfilled") {
+          r.value.proc.kill("SIGKILL");
+          closeFd(r.value.master);
+        }
+      }
+      await gone;
+    }
+    const other = [...seen.keys()].filter((k) => k !== "started" && !k.startsWith("LabGoneError"));
+    assert.deepEqual(other, [], `every failure says the lab is gone: ${JSON.stringify([...seen])}`);
+    assert.ok([...seen.keys()].some((k) => k.startsWith("LabGoneError")), `some spawns met the lab going: ${JSON.stringify([...seen])}`);
+  });
+
   test("a time namespace a learner makes: unshare --fork --time shifts CLOCK_BOOTTIME for the child", async () => {
     const r = await run(lab, "cat /proc/uptime; unshare --fork --time --boottime 86400 cat /proc/uptime");
     const [outside, inside] = r.stdout.trim().split("\n").map(uptime);

@@ -210,6 +210,16 @@ export class Lab implements LabHandle {
   }
 
   /**
+   * What a failed spawn means: the lab may have been put away (deleted, expired, its init gone)
+   * while the helper was joining it. Then whatever step failed (the cgroup's procs file, the
+   * lab's /proc/PID/root, setns) only says the lab is gone, and so do we; else the failure stands.
+   */
+  private spawnFailed(e: unknown, traceScope: string, started: number): unknown {
+    if (e instanceof NativeError) this.traceLog.addNative(traceScope, e.trace, started);
+    return this.running ? e : new LabGoneError();
+  }
+
+  /**
    * Starts `argv` in the lab (root inside, cwd /root, a login environment) on a new pty of the
    * lab's own devpts, sized `cols`×`rows`. Its native trace is recorded under `traceScope`, and so
    * are, with tracing on, the namespace calls it and everything it starts make (the learner's).
@@ -221,8 +231,7 @@ export class Lab implements LabHandle {
     try {
       sp = await this.init.withFd((fd) => spawn({ ...this.spawnSpec(fd, "pty", argv, { rows: o.rows, cols: o.cols }), traceSyscalls: this.o.traceSyscalls }));
     } catch (e) {
-      if (e instanceof NativeError) this.traceLog.addNative(o.traceScope, e.trace, started);
-      throw e;
+      throw this.spawnFailed(e, o.traceScope, started);
     }
     this.traceLog.addNative(o.traceScope, sp.trace, started);
     if (sp.listener !== undefined) {
@@ -249,8 +258,7 @@ export class Lab implements LabHandle {
     try {
       sp = await this.init.withFd((fd) => spawn(this.spawnSpec(fd, "pipes", argv)));
     } catch (e) {
-      if (e instanceof NativeError) this.traceLog.addNative(o.traceScope, e.trace, started);
-      throw e;
+      throw this.spawnFailed(e, o.traceScope, started);
     }
     const proc = new LabProcess(sp.pid, sp.pidfd);
     this.scripts.add(proc);
