@@ -7,9 +7,11 @@
  *   npm run bench:attacks [-- SECONDS_PER_ATTACK]
  */
 import crypto from "node:crypto";
+import fs from "node:fs";
 import net from "node:net";
 import { api, createLab, ExplorerClient, testServer } from "../server/testing/harness.ts";
 import { installAttack } from "../server/testing/attack.ts";
+import { log } from "../server/log/log.ts";
 import type { Lab } from "../server/labs/lab.ts";
 import { ratio, summary } from "./stats.ts";
 
@@ -96,7 +98,10 @@ const ATTACKS: { name: string; script: string; pull?: Pull }[] = [
   },
 ];
 
+// the server runs in this process: its request log (one line per health sample) would bury the figures
+log.level = process.env.NSLAB_LOG_LEVEL ?? "warn";
 const s = await testServer({ NSLAB_LABS_PER_CLIENT: "100", NSLAB_MEMORY_MAX: "768M" });
+const load = () => (fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" "));
 
 async function sample(bystander: Lab, ms: number): Promise<{ health: number[]; echo: number[] }> {
   const until = performance.now() + ms;
@@ -126,7 +131,7 @@ async function sample(bystander: Lab, ms: number): Promise<{ health: number[]; e
 
 try {
   const bystander = s.mgr.get((await createLab(s.url)).id)!;
-  console.log(`bench/attacks: ${seconds} s per attack, ${new Date().toISOString()}, node ${process.version}, ${(await import("node:os")).cpus().length} cpus`);
+  console.log(`bench/attacks: ${seconds} s per attack, ${new Date().toISOString()}, node ${process.version}, ${(await import("node:os")).cpus().length} cpus, load ${load()}`);
   const idle = await sample(bystander, seconds * 1000);
   const h0 = summary("idle: GET /api/health", idle.health);
   const e0 = summary("idle: echo in another lab", idle.echo);
@@ -146,6 +151,7 @@ try {
     ratio("  health p50 / idle", h.p50, h0.p50);
     ratio("  health p99 / idle", h.p99, h0.p99);
     ratio("  echo p50 / idle", e.p50, e0.p50);
+    console.log(`  load ${load()}`);
     await s.mgr.destroy(lab.id);
   }
 } finally {
