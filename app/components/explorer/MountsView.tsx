@@ -1,7 +1,7 @@
 import { useId, useRef, useState } from "react";
 import type { LabSnapshot, MountEntry, ProcessInfo } from "@/lib/protocol";
 import { groupSwatch, nsSwatch, shortIno } from "./model/colours";
-import { diffMounts, groupsAcross, mountRows, mountsWithAncestors, peerLanes, propagationLabel, type LaneCell } from "./model/mounts";
+import { diffMounts, groupsAcross, mountRows, mountsWithAncestors, peerLanes, propagationLabel, type GroupView, type LaneCell } from "./model/mounts";
 import { processTree } from "./model/processes";
 import type { Strings } from "./strings";
 import { Empty, SW_BORDER, SW_CHIP, SW_SOLID, swStyle, TreeGuides, useRovingRows } from "./ui";
@@ -38,6 +38,19 @@ export function MountsView({
   const [a, b] = pids;
   const tables = pids.map((pid) => mounts.get(pid));
   const label = (p: ProcessInfo | undefined, pid: number) => (p ? `${p.comm} (${t.lab} ${p.nspid[1] ?? "?"})` : `${t.host} ${pid}`);
+  /** a peer group's peers or slaves: each mount point, after its process when two tables are shown */
+  const members = (heading: string, list: GroupView["peers"]) => (
+    <span>
+      <span className="text-muted">{heading}: </span>
+      {list.map((m, i) => (
+        <span key={`${m.table}-${m.mount.id}`} className="font-mono">
+          {i > 0 && ", "}
+          {pids.length > 1 && <span className="text-subtle">{label(byPid.get(pids[m.table]!), pids[m.table]!)} </span>}
+          {m.mount.mountPoint}
+        </span>
+      ))}
+    </span>
+  );
   const mntOf = (p: ProcessInfo) => {
     const n = snap.namespaces.find((x) => x.type === "mnt" && x.ino === p.ns.mnt);
     return n ? `mnt ${shortIno(n.ino)}${n.isLabRoot ? ` · ${t.labOwn}` : ""}` : "";
@@ -103,30 +116,8 @@ export function MountsView({
               <li key={g.group} className="flex flex-wrap items-baseline gap-x-2 gap-y-1 text-[0.9333rem]" data-peer-group={g.group}>
                 <GroupBadge group={g.group} text={`shared:${g.group}`} />
                 {g.master !== null && <span className="font-mono text-[0.8667rem] text-muted">master:{g.master}</span>}
-                {g.peers.length > 0 && (
-                  <span>
-                    <span className="text-muted">{t.peersLabel}: </span>
-                    {g.peers.map((m, i) => (
-                      <span key={`${m.table}-${m.mount.id}`} className="font-mono">
-                        {i > 0 && ", "}
-                        {pids.length > 1 && <span className="text-subtle">{label(byPid.get(pids[m.table]!), pids[m.table]!)} </span>}
-                        {m.mount.mountPoint}
-                      </span>
-                    ))}
-                  </span>
-                )}
-                {g.slaves.length > 0 && (
-                  <span>
-                    <span className="text-muted">· {t.slavesLabel}: </span>
-                    {g.slaves.map((m, i) => (
-                      <span key={`${m.table}-${m.mount.id}`} className="font-mono">
-                        {i > 0 && ", "}
-                        {pids.length > 1 && <span className="text-subtle">{label(byPid.get(pids[m.table]!), pids[m.table]!)} </span>}
-                        {m.mount.mountPoint}
-                      </span>
-                    ))}
-                  </span>
-                )}
+                {g.peers.length > 0 && members(t.peersLabel, g.peers)}
+                {g.slaves.length > 0 && members(`· ${t.slavesLabel}`, g.slaves)}
               </li>
             ))}
           </ul>

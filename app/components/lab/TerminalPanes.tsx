@@ -12,21 +12,17 @@ type Tabs = ReturnType<typeof useTerminalTabs>;
  * The terminals: the active one, or two side by side (stacked when the lab pane is narrow). Every
  * tab's terminal stays mounted, so switching never drops a shell's screen.
  */
-export function TerminalPanes({
-  lab,
-  lang,
-  tabs,
-  probe,
-  onGone,
-  onCommand,
-}: {
+/** What every pane needs from the lab panel. */
+interface PanesProps {
   lab: StoredLab;
   lang: Lang;
   tabs: Tabs;
   probe(): Promise<"ok" | "gone" | "unknown">;
   onGone(): void;
   onCommand(exitCode: number): void;
-}) {
+}
+
+export function TerminalPanes({ lab, lang, tabs, probe, onGone, onCommand }: PanesProps) {
   const t = dict(lang);
   return (
     <div className="nslab-panes relative min-h-0 flex-1 bg-term-bg" data-testid="terminal-split" data-split={tabs.split ? "on" : "off"}>
@@ -66,16 +62,10 @@ function TerminalPane({
   probe,
   onGone,
   onCommand,
-}: {
+}: PanesProps & {
   tab: TabInfo;
   index: number;
   slot: "all" | "a" | "b" | null;
-  lab: StoredLab;
-  lang: Lang;
-  tabs: Tabs;
-  probe(): Promise<"ok" | "gone" | "unknown">;
-  onGone(): void;
-  onCommand(exitCode: number): void;
 }) {
   const t = dict(lang);
   const key = tab.key;
