@@ -118,4 +118,29 @@ describe("a workshop server (access mode code)", () => {
     await open(app.page);
     await waitForText(app.page, /root@lab-[0-9a-f]{6}:~# $/m);
   });
+
+  test("an instructor starting a class is asked for the workshop code too; a wrong one is refused, the right one opens the dashboard", async () => {
+    const page = app.page;
+    await page.goto(`${app.url}/classes/new`);
+    await page.locator("[data-testid=class-title-input]").fill("Workshop class");
+    await page.locator("[data-testid=class-lesson-option][data-lesson-id=uts-namespaces]").check();
+    const code = page.locator("[data-testid=class-access-code]");
+    assert.equal(await code.count(), 0, "no code field until the server asks for one");
+    await page.locator("[data-testid=create-class-submit]").click();
+    await code.waitFor({ timeout: 20_000 });
+    await code.fill("not-the-code");
+    await page.locator("[data-testid=create-class-submit]").click();
+    const alert = page.locator("[data-testid=create-class-form] [role=alert]");
+    await alert.waitFor({ timeout: 10_000 });
+    assert.match(await alert.innerText(), /access code is not right\. Check it with the server.s operator/, "the instructor is told whom to ask, in the page's language");
+    assert.match(new URL(page.url()).pathname, /^\/classes\/new$/, "still on the form");
+    // the date and time fields show the whole value ("11/30/2026, 06:00 PM" and the picker's icon)
+    for (const w of await page.locator("input[type=datetime-local]").evaluateAll((els) => els.map((e) => e.getBoundingClientRect().width)))
+      assert.ok(w >= 230, `a datetime field is ${w} px wide: its time is cut`);
+    await screenshot(page, "class-code");
+    await code.fill("namespaces-2026");
+    await page.locator("[data-testid=create-class-submit]").click();
+    await page.locator("[data-testid=dashboard]").waitFor({ timeout: 20_000 });
+    assert.equal(await page.locator("[data-testid=dashboard-title]").innerText(), "Workshop class");
+  });
 });

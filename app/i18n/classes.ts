@@ -22,6 +22,12 @@ const en = {
   pickLesson: "Pick at least one lesson.",
   workshopCode: "Workshop access code",
   workshopCodeHint: "This server is for a workshop: making a class needs the access code the server's operator gave you. Learners need only the class code.",
+  createErrors: {
+    wrong_code: "That workshop access code is not right. Check it with the server's operator.",
+    locked_out: "Too many wrong access codes from your network. Wait a few minutes, then try again.",
+    rate_limited: "Many classes were just made from your network. Try again in a minute.",
+    no_capacity: "The server cannot set up a class right now. Try again in a minute.",
+  } as Record<string, string>,
   instructorLinkSaved:
     "Keep your instructor link: it is the only key to this class's dashboard. It is also saved in this browser.",
 
@@ -172,6 +178,12 @@ const zhCN: Strings = {
   pickLesson: "请至少选择一门课程。",
   workshopCode: "工作坊访问码",
   workshopCodeHint: "此服务器专供工作坊使用：创建课堂需要服务器管理员提供的访问码。学员只需课堂码。",
+  createErrors: {
+    wrong_code: "这个工作坊访问码不对。请与服务器管理员核对。",
+    locked_out: "你的网络提交的错误访问码太多。请等几分钟再试。",
+    rate_limited: "你的网络刚刚创建了很多课堂。请一分钟后再试。",
+    no_capacity: "服务器暂时无法创建课堂。请一分钟后再试。",
+  },
   instructorLinkSaved: "请保存讲师链接：它是进入本课堂仪表盘的唯一钥匙。它也已保存在此浏览器中。",
 
   joinTitle: "加入课堂",

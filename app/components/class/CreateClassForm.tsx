@@ -46,7 +46,7 @@ export function CreateClassForm({ lang, lessons }: { lang: Lang; lessons: { id: 
     } catch (err) {
       setBusy(false);
       if (err instanceof ApiCallError && err.code === "code_required" && !needCode) return setNeedCode(true);
-      setError(err instanceof ApiCallError ? err.message : String(err));
+      setError(err instanceof ApiCallError ? (t.createErrors[err.code] ?? err.message) : String(err));
     }
   };
 
@@ -78,7 +78,8 @@ export function CreateClassForm({ lang, lessons }: { lang: Lang; lessons: { id: 
           ))}
         </div>
       </fieldset>
-      <div className="grid gap-4 sm:grid-cols-3">
+      {/* a datetime-local field needs ~15rem for "11/30/2026, 06:00 PM" and its picker: two per row */}
+      <div className="grid gap-4 sm:grid-cols-2">
         <label className="flex flex-col gap-1.5">
           <span className="text-sm font-medium text-fg">{t.startsAt}</span>
           <input type="datetime-local" className={field} value={starts} onChange={(e) => setStarts(e.target.value)} required />
@@ -89,7 +90,7 @@ export function CreateClassForm({ lang, lessons }: { lang: Lang; lessons: { id: 
         </label>
         <label className="flex flex-col gap-1.5">
           <span className="text-sm font-medium text-fg">{t.maxLearners}</span>
-          <input type="number" min={1} max={1000} className={field} value={max} onChange={(e) => setMax(Number(e.target.value))} />
+          <input type="number" min={1} max={1000} className={field + " sm:w-40"} value={max} onChange={(e) => setMax(Number(e.target.value))} />
         </label>
       </div>
       {needCode && (
