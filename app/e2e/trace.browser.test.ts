@@ -60,3 +60,64 @@ test("unshare -fp --mount-proc bash: the fork the tracer never sees is shown as 
   if (size) await app.page.setViewportSize(size);
   await typeInto(app.page, "exit\n");
 });
+
+/** Where the Trace tab's table and its cells end against the Explorer pane's edge, and whether anything scrolls sideways. */
+async function traceFit(page: import("playwright-core").Page, view: "learner" | "nslab") {
+  return (await page.evaluate(`(() => {
+    const pane = document.querySelector("[data-testid=explorer]").getBoundingClientRect();
+    const box = document.querySelector("[data-testid=trace-${view}]");
+    const table = box.querySelector("table");
+    const scroller = table.parentElement;
+    const cells = [...table.querySelectorAll("td")].filter((c) => c.scrollWidth > c.clientWidth + 1 || c.getBoundingClientRect().right > pane.right + 0.5);
+    return {
+      page: { scrollWidth: document.scrollingElement.scrollWidth, innerWidth, scrollX },
+      pane: { left: pane.left, right: pane.right },
+      table: { right: table.getBoundingClientRect().right },
+      scroller: { scrollWidth: scroller.scrollWidth, clientWidth: scroller.clientWidth },
+      overflowing: cells.slice(0, 5).map((c) => c.textContent.slice(0, 60)),
+    };
+  })()`)) as {
+    page: { scrollWidth: number; innerWidth: number; scrollX: number };
+    pane: { left: number; right: number };
+    table: { right: number };
+    scroller: { scrollWidth: number; clientWidth: number };
+    overflowing: string[];
+  };
+}
+
+test("the Trace tab fits its pane at 1280 px and on a phone (390 px): long arguments and results wrap, nothing runs off, the page never scrolls sideways", async () => {
+  const page = app.page;
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.locator("[data-testid=explorer-tab-trace]").click();
+  await page.locator("[data-testid=trace-view-learner]").click();
+  // long results: an inferred fork ("ok: child is PID 1 of pid:[…], PID n in the lab"), a refused sethostname
+  await typeInto(page, "unshare -fp --mount-proc sleep 3; unshare -U hostname nope\n");
+  const rows = page.locator("[data-testid=trace-learner] tr[data-sys]");
+  await rows.and(page.locator("[data-sys=clone][data-inferred]")).first().waitFor({ timeout: 20_000 });
+  await rows.filter({ hasText: '"nope"' }).first().waitFor({ timeout: 20_000 });
+  for (const size of [{ width: 1280, height: 720 }, { width: 390, height: 844 }]) {
+    await page.setViewportSize(size);
+    for (const view of ["learner", "nslab"] as const) {
+      await page.locator(`[data-testid=trace-view-${view}]`).click();
+      await page.locator(`[data-testid=trace-${view}] tr[data-sys]`).first().waitFor();
+      await page.waitForTimeout(200);
+      const m = await traceFit(page, view);
+      const at = `${size.width} px, ${view}: ${JSON.stringify(m)}`;
+      assert.ok(m.page.scrollWidth <= m.page.innerWidth && m.page.scrollX === 0, `the page does not scroll sideways (${at})`);
+      assert.ok(m.table.right <= m.pane.right + 0.5, `the table ends inside the Explorer pane (${at})`);
+      assert.ok(m.scroller.scrollWidth <= m.scroller.clientWidth + 1, `the table needs no sideways scroll in its box (${at})`);
+      assert.deepEqual(m.overflowing, [], `no cell's content runs past its cell or the pane (${at})`);
+    }
+    await page.locator("[data-testid=trace-view-learner]").click();
+    if (size.width === 390) {
+      // the picture: the lesson and the terminal dragged small, as a learner reading the trace would
+      await page.evaluate(`for (const [k, v] of [["nslab:split:lesson-v", 0.1], ["nslab:split:explorer", 0.2]]) {
+        localStorage.setItem(k, JSON.stringify(v));
+        dispatchEvent(new StorageEvent("storage", { key: k }));
+      }`);
+      await page.waitForTimeout(300);
+      await screenshot(page, "explorer-trace-phone");
+    }
+  }
+  await page.setViewportSize({ width: 1280, height: 720 });
+});

@@ -1,4 +1,4 @@
-import { useEffect, useId, useLayoutEffect, useRef, useState } from "react";
+import { Fragment, useEffect, useId, useLayoutEffect, useRef, useState } from "react";
 import type { TraceEntry } from "@/lib/protocol";
 import { formatClock, formatDuration, manPages, traceResult } from "./model/trace";
 import type { Strings } from "./strings";
@@ -6,6 +6,8 @@ import { Tokens } from "../ui/Tokens";
 import { Empty, useRovingRows } from "./ui";
 
 const SHOW_MAX = 600;
+/** A cell: padded in the table; in a narrow pane (stacked calls) a plain block in its row. */
+const CELL = "px-1.5 py-1 @max-[47.5rem]:block @max-[47.5rem]:p-0";
 const WHO = ["server", "child", "shell"] as const;
 const WHO_TONE: Record<string, string> = {
   server: "bg-sky-500/10 text-sky-800 ring-sky-600/25 dark:text-sky-300 dark:ring-sky-400/30",
@@ -116,75 +118,101 @@ function CallTable({ trace, learner, t }: { trace: TraceEntry[]; learner: boolea
         {shown.length === 0 ? (
           <Empty>{learner ? t.noYourCalls : t.noTrace}</Empty>
         ) : (
-          <table className="w-full border-collapse text-left text-[0.9333rem]">
-            <thead className="sticky top-0 z-10 bg-surface text-[0.8667rem] text-muted shadow-[0_1px_0_var(--c-line)]">
+          // A table where the pane is wide enough (arguments and results wrap between tokens);
+          // in a pane narrower than 47.5rem (a phone, a narrow split: the Explorer is a container)
+          // each call is a small block of its own (time and process, then the call, its
+          // arguments and its result), so nothing runs off the pane and nothing scrolls sideways.
+          // 47.5rem: the table's narrowest form, its widest unbreakable pieces side by side (a
+          // time, "terminal:t1", "mount_namespaces(7)", "SECCOMP_FILTER_FLAG_NEW_LISTENER,", a
+          // duration), needs about 46.5rem; the Explorer at 1280 px is 48rem wide.
+          <table className="w-full border-collapse text-left text-[0.9333rem] @max-[47.5rem]:block">
+            <thead className="sticky top-0 z-10 bg-surface text-[0.8667rem] text-muted shadow-[0_1px_0_var(--c-line)] @max-[47.5rem]:sr-only">
               <tr>
-                <th scope="col" className="px-2 py-1.5 font-medium">
+                <th scope="col" className="px-1.5 py-1.5 font-medium">
                   {t.time}
                 </th>
-                <th scope="col" className="px-2 py-1.5 font-medium">
+                <th scope="col" className="px-1.5 py-1.5 font-medium">
                   {learner ? t.processCol : t.who}
                 </th>
-                <th scope="col" className="px-2 py-1.5 font-medium">
+                <th scope="col" className="px-1.5 py-1.5 font-medium">
                   {t.call}
                 </th>
-                <th scope="col" className="px-2 py-1.5 font-medium">
+                <th scope="col" className="px-1.5 py-1.5 font-medium">
                   {t.args}
                 </th>
-                <th scope="col" className="px-2 py-1.5 text-right font-medium">
+                <th scope="col" className={`px-1.5 py-1.5 font-medium ${learner ? "" : "text-right"}`}>
                   {t.result}
                 </th>
                 {!learner && (
-                  <th scope="col" className="px-2 py-1.5 text-right font-medium">
+                  <th scope="col" className="px-1.5 py-1.5 text-right font-medium">
                     {t.duration}
                   </th>
                 )}
               </tr>
             </thead>
-            <tbody ref={roving.ref} onKeyDown={roving.onKeyDown} onFocus={roving.onFocus}>
+            <tbody ref={roving.ref} onKeyDown={roving.onKeyDown} onFocus={roving.onFocus} className="@max-[47.5rem]:block">
               {shown.map((e) => {
                 const r = traceResult(e);
                 const pages = manPages(e.sys, e.args);
                 return (
-                  <tr key={e.seq} data-row="" tabIndex={-1} className="nsx-row border-b border-line/60 align-top hover:bg-surface-2" data-trace-seq={e.seq} data-sys={e.sys} data-pid={e.pid} data-comm={e.comm} data-inferred={e.inferred ? "" : undefined}>
-                    <td className="whitespace-nowrap px-2 py-1 font-mono text-[0.8667rem] text-muted">{formatClock(e.at)}</td>
-                    <td className="whitespace-nowrap px-2 py-1">
+                  <tr
+                    key={e.seq}
+                    data-row=""
+                    tabIndex={-1}
+                    className="nsx-row border-b border-line/60 align-top hover:bg-surface-2 @max-[47.5rem]:flex @max-[47.5rem]:flex-wrap @max-[47.5rem]:items-baseline @max-[47.5rem]:gap-x-3 @max-[47.5rem]:gap-y-0.5 @max-[47.5rem]:px-3 @max-[47.5rem]:py-1.5"
+                    data-trace-seq={e.seq}
+                    data-sys={e.sys}
+                    data-pid={e.pid}
+                    data-comm={e.comm}
+                    data-inferred={e.inferred ? "" : undefined}
+                  >
+                    <td className={`${CELL} whitespace-nowrap font-mono text-[0.8667rem] text-muted`}>{formatClock(e.at)}</td>
+                    <td className={CELL}>
                       {learner ? (
                         <span className="font-mono text-[0.8667rem]" data-testid="trace-process">
-                          {e.comm}
-                          {e.pid != null && <span className="ml-1 text-subtle">PID {e.pid}</span>}
+                          <span className="whitespace-nowrap">{e.comm}</span>
+                          {e.pid != null && <> <span className="whitespace-nowrap text-subtle">PID {e.pid}</span></>}
                         </span>
                       ) : (
                         <span className={`inline-block whitespace-nowrap rounded px-1.5 text-[0.8667rem] leading-5 ring-1 ring-inset ${WHO_TONE[e.who] ?? ""}`} title={t.whoTitle[e.who]}>
                           {t.whoName[e.who] ?? e.who}
                         </span>
                       )}
-                      {e.scope !== "lab" && <span className="ml-1 font-mono text-[0.8667rem] text-subtle">{e.scope}</span>}
+                      {e.scope !== "lab" && <> <span className="whitespace-nowrap font-mono text-[0.8667rem] text-subtle">{e.scope}</span></>}
                     </td>
-                    <td className="whitespace-nowrap px-2 py-1 font-mono">
+                    <td className={`${CELL} font-mono @max-[47.5rem]:basis-full`}>
                       {pages.length ? (
-                        <a href={pages[0]!.url} target="_blank" rel="noreferrer" className="font-semibold text-accent underline decoration-accent/40 underline-offset-2 hover:decoration-current" title={t.manPage(pages[0]!.label)}>
+                        <a href={pages[0]!.url} target="_blank" rel="noreferrer" className="whitespace-nowrap font-semibold text-accent underline decoration-accent/40 underline-offset-2 hover:decoration-current" title={t.manPage(pages[0]!.label)}>
                           {e.sys}
                         </a>
                       ) : (
-                        <span className="font-semibold">{e.sys}</span>
+                        <span className="whitespace-nowrap font-semibold">{e.sys}</span>
                       )}
                       {pages.slice(1).map((p) => (
-                        <a key={p.url} href={p.url} target="_blank" rel="noreferrer" className="ml-1.5 text-[0.8667rem] text-muted underline decoration-line-strong underline-offset-2 hover:text-accent" title={t.manPage(p.label)}>
-                          {p.label}
-                        </a>
+                        <Fragment key={p.url}>
+                          {" "}
+                          <a href={p.url} target="_blank" rel="noreferrer" className="whitespace-nowrap text-[0.8667rem] text-muted underline decoration-line-strong underline-offset-2 hover:text-accent" title={t.manPage(p.label)}>
+                            {p.label}
+                          </a>
+                        </Fragment>
                       ))}
                       {e.inferred && (
-                        <span className="ml-1.5 rounded px-1 text-[0.8rem] italic text-muted ring-1 ring-inset ring-line-strong" title={t.inferredTitle} data-testid="trace-inferred">
-                          {t.inferred}
-                        </span>
+                        <>
+                          {" "}
+                          <span className="whitespace-nowrap rounded px-1 text-[0.8rem] italic text-muted ring-1 ring-inset ring-line-strong" title={t.inferredTitle} data-testid="trace-inferred">
+                            {t.inferred}
+                          </span>
+                        </>
                       )}
                     </td>
-                    <td className="px-2 py-1 font-mono text-[0.8667rem]" data-args="">
+                    <td className={`${CELL} font-mono text-[0.8667rem] @max-[47.5rem]:basis-full`} data-args="">
                       <Tokens text={e.args} />
                     </td>
-                    <td className={`px-2 py-1 text-right font-mono ${learner ? "break-words text-[0.8667rem]" : "whitespace-nowrap"} ${r.failed ? "font-semibold text-danger" : ""}`}>{r.text || t.unknownResult}</td>
-                    {!learner && <td className="whitespace-nowrap px-2 py-1 text-right font-mono text-[0.8667rem] text-muted">{formatDuration(e.durNs)}</td>}
+                    <td className={`${CELL} font-mono ${learner ? "text-[0.8667rem] @max-[47.5rem]:basis-full" : "text-right @max-[47.5rem]:text-left"} ${r.failed ? "font-semibold text-danger" : ""}`} data-result="">
+                      <span className="hidden font-sans text-muted @max-[47.5rem]:inline">{t.result}: </span>
+                      {r.text ? <Tokens text={r.text} /> : t.unknownResult}
+                    </td>
+                    {!learner && <td className={`${CELL} whitespace-nowrap text-right font-mono text-[0.8667rem] text-muted`}>{formatDuration(e.durNs)}</td>}
                   </tr>
                 );
               })}
