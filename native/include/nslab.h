@@ -51,12 +51,17 @@ NSLAB_API int nslab_close(int fd);
  * runs behind a filter that reports its namespace-relevant calls (unshare, setns, clone/clone3 with
  * CLONE_NEW*, the mount family, pivot_root, sethostname/setdomainname) to a listener fd, returned by
  * nslab_spawn as "listener". One thread answers every listener with CONTINUE (observation only)
- * and writes a 616-byte record per call to the pipe nslab_tracer_start returns:
+ * and writes a 632-byte record per call to the pipe nslab_tracer_start returns:
  *   int32 tag, pid (host), lab_pid (in the lab's pid namespace, 0: unknown), nr, flags (1:
- *   ns_before set, 2: ns_after set), pad; uint64 t_ns
- *   (CLOCK_MONOTONIC); uint64 ns_before[8] and ns_after[8] (inodes of the caller's user pid mnt
- *   uts ipc net cgroup time namespaces (pid and time: *_for_children) before the call, and for unshare and setns once they
- *   changed, read within ~80 ms while the caller lives); char comm[16], sys[24], args[416]. */
+ *   ns_before set, 2: ns_after set, 4: uts_owner and uts_rel set, 8: cap_eff set), uts_rel;
+ *   uint64 t_ns (CLOCK_MONOTONIC); uint64 ns_before[8] and ns_after[8] (inodes of the caller's
+ *   user pid mnt uts ipc net cgroup time namespaces (pid and time: *_for_children) before the
+ *   call, and for unshare and setns once they changed, read within ~80 ms while the caller
+ *   lives); char comm[16], sys[24], args[416]; uint64 uts_owner, cap_eff. For sethostname and
+ *   setdomainname, read while the caller was suspended in the call: uts_owner is the inode of the
+ *   user namespace owning the caller's UTS namespace, uts_rel where it is from the caller's user
+ *   namespace (0: the same, n: its n-th ancestor, -1: neither), cap_eff the caller's effective
+ *   capabilities. */
 NSLAB_API int nslab_tracer_start(void);
 /* Watches a listener (the tracer keeps its own duplicate; it closes it when no task uses the
  * filter any more). `tag` comes back in each record. */

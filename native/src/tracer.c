@@ -13,7 +13,11 @@
  *
  * The kernel reports no result to an observer that lets the call continue. For unshare and setns
  * the caller's namespaces show it: the record waits a few milliseconds in a queue (the caller is
- * not held), and its namespaces are read again once they changed or the waits ran out.
+ * not held), and its namespaces are read again once they changed or the waits ran out. For
+ * sethostname and setdomainname the kernel's rule decides it (CAP_SYS_ADMIN in the user namespace
+ * that owns the caller's UTS namespace: uts_namespaces(7), user_namespaces(7)), so what the rule
+ * needs is read while the caller is suspended: `unshare -u hostname box` has exited before anyone
+ * could look a moment later.
  *
  * The thread never waits on anything but epoll: a full record pipe drops records (counted), never
  * the caller. A listener whose filter has no task left reports EPOLLHUP and is closed. */
@@ -21,7 +25,9 @@
 #include "../include/nslab.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/mount.h>
+#include <linux/nsfs.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
@@ -49,17 +55,20 @@ struct trace_event {
   int32_t lab_pid; /* its pid in the lab's own pid namespace (0: unknown) */
   int32_t nr;      /* system call number */
   int32_t flags;   /* EV_*: what the reader may infer */
-  int32_t pad;
+  int32_t uts_rel; /* EV_UTS: where the user namespace owning the caller's UTS namespace is, seen
+                      from the caller's own: 0 that one, n its n-th ancestor, -1 neither */
   uint64_t t_ns;   /* CLOCK_MONOTONIC when the call was made */
   uint64_t ns_before[8]; /* the caller's namespaces before the call (inodes; user pid mnt uts ipc net cgroup time) */
   uint64_t ns_after[8];  /* and a moment after it (unshare, setns), while the caller lives */
   char comm[16];
   char sys[24];
   char args[416];
+  uint64_t uts_owner; /* EV_UTS: inode of the user namespace that owns the caller's UTS namespace */
+  uint64_t cap_eff;   /* EV_CAPS: the caller's effective capabilities (in its user namespace) */
 };
-_Static_assert(sizeof(struct trace_event) == 616, "the server reads 616-byte records (nslab.h)");
+_Static_assert(sizeof(struct trace_event) == 632, "the server reads 632-byte records (nslab.h)");
 
-enum { EV_NS_BEFORE = 1, EV_NS_AFTER = 2 };
+enum { EV_NS_BEFORE = 1, EV_NS_AFTER = 2, EV_UTS = 4, EV_CAPS = 8 };
 
 /* pid and time: what the caller's children get, which is what unshare and setns change */
 static const char *const NS_NAMES[8] = {"user", "pid_for_children", "mnt", "uts", "ipc", "net", "cgroup", "time_for_children"};
@@ -156,6 +165,44 @@ static void ns_inodes(pid_t pid, uint64_t out[8]) {
     struct stat st;
     snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, NS_NAMES[i]);
     out[i] = stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
+  }
+}
+
+/* What sethostname's rule needs (kernel/sys.c: ns_capable(uts_ns->user_ns, CAP_SYS_ADMIN)), read
+ * while the caller is suspended in the call: the user namespace owning its UTS namespace
+ * (NS_GET_USERNS), where that is from the caller's own user namespace (NS_GET_PARENT, upwards:
+ * the tracer is in the initial user namespace, so every parent is visible to it), and the
+ * caller's effective capabilities (capget(2) reads any process's). */
+static void uts_facts(pid_t pid, struct trace_event *ev) {
+  char path[64];
+  struct stat st;
+  snprintf(path, sizeof path, "/proc/%d/ns/uts", (int)pid);
+  autofd uts = open(path, O_RDONLY | O_CLOEXEC);
+  autofd owner = uts < 0 ? -1 : ioctl(uts, NS_GET_USERNS);
+  snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+  int user = open(path, O_RDONLY | O_CLOEXEC);
+  if (owner >= 0 && user >= 0 && fstat(owner, &st) == 0) {
+    ev->uts_owner = (uint64_t)st.st_ino;
+    ev->uts_rel = -1;
+    /* user namespaces nest at most 32 deep (user_namespaces(7)) */
+    for (int up = 0; up <= 32 && user >= 0; up++) {
+      if (fstat(user, &st) == 0 && (uint64_t)st.st_ino == ev->uts_owner) {
+        ev->uts_rel = up;
+        break;
+      }
+      int parent = ioctl(user, NS_GET_PARENT); /* EPERM at the initial user namespace */
+      close(user);
+      user = parent;
+    }
+    ev->flags |= EV_UTS;
+  }
+  if (user >= 0) close(user);
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, pid};
+  struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+  memset(data, 0, sizeof data);
+  if (syscall(SYS_capget, &hdr, data) == 0) {
+    ev->cap_eff = (uint64_t)data[0].effective | (uint64_t)data[1].effective << 32;
+    ev->flags |= EV_CAPS;
   }
 }
 
@@ -437,8 +484,10 @@ static void handle(struct watched *w, struct seccomp_notif *req, struct seccomp_
     ev.lab_pid = read_lab_pid((pid_t)req->pid);
     ns_inodes((pid_t)req->pid, ev.ns_before);
     ev.flags |= EV_NS_BEFORE;
+    if (req->data.nr == SYS_sethostname || req->data.nr == SYS_setdomainname) uts_facts((pid_t)req->pid, &ev);
   }
-  /* what we read is the suspended call's only if the notification is still live */
+  /* what we read is the suspended call's only if the notification is still live (the pid was
+   * not the caller's any more otherwise: it was killed, and the pid may be another process's) */
   int valid = ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0;
   if (!quiet && valid && ev.ns_before[1] != 0) {
     /* The caller is suspended in a later call, so whatever it unshared or joined before is done

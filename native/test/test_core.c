@@ -304,21 +304,32 @@ int main(int argc, char **argv) {
       char buf[256];
       read_all(so, buf, sizeof buf, 5000);
       CHECK(strcmp(buf, "done\n") == 0, "traced command ran: [%s]", buf);
-      /* records: 616 bytes each (nslab.h); the unshare waits a moment for its result */
-      char rec[2][616];
+      /* records: 632 bytes each (nslab.h); the unshare waits a moment for its result */
+      char rec[2][632];
       int got = 0;
       for (int i = 0; i < 100 && got < 2; i++) {
         struct pollfd p = {trfd, POLLIN, 0};
-        if (poll(&p, 1, 50) > 0 && read(trfd, rec[got], 616) == 616) got++;
+        if (poll(&p, 1, 50) > 0 && read(trfd, rec[got], 632) == 632) got++;
       }
       CHECK(got == 2, "two traced calls, got %d", got);
       if (got == 2) {
-        int32_t tag;
+        int32_t tag, flags, uts_rel;
+        uint64_t user_ns, uts_owner, cap_eff;
         memcpy(&tag, rec[0], 4);
         CHECK(tag == 42, "the watcher's tag: %d", tag);
         CHECK(!strcmp(rec[0] + 176, "unshare") && strstr(rec[0] + 200, "CLONE_NEWUTS"), "unshare: %s(%s)", rec[0] + 176, rec[0] + 200);
         CHECK(!strcmp(rec[1] + 176, "sethostname") && !strcmp(rec[1] + 200, "\"box\", 3"), "sethostname: %s(%s)", rec[1] + 176, rec[1] + 200);
         CHECK(!strcmp(rec[1] + 160, "hostname"), "attributed to hostname: %s", rec[1] + 160);
+        /* what sethostname's rule needs, read while hostname waited in the call: its UTS
+         * namespace (new, from unshare -u) is owned by its own user namespace, and it is root */
+        memcpy(&flags, rec[1] + 16, 4), memcpy(&uts_rel, rec[1] + 20, 4);
+        memcpy(&user_ns, rec[1] + 32, 8), memcpy(&uts_owner, rec[1] + 616, 8), memcpy(&cap_eff, rec[1] + 624, 8);
+        CHECK((flags & 12) == 12, "sethostname: the rule's facts were read: flags %d", flags);
+        CHECK(uts_rel == 0 && uts_owner == user_ns && user_ns != 0, "the UTS namespace's owner is the caller's user namespace: rel %d, %llu vs %llu", uts_rel,
+              (unsigned long long)uts_owner, (unsigned long long)user_ns);
+        CHECK(cap_eff & (1ull << 21), "CAP_SYS_ADMIN in its effective set: %llx", (unsigned long long)cap_eff);
+        memcpy(&flags, rec[0] + 16, 4);
+        CHECK(!(flags & 12), "unshare: no rule facts (flags %d)", flags);
       }
       wait_exit(evfd, cpid);
       close(so), close(se), close(cfd);

@@ -24,8 +24,8 @@ import { parseIdMap, parseNsLink, parseStatus, readCapped, readText, relativeToP
  *   unshare(CLONE_NEWUSER), the new user namespace's maps, once set, are shown as inferred writes;
  * - the result of a mount (the target is in the caller's mount table, with that type; or, for a
  *   propagation change, the mount's propagation), of pivot_root (the namespace's root changed),
- *   and of sethostname where the kernel's rule shows it (a caller that is root in the user
- *   namespace owning its UTS namespace; one in another user namespace is refused).
+ *   and of sethostname/setdomainname by the kernel's rule, from what the tracer read while the
+ *   caller was suspended in the call (the caller has usually exited by now).
  *
  * Inferred entries are marked `inferred`; a result that cannot be told stays "". Observation
  * only, like the tracer: the processes may have changed or gone by the time they are read.
@@ -37,8 +37,6 @@ export const INFER_AFTER_MS = 150;
 interface Pending {
   scope: string;
   call: LearnerCall;
-  /** what was read the moment the record came (the caller of a sethostname is often gone a moment later) */
-  early?: string;
 }
 
 export class LearnerInference {
@@ -59,7 +57,7 @@ export class LearnerInference {
       q = made;
     }
     const state = q;
-    state.queue.push({ scope, call, early: call.sys === "sethostname" || call.sys === "setdomainname" ? utsRule(call) : undefined });
+    state.queue.push({ scope, call });
     if (state.timer) return;
     state.timer = setTimeout(() => {
       state.timer = null;
@@ -100,11 +98,11 @@ export async function inferBatch(batch: Pending[], initPid: number, labPids: () 
   };
   // forks inferred after an unshare(CLONE_NEWPID), placed before the child's own first call
   const forks: { child: number; entry: TraceEntry }[] = [];
-  for (const { scope, call, early } of batch) {
+  for (const { scope, call } of batch) {
     const pendingFork = forks.findIndex((f) => f.child === call.hostPid);
     if (pendingFork >= 0) out.push(forks.splice(pendingFork, 1)[0]!.entry);
     const e = learnerEntry(scope, call);
-    if (!e.result) e.result = early ?? (await resultOf(call, mounts, initPid, witness));
+    if (!e.result) e.result = call.sys === "sethostname" || call.sys === "setdomainname" ? utsRule(call) : await resultOf(call, mounts, initPid, witness);
     out.push(e);
     if (call.sys === "unshare" && /CLONE_NEWPID/.test(call.args) && call.nsAfter) {
       // unshare forks right after the call; on a busy host that may come after our look: wait a
@@ -240,32 +238,38 @@ async function resultOf(call: LearnerCall, mounts: (pid: number) => Promise<Moun
 
 /**
  * sethostname/setdomainname: the kernel's rule is CAP_SYS_ADMIN in the user namespace that owns
- * the caller's UTS namespace (uts_namespaces(7), user_namespaces(7)). Read while the caller lives.
+ * the caller's UTS namespace (uts_namespaces(7), user_namespaces(7); kernel/sys.c). What it needs
+ * was read by the tracer while the caller was suspended in the call and checked to be that call's
+ * (SECCOMP_IOCTL_NOTIF_ID_VALID): the owner and where it is from the caller's user namespace, and
+ * the caller's effective capabilities. A capability in a user namespace counts in its descendants
+ * too, never in its ancestors.
  */
-function utsRule(call: LearnerCall): string {
+export function utsRule(call: Pick<LearnerCall, "args" | "nsBefore" | "utsOwner" | "capEff">): string {
   const uts = call.nsBefore?.uts;
-  const user = call.nsBefore?.user;
-  if (!uts || !user || !sameNs(call.hostPid, "uts", uts)) return "";
-  const owner = nsInfo(`/proc/${call.hostPid}/ns/uts`)?.owner ?? null;
-  const mine = nsInfo(`/proc/${call.hostPid}/ns/user`);
-  if (owner === null || !mine || mine.ino !== user) return "";
-  // a process in a child of the owning user namespace has no capability in the owner
-  if (mine.parent === owner) return `failed: uts:[${uts}] belongs to the parent of its user namespace (EPERM)`;
-  if (owner !== user) return "";
-  const caps = parseCapEff(readText(`/proc/${call.hostPid}/status`) ?? "");
-  if (caps === null) return "";
-  return caps & CAP_SYS_ADMIN ? `ok: root in the user namespace that owns uts:[${uts}]` : "failed: no CAP_SYS_ADMIN (EPERM)";
+  if (!uts || !call.utsOwner || call.capEff === null) return "";
+  const admin = (call.capEff & CAP_SYS_ADMIN) !== 0n;
+  const { up } = call.utsOwner;
+  let ok: string;
+  if (up === 0) {
+    if (!admin) return "failed: no CAP_SYS_ADMIN in its user namespace (EPERM)";
+    ok = `ok: root in the user namespace that owns uts:[${uts}]`;
+  } else if (up > 0) {
+    return `failed: uts:[${uts}] belongs to ${up === 1 ? "the parent" : "an ancestor"} of its user namespace (EPERM)`;
+  } else {
+    // the owner is not above the caller's: below it (a UTS namespace joined with setns, whose
+    // user namespace the caller did not join), where the caller's capabilities count too
+    if (!admin) return "";
+    ok = `ok: root in an ancestor of the user namespace that owns uts:[${uts}]`;
+  }
+  // then the length: a name holds at most 64 bytes (__NEW_UTS_LEN)
+  const len = /, (-?\d+)$/.exec(call.args);
+  return len && (Number(len[1]) > 64 || Number(len[1]) < 0) ? "failed: longer than 64 bytes (EINVAL)" : ok;
 }
 
 const CAP_SYS_ADMIN = 1n << 21n;
 
-function parseCapEff(status: string): bigint | null {
-  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
-  return m ? BigInt(`0x${m[1]}`) : null;
-}
-
 /** Whether the process still lives in the namespace the call was made in. */
-function sameNs(pid: number, type: "mnt" | "uts", ino: number | undefined): boolean {
+function sameNs(pid: number, type: "mnt", ino: number | undefined): boolean {
   if (!ino) return false;
   try {
     return parseNsLink(fs.readlinkSync(`/proc/${pid}/ns/${type}`)) === ino;

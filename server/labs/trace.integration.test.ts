@@ -57,6 +57,9 @@ test("a terminal's namespace calls are the learner's entries: decoded, attribute
   assert.equal(u.scope, "terminal:t1");
   assert.match(u.result!, /^ok: new uts:\[\d+\]$/, "inferred from the process's namespaces");
   assert.ok(u.seq < h.seq);
+  // hostname has exited long before anyone could look: its result comes from what the tracer
+  // read while it was suspended in the call (its UTS namespace's owner, its capabilities)
+  assert.equal(h.result, `ok: root in the user namespace that owns ${/uts:\[\d+\]/.exec(u.result!)![0]}`, "by the kernel's rule, in the new UTS namespace");
   // the mount family, with the strings read from the caller's memory
   await t.run("unshare -m sh -c 'mount -t tmpfs -o size=1m demo /mnt'");
   await until("mount(demo)", () => learner(lab).find((e) => e.sys === "mount" && e.args === '"demo", "/mnt", "tmpfs", 0, "size=1m"'));
@@ -92,7 +95,8 @@ test("observation only: the kernel still refuses what it refuses, the learner ca
   assert.ok(listeners() > before, "the tracer holds this terminal's listener");
   // a new user namespace owns nothing of the lab's UTS namespace: sethostname fails, traced or not
   assert.match(await t.run("unshare -U hostname nope 2>&1"), /Operation not permitted|must be root/);
-  await until('sethostname("nope") (refused by the kernel)', () => learner(lab).find((e) => e.sys === "sethostname" && e.args === '"nope", 4'));
+  const refused = await until('sethostname("nope") (refused by the kernel)', () => learner(lab).find((e) => e.sys === "sethostname" && e.args === '"nope", 4'));
+  assert.match(refused.result!, /^failed: uts:\[\d+\] belongs to the parent of its user namespace \(EPERM\)$/, "hostname had exited: the result by the rule, from what was read during the call");
   assert.equal((await t.run("hostname")).trim(), lab.hostname);
   // a second listener on the same process is refused by the kernel (only one per filter chain)
   assert.deepEqual(attackResults(await t.run("/root/attack listener")), { seccomp_new_listener: "EBUSY", seccomp_plain: "OK" });

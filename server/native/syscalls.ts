@@ -20,9 +20,18 @@ export interface LearnerCall {
   nsBefore: Record<(typeof TRACED_NS)[number], number> | null;
   /** unshare, setns: the same once they changed (or a few ms later), null if the caller was gone */
   nsAfter: Record<(typeof TRACED_NS)[number], number> | null;
+  /**
+   * sethostname, setdomainname: what the kernel's rule needs, read while the caller was suspended
+   * in the call (it has often exited by the time the record is read): the user namespace that
+   * owns its UTS namespace (inode), and where that is from its own user namespace (0: the same,
+   * n: its n-th ancestor, -1: neither). null when not read.
+   */
+  utsOwner: { userNs: number; up: number } | null;
+  /** sethostname, setdomainname: the caller's effective capabilities at the call (null: not read) */
+  capEff: bigint | null;
 }
 
-const RECORD = 616;
+const RECORD = 632;
 
 function cstr(b: Buffer, off: number, len: number): string {
   const end = b.indexOf(0, off);
@@ -31,7 +40,7 @@ function cstr(b: Buffer, off: number, len: number): string {
 
 /**
  * Delivers the records of the native tracer thread (native/src/tracer.c): it answers every
- * notification of the watched seccomp listeners itself and writes a 616-byte record per call to a
+ * notification of the watched seccomp listeners itself and writes a 632-byte record per call to a
  * pipe, which we read like a socket. Each watched listener has a tag; records go to its handler.
  */
 class SyscallTracer {
@@ -71,6 +80,8 @@ class SyscallTracer {
         comm: cstr(b, 160, 16),
         sys: cstr(b, 176, 24),
         args: cstr(b, 200, 416),
+        utsOwner: flags & 4 ? { userNs: Number(b.readBigUInt64LE(616)), up: b.readInt32LE(20) } : null,
+        capEff: flags & 8 ? b.readBigUInt64LE(624) : null,
       };
       try {
         this.handlers.get(tag)?.(call);
