@@ -5,7 +5,9 @@
  * kernel's own cap is tested (cgroup.integration.test.ts). Needs root.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import path from "node:path";
 import { after, before, test } from "node:test";
 import type { CreateLabResponse } from "../../lib/protocol.ts";
 import { api, createLab, testServer, TermClient } from "../testing/harness.ts";
@@ -149,6 +151,49 @@ test("v1: a cgroup path too deep for the server to count (beyond PATH_MAX) ends 
   assert.equal(fs.existsSync(hostDir(lab, "memory")), false, "its cgroups are removed, the deep ones too");
 });
 
+test("v1: a task the lab froze in a cgroup it then made too deep to name (beyond PATH_MAX) is thawed, killed and its cgroups removed when the lab is ended", { skip }, async () => {
+  const { c, lab } = await newLab();
+  const term = new TermClient(s.url, c);
+  await term.opened;
+  await term.until((t) => !!t.ready, "the terminal");
+  const top = hostDir(lab, "freezer");
+  const deep = path.join(top, ...Array<string>(20).fill("d"));
+  let sleeper = 0;
+  try {
+    // 20 levels of "d" (a short path: the guard counts 20, under the limit), a sleeper in the
+    // deepest, frozen there: a v1 frozen task does not act on SIGKILL until its cgroup is thawed
+    const frozen = await lab.exec(
+      `cd /sys/fs/cgroup/freezer && for i in $(seq 20); do mkdir d && cd d || exit 1; done
+       setsid -f sh -c 'echo $$ > cgroup.procs && exec sleep 1000' </dev/null >/dev/null 2>&1
+       for i in $(seq 100); do [ -n "$(cat cgroup.procs)" ] && break; sleep 0.1; done
+       echo FROZEN > freezer.state
+       for i in $(seq 100); do [ "$(cat freezer.state)" = FROZEN ] && echo frozen && exit 0; sleep 0.1; done; exit 1`,
+      { timeoutMs: 60_000 },
+    );
+    assert.equal(frozen.stdout, "frozen\n", frozen.stderr);
+    sleeper = Number(fs.readFileSync(path.join(deep, "cgroup.procs"), "utf8").trim());
+    assert.ok(sleeper > 0 && fs.readFileSync(`/proc/${sleeper}/comm`, "utf8").trim() === "sleep", "the sleeper, seen from the host");
+    // then the names grow, the deepest first (each rename is relative, so the lab never names a
+    // long path): the frozen cgroup ends up beyond PATH_MAX, where only find(1) reaches it, and
+    // the guard ends the lab (a path it cannot count)
+    const name = "d".repeat(250);
+    await lab.exec(`cd /sys/fs/cgroup/freezer/${"d/".repeat(19)} && for i in $(seq 20); do mv d ${name} && cd .. || exit 1; done; sleep 600`, { timeoutMs: 120_000 }).catch(() => {});
+    await endedFor(c, term);
+    await until(() => !s.mgr.get(lab.id), "the lab destroyed");
+    await until(() => !fs.existsSync(`/proc/${sleeper}`), `the frozen sleeper (host pid ${sleeper}) gone`);
+    assert.equal(fs.existsSync(top), false, "its freezer cgroups are removed, the deep frozen one too");
+  } finally {
+    term.close();
+    // whatever happened: thaw and kill what is left (find reaches paths beyond PATH_MAX), remove it
+    if (fs.existsSync(top)) {
+      spawnSync("find", [top, "-name", "freezer.state", "-execdir", "sh", "-c", "echo THAWED > freezer.state", ";"]);
+      if (sleeper && fs.existsSync(`/proc/${sleeper}`)) process.kill(sleeper, "SIGKILL");
+      await new Promise((r) => setTimeout(r, 200));
+      spawnSync("find", [top, "-depth", "-type", "d", "-delete"]);
+    }
+  }
+});
+
 test("v1: the count follows inotify events alone (no sweep), at any depth, and a cgroup removed is counted out", { skip }, async () => {
   const { lab } = await newLab();
   const overs: GuardOver[] = [];
@@ -169,6 +214,30 @@ test("v1: the count follows inotify events alone (no sweep), at any depth, and a
     await mk("mkdir cpu/a/b/c/d/e/f");
     await until(() => overs.length > 0, "the guard's verdict");
     assert.equal(overs.length, 1);
+    assert.deepEqual(overs[0] as GuardOver, { why: "count", dir: hostDir(lab, "cpu"), counted: 6 });
+  } finally {
+    guard.close();
+    await s.mgr.destroy(lab.id);
+  }
+});
+
+test("v1: cgroups that inotify never reported are counted by the /proc/cgroups sweep", { skip }, async () => {
+  const { lab } = await newLab();
+  const overs: GuardOver[] = [];
+  // a guard of the test's own: limit 5, no inotify watch at all (every event lost, as when its
+  // queue overflows), a sweep every 100 ms
+  const guard = new CgroupGuard({ limit: 5, sweepMs: 100, inotify: false, onOver: (_id, o) => overs.push(o) });
+  try {
+    guard.add(lab.id, lab.cgroup!.delegated!);
+    await until(() => guard.counts(lab.id) >= 1, "the first count");
+    assert.equal(guard.counted(lab.id), 0);
+    const mk = async (script: string) => assert.equal((await lab.exec(`cd /sys/fs/cgroup && ${script} && echo ok`, { timeoutMs: 30_000 })).stdout, "ok\n");
+    await mk("mkdir cpu/a cpu/a/b cpu/a/b/c");
+    // the host's count of cpu cgroups moved: the sweep counts the lab again
+    await until(() => guard.counted(lab.id) === 3, `a count of 3 (${guard.counted(lab.id)})`);
+    assert.equal(overs.length, 0);
+    await mk("mkdir cpu/a/b/c/d cpu/a/b/c/d/e cpu/a/b/c/d/e/f");
+    await until(() => overs.length > 0, "the guard's verdict");
     assert.deepEqual(overs[0] as GuardOver, { why: "count", dir: hostDir(lab, "cpu"), counted: 6 });
   } finally {
     guard.close();

@@ -46,6 +46,9 @@ export interface CgroupGuardOptions {
   onOver(id: string, over: GuardOver): void;
   /** how often the /proc/cgroups sweep looks for events that inotify lost; 0: never */
   sweepMs?: number;
+  /** false: no inotify watches, the sweep alone notices new cgroups (a test of the sweep: it
+   * stands for the events an overflowing inotify queue loses) */
+  inotify?: boolean;
 }
 
 export class CgroupGuard {
@@ -64,7 +67,7 @@ export class CgroupGuard {
   /** Starts watching a lab's subtrees: `roots` are its cgroup directories where it may make cgroups. */
   add(id: string, roots: string[]): void {
     if (this.labs.has(id) || !roots.length) return;
-    const w = new LabWatch(id, roots, this.o.limit, (over) => {
+    const w = new LabWatch(id, roots, this.o.limit, this.o.inotify ?? true, (over) => {
       this.remove(id);
       this.o.onOver(id, over);
     });
@@ -121,6 +124,7 @@ class LabWatch {
     readonly id: string,
     private readonly roots: string[],
     private readonly limit: number,
+    private readonly inotify: boolean,
     private readonly over: (o: GuardOver) => void,
   ) {}
 
@@ -192,7 +196,7 @@ class LabWatch {
   }
 
   private watch(dir: string): void {
-    if (this.closed || this.watchers.has(dir)) return;
+    if (this.closed || !this.inotify || this.watchers.has(dir)) return;
     try {
       const w = fs.watch(dir, { persistent: false }, (type) => {
         if (type === "rename") void this.check();
