@@ -91,10 +91,11 @@ const tools: [string, string][] = [
   ["bash", "bash"], ["ls", "coreutils"], ["unshare", "util-linux"], ["nsenter", "util-linux"], ["lsns", "util-linux"],
   ["mount", "mount"], ["findmnt", "util-linux"], ["ps", "procps"], ["ip", "iproute2"], ["ipcmk", "util-linux"],
   ["ping", "iputils-ping"], ["capsh", "libcap2-bin"], ["gcc", "gcc"], ["nft", "nftables"], ["perl", "perl-base"], ["setpriv", "util-linux"],
+  ["python3", "python3"], ["curl", "curl"],
 ];
 for (const [bin, pkg] of tools) {
   const found = ["/usr/bin", "/usr/sbin", "/bin", "/sbin"].some((d) => fs.existsSync(path.join(d, bin)));
-  const optional = bin === "gcc" || bin === "ping" || bin === "capsh" || bin === "nft";
+  const optional = ["gcc", "ping", "capsh", "nft", "python3", "curl"].includes(bin);
   add(found ? "ok" : optional ? "warn" : "fail", `lab tool ${bin}`, found ? "" : optional ? `lessons that use ${bin} will fail` : "", found ? undefined : `apt-get install ${pkg}`);
 }
 

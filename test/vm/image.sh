@@ -12,10 +12,11 @@ mirror=${2:-http://deb.debian.org/debian}
 # The guest's packages. systemd-sysv and udev: a real boot with systemd owning cgroup v2 (mounted
 # with nsdelegate, as on every current distribution). The rest is what labs bind from /usr and what
 # the lessons and the lab tests run (mount, unshare, nsenter, setsid, setpriv, pivot_root, chroot,
-# ldd, ps, pgrep, ip, ss, ping, capsh, ipcmk, lsns; perl comes with the base system) and nft for
-# lesson 15's NAT. No compiler, as on many workshop VMs: the lessons that build C (06, 12) take
+# ldd, ps, pgrep, ip, ss, ping, capsh, ipcmk, lsns; perl comes with the base system), nft for
+# lesson 15's NAT, and python3 and curl for lesson 08's web server and its client (a Debian or
+# Ubuntu server install has both; debootstrap's minbase has neither). No compiler, as on many workshop VMs: the lessons that build C (06, 12) take
 # their documented way without one here, which the host (it has gcc) cannot test.
-packages=systemd-sysv,udev,linux-image-amd64,iproute2,procps,util-linux,mount,iputils-ping,libcap2-bin,libstdc++6,nftables
+packages=systemd-sysv,udev,linux-image-amd64,iproute2,procps,util-linux,mount,iputils-ping,libcap2-bin,libstdc++6,nftables,python3,curl
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/nslab-vm-image.XXXXXX")
 trap 'umount -R "$work/root/proc" 2>/dev/null || true; rm -rf "$work"' EXIT
