@@ -130,6 +130,7 @@ test("the instructor watches a learner's own terminal; the learner sees it; take
   await prompt.waitFor({ timeout: 10_000 });
   await screenshot(bob, "class-learner-consent");
   assert.doesNotMatch(await terminalText(bob), /uninvited/);
+  assert.match(await teacher.locator("[data-testid=watch-mode]").innerText(), /^Read-only/);
   await bob.locator("[data-testid=consent-allow]").click();
   await teacher.locator("[data-testid=takeover-granted]").filter({ hasText: /./ }).waitFor({ timeout: 10_000 });
   await teacher.waitForFunction(() => !document.querySelector("[data-testid=takeover-granted]")?.textContent?.includes("…"), null, { timeout: 10_000 });
@@ -137,6 +138,14 @@ test("the instructor watches a learner's own terminal; the learner sees it; take
   await teacher.keyboard.type("echo helped-$((40+2))\r", { delay: 10 });
   await waitForText(bob, /^helped-42$/m);
   await bob.locator("[data-testid=takeover-indicator]").waitFor();
+  assert.match(await teacher.locator("[data-testid=watch-mode]").innerText(), /You are typing into the learner's own shell/, "the panel no longer says read-only");
+  // the learner's whole screen fits the panel (the font is scaled to it), nothing is cut at the right
+  const fit = await teacher.locator("[data-testid=stream-view][data-stream=watch]").evaluate((el) => {
+    const screen = el.querySelector(".xterm-screen")!.getBoundingClientRect();
+    const box = el.getBoundingClientRect();
+    return { screen: [screen.right, screen.bottom], box: [box.right, box.bottom] };
+  });
+  assert.ok(fit.screen[0]! <= fit.box[0]! + 0.5 && fit.screen[1]! <= fit.box[1]! + 0.5, `the learner's screen ${JSON.stringify(fit.screen)} ends outside the watch view ${JSON.stringify(fit.box)}`);
   await screenshot(teacher, "class-watch");
   await bob.locator("[data-testid=revoke-takeover]").click();
   await teacher.locator("[data-testid=ask-takeover]").waitFor({ timeout: 10_000 });

@@ -346,7 +346,9 @@ function LearnerPanel({
           <StreamView url={watchUrl} kind="watch" label={t.watchTitle(l.name)} onInput={driving ? (data) => drive.current?.send(enc.encode(data)) : null} />
         ) : null}
       </div>
-      <p className="px-3 py-1 text-xs text-subtle">{t.watchReadOnly}</p>
+      <p className="px-3 py-1 text-xs text-subtle" data-testid="watch-mode" data-driving={driving ? "true" : "false"}>
+        {driving ? t.watchDriving : t.watchReadOnly}
+      </p>
       <div className="min-h-0 flex-1 overflow-y-auto px-3 pb-3 text-sm">
         {h && (
           <p className="mb-2 text-muted" data-testid="lab-health">
