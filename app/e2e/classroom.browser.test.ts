@@ -147,6 +147,13 @@ test("the instructor watches a learner's own terminal; the learner sees it; take
   });
   assert.ok(fit.screen[0]! <= fit.box[0]! + 0.5 && fit.screen[1]! <= fit.box[1]! + 0.5, `the learner's screen ${JSON.stringify(fit.screen)} ends outside the watch view ${JSON.stringify(fit.box)}`);
   await screenshot(teacher, "class-watch");
+  // a card shows the lesson's title (cut with an ellipsis when long) and always the step count
+  const card = await teacher.locator("[data-testid=learner-lesson]").first().evaluate((el) => {
+    const title = el.firstElementChild as HTMLElement;
+    return { text: el.textContent, cut: title.scrollWidth > title.clientWidth, ellipsis: getComputedStyle(title).textOverflow };
+  });
+  assert.match(card.text ?? "", /^UTS namespaces: a hostname of your own · \d\/\d+$/);
+  if (card.cut) assert.equal(card.ellipsis, "ellipsis");
   await bob.locator("[data-testid=revoke-takeover]").click();
   await teacher.locator("[data-testid=ask-takeover]").waitFor({ timeout: 10_000 });
   await teacher.locator("[data-testid=close-learner]").click();

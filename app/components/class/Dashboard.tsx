@@ -229,8 +229,16 @@ function LearnerTile({ l, t, now, lessonOf, total, selected, onSelect }: { l: Le
           {l.hand && <Icon name="hand" size={13} className="shrink-0 text-accent" />}
           {l.watchers > 0 && <Icon name="eye" size={12} className="shrink-0 text-subtle" />}
         </span>
-        <span className="truncate text-muted" title={lesson && stepIndex >= 0 ? `${lesson.title} · ${lesson.steps[stepIndex]!.title}` : undefined}>
-          {lesson ? `${lesson.title.slice(0, 18)} · ${stepIndex >= 0 ? `${stepIndex + 1}/${lesson.steps.length}` : "✓"}` : "—"}
+        {/* the title gives way (ellipsis), the step count always shows */}
+        <span className="flex min-w-0 text-muted" title={lesson && stepIndex >= 0 ? `${lesson.title} · ${lesson.steps[stepIndex]!.title}` : undefined} data-testid="learner-lesson">
+          {lesson ? (
+            <>
+              <span className="min-w-0 truncate">{lesson.title}</span>
+              <span className="shrink-0 whitespace-pre tabular-nums">{` · ${stepIndex >= 0 ? `${stepIndex + 1}/${lesson.steps.length}` : "✓"}`}</span>
+            </>
+          ) : (
+            "—"
+          )}
         </span>
         <span className="mt-0.5 h-1 w-full overflow-hidden rounded-full bg-surface-3" aria-hidden="true">
           <span className="block h-full bg-success" style={{ width: `${total ? Math.min(100, (100 * l.passed.length) / total) : 0}%` }} />
