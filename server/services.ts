@@ -5,7 +5,7 @@ import { ExplorerHub } from "./inspect/watch.ts";
 import { LabManager } from "./labs/manager.ts";
 import { LessonLibrary } from "./lessons/library.ts";
 import { LessonRunner } from "./lessons/runner.ts";
-import { Terminals } from "./terminals/lab-terminals.ts";
+import { SHELL, Terminals } from "./terminals/lab-terminals.ts";
 
 /**
  * The domain services of one server, wired from one Config: the lab core, each lab's terminals,
@@ -40,6 +40,7 @@ export async function startServices(config: Config): Promise<Services> {
     warm: (lab) => terminals.of(lab).open(80, 24),
     handedOut: (lab) => terminals.of(lab).restartGrace(),
     prestart: (lab) => terminals.of(lab).prestart(80, 24),
+    firstShell: { argv: SHELL, cols: 80, rows: 24 },
     assignLesson: (lab, lesson) => runner.runSetup(lab, lesson),
     // what the learner's namespace calls did, from the lab's state a moment later
     learnerCall: (lab, scope, call) => inference.push(lab, scope, call),

@@ -44,44 +44,6 @@ int nslab_set_helper(const char *path) {
   return 0;
 }
 
-/* Opens the ptmx of the lab's devpts from the host side. The lab's root controls every name in
- * its tree, so the path is resolved with openat2(RESOLVE_IN_ROOT): a symlink planted by the lab
- * resolves inside the lab, never on the host (openat2(2)); O_NONBLOCK keeps a planted FIFO from
- * hanging the server; and the result must be a ptmx (char 5:2) or it is refused. */
-static int open_lab_ptmx(struct trace_buf *t, const struct spec *s, char *err, size_t errlen) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/root", (int)s->lab_pid);
-  autofd root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0) return snprintf(err, errlen, "open %s", path), -errno;
-  /* the pid could have been reused: the pidfd says whether our lab's init is still alive */
-  if (syscall(SYS_pidfd_send_signal, s->lab_pidfd, 0, NULL, 0) < 0) {
-    int e = errno;
-    snprintf(err, errlen, "the lab's init has exited");
-    return -e;
-  }
-  struct open_how how = {.flags = O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK,
-                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-  struct trace_rec *r = tr_begin(t, WHO_SERVER, "openat2");
-  tr_str(r, path);
-  tr_str(r, "dev/pts/ptmx");
-  tr_raw(r, "{O_RDWR|O_NOCTTY|O_CLOEXEC|O_NONBLOCK, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS}");
-  autofd fd = (int)tr_end(r, syscall(SYS_openat2, root, "dev/pts/ptmx", &how, sizeof how));
-  if (fd < 0) return snprintf(err, errlen, "open the lab's /dev/pts/ptmx"), -errno;
-  struct stat st;
-  if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 ||
-      minor(st.st_rdev) != 2) {
-    snprintf(err, errlen, "the lab's /dev/pts/ptmx is not a pty multiplexer");
-    return -EPERM;
-  }
-  int unlock = 0;
-  struct winsize ws = {.ws_row = s->rows, .ws_col = s->cols};
-  if (ioctl(fd, TIOCSPTLCK, &unlock) < 0 || ioctl(fd, TIOCSWINSZ, &ws) < 0) {
-    snprintf(err, errlen, "unlock or size the pty");
-    return -errno;
-  }
-  return steal_fd(&fd);
-}
-
 /* Waits until fd is readable: 0, or -ETIMEDOUT once the deadline passed. */
 static int wait_readable(int fd, uint64_t deadline_ns) {
   for (;;) {
@@ -109,13 +71,14 @@ static int read_exact(int fd, void *buf, size_t len, uint64_t deadline_ns) {
   return 0;
 }
 
-/* The helper's fixed-size answer, and the fd that may come with its first bytes (SCM_RIGHTS: only
- * recvmsg sees it, a plain read would drop it). */
-static int read_result(int fd, struct helper_result *res, int *passed, uint64_t deadline_ns) {
+/* The helper's fixed-size answer, and the fds that may come with its first bytes (SCM_RIGHTS:
+ * only recvmsg sees them, a plain read would drop them): a first shell's pty master, then a
+ * seccomp listener, each only where the answer says it comes; any other fd is closed. */
+static int read_result(int fd, struct helper_result *res, int *master, int *listener, uint64_t deadline_ns) {
   int rc = wait_readable(fd, deadline_ns);
   if (rc < 0) return rc;
   union {
-    char buf[CMSG_SPACE(sizeof(int))];
+    char buf[CMSG_SPACE(2 * sizeof(int))];
     struct cmsghdr align;
   } u;
   struct iovec iov = {res, sizeof *res};
@@ -124,10 +87,21 @@ static int read_result(int fd, struct helper_result *res, int *passed, uint64_t 
   do n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
   if (n <= 0) return n < 0 ? -errno : -EPIPE;
+  int fds[2] = {-1, -1}, n_fds = 0;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
-      memcpy(passed, CMSG_DATA(c), sizeof(int));
-  return (size_t)n < sizeof *res ? read_exact(fd, (char *)res + n, sizeof *res - (size_t)n, deadline_ns) : 0;
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+        int f;
+        memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
+        if (n_fds < 2) fds[n_fds++] = f;
+        else close(f);
+      }
+  rc = (size_t)n < sizeof *res ? read_exact(fd, (char *)res + n, sizeof *res - (size_t)n, deadline_ns) : 0;
+  int next = 0;
+  if (rc == 0 && res->shell_master && next < n_fds) *master = fds[next++];
+  if (rc == 0 && res->listener && next < n_fds) *listener = fds[next++];
+  for (; next < n_fds; next++) close(fds[next]);
+  return rc;
 }
 
 /* One call into the helper, from the server's side: the parsed spec, the fds the helper gets at
@@ -137,6 +111,7 @@ struct call {
   int fds[8]; /* fd to place at each helper fd number, -1: none (borrowed, not owned) */
   struct helper_result res;
   int listener; /* a seccomp listener the helper sent (tracing), ours until answered */
+  int master;   /* a lab's first shell's pty master the helper sent, ours until answered */
   struct trace_buf *t, *ht; /* ours, and the helper's records */
   pid_t helper;
   char err[256];
@@ -144,6 +119,7 @@ struct call {
 
 static void call_end(struct call *c) {
   close_fdp(&c->listener);
+  close_fdp(&c->master);
   trace_free(c->t);
   trace_free(c->ht);
   spec_free(&c->s);
@@ -161,6 +137,7 @@ static int answer_error(char *out, size_t outlen, const char *step, int err, con
 static int call_begin(struct call *c, const char *text, char *out, size_t outlen) {
   memset(c, 0, sizeof *c);
   c->listener = -1;
+  c->master = -1;
   for (int i = 0; i < 8; i++) c->fds[i] = -1;
   int rc = spec_parse(&c->s, text, c->err, sizeof c->err);
   if (rc < 0) return answer_error(out, outlen, "spec", rc, c->err, NULL);
@@ -236,7 +213,7 @@ static int run_helper(struct call *c, const char *mode, const char *spec_text) {
   close(steal_fd(&spec_w)); /* EOF: the helper goes (or, after an error, gives up) */
   /* the answer: the fixed-size result, then the helper's trace records */
   uint64_t deadline = now_ns() + (uint64_t)helper_timeout_ms * 1000000ull;
-  int rr = read_result(res_r, &c->res, &c->listener, deadline);
+  int rr = read_result(res_r, &c->res, &c->master, &c->listener, deadline);
   if (rr < 0) {
     memset(&c->res, 0, sizeof c->res); /* a partial answer names no process */
     if (rr == -ETIMEDOUT) kill(c->helper, SIGKILL);
@@ -287,8 +264,9 @@ static int pidfd_for(pid_t pid) {
  * starts the answer ({"ok":true,"pid":N,"pidfd":N). Returns the pidfd, or -errno after writing
  * an error answer. */
 static int call_run(struct call *c, const char *mode, const char *spec_text, struct out *o,
-                    char *out, size_t outlen) {
+                    char *out, size_t outlen, uint32_t *trace_base) {
   int rc = run_helper(c, mode, spec_text);
+  if (trace_base) *trace_base = c->t->n;
   merge_trace(c->t, c->ht);
   if (rc < 0) return answer_error(out, outlen, "helper", rc, c->err, c->t);
   if (!c->res.ok) {
@@ -316,6 +294,50 @@ static int call_done(struct call *c, struct out *o) {
   return 0;
 }
 
+/* A lab's first shell, after the lab's part of the answer: ,"shell":{"ok":true,"pid":N,
+ * "pidfd":N,"master":N[,"listener":N],"traceFrom":N} or {"ok":false,"step":..,"errno":N,
+ * "detail":..}. A shell that failed, or whose pidfd cannot be had, is reaped here. */
+static void shell_answer(struct call *c, struct out *o, uint32_t trace_base) {
+  int pidfd = -1;
+  if (c->res.shell_ok && c->master >= 0 && (pidfd = pidfd_for(c->res.shell_pid)) < 0) {
+    c->res.shell_ok = 0;
+    c->res.shell_err = -pidfd;
+    s_cpy(c->res.shell_step, sizeof c->res.shell_step, "pidfd_open");
+    c->res.shell_detail[0] = 0;
+  } else if (c->res.shell_ok && c->master < 0) {
+    c->res.shell_ok = 0;
+    c->res.shell_err = EPROTO;
+    s_cpy(c->res.shell_step, sizeof c->res.shell_step, "helper");
+    s_cpy(c->res.shell_detail, sizeof c->res.shell_detail, "no pty master came with the answer");
+  }
+  out_raw(o, ",\"shell\":{\"ok\":");
+  if (!c->res.shell_ok) {
+    reap_failed(c->res.shell_pid);
+    c->res.shell_step[sizeof c->res.shell_step - 1] = 0;
+    c->res.shell_detail[sizeof c->res.shell_detail - 1] = 0;
+    out_raw(o, "false,\"step\":");
+    out_str(o, c->res.shell_step);
+    out_raw(o, ",\"errno\":");
+    out_int(o, c->res.shell_err ? c->res.shell_err : EIO);
+    out_raw(o, ",\"detail\":");
+    out_str(o, c->res.shell_detail);
+  } else {
+    out_raw(o, "true,\"pid\":");
+    out_int(o, c->res.shell_pid);
+    out_raw(o, ",\"pidfd\":");
+    out_int(o, pidfd);
+    out_raw(o, ",\"master\":");
+    out_int(o, steal_fd(&c->master));
+    if (c->listener >= 0) {
+      out_raw(o, ",\"listener\":");
+      out_int(o, steal_fd(&c->listener));
+    }
+  }
+  out_raw(o, ",\"traceFrom\":");
+  out_int(o, (long long)trace_base + (c->res.shell_trace_from > 0 ? c->res.shell_trace_from : 0));
+  out_raw(o, "}");
+}
+
 int nslab_lab_create(const char *spec_text, char *out, size_t outlen) {
   autocall c;
   int rc = call_begin(&c, spec_text, out, outlen);
@@ -324,9 +346,15 @@ int nslab_lab_create(const char *spec_text, char *out, size_t outlen) {
     return answer_error(out, outlen, "spec", EINVAL, "a lab needs root and init_fd", NULL);
   c.fds[HELPER_FD_INIT] = c.s.init_fd;
   struct out o;
-  if ((rc = call_run(&c, "lab", spec_text, &o, out, outlen)) < 0) return rc;
+  /* the helper's records follow ours in the merged trace (call_run) */
+  uint32_t trace_base = 0;
+  if ((rc = call_run(&c, "lab", spec_text, &o, out, outlen, &trace_base)) < 0) {
+    reap_failed(c.res.shell_pid);
+    return rc;
+  }
   out_raw(&o, ",\"timens\":");
   out_raw(&o, c.res.timens ? "true" : "false");
+  if (c.s.argc > 0) shell_answer(&c, &o, trace_base);
   return call_done(&c, &o);
 }
 
@@ -342,7 +370,7 @@ int nslab_spawn(const char *spec_text, char *out, size_t outlen) {
   autofd slave = -1, devnull = -1, out_w = -1, err_w = -1;
   c.fds[HELPER_FD_PIDFD] = c.s.lab_pidfd;
   if (c.s.pty) {
-    if ((master = open_lab_ptmx(c.t, &c.s, c.err, sizeof c.err)) < 0)
+    if ((master = lab_open_ptmx(c.t, &c.s, c.err, sizeof c.err)) < 0)
       return answer_error(out, outlen, "stdio", master, c.err, c.t);
     struct trace_rec *r = tr_begin(c.t, WHO_SERVER, "ioctl");
     tr_int(r, master);
@@ -363,7 +391,7 @@ int nslab_spawn(const char *spec_text, char *out, size_t outlen) {
     c.fds[HELPER_FD_STDERR] = err_w;
   }
   struct out o;
-  rc = call_run(&c, "spawn", spec_text, &o, out, outlen);
+  rc = call_run(&c, "spawn", spec_text, &o, out, outlen, NULL);
   if (rc < 0) return rc;
   if (c.listener >= 0) {
     out_raw(&o, ",\"listener\":");

@@ -39,29 +39,33 @@ static char *read_spec(void) {
   return buf;
 }
 
-/* The fixed-size result, with the seccomp listener attached when there is one (SCM_RIGHTS). */
-static int send_result(const struct helper_result *res, int fd) {
+/* The fixed-size result, with the fds that go with it attached (SCM_RIGHTS, in this order): a
+ * lab's first shell's pty master, then a seccomp listener; -1: none. */
+static int send_result(const struct helper_result *res, int fd_a, int fd_b) {
   struct iovec iov = {(void *)res, sizeof *res};
+  int fds[2], n_fds = 0;
+  if (fd_a >= 0) fds[n_fds++] = fd_a;
+  if (fd_b >= 0) fds[n_fds++] = fd_b;
   union {
-    char buf[CMSG_SPACE(sizeof(int))];
+    char buf[CMSG_SPACE(sizeof fds)];
     struct cmsghdr align;
   } u;
   struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-  if (fd >= 0) {
+  if (n_fds) {
     memset(&u, 0, sizeof u);
     msg.msg_control = u.buf;
-    msg.msg_controllen = sizeof u.buf;
+    msg.msg_controllen = CMSG_SPACE(n_fds * sizeof(int));
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    c->cmsg_len = CMSG_LEN(n_fds * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, n_fds * sizeof(int));
   }
   ssize_t n;
   do n = sendmsg(HELPER_FD_RESULT, &msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n < 0) return -errno;
-  /* a stream socket may take part of it; the rest goes without the fd (already sent) */
+  /* a stream socket may take part of it; the rest goes without the fds (already sent) */
   return n < (ssize_t)sizeof *res ? write_all(HELPER_FD_RESULT, (const char *)res + n, sizeof *res - (size_t)n) : 0;
 }
 
@@ -74,7 +78,7 @@ int helper_main(int argc, char **argv) {
   autofree char *text = read_spec();
   autospec s = {0};
   char err[180];
-  autofd listener = -1;
+  autofd listener = -1, master = -1, lab_pidfd = -1;
   if (!t || !text) {
     res.err = ENOMEM;
     s_cpy(res.step, sizeof res.step, "helper");
@@ -88,11 +92,13 @@ int helper_main(int argc, char **argv) {
     s_cpy(res.detail, sizeof res.detail, err);
   } else if (lab) {
     s.init_fd = HELPER_FD_INIT;
-    lab_create_local(&s, t, &res);
+    lab_create_local(&s, t, &res, &lab_pidfd);
+    /* the lab's first shell, when the spec asks for one: in this helper, now that init runs */
+    if (res.ok && s.argc > 0) shell_local(&s, t, &res, lab_pidfd, &master, &listener);
   } else {
     spawn_local(&s, t, &res, &listener);
   }
-  int rc = send_result(&res, res.listener ? listener : -1);
+  int rc = send_result(&res, res.shell_master ? master : -1, res.listener ? listener : -1);
   uint32_t n = t ? t->n : 0;
   if (rc == 0) rc = write_all(HELPER_FD_RESULT, &n, sizeof n);
   if (rc == 0 && n) rc = write_all(HELPER_FD_RESULT, t->rec, n * sizeof t->rec[0]);

@@ -91,6 +91,13 @@ struct spec {
   /* both */
   const char *cgroup_procs[MAX_CGROUPS];
   int n_cgroups;
+  /* a lab whose spec also has `arg` lines starts that process as its first shell, on a pty, in
+   * the same helper right after init (spawn.c, shell_local): the cgroup.procs files the helper
+   * moves into first (shell_cgroup; v2: the lab's leaf), and the variable that is told the lab's
+   * namespaces (ns_env, "type:inode " each, as the lab's bash.bashrc records them) */
+  const char *shell_cgroups[MAX_CGROUPS];
+  int n_shell_cgroups;
+  const char *ns_env;
 };
 
 int spec_parse(struct spec *s, const char *text, char *err, size_t errlen);
@@ -227,8 +234,18 @@ struct helper_result {
   int32_t listener; /* 1: a seccomp listener fd comes with this message (SCM_RIGHTS) */
   char step[36];
   char detail[184];
+  /* a lab's first shell (spec with `arg` lines): how it went, apart from the lab itself (a lab
+   * whose shell failed is still a lab); its pty master comes with this message (SCM_RIGHTS,
+   * before the listener) when shell_master is 1; its trace records start at shell_trace_from */
+  int32_t shell_ok, shell_pid, shell_err, shell_master, shell_trace_from;
+  char shell_step[36];
+  char shell_detail[184];
 };
-void lab_create_local(struct spec *s, struct trace_buf *t, struct helper_result *res);
+void lab_create_local(struct spec *s, struct trace_buf *t, struct helper_result *res, int *pidfd_out);
+void shell_local(struct spec *s, struct trace_buf *t, struct helper_result *res, int lab_pidfd,
+                 int *master, int *listener);
+/* Opens the pty multiplexer of the lab's own devpts from the host side (spawn.c). */
+int lab_open_ptmx(struct trace_buf *t, const struct spec *s, char *err, size_t errlen);
 void spawn_local(struct spec *s, struct trace_buf *t, struct helper_result *res, int *listener);
 int helper_main(int argc, char **argv);
 void monitor_reap_quietly(pid_t pid);

@@ -19,7 +19,7 @@ static void fail(struct helper_result *res, const char *step, int err, const cha
 
 /* The lab's first process is created with CLONE_PARENT: its parent is the server, which reaps it
  * and is the parent whose death kills it (PR_SET_PDEATHSIG). */
-void lab_create_local(struct spec *s, struct trace_buf *t, struct helper_result *res) {
+void lab_create_local(struct spec *s, struct trace_buf *t, struct helper_result *res, int *pidfd_out) {
   autofd sync_r = -1, sync_w = -1, stat_r = -1, stat_w = -1, pidfd = -1;
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) return fail(res, "pipe", errno, "");
@@ -92,4 +92,5 @@ void lab_create_local(struct spec *s, struct trace_buf *t, struct helper_result 
     return fail(res, m.step, m.err, m.detail);
   }
   res->ok = 1;
+  if (pidfd_out) *pidfd_out = steal_fd(&pidfd);
 }

@@ -131,6 +131,14 @@ int spec_parse(struct spec *s, const char *text, char *err, size_t errlen) {
       NEED(1);
       if (s->n_cgroups >= MAX_CGROUPS) return fail(err, errlen, lineno, "too many cgroups", 0);
       s->cgroup_procs[s->n_cgroups++] = a[1];
+    } else if (!strcmp(key, "shell_cgroup")) {
+      NEED(1);
+      if (s->n_shell_cgroups >= MAX_CGROUPS) return fail(err, errlen, lineno, "too many cgroups", 0);
+      s->shell_cgroups[s->n_shell_cgroups++] = a[1];
+    } else if (!strcmp(key, "ns_env")) {
+      NEED(1);
+      if (!*a[1] || strchr(a[1], '=')) return fail(err, errlen, lineno, "ns_env needs a variable name", a[1]);
+      s->ns_env = a[1];
     } else if (!strcmp(key, "lab")) {
       NEED(2);
       if (to_uint(a[1], 1 << 30, &v)) return fail(err, errlen, lineno, "bad pid", a[1]);

@@ -122,6 +122,7 @@ static void wait_exit(int evfd, int pid) {
 }
 
 static char out[1 << 16];
+static char fdpath_buf[96];
 
 /* A helper that never answers is killed after the timeout, and the call fails with ETIMEDOUT
  * (client.c, run_helper). The stand-in helper writes its pid and sleeps. */
@@ -201,6 +202,53 @@ int main(int argc, char **argv) {
   CHECK(write(init_fd, "x", 1) < 0, "sealed memfd must refuse writes");
 
   char spec[4096];
+  /* a lab with its first shell (a lab spec with `arg` lines): started by the same helper right
+   * after init, on a pty of the lab's devpts, told the lab's namespaces, and answered apart */
+  {
+    size_t n0;
+    lab_spec(spec, sizeof spec, init_fd);
+    n0 = strlen(spec);
+    snprintf(spec + n0, sizeof spec - n0,
+             "stdio\tpty\nsize\t30\t100\ncwd\t/root\nns_env\tNSLAB_NS\narg\t/bin/sh\narg\t-c\n"
+             "arg\techo $$; tty; stty size; echo \"[$NSLAB_NS]\"\nenv\tPATH=/usr/bin:/bin\n");
+    int rc = nslab_lab_create(spec, out, sizeof out);
+    const char *sh = strstr(out, "\"shell\":");
+    CHECK(rc == 0 && sh && strstr(sh, "\"ok\":true"), "lab with its first shell: %d %s", rc, sh ? sh : out);
+    if (rc == 0 && sh && strstr(sh, "\"ok\":true")) {
+      int pid = (int)json_int(out, "pid"), pidfd = (int)json_int(out, "pidfd");
+      int cpid = (int)json_int(sh, "pid"), cfd = (int)json_int(sh, "pidfd"), m = (int)json_int(sh, "master");
+      nslab_monitor_watch(pidfd);
+      nslab_monitor_watch(cfd);
+      char buf[512], want[64];
+      read_all(m, buf, sizeof buf, 3000);
+      CHECK(strstr(buf, "2\r\n/dev/pts/0\r\n30 100\r\n") == buf, "first shell: pid 2, the lab's first pty, sized: [%s]", buf);
+      snprintf(want, sizeof want, "/proc/%d/ns/pid", pid);
+      struct stat nst;
+      snprintf(fdpath_buf, sizeof fdpath_buf, "pid:%llu ", stat(want, &nst) == 0 ? (unsigned long long)nst.st_ino : 0ull);
+      CHECK(strstr(buf, fdpath_buf) != NULL && strstr(buf, "[user:") != NULL, "NSLAB_NS names the lab's namespaces (%s): [%s]", fdpath_buf, buf);
+      CHECK(json_int(sh, "traceFrom") > 0, "the shell's records are marked: %s", sh);
+      wait_exit(evfd, cpid);
+      close(m), close(cfd);
+      CHECK(nslab_signal(pidfd, SIGKILL) == 0, "kill lab");
+      wait_exit(evfd, pid);
+      close(pidfd);
+    }
+    /* a first shell that cannot start: the lab is made anyway, and the shell's failure says where */
+    lab_spec(spec, sizeof spec, init_fd);
+    n0 = strlen(spec);
+    snprintf(spec + n0, sizeof spec - n0, "stdio\tpty\narg\t/nonexistent\n");
+    rc = nslab_lab_create(spec, out, sizeof out);
+    sh = strstr(out, "\"shell\":");
+    CHECK(rc == 0 && sh && strstr(sh, "\"ok\":false") && strstr(sh, "\"step\":\"execve\""), "a failed first shell: %d %s", rc, sh ? sh : out);
+    if (rc == 0) {
+      int pid = (int)json_int(out, "pid"), pidfd = (int)json_int(out, "pidfd");
+      nslab_monitor_watch(pidfd);
+      CHECK(nslab_signal(pidfd, SIGKILL) == 0, "kill lab");
+      wait_exit(evfd, pid);
+      close(pidfd);
+    }
+  }
+
   for (int round = 0; round < 3; round++) {
     lab_spec(spec, sizeof spec, init_fd);
     int rc = nslab_lab_create(spec, out, sizeof out);

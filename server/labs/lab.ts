@@ -2,8 +2,8 @@ import "server-only";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import type { LabEndReason, LabMode, LabStatus, TraceEntry } from "../../lib/protocol.ts";
-import { closeFd, spawn, signalName, NativeError } from "../native/core.ts";
-import type { SpawnSpec } from "../native/spec.ts";
+import { closeFd, spawn, signalName, NativeError, setWinsize, type FirstShell, type RawTrace, type Spawned } from "../native/core.ts";
+import type { FirstShellSpec, SpawnSpec } from "../native/spec.ts";
 import { syscalls, type LearnerCall } from "../native/syscalls.ts";
 import { learnerEntry } from "./learner-calls.ts";
 import type { Cgroups, LabCgroup } from "./cgroup.ts";
@@ -46,6 +46,24 @@ export interface LabInit {
   lifetime: LifetimePolicy;
 }
 
+/**
+ * What a lab's first shell is started with when it comes with the lab (LabSpec.shell, a page's
+ * first terminal): a terminal's environment, in the cgroups every later process of the lab joins;
+ * the native core adds NSLAB_NS itself, since the lab's namespaces exist only then (shellEnv).
+ */
+export function firstShellSpec(argv: string[], size: { cols: number; rows: number }, cgroup: LabCgroup | null, traceSyscalls: boolean): FirstShellSpec {
+  const first = new Set(cgroup?.rootProcs ?? []);
+  return {
+    size: { rows: size.rows, cols: size.cols },
+    ...(traceSyscalls ? { traceSyscalls: true } : {}),
+    cwd: "/root",
+    cgroupProcs: (cgroup?.procsFiles ?? []).filter((f) => !first.has(f)),
+    argv,
+    env: [...SHELL_ENV, "NSLAB_NS_HOME=1"],
+    nsEnv: "NSLAB_NS",
+  };
+}
+
 /** A process started on a new pty of the lab's own devpts (a terminal's shell). */
 export interface PtyProcess {
   proc: LabProcess;
@@ -82,6 +100,8 @@ export class Lab implements LabHandle {
   private pidNs: string | null = null;
   /** what a terminal's shell is told of the lab's namespaces (read from init on the first shell) */
   private homeEnv: string[] | null = null;
+  /** the shell that came with the lab (holdFirstShell), until a terminal takes it or the lab goes */
+  private firstShell: { sp: Spawned; argv: string[]; started: number; proc: LabProcess } | null = null;
   /** stops delivering the learner calls of each traced pty process (the native tracer keeps
    * their listeners until no process uses them) */
   private readonly unwatch: (() => void)[] = [];
@@ -233,18 +253,60 @@ export class Lab implements LabHandle {
     } catch (e) {
       throw this.spawnFailed(e, o.traceScope, started);
     }
-    this.traceLog.addNative(o.traceScope, sp.trace, started);
+    return this.ptyStarted(sp, sp.trace, started, o.traceScope);
+  }
+
+  /** A pty process the native core started: its records in the trace, its learner's calls followed. */
+  private ptyStarted(sp: Spawned, trace: RawTrace[], started: number, traceScope: string, proc = new LabProcess(sp.pid, sp.pidfd)): PtyProcess {
+    this.traceLog.addNative(traceScope, trace, started);
     if (sp.listener !== undefined) {
       // background jobs may outlive the terminal: the native tracer keeps the listener as long as
       // any process uses the filter, and we keep delivering until the lab goes
       try {
         const to = this.o.learnerCall;
-        this.unwatch.push(syscalls.watch(sp.listener, (call) => (to ? to(this, o.traceScope, call) : this.traceLog.addLearner(learnerEntry(o.traceScope, call)))));
+        this.unwatch.push(syscalls.watch(sp.listener, (call) => (to ? to(this, traceScope, call) : this.traceLog.addLearner(learnerEntry(traceScope, call)))));
       } finally {
         closeFd(sp.listener);
       }
     }
-    return { proc: new LabProcess(sp.pid, sp.pidfd), master: sp.master! };
+    return { proc, master: sp.master! };
+  }
+
+  /**
+   * The manager hands over the shell that was started with the lab (LabSpec.shell). The lab owns
+   * it (its pidfd, pty master and listener) until a terminal takes it (takeFirstShell) or the lab
+   * is destroyed; its exit is watched from now on, like any process the lab started.
+   */
+  holdFirstShell(shell: Extract<FirstShell, { ok: true }>, argv: string[], trace: RawTrace[], started: number): void {
+    this.dropFirstShell();
+    const sp: Spawned = { pid: shell.pid, pidfd: shell.pidfd, master: shell.master, trace, ...(shell.listener !== undefined ? { listener: shell.listener } : {}) };
+    this.firstShell = { sp, argv, started, proc: new LabProcess(sp.pid, sp.pidfd) };
+  }
+
+  /**
+   * The shell that came with the lab, if it runs `argv` and still runs, for a terminal: traced
+   * under `traceScope`, sized `cols`×`rows`. Undefined otherwise (the caller starts one: spawnPty).
+   */
+  takeFirstShell(argv: string[], o: { cols: number; rows: number; traceScope: string }): PtyProcess | undefined {
+    const f = this.firstShell;
+    if (f?.proc.exitStatus) this.dropFirstShell();
+    if (!f || !this.firstShell || !this.running || f.argv.length !== argv.length || f.argv.some((a, i) => a !== argv[i])) return undefined;
+    this.firstShell = null;
+    const pty = this.ptyStarted(f.sp, f.sp.trace, f.started, o.traceScope, f.proc);
+    setWinsize(pty.master, o.rows, o.cols);
+    return pty;
+  }
+
+  /** Ends a first shell nobody took (the lab is going, or it exited): its session, its pty, its listener. */
+  private dropFirstShell(): LabProcess | null {
+    const f = this.firstShell;
+    if (!f) return null;
+    this.firstShell = null;
+    f.proc.killGroup("SIGHUP");
+    f.proc.kill("SIGKILL");
+    closeFd(f.sp.master ?? -1);
+    if (f.sp.listener !== undefined) closeFd(f.sp.listener);
+    return f.proc;
   }
 
   /**
@@ -364,11 +426,12 @@ export class Lab implements LabHandle {
         }
       }
       this.destroyListeners.clear();
+      const first = this.dropFirstShell();
       // SIGKILL to a PID namespace's init kills every process in the namespace (pid_namespaces(7))
       this.init.kill("SIGKILL");
       // a process the learner froze (cgroup freezer) acts on that SIGKILL only once thawed
       if (this.o.cgroup) await this.o.cgroups.thaw(this.o.cgroup);
-      const waits = [this.init.exited, ...[...this.scripts].map((p) => p.exited)];
+      const waits = [this.init.exited, ...(first ? [first.exited] : []), ...[...this.scripts].map((p) => p.exited)];
       await withTimeout(Promise.all(waits), 10_000, "lab processes did not exit");
       if (this.o.cgroup) await this.o.cgroups.destroy(this.o.cgroup);
       for (const u of this.unwatch.splice(0)) u();

@@ -12,13 +12,14 @@ import { MemoryLabDirectory, type LabDirectory } from "./directory.ts";
 import { CapacityError, LabCreateError } from "./errors.ts";
 import { lowerMountMax } from "./host.ts";
 import { IdRanges } from "./ids.ts";
-import { digestMatches, Lab, tokenHash } from "./lab.ts";
+import { digestMatches, firstShellSpec, Lab, tokenHash } from "./lab.ts";
 import type { LifetimePolicy } from "./lifetime.ts";
 import { LabProcess } from "./process.ts";
 import { recover, lockStateDir } from "./recovery.ts";
 import { rootfs, writeEtcTemplate } from "./rootfs.ts";
 import type { LabSpec } from "../native/spec.ts";
 import type { LearnerCall } from "../native/syscalls.ts";
+import { errnoName } from "../../lib/errno.ts";
 import { TraceLog } from "./trace.ts";
 
 /**
@@ -36,6 +37,12 @@ export interface LabHooks {
    * page connects, as a pooled lab's already has (terminals/: the socket takes it)
    */
   prestart?(lab: Lab): void;
+  /**
+   * what that terminal runs, and its size: a lab made for such a page starts it with the lab, in
+   * the same native call (LabSpec.shell: no second helper, no wait for this thread between them),
+   * and holds it for the terminal (Lab.takeFirstShell)
+   */
+  firstShell?: { argv: string[]; cols: number; rows: number };
   /** a lab made for a lesson: set it up for the lesson (lessons/: its setup scripts) before it is returned */
   assignLesson?(lab: Lab, lesson: string): Promise<unknown>;
   /** a namespace call of the learner's commands (the tracer's record): inspect/ infers what it did
@@ -237,7 +244,8 @@ export class LabManager {
 
   private async refillOne(): Promise<void> {
     try {
-      const { lab } = await this.createCold({ clientIp: POOL_CLIENT, admitted: true });
+      // its shell (the warm hook's terminal) starts with it
+      const { lab } = await this.createCold({ clientIp: POOL_CLIENT, admitted: true, terminal: !!this.hooks.warm });
       try {
         await this.hooks.warm?.(lab);
       } catch (e) {
@@ -374,7 +382,11 @@ export class LabManager {
       const L = this.config.limits;
       if (this.cgroups.version)
         cgroup = this.cgroups.create(id, L, { uid: range.hostId, gid: range.hostId }, (sys, args, fn) => trace.addServer("lab", sys, args, fn));
+      // a page's first terminal starts with the lab (after a lesson's setup, if it has one: its
+      // files are there for the login shell)
+      const first = opts.terminal && !opts.lesson ? this.hooks.firstShell : undefined;
       const spec = this.labSpec(hostname, range.hostId, cgroup);
+      if (first) spec.shell = firstShellSpec(first.argv, first, cgroup, this.config.traceSyscalls);
       const started = Date.now();
       let created;
       try {
@@ -386,7 +398,9 @@ export class LabManager {
         }
         throw e;
       }
-      trace.addNative("lab", created.trace, started);
+      const shell = created.shell;
+      trace.addNative("lab", shell?.ok ? created.trace.slice(0, shell.traceFrom) : created.trace, started);
+      if (shell && !shell.ok) console.error(`nslab: a new lab's first shell did not start (${shell.step}: ${errnoName(shell.errno)}${shell.detail ? `, ${shell.detail}` : ""}); its terminal starts one`);
       const lab = new Lab({
         id,
         tokenHash: tokenHash(token),
@@ -409,6 +423,7 @@ export class LabManager {
           ...opts.lifetime,
         },
       });
+      if (shell?.ok) lab.holdFirstShell(shell, first!.argv, created.trace.slice(shell.traceFrom), started);
       this.labs.add(lab);
       if (range.slot >= 0) this.slots.set(id, range.slot);
       if (cgroup?.delegated) this.cgroupGuard?.add(id, cgroup.delegated);

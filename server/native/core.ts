@@ -165,7 +165,13 @@ export interface LabCreated {
   pidfd: number;
   timens: boolean;
   trace: RawTrace[];
+  /** the lab's first shell (LabSpec.shell): its records are trace[traceFrom..] */
+  shell?: FirstShell;
 }
+/** How a lab's first shell went: a failed one leaves the lab as it is (the server starts one itself). */
+export type FirstShell =
+  | { ok: true; pid: number; pidfd: number; master: number; listener?: number; traceFrom: number }
+  | { ok: false; step: string; errno: number; detail: string; traceFrom: number };
 export async function labCreate(spec: LabSpec): Promise<LabCreated> {
   const { rc, json } = await callJsonAsync(native().labCreate, labSpecText(spec));
   return check(rc, json) as unknown as LabCreated;

@@ -20,6 +20,9 @@ export const SPEC_KEYS = {
   init_fd: 1,
   cgroup: 1,
   root: 2,
+  // a lab's first shell, started with it (with arg, env, cwd, size, stdio and trace_syscalls)
+  shell_cgroup: 1,
+  ns_env: 1,
   // a process in a lab (nslab_spawn)
   lab: 2,
   stdio: 1,
@@ -77,6 +80,24 @@ export interface LabSpec {
   /** the staging mount point and the options of the tmpfs that becomes the lab's root */
   root: { dir: string; options: string };
   mounts: MountStep[];
+  /** a process the same native call starts in the lab on a pty right after its init (its first shell) */
+  shell?: FirstShellSpec;
+}
+
+/**
+ * A lab's first shell, started by the helper that made the lab as soon as its init runs (native
+ * src/spawn.c shell_local), as nslab_spawn would start it, without a second helper.
+ */
+export interface FirstShellSpec {
+  size: { rows: number; cols: number };
+  traceSyscalls?: boolean;
+  cwd: string;
+  /** cgroup.procs files the shell is born in, beyond the lab's own first ones (v2: its leaf) */
+  cgroupProcs: string[];
+  argv: string[];
+  env: string[];
+  /** the variable that is told the lab's namespaces ("type:inode " each, as bash.bashrc records them) */
+  nsEnv?: string;
 }
 
 /** nslab_spawn: a process in a running lab. */
@@ -143,7 +164,21 @@ export function labSpecText(s: LabSpec): string {
     ...s.cgroupProcs.map((f): Line => ["cgroup", f]),
     ["root", s.root.dir, s.root.options],
     ...s.mounts.map(mountLine),
+    ...(s.shell ? firstShellLines(s.shell) : []),
   ]);
+}
+
+function firstShellLines(s: FirstShellSpec): Line[] {
+  return [
+    ["stdio", "pty"],
+    ["size", s.size.rows, s.size.cols],
+    ["cwd", s.cwd],
+    ...s.cgroupProcs.map((f): Line => ["shell_cgroup", f]),
+    ...s.argv.map((a): Line => ["arg", a]),
+    ...s.env.map((e): Line => ["env", e]),
+    ...(s.nsEnv ? [["ns_env", s.nsEnv] as Line] : []),
+    ...(s.traceSyscalls ? [["trace_syscalls", 1] as Line] : []),
+  ];
 }
 
 export function spawnSpecText(s: SpawnSpec): string {

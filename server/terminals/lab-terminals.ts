@@ -6,7 +6,7 @@ import { TooManyTerminalsError } from "./errors.ts";
 import { Terminal, type TerminalOptions } from "./terminal.ts";
 
 /** What a lab's terminals need of it: a shell on a new pty, its activity channel, and its end. */
-export type PtyLab = Pick<Lab, "id" | "running" | "spawnPty" | "emitActivity" | "onDestroy" | "touch" | "endReason">;
+export type PtyLab = Pick<Lab, "id" | "running" | "spawnPty" | "takeFirstShell" | "emitActivity" | "onDestroy" | "touch" | "endReason">;
 
 /** What a terminal's page is told when its lab ends, by reason (the `closed` message). */
 const END_MESSAGES: Record<LabEndReason, string> = {
@@ -26,7 +26,7 @@ export interface TerminalSettings extends TerminalOptions {
 }
 
 /** The login shell each terminal runs. */
-const SHELL = ["/bin/bash", "-l"];
+export const SHELL = ["/bin/bash", "-l"];
 
 /**
  * The terminals of every lab. Each lab's set is made on first use and released when the lab is
@@ -143,7 +143,9 @@ export class LabTerminals {
     let pty;
     this.opening++;
     try {
-      pty = await this.lab.spawnPty(SHELL, { cols, rows, traceScope: `terminal:${id}` });
+      // the shell that came with the lab (a page's first terminal), or a new one
+      const o = { cols, rows, traceScope: `terminal:${id}` };
+      pty = this.lab.takeFirstShell(SHELL, o) ?? (await this.lab.spawnPty(SHELL, o));
     } finally {
       this.opening--;
     }

@@ -4,8 +4,11 @@
  * is, instead of after the page's socket arrives. The socket then takes that shell.
  */
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import { after, before, test } from "node:test";
+import { LabManager } from "../labs/manager.ts";
 import { createLab, TermClient, testServer } from "../testing/harness.ts";
+import { testConfig } from "../testing/instance.ts";
 
 let s: Awaited<ReturnType<typeof testServer>>;
 before(async () => {
@@ -45,6 +48,28 @@ test("a lab made for a learner starts its first shell before any socket asks, an
   await s.mgr.destroy(lab.id);
 });
 
+test("a new lab's first shell is started by the native call that makes the lab: it runs when the lab is answered, and no second helper started it", async () => {
+  const lab = await createLab(s.url);
+  const made = s.mgr.get(lab.id)!;
+  // nothing was awaited after the answer: init (pid 1) and its first shell are there already
+  assert.equal(made.hostPidsSync().length, 2, "init and the shell, when the lab is answered");
+  await until(() => s.terminals.shells(made).length === 1, "the terminal that took the shell");
+  const trace = made.trace();
+  // one nslab-helper made the lab and started the shell: the server spawned one helper in all
+  const helpers = trace.filter((e) => e.who === "server" && e.sys === "posix_spawn");
+  assert.equal(helpers.length, 1, `helpers started: ${JSON.stringify(helpers.map((e) => e.scope))}`);
+  assert.equal(helpers[0]!.scope, "lab");
+  // the shell's own steps are its terminal's (setns into the lab, the clone, its seccomp, execve)
+  const shell = trace.filter((e) => e.scope === "terminal:t1").map((e) => `${e.who} ${e.sys}`);
+  for (const step of ["server openat2", "shell setns", "shell clone", "shell seccomp", "shell execve"]) assert.ok(shell.includes(step), `${step} in ${shell.join(", ")}`);
+  const t = new TermClient(s.url, lab);
+  await t.opened;
+  await t.until((c) => /# $/.test(c.output), "the prompt");
+  assert.equal((await t.run("echo $$ $(tty)")).trim(), "2 /dev/pts/0", "the first shell, on the lab's first pty");
+  t.close();
+  await s.mgr.destroy(lab.id);
+});
+
 test("a lab made without a page (a script, the lesson verifier) starts no shell", async () => {
   const { lab } = await s.mgr.create();
   await new Promise((r) => setTimeout(r, 300));
@@ -73,4 +98,39 @@ test("a terminal's shell knows it is in the lab's own namespaces: its first prom
   await t.until((c) => /exit\r\n(.*\r\n)*root@lab-[0-9a-f]{6}:~# $/.test(plain(c.output)), "back home");
   t.close();
   await s.mgr.destroy(lab.id);
+});
+
+test("a first shell that fails to start leaves the lab whole, and one that nobody takes ends with its lab", async () => {
+  const fds = () => fs.readdirSync("/proc/self/fd").length;
+  const mgr = await LabManager.start(testConfig({ tag: "firstshell" }), {
+    prestart: () => {},
+    firstShell: { argv: ["/nonexistent/shell"], cols: 80, rows: 24 },
+  });
+  try {
+    const before = fds();
+    // exec fails in the shell's child: the lab is made anyway, its trace says where the shell failed
+    const { lab } = await mgr.create({ terminal: true });
+    assert.ok(lab.running);
+    assert.equal(lab.takeFirstShell(["/nonexistent/shell"], { cols: 80, rows: 24, traceScope: "terminal:t1" }), undefined, "no shell to take");
+    assert.ok(lab.trace().some((e) => e.who === "shell" && e.sys === "execve" && e.errno !== 0), "the failed execve is in the lab's trace");
+    assert.equal(lab.hostPidsSync().length, 1, "the failed shell was reaped");
+    const r = await lab.exec("echo $$");
+    assert.equal(r.stdout.trim(), "3", "the lab works: its next process (the failed shell had pid 2)");
+    await mgr.destroy(lab.id);
+    assert.equal(fds(), before, "no fd of the failed shell kept");
+  } finally {
+    await mgr.shutdown();
+  }
+  const kept = await LabManager.start(testConfig({ tag: "firstshell" }), { prestart: () => {}, firstShell: { argv: ["/bin/bash", "-l"], cols: 80, rows: 24 } });
+  try {
+    const before = fds();
+    const { lab } = await kept.create({ terminal: true });
+    assert.equal(lab.hostPidsSync().length, 2, "init and the shell nobody takes");
+    const shellPid = lab.hostPidsSync().find((p) => p !== lab.initPid)!;
+    await kept.destroy(lab.id);
+    assert.ok(!fs.existsSync(`/proc/${shellPid}`), "the shell ended with its lab");
+    assert.equal(fds(), before, "its pty master, pidfd and listener were closed");
+  } finally {
+    await kept.shutdown();
+  }
 });
