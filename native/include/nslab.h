@@ -51,9 +51,9 @@ NSLAB_API int nslab_close(int fd);
  * runs behind a filter that reports its namespace-relevant calls (unshare, setns, clone/clone3 with
  * CLONE_NEW*, the mount family, pivot_root, sethostname/setdomainname) to a listener fd, returned by
  * nslab_spawn as "listener". One thread answers every listener with CONTINUE (observation only)
- * and writes a 632-byte record per call to the pipe nslab_tracer_start returns:
+ * and writes a 824-byte record per call to the pipe nslab_tracer_start returns:
  *   int32 tag, pid (host), lab_pid (in the lab's pid namespace, 0: unknown), nr, flags (1:
- *   ns_before set, 2: ns_after set, 4: uts_owner and uts_rel set, 8: cap_eff set), uts_rel;
+ *   ns_before set, 2: ns_after set, 4: uts_owner and uts_rel set, 8: cap_eff set, 16: maps), uts_rel;
  *   uint64 t_ns (CLOCK_MONOTONIC); uint64 ns_before[8] and ns_after[8] (inodes of the caller's
  *   user pid mnt uts ipc net cgroup time namespaces (pid and time: *_for_children) before the
  *   call, and for unshare and setns once they changed, read within ~80 ms while the caller
@@ -61,7 +61,10 @@ NSLAB_API int nslab_close(int fd);
  *   setdomainname, read while the caller was suspended in the call: uts_owner is the inode of the
  *   user namespace owning the caller's UTS namespace, uts_rel where it is from the caller's user
  *   namespace (0: the same, n: its n-th ancestor, -1: neither), cap_eff the caller's effective
- *   capabilities. */
+ *   capabilities. Then char uid_map[96], gid_map[96] (flag 16): for unshare(CLONE_NEWUSER), the
+ *   new namespace's maps as written within ~80 ms of the call (whole lines, host ids; "" if not),
+ *   read through /proc/PID/{uid,gid}_map opened while the caller was in it, so still after it
+ *   exited. */
 NSLAB_API int nslab_tracer_start(void);
 /* Watches a listener (the tracer keeps its own duplicate; it closes it when no task uses the
  * filter any more). `tag` comes back in each record. */

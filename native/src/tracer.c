@@ -17,7 +17,8 @@
  * sethostname and setdomainname the kernel's rule decides it (CAP_SYS_ADMIN in the user namespace
  * that owns the caller's UTS namespace: uts_namespaces(7), user_namespaces(7)), so what the rule
  * needs is read while the caller is suspended: `unshare -u hostname box` has exited before anyone
- * could look a moment later.
+ * could look a moment later. After unshare(CLONE_NEWUSER) the new namespace's maps are read
+ * through files opened while the caller is in it (see maps_open).
  *
  * The thread never waits on anything but epoll: a full record pipe drops records (counted), never
  * the caller. A listener whose filter has no task left reports EPOLLHUP and is closed. */
@@ -65,10 +66,12 @@ struct trace_event {
   char args[416];
   uint64_t uts_owner; /* EV_UTS: inode of the user namespace that owns the caller's UTS namespace */
   uint64_t cap_eff;   /* EV_CAPS: the caller's effective capabilities (in its user namespace) */
+  char uid_map[96];   /* EV_MAPS: unshare(CLONE_NEWUSER): the new namespace's maps as written */
+  char gid_map[96];   /* just after the call, in host ids, whole lines ("" if none was) */
 };
-_Static_assert(sizeof(struct trace_event) == 632, "the server reads 632-byte records (nslab.h)");
+_Static_assert(sizeof(struct trace_event) == 824, "the server reads 824-byte records (nslab.h)");
 
-enum { EV_NS_BEFORE = 1, EV_NS_AFTER = 2, EV_UTS = 4, EV_CAPS = 8 };
+enum { EV_NS_BEFORE = 1, EV_NS_AFTER = 2, EV_UTS = 4, EV_CAPS = 8, EV_MAPS = 16 };
 
 /* pid and time: what the caller's children get, which is what unshare and setns change */
 static const char *const NS_NAMES[8] = {"user", "pid_for_children", "mnt", "uts", "ipc", "net", "cgroup", "time_for_children"};
@@ -402,12 +405,54 @@ static int take_token(struct watched *w) {
  * due time; an unshare or setns is looked at again at each due time until its namespaces changed,
  * its caller is gone, or the last wait passed. */
 #define QUEUE 64
-static const uint64_t WAITS_NS[] = {100000, 1000000, 4000000, 15000000, 60000000};
+static const uint64_t WAITS_NS[] = {50000, 150000, 400000, 1000000, 4000000, 15000000, 60000000};
 static struct queued {
   struct trace_event ev;
   uint64_t due;
   int waits; /* how many of WAITS_NS were used; -1: nothing to look at, write when due */
+  int new_user; /* unshare(CLONE_NEWUSER): the maps of the new user namespace are wanted */
+  int map_fd[2]; /* its uid_map and gid_map, open (-1: not yet) */
 } queue[QUEUE];
+
+/* The maps written into a new user namespace (`unshare -r` writes them right after the call and
+ * then runs its command, which may exit within a millisecond). /proc/PID/uid_map opened once the
+ * caller is in the new namespace holds that namespace (proc_id_map_open takes a reference), so it
+ * still reads the maps after the caller is gone. Read from the initial user namespace: host ids. */
+static void maps_open(struct queued *q) {
+  char path[48];
+  for (int i = 0; i < 2; i++) {
+    if (q->map_fd[i] >= 0) continue;
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)q->ev.pid, i ? "gid_map" : "uid_map");
+    q->map_fd[i] = open(path, O_RDONLY | O_CLOEXEC);
+  }
+}
+
+/* Reads both maps into the record (whole lines only); returns 1 when both are written. */
+static int maps_read(struct queued *q) {
+  int both = 1;
+  for (int i = 0; i < 2; i++) {
+    char *out = i ? q->ev.gid_map : q->ev.uid_map;
+    char buf[sizeof q->ev.uid_map];
+    out[0] = 0;
+    ssize_t n = q->map_fd[i] < 0 ? -1 : pread(q->map_fd[i], buf, sizeof buf - 1, 0);
+    if (n <= 0) {
+      both = 0;
+      continue;
+    }
+    buf[n] = 0;
+    char *end = strrchr(buf, '\n');
+    if (end) end[1] = 0;
+    else buf[0] = 0;
+    s_cpy(out, sizeof q->ev.uid_map, buf);
+    q->ev.flags |= EV_MAPS;
+  }
+  return both;
+}
+
+static void maps_close(struct queued *q) {
+  for (int i = 0; i < 2; i++)
+    if (q->map_fd[i] >= 0) close(q->map_fd[i]), q->map_fd[i] = -1;
+}
 static int q_head, q_len;
 
 static void emit(const struct trace_event *ev) {
@@ -432,6 +477,9 @@ static int64_t flush_queue(void) {
         changed |= after[i] != q->ev.ns_before[i];
       }
       int last = q->waits + 1 >= (int)(sizeof WAITS_NS / sizeof WAITS_NS[0]);
+      /* in its new user namespace: hold the maps (they are written after the call returns) */
+      if (q->new_user && alive && after[0] != q->ev.ns_before[0]) maps_open(q);
+      int maps_due = q->new_user && q->map_fd[0] >= 0 && !maps_read(q);
       if (alive && (unborn || !changed) && !last) {
         q->due = now + WAITS_NS[++q->waits];
         continue;
@@ -440,14 +488,29 @@ static int64_t flush_queue(void) {
         memcpy(q->ev.ns_after, after, sizeof after);
         q->ev.flags |= EV_NS_AFTER;
       }
+      if (maps_due && !last) {
+        /* the namespaces are known; the maps may come a moment later, even after the caller
+         * exits: the open files still read them */
+        q->due = now + WAITS_NS[++q->waits];
+        q->waits = -2 - q->waits; /* -2 - n: only the maps are awaited, n waits used */
+        continue;
+      }
+    } else if (q->waits <= -2) {
+      int used = -2 - q->waits;
+      if (!maps_read(q) && used + 1 < (int)(sizeof WAITS_NS / sizeof WAITS_NS[0])) {
+        q->due = now + WAITS_NS[used + 1];
+        q->waits = -3 - used;
+        continue;
+      }
     }
+    maps_close(q);
     emit(&q->ev);
     q_head = (q_head + 1) % QUEUE, q_len--;
   }
   return -1;
 }
 
-static void enqueue(const struct trace_event *ev, int look_again) {
+static void enqueue(const struct trace_event *ev, int look_again, int new_user) {
   if (q_len == QUEUE) {
     /* a burst: write the oldest as it is rather than hold up the caller or lose the newest */
     queue[q_head].due = 0, queue[q_head].waits = -1;
@@ -455,6 +518,8 @@ static void enqueue(const struct trace_event *ev, int look_again) {
   }
   struct queued *q = &queue[(q_head + q_len++) % QUEUE];
   q->ev = *ev;
+  q->new_user = new_user;
+  q->map_fd[0] = q->map_fd[1] = -1;
   q->waits = look_again ? 0 : -1;
   q->due = now_ns() + (look_again ? WAITS_NS[0] : 0);
 }
@@ -496,9 +561,16 @@ static void handle(struct watched *w, struct seccomp_notif *req, struct seccomp_
      * wait, and the unshare's result was lost about 1 run in 4). */
     for (int i = 0; i < q_len; i++) {
       struct queued *q = &queue[(q_head + i) % QUEUE];
-      if (q->ev.pid != ev.pid || q->waits < 0) continue;
-      memcpy(q->ev.ns_after, ev.ns_before, sizeof ev.ns_before);
-      q->ev.flags |= EV_NS_AFTER;
+      if (q->ev.pid != ev.pid || q->waits == -1) continue;
+      if (q->waits >= 0) {
+        memcpy(q->ev.ns_after, ev.ns_before, sizeof ev.ns_before);
+        q->ev.flags |= EV_NS_AFTER;
+      }
+      /* and whatever maps it wrote since (`unshare -r` writes them before running its command) */
+      if (q->new_user && ev.ns_before[0] != q->ev.ns_before[0]) {
+        maps_open(q);
+        maps_read(q);
+      }
       q->waits = -1, q->due = 0;
     }
   }
@@ -507,7 +579,7 @@ static void handle(struct watched *w, struct seccomp_notif *req, struct seccomp_
   resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
   (void)ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, resp);
   if (quiet || !valid) return;
-  enqueue(&ev, req->data.nr == SYS_unshare || req->data.nr == SYS_setns);
+  enqueue(&ev, req->data.nr == SYS_unshare || req->data.nr == SYS_setns, req->data.nr == SYS_unshare && (req->data.args[0] & CLONE_NEWUSER));
 }
 
 static void *run(void *arg) {
@@ -606,6 +678,8 @@ void nslab_tracer_stop(void) {
     if (w->fd >= 0) close(w->fd);
     free(w);
   }
+  /* records still queued (the thread is gone): their held maps */
+  for (; q_len; q_head = (q_head + 1) % QUEUE, q_len--) maps_close(&queue[q_head]);
   close(ep), close(out_r), close(out_w), close(stop_r), close(stop_w);
   ep = out_r = out_w = stop_r = stop_w = -1;
 }

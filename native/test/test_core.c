@@ -338,7 +338,7 @@ int main(int argc, char **argv) {
     /* tracing: the command's namespace calls come through the tracer thread, decoded */
     snprintf(sp, sizeof sp,
              "lab\t%d\t%d\nstdio\tpipes\ntrace_syscalls\t1\narg\t/bin/sh\narg\t-c\n"
-             "arg\t/bin/true; unshare -u hostname box; echo done\nenv\tPATH=/usr/bin:/bin\n",
+             "arg\t/bin/true; unshare -u hostname box; unshare -Ur sleep 0.05; echo done\nenv\tPATH=/usr/bin:/bin\n",
              pid, pidfd);
     rc = nslab_spawn(sp, out, sizeof out);
     CHECK(rc == 0 && json_int(out, "listener") >= 0, "spawn traced: %d %s", rc, out);
@@ -352,15 +352,15 @@ int main(int argc, char **argv) {
       char buf[256];
       read_all(so, buf, sizeof buf, 5000);
       CHECK(strcmp(buf, "done\n") == 0, "traced command ran: [%s]", buf);
-      /* records: 632 bytes each (nslab.h); the unshare waits a moment for its result */
-      char rec[2][632];
+      /* records: 824 bytes each (nslab.h); the unshare waits a moment for its result */
+      char rec[3][824];
       int got = 0;
-      for (int i = 0; i < 100 && got < 2; i++) {
+      for (int i = 0; i < 100 && got < 3; i++) {
         struct pollfd p = {trfd, POLLIN, 0};
-        if (poll(&p, 1, 50) > 0 && read(trfd, rec[got], 632) == 632) got++;
+        if (poll(&p, 1, 50) > 0 && read(trfd, rec[got], 824) == 824) got++;
       }
-      CHECK(got == 2, "two traced calls, got %d", got);
-      if (got == 2) {
+      CHECK(got == 3, "three traced calls, got %d", got);
+      if (got == 3) {
         int32_t tag, flags, uts_rel;
         uint64_t user_ns, uts_owner, cap_eff;
         memcpy(&tag, rec[0], 4);
@@ -378,6 +378,12 @@ int main(int argc, char **argv) {
         CHECK(cap_eff & (1ull << 21), "CAP_SYS_ADMIN in its effective set: %llx", (unsigned long long)cap_eff);
         memcpy(&flags, rec[0] + 16, 4);
         CHECK(!(flags & 12), "unshare: no rule facts (flags %d)", flags);
+        /* unshare -Ur: the new user namespace's maps, read through files opened while the caller
+         * was in it ("0 <host uid> 1": lab root's host id) */
+        memcpy(&flags, rec[2] + 16, 4);
+        CHECK(!strcmp(rec[2] + 176, "unshare") && !strcmp(rec[2] + 200, "CLONE_NEWUSER"), "unshare -Ur: %s(%s)", rec[2] + 176, rec[2] + 200);
+        CHECK((flags & 16) && rec[2][632 + 95] == 0 && strstr(rec[2] + 632, " 1\n") && strstr(rec[2] + 728, " 1\n"), "unshare -Ur: the maps (flags %d): [%s] [%s]", flags,
+              rec[2] + 632, rec[2] + 728);
       }
       wait_exit(evfd, cpid);
       close(so), close(se), close(cfd);

@@ -1,6 +1,6 @@
 import "server-only";
 import fs from "node:fs";
-import { MOUNTINFO_MAX_BYTES, type MountEntry, type TraceEntry } from "../../lib/protocol.ts";
+import { MOUNTINFO_MAX_BYTES, type IdMapLine, type MountEntry, type TraceEntry } from "../../lib/protocol.ts";
 import { printable } from "../../lib/printable.ts";
 import type { Lab } from "../labs/lab.ts";
 import { learnerEntry } from "../labs/learner-calls.ts";
@@ -21,7 +21,9 @@ import { parseIdMap, parseNsLink, parseStatus, readCapped, readText, relativeToP
  *   plain clone. A child of the caller in the new pid namespace is shown as an inferred `clone`,
  *   with its pid there (1) and in the lab;
  * - writes to uid_map/gid_map (file writes, which seccomp does not see): after
- *   unshare(CLONE_NEWUSER), the new user namespace's maps, once set, are shown as inferred writes;
+ *   unshare(CLONE_NEWUSER), the new user namespace's maps, once set, are shown as inferred writes
+ *   (as the tracer read them just after the call, through files that outlive the caller; else as
+ *   a live process in the namespace shows them);
  * - the result of a mount (the target is in the caller's mount table, with that type; or, for a
  *   propagation change, the mount's propagation), of pivot_root (the namespace's root changed),
  *   and of sethostname/setdomainname by the kernel's rule, from what the tracer read while the
@@ -167,42 +169,58 @@ function forkEntry(scope: string, call: LearnerCall, child: Child): TraceEntry {
   });
 }
 
-/** The new user namespace's maps, if they were written by now: seen in the caller's (or its child's) /proc files. */
+/**
+ * The new user namespace's maps, if they were written: as the tracer read them a moment after the
+ * call (through files it opened while the caller was in the namespace: `unshare -Ur true` has
+ * exited by now), else as the caller's (or its child's) /proc files show them now.
+ */
 function mapWrites(scope: string, call: LearnerCall, initPid: number): TraceEntry[] {
   const userNs = call.nsAfter!.user;
-  const holders = [call.hostPid, ...childrenIn(call.hostPid, call.nsAfter!.pid).map((c) => c.hostPid)];
-  for (const pid of holders) {
-    let ns: number | null;
-    try {
-      ns = parseNsLink(fs.readlinkSync(`/proc/${pid}/ns/user`));
-    } catch {
-      continue;
+  let labUser: number | null = null;
+  try {
+    labUser = parseNsLink(fs.readlinkSync(`/proc/${initPid}/ns/user`));
+  } catch {}
+  // a live process in the new namespace, and that namespace's parent
+  let holder: { pid: number; parent: number | null } | null | undefined;
+  const live = () => {
+    if (holder !== undefined) return holder;
+    holder = null;
+    for (const pid of [call.hostPid, ...childrenIn(call.hostPid, call.nsAfter!.pid).map((c) => c.hostPid)]) {
+      try {
+        if (parseNsLink(fs.readlinkSync(`/proc/${pid}/ns/user`)) !== userNs) continue;
+      } catch {
+        continue;
+      }
+      holder = { pid, parent: nsInfo(`/proc/${pid}/ns/user`)?.parent ?? null };
+      break;
     }
-    if (ns !== userNs) continue;
+    return holder;
+  };
+  const out: TraceEntry[] = [];
+  for (const kind of ["uid", "gid"] as const) {
+    // the new namespace's parent is the caller's user namespace before the call
+    let seen: { map: IdMapLine[]; parent: number | null; how: string } | null = null;
+    const recorded = parseIdMap(call.maps?.[kind] ?? "");
+    if (recorded.length) seen = { map: recorded, parent: call.nsBefore?.user ?? null, how: "read just after the call" };
+    else {
+      const h = live();
+      const map = h ? parseIdMap(readText(`/proc/${h.pid}/${kind}_map`) ?? "") : [];
+      if (h && map.length) seen = { map, parent: h.parent, how: "seen in it" };
+    }
+    if (!seen) continue;
     // as the writer wrote it: in terms of the parent user namespace, when that is the lab's own
     // (we read host ids); else in host ids
-    const parent = nsInfo(`/proc/${pid}/ns/user`)?.parent ?? null;
-    let labUser: number | null = null;
-    try {
-      labUser = parseNsLink(fs.readlinkSync(`/proc/${initPid}/ns/user`));
-    } catch {}
-    const out: TraceEntry[] = [];
-    for (const kind of ["uid", "gid"] as const) {
-      const map = parseIdMap(readText(`/proc/${pid}/${kind}_map`) ?? "");
-      if (!map.length) continue;
-      const labMap = parent !== null && parent === labUser ? parseIdMap(readText(`/proc/${initPid}/${kind}_map`) ?? "") : [];
-      const lines = (labMap.length ? relativeToParent(map, labMap) : map).map((l) => `${l.inside} ${l.outside} ${l.count}`);
-      out.push(
-        inferred(scope, call, {
-          sys: "write",
-          args: `"/proc/${call.labPid ?? "self"}/${kind}_map", "${lines.join("\\n")}"`,
-          result: `ok: the ${kind} map of user:[${userNs}] (seen in it)`,
-        }),
-      );
-    }
-    return out;
+    const labMap = seen.parent !== null && seen.parent === labUser ? parseIdMap(readText(`/proc/${initPid}/${kind}_map`) ?? "") : [];
+    const lines = (labMap.length ? relativeToParent(seen.map, labMap) : seen.map).map((l) => `${l.inside} ${l.outside} ${l.count}`);
+    out.push(
+      inferred(scope, call, {
+        sys: "write",
+        args: `"/proc/${call.labPid ?? "self"}/${kind}_map", "${lines.join("\\n")}"`,
+        result: `ok: the ${kind} map of user:[${userNs}] (${seen.how})`,
+      }),
+    );
   }
-  return [];
+  return out;
 }
 
 /** Whatever the lab's state shows of what the call did; "" when it does not. */

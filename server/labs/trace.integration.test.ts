@@ -145,7 +145,7 @@ test("unshare -fp --mount-proc: the unshare, the fork inferred from the lab's st
   await s.mgr.destroy(c.id);
 });
 
-test("unshare -Ur: the writes to uid_map and gid_map (file writes seccomp does not see) are inferred from the new user namespace's maps; sethostname's result from the kernel's rule", async () => {
+test("unshare -Ur: the writes to uid_map and gid_map (file writes seccomp does not see) are inferred from the new user namespace's maps, also when the command exited at once; sethostname's result from the kernel's rule", async () => {
   const c = await createLab(s.url);
   const lab = s.mgr.get(c.id)!;
   const t = new TermClient(s.url, c);
@@ -168,6 +168,18 @@ test("unshare -Ur: the writes to uid_map and gid_map (file writes seccomp does n
   const no = await until('sethostname("nope")', () => learner(lab).find((e) => e.sys === "sethostname" && e.args === '"nope", 4'));
   assert.match(ok.result!, /^ok: root in the user namespace that owns uts:\[\d+\]$/);
   assert.match(no.result!, /^failed: uts:\[\d+\] belongs to the parent of its user namespace \(EPERM\)$/);
+  // unshare -Ur sleep 0.05: the maps are written, then sleep exits long before the server's look
+  // (~150 ms after the record): the tracer read them through the files it opened while unshare was
+  // in the new namespace. (`unshare -Ur true` is often gone before the tracer's first look, 0.1 ms
+  // after the call, on a busy host: then nothing is shown.)
+  assert.equal((await t.run("unshare -Ur sleep 0.05 && echo done")).trim(), "done");
+  const u2 = await until("unshare -Ur sleep's unshare", () => learner(lab).find((e) => e.sys === "unshare" && e.args === "CLONE_NEWUSER" && e.seq > no.seq));
+  const uid2 = await until("its uid_map write", () => learner(lab).find((e) => e.inferred && e.sys === "write" && e.args.startsWith(`"/proc/${u2.pid}/uid_map"`)));
+  const gid2 = await until("its gid_map write", () => learner(lab).find((e) => e.inferred && e.sys === "write" && e.args.startsWith(`"/proc/${u2.pid}/gid_map"`)));
+  assert.equal(uid2.args, `"/proc/${u2.pid}/uid_map", "0 0 1"`);
+  assert.equal(gid2.args, `"/proc/${u2.pid}/gid_map", "0 0 1"`);
+  assert.match(uid2.result!, /^ok: the uid map of user:\[\d+\] \(read just after the call\)$/);
+  assert.ok(u2.seq < uid2.seq && uid2.seq < gid2.seq);
   t.close();
   await s.mgr.destroy(c.id);
 });

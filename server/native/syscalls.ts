@@ -29,9 +29,15 @@ export interface LearnerCall {
   utsOwner: { userNs: number; up: number } | null;
   /** sethostname, setdomainname: the caller's effective capabilities at the call (null: not read) */
   capEff: bigint | null;
+  /**
+   * unshare(CLONE_NEWUSER): the new user namespace's uid_map and gid_map as written within a
+   * moment of the call (host ids; "" when not written), read through files the tracer opened
+   * while the caller was in it, so also when the caller has exited since. null: not read.
+   */
+  maps: { uid: string; gid: string } | null;
 }
 
-const RECORD = 632;
+const RECORD = 824;
 
 function cstr(b: Buffer, off: number, len: number): string {
   const end = b.indexOf(0, off);
@@ -40,7 +46,7 @@ function cstr(b: Buffer, off: number, len: number): string {
 
 /**
  * Delivers the records of the native tracer thread (native/src/tracer.c): it answers every
- * notification of the watched seccomp listeners itself and writes a 632-byte record per call to a
+ * notification of the watched seccomp listeners itself and writes an 824-byte record per call to a
  * pipe, which we read like a socket. Each watched listener has a tag; records go to its handler.
  */
 class SyscallTracer {
@@ -82,6 +88,7 @@ class SyscallTracer {
         args: cstr(b, 200, 416),
         utsOwner: flags & 4 ? { userNs: Number(b.readBigUInt64LE(616)), up: b.readInt32LE(20) } : null,
         capEff: flags & 8 ? b.readBigUInt64LE(624) : null,
+        maps: flags & 16 ? { uid: cstr(b, 632, 96), gid: cstr(b, 728, 96) } : null,
       };
       try {
         this.handlers.get(tag)?.(call);
