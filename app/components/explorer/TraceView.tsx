@@ -209,7 +209,8 @@ function CallTable({ trace, learner, t }: { trace: TraceEntry[]; learner: boolea
                       <Tokens text={e.args} />
                     </td>
                     <td className={`${CELL} font-mono ${learner ? "text-[0.8667rem] @max-[47.5rem]:basis-full" : "text-right @max-[47.5rem]:text-left"} ${r.failed ? "font-semibold text-danger" : ""}`} data-result="">
-                      <span className="hidden font-sans text-muted @max-[47.5rem]:inline">{t.result}: </span>
+                      {/* the stacked form's label for sighted readers; the (visually hidden) header names the cell */}
+                      <span className="hidden font-sans text-muted @max-[47.5rem]:inline" aria-hidden="true">{t.result}: </span>
                       {r.text ? <Tokens text={r.text} /> : t.unknownResult}
                     </td>
                     {!learner && <td className={`${CELL} whitespace-nowrap text-right font-mono text-[0.8667rem] text-muted`}>{formatDuration(e.durNs)}</td>}
