@@ -60,6 +60,10 @@ test("a terminal's namespace calls are the learner's entries: decoded, attribute
   // hostname has exited long before anyone could look: its result comes from what the tracer
   // read while it was suspended in the call (its UTS namespace's owner, its capabilities)
   assert.equal(h.result, `ok: root in the user namespace that owns ${/uts:\[\d+\]/.exec(u.result!)![0]}`, "by the kernel's rule, in the new UTS namespace");
+  // setdomainname: the same rule (x86_64 syscall 171), the caller gone at once too
+  await t.run(`unshare -u perl -e 'my $n = "dom"; syscall(171, $n, 3)'`);
+  const d = await until('setdomainname("dom")', () => learner(lab).find((e) => e.sys === "setdomainname" && e.args === '"dom", 3'));
+  assert.match(d.result!, /^ok: root in the user namespace that owns uts:\[\d+\]$/);
   // the mount family, with the strings read from the caller's memory
   await t.run("unshare -m sh -c 'mount -t tmpfs -o size=1m demo /mnt'");
   await until("mount(demo)", () => learner(lab).find((e) => e.sys === "mount" && e.args === '"demo", "/mnt", "tmpfs", 0, "size=1m"'));
