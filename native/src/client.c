@@ -111,7 +111,7 @@ struct call {
   int fds[8]; /* fd to place at each helper fd number, -1: none (borrowed, not owned) */
   struct helper_result res;
   int listener; /* a seccomp listener the helper sent (tracing), ours until answered */
-  int master;   /* a lab's first shell's pty master the helper sent, ours until answered */
+  int pending;  /* a lab's first shell follows: the socket its answer comes on (helper runs on) */
   struct trace_buf *t, *ht; /* ours, and the helper's records */
   pid_t helper;
   char err[256];
@@ -119,7 +119,7 @@ struct call {
 
 static void call_end(struct call *c) {
   close_fdp(&c->listener);
-  close_fdp(&c->master);
+  close_fdp(&c->pending);
   trace_free(c->t);
   trace_free(c->ht);
   spec_free(&c->s);
@@ -137,7 +137,7 @@ static int answer_error(char *out, size_t outlen, const char *step, int err, con
 static int call_begin(struct call *c, const char *text, char *out, size_t outlen) {
   memset(c, 0, sizeof *c);
   c->listener = -1;
-  c->master = -1;
+  c->pending = -1;
   for (int i = 0; i < 8; i++) c->fds[i] = -1;
   int rc = spec_parse(&c->s, text, c->err, sizeof c->err);
   if (rc < 0) return answer_error(out, outlen, "spec", rc, c->err, NULL);
@@ -213,7 +213,9 @@ static int run_helper(struct call *c, const char *mode, const char *spec_text) {
   close(steal_fd(&spec_w)); /* EOF: the helper goes (or, after an error, gives up) */
   /* the answer: the fixed-size result, then the helper's trace records */
   uint64_t deadline = now_ns() + (uint64_t)helper_timeout_ms * 1000000ull;
-  int rr = read_result(res_r, &c->res, &c->master, &c->listener, deadline);
+  int unused_master = -1;
+  int rr = read_result(res_r, &c->res, &unused_master, &c->listener, deadline);
+  close_fdp(&unused_master);
   if (rr < 0) {
     memset(&c->res, 0, sizeof c->res); /* a partial answer names no process */
     if (rr == -ETIMEDOUT) kill(c->helper, SIGKILL);
@@ -226,6 +228,12 @@ static int run_helper(struct call *c, const char *mode, const char *spec_text) {
     if (read_exact(res_r, &n, sizeof n, deadline) == 0 && n <= TRACE_MAX &&
         read_exact(res_r, c->ht->rec, n * sizeof c->ht->rec[0], deadline) == 0)
       c->ht->n = n;
+  }
+  /* a lab's first shell follows: the helper goes on, and its second answer is read later (on
+   * the same socket, nslab_lab_shell) */
+  if (rr == 0 && rc == 0 && c->res.ok && c->res.shell_pending) {
+    c->pending = steal_fd(&res_r);
+    return rc;
   }
   /* it exits right after answering (or was killed); the monitor reaps it, we need not wait */
   monitor_reap_quietly(c->helper);
@@ -264,9 +272,8 @@ static int pidfd_for(pid_t pid) {
  * starts the answer ({"ok":true,"pid":N,"pidfd":N). Returns the pidfd, or -errno after writing
  * an error answer. */
 static int call_run(struct call *c, const char *mode, const char *spec_text, struct out *o,
-                    char *out, size_t outlen, uint32_t *trace_base) {
+                    char *out, size_t outlen) {
   int rc = run_helper(c, mode, spec_text);
-  if (trace_base) *trace_base = c->t->n;
   merge_trace(c->t, c->ht);
   if (rc < 0) return answer_error(out, outlen, "helper", rc, c->err, c->t);
   if (!c->res.ok) {
@@ -294,48 +301,88 @@ static int call_done(struct call *c, struct out *o) {
   return 0;
 }
 
-/* A lab's first shell, after the lab's part of the answer: ,"shell":{"ok":true,"pid":N,
- * "pidfd":N,"master":N[,"listener":N],"traceFrom":N} or {"ok":false,"step":..,"errno":N,
- * "detail":..}. A shell that failed, or whose pidfd cannot be had, is reaped here. */
-static void shell_answer(struct call *c, struct out *o, uint32_t trace_base) {
-  int pidfd = -1;
-  if (c->res.shell_ok && c->master >= 0 && (pidfd = pidfd_for(c->res.shell_pid)) < 0) {
-    c->res.shell_ok = 0;
-    c->res.shell_err = -pidfd;
-    s_cpy(c->res.shell_step, sizeof c->res.shell_step, "pidfd_open");
-    c->res.shell_detail[0] = 0;
-  } else if (c->res.shell_ok && c->master < 0) {
-    c->res.shell_ok = 0;
-    c->res.shell_err = EPROTO;
-    s_cpy(c->res.shell_step, sizeof c->res.shell_step, "helper");
-    s_cpy(c->res.shell_detail, sizeof c->res.shell_detail, "no pty master came with the answer");
+/* A lab's first shell: the helper's second answer on `sock` (its result, the pty master and
+ * listener with it, then its records). A shell that failed, or whose pidfd cannot be had, is
+ * reaped here; the helper is left to the monitor. */
+static void shell_read(int sock, pid_t helper, struct helper_result *res, int *master, int *listener,
+                       struct trace_buf *t) {
+  uint64_t deadline = now_ns() + (uint64_t)helper_timeout_ms * 1000000ull;
+  int rr = read_result(sock, res, master, listener, deadline);
+  if (rr < 0) {
+    memset(res, 0, sizeof *res);
+    if (rr == -ETIMEDOUT) kill(helper, SIGKILL);
+    res->shell_err = rr == -ETIMEDOUT ? ETIMEDOUT : EPROTO;
+    s_cpy(res->shell_step, sizeof res->shell_step, "helper");
+    s_cpy(res->shell_detail, sizeof res->shell_detail,
+          rr == -ETIMEDOUT ? "the helper did not answer in time" : "the helper died without answering");
+  } else if (t) {
+    uint32_t n = 0;
+    if (read_exact(sock, &n, sizeof n, deadline) == 0 && n <= TRACE_MAX &&
+        read_exact(sock, t->rec, n * sizeof t->rec[0], deadline) == 0)
+      t->n = n;
   }
-  out_raw(o, ",\"shell\":{\"ok\":");
-  if (!c->res.shell_ok) {
-    reap_failed(c->res.shell_pid);
-    c->res.shell_step[sizeof c->res.shell_step - 1] = 0;
-    c->res.shell_detail[sizeof c->res.shell_detail - 1] = 0;
-    out_raw(o, "false,\"step\":");
-    out_str(o, c->res.shell_step);
-    out_raw(o, ",\"errno\":");
-    out_int(o, c->res.shell_err ? c->res.shell_err : EIO);
-    out_raw(o, ",\"detail\":");
-    out_str(o, c->res.shell_detail);
+  monitor_reap_quietly(helper);
+  if (res->shell_ok && *master < 0) {
+    res->shell_ok = 0;
+    res->shell_err = EPROTO;
+    s_cpy(res->shell_step, sizeof res->shell_step, "helper");
+    s_cpy(res->shell_detail, sizeof res->shell_detail, "no pty master came with the answer");
+  }
+  if (!res->shell_ok) reap_failed(res->shell_pid);
+}
+
+int nslab_lab_shell(int sock, int helper, char *out, size_t outlen) {
+  autofd s = sock, master = -1, listener = -1;
+  autotrace t = trace_new();
+  struct helper_result res;
+  memset(&res, 0, sizeof res);
+  if (sock < 0 || helper <= 0) return answer_error(out, outlen, "spec", EINVAL, "no first shell pending", NULL);
+  shell_read(s, helper, &res, &master, &listener, t);
+  int pidfd = -1;
+  if (res.shell_ok && (pidfd = pidfd_for(res.shell_pid)) < 0) {
+    reap_failed(res.shell_pid);
+    res.shell_ok = 0;
+    res.shell_err = -pidfd;
+    s_cpy(res.shell_step, sizeof res.shell_step, "pidfd_open");
+    res.shell_detail[0] = 0;
+  }
+  struct out o;
+  out_init(&o, out, outlen);
+  if (!res.shell_ok) {
+    res.shell_step[sizeof res.shell_step - 1] = 0;
+    res.shell_detail[sizeof res.shell_detail - 1] = 0;
+    out_raw(&o, "{\"ok\":false,\"step\":");
+    out_str(&o, res.shell_step);
+    out_raw(&o, ",\"errno\":");
+    out_int(&o, res.shell_err ? res.shell_err : EIO);
+    out_raw(&o, ",\"detail\":");
+    out_str(&o, res.shell_detail);
   } else {
-    out_raw(o, "true,\"pid\":");
-    out_int(o, c->res.shell_pid);
-    out_raw(o, ",\"pidfd\":");
-    out_int(o, pidfd);
-    out_raw(o, ",\"master\":");
-    out_int(o, steal_fd(&c->master));
-    if (c->listener >= 0) {
-      out_raw(o, ",\"listener\":");
-      out_int(o, steal_fd(&c->listener));
+    out_raw(&o, "{\"ok\":true,\"pid\":");
+    out_int(&o, res.shell_pid);
+    out_raw(&o, ",\"pidfd\":");
+    out_int(&o, pidfd);
+    out_raw(&o, ",\"master\":");
+    out_int(&o, steal_fd(&master));
+    if (listener >= 0) {
+      out_raw(&o, ",\"listener\":");
+      out_int(&o, steal_fd(&listener));
     }
   }
-  out_raw(o, ",\"traceFrom\":");
-  out_int(o, (long long)trace_base + (c->res.shell_trace_from > 0 ? c->res.shell_trace_from : 0));
-  out_raw(o, "}");
+  out_raw(&o, ",\"trace\":");
+  out_trace(&o, t);
+  out_raw(&o, "}");
+  return 0;
+}
+
+/* A first shell nobody will take (its lab failed after all): read its answer, end it. */
+static void shell_discard(struct call *c) {
+  if (c->pending < 0) return;
+  autofd sock = steal_fd(&c->pending), master = -1, listener = -1;
+  struct helper_result res;
+  memset(&res, 0, sizeof res);
+  shell_read(sock, c->helper, &res, &master, &listener, NULL);
+  if (res.shell_ok) reap_failed(res.shell_pid);
 }
 
 int nslab_lab_create(const char *spec_text, char *out, size_t outlen) {
@@ -346,15 +393,20 @@ int nslab_lab_create(const char *spec_text, char *out, size_t outlen) {
     return answer_error(out, outlen, "spec", EINVAL, "a lab needs root and init_fd", NULL);
   c.fds[HELPER_FD_INIT] = c.s.init_fd;
   struct out o;
-  /* the helper's records follow ours in the merged trace (call_run) */
-  uint32_t trace_base = 0;
-  if ((rc = call_run(&c, "lab", spec_text, &o, out, outlen, &trace_base)) < 0) {
-    reap_failed(c.res.shell_pid);
+  if ((rc = call_run(&c, "lab", spec_text, &o, out, outlen)) < 0) {
+    shell_discard(&c);
     return rc;
   }
   out_raw(&o, ",\"timens\":");
   out_raw(&o, c.res.timens ? "true" : "false");
-  if (c.s.argc > 0) shell_answer(&c, &o, trace_base);
+  if (c.pending >= 0) {
+    /* its first shell is being started: the caller collects it with nslab_lab_shell */
+    out_raw(&o, ",\"shellPending\":{\"sock\":");
+    out_int(&o, steal_fd(&c.pending));
+    out_raw(&o, ",\"helper\":");
+    out_int(&o, c.helper);
+    out_raw(&o, "}");
+  }
   return call_done(&c, &o);
 }
 
@@ -391,7 +443,7 @@ int nslab_spawn(const char *spec_text, char *out, size_t outlen) {
     c.fds[HELPER_FD_STDERR] = err_w;
   }
   struct out o;
-  rc = call_run(&c, "spawn", spec_text, &o, out, outlen, NULL);
+  rc = call_run(&c, "spawn", spec_text, &o, out, outlen);
   if (rc < 0) return rc;
   if (c.listener >= 0) {
     out_raw(&o, ",\"listener\":");

@@ -10,7 +10,8 @@
  *
  * Protocol: argv[1] is "lab" or "spawn". fd 3 carries the spec; fd 1 gets a struct
  * helper_result, then the trace: a uint32 count and that many struct trace_rec (internal.h);
- * other fds as in internal.h. */
+ * other fds as in internal.h. A lab whose spec asks for a first shell gets a second answer of the
+ * same form after it (the shell's result and its own records: shell_pending in the first). */
 #include "internal.h"
 #include <errno.h>
 #include <sys/socket.h>
@@ -69,6 +70,15 @@ static int send_result(const struct helper_result *res, int fd_a, int fd_b) {
   return n < (ssize_t)sizeof *res ? write_all(HELPER_FD_RESULT, (const char *)res + n, sizeof *res - (size_t)n) : 0;
 }
 
+/* One answer: the result (with its fds), then the trace, a uint32 count and that many records. */
+static int send_answer(const struct helper_result *res, int fd_a, int fd_b, const struct trace_buf *t) {
+  int rc = send_result(res, fd_a, fd_b);
+  uint32_t n = t ? t->n : 0;
+  if (rc == 0) rc = write_all(HELPER_FD_RESULT, &n, sizeof n);
+  if (rc == 0 && n) rc = write_all(HELPER_FD_RESULT, t->rec, n * sizeof t->rec[0]);
+  return rc;
+}
+
 int helper_main(int argc, char **argv) {
   struct helper_result res;
   memset(&res, 0, sizeof res);
@@ -93,14 +103,21 @@ int helper_main(int argc, char **argv) {
   } else if (lab) {
     s.init_fd = HELPER_FD_INIT;
     lab_create_local(&s, t, &res, &lab_pidfd);
-    /* the lab's first shell, when the spec asks for one: in this helper, now that init runs */
-    if (res.ok && s.argc > 0) shell_local(&s, t, &res, lab_pidfd, &master, &listener);
+    /* a first shell follows (the spec asks for one): the lab is answered first, so the server
+     * can hand it out while the shell starts */
+    res.shell_pending = res.ok && s.argc > 0;
   } else {
     spawn_local(&s, t, &res, &listener);
   }
-  int rc = send_result(&res, res.shell_master ? master : -1, res.listener ? listener : -1);
-  uint32_t n = t ? t->n : 0;
-  if (rc == 0) rc = write_all(HELPER_FD_RESULT, &n, sizeof n);
-  if (rc == 0 && n) rc = write_all(HELPER_FD_RESULT, t->rec, n * sizeof t->rec[0]);
+  int rc = send_answer(&res, -1, res.listener ? listener : -1, t);
+  if (rc == 0 && res.shell_pending) {
+    /* the lab's first shell, in this helper, now that init runs: a second answer, its own records */
+    struct helper_result sh;
+    memset(&sh, 0, sizeof sh);
+    sh.pid = res.pid; /* the lab's init, which the shell enters */
+    t->n = t->dropped = 0;
+    shell_local(&s, t, &sh, lab_pidfd, &master, &listener);
+    rc = send_answer(&sh, sh.shell_master ? master : -1, sh.listener ? listener : -1, t);
+  }
   return rc == 0 && res.ok ? 0 : 1;
 }

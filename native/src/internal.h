@@ -234,10 +234,10 @@ struct helper_result {
   int32_t listener; /* 1: a seccomp listener fd comes with this message (SCM_RIGHTS) */
   char step[36];
   char detail[184];
-  /* a lab's first shell (spec with `arg` lines): how it went, apart from the lab itself (a lab
-   * whose shell failed is still a lab); its pty master comes with this message (SCM_RIGHTS,
-   * before the listener) when shell_master is 1; its trace records start at shell_trace_from */
-  int32_t shell_ok, shell_pid, shell_err, shell_master, shell_trace_from;
+  /* a lab's first shell (spec with `arg` lines): the lab's answer says one follows
+   * (shell_pending); the second answer says how it went (a lab whose shell failed is still a
+   * lab), its pty master coming with it (SCM_RIGHTS, before the listener) when shell_master is 1 */
+  int32_t shell_pending, shell_ok, shell_pid, shell_err, shell_master;
   char shell_step[36];
   char shell_detail[184];
 };

@@ -115,13 +115,12 @@ static int ns_env_value(char *buf, size_t cap, const char *name, pid_t init) {
  * server starts the shell the usual way. */
 void shell_local(struct spec *s, struct trace_buf *t, struct helper_result *res, int lab_pidfd,
                  int *master, int *listener) {
-  res->shell_trace_from = t ? (int32_t)t->n : 0;
   if (!s->pty) return shell_fail(res, "spec", EINVAL, "a lab's first shell needs stdio pty");
   for (int i = 0; i < s->n_shell_cgroups; i++) {
     int rc = cgroup_attach(t, s->shell_cgroups[i], getpid());
     if (rc < 0) return shell_fail(res, "cgroup", rc, s->shell_cgroups[i]);
   }
-  s->lab_pid = res->pid;
+  s->lab_pid = res->pid; /* the lab's init (the helper's second answer starts from the first) */
   s->lab_pidfd = lab_pidfd;
   char err[180] = "";
   autofd m = lab_open_ptmx(t, s, err, sizeof err);

@@ -212,23 +212,28 @@ int main(int argc, char **argv) {
              "stdio\tpty\nsize\t30\t100\ncwd\t/root\nns_env\tNSLAB_NS\narg\t/bin/sh\narg\t-c\n"
              "arg\techo $$; tty; stty size; echo \"[$NSLAB_NS]\"\nenv\tPATH=/usr/bin:/bin\n");
     int rc = nslab_lab_create(spec, out, sizeof out);
-    const char *sh = strstr(out, "\"shell\":");
-    CHECK(rc == 0 && sh && strstr(sh, "\"ok\":true"), "lab with its first shell: %d %s", rc, sh ? sh : out);
-    if (rc == 0 && sh && strstr(sh, "\"ok\":true")) {
+    const char *pend = strstr(out, "\"shellPending\":");
+    CHECK(rc == 0 && pend, "lab with its first shell pending: %d %s", rc, out);
+    if (rc == 0 && pend) {
       int pid = (int)json_int(out, "pid"), pidfd = (int)json_int(out, "pidfd");
-      int cpid = (int)json_int(sh, "pid"), cfd = (int)json_int(sh, "pidfd"), m = (int)json_int(sh, "master");
+      int sock = (int)json_int(pend, "sock"), helper = (int)json_int(pend, "helper");
       nslab_monitor_watch(pidfd);
-      nslab_monitor_watch(cfd);
-      char buf[512], want[64];
-      read_all(m, buf, sizeof buf, 3000);
-      CHECK(strstr(buf, "2\r\n/dev/pts/0\r\n30 100\r\n") == buf, "first shell: pid 2, the lab's first pty, sized: [%s]", buf);
-      snprintf(want, sizeof want, "/proc/%d/ns/pid", pid);
-      struct stat nst;
-      snprintf(fdpath_buf, sizeof fdpath_buf, "pid:%llu ", stat(want, &nst) == 0 ? (unsigned long long)nst.st_ino : 0ull);
-      CHECK(strstr(buf, fdpath_buf) != NULL && strstr(buf, "[user:") != NULL, "NSLAB_NS names the lab's namespaces (%s): [%s]", fdpath_buf, buf);
-      CHECK(json_int(sh, "traceFrom") > 0, "the shell's records are marked: %s", sh);
-      wait_exit(evfd, cpid);
-      close(m), close(cfd);
+      rc = nslab_lab_shell(sock, helper, out, sizeof out);
+      CHECK(rc == 0 && strstr(out, "{\"ok\":true") == out, "the first shell: %d %s", rc, out);
+      CHECK(strstr(out, "\"who\":\"shell\"") && strstr(out, "\"sys\":\"openat2\""), "the shell's own records: %s", out);
+      int cpid = (int)json_int(out, "pid"), cfd = (int)json_int(out, "pidfd"), m = (int)json_int(out, "master");
+      if (rc == 0 && cfd >= 0 && m >= 0) {
+        nslab_monitor_watch(cfd);
+        char buf[512], want[64];
+        read_all(m, buf, sizeof buf, 3000);
+        CHECK(strstr(buf, "2\r\n/dev/pts/0\r\n30 100\r\n") == buf, "first shell: pid 2, the lab's first pty, sized: [%s]", buf);
+        snprintf(want, sizeof want, "/proc/%d/ns/pid", pid);
+        struct stat nst;
+        snprintf(fdpath_buf, sizeof fdpath_buf, "pid:%llu ", stat(want, &nst) == 0 ? (unsigned long long)nst.st_ino : 0ull);
+        CHECK(strstr(buf, fdpath_buf) != NULL && strstr(buf, "[user:") != NULL, "NSLAB_NS names the lab's namespaces (%s): [%s]", fdpath_buf, buf);
+        wait_exit(evfd, cpid);
+        close(m), close(cfd);
+      }
       CHECK(nslab_signal(pidfd, SIGKILL) == 0, "kill lab");
       wait_exit(evfd, pid);
       close(pidfd);
@@ -238,11 +243,14 @@ int main(int argc, char **argv) {
     n0 = strlen(spec);
     snprintf(spec + n0, sizeof spec - n0, "stdio\tpty\narg\t/nonexistent\n");
     rc = nslab_lab_create(spec, out, sizeof out);
-    sh = strstr(out, "\"shell\":");
-    CHECK(rc == 0 && sh && strstr(sh, "\"ok\":false") && strstr(sh, "\"step\":\"execve\""), "a failed first shell: %d %s", rc, sh ? sh : out);
-    if (rc == 0) {
+    pend = strstr(out, "\"shellPending\":");
+    CHECK(rc == 0 && pend, "lab with a first shell that will fail: %d %s", rc, out);
+    if (rc == 0 && pend) {
       int pid = (int)json_int(out, "pid"), pidfd = (int)json_int(out, "pidfd");
+      int sock = (int)json_int(pend, "sock"), helper = (int)json_int(pend, "helper");
       nslab_monitor_watch(pidfd);
+      rc = nslab_lab_shell(sock, helper, out, sizeof out);
+      CHECK(rc == 0 && strstr(out, "{\"ok\":false,\"step\":\"execve\"") == out, "a failed first shell: %d %s", rc, out);
       CHECK(nslab_signal(pidfd, SIGKILL) == 0, "kill lab");
       wait_exit(evfd, pid);
       close(pidfd);

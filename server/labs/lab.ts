@@ -3,6 +3,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import type { LabEndReason, LabMode, LabStatus, TraceEntry } from "../../lib/protocol.ts";
 import { closeFd, spawn, signalName, NativeError, setWinsize, type FirstShell, type RawTrace, type Spawned } from "../native/core.ts";
+import { errnoName } from "../../lib/errno.ts";
 import type { FirstShellSpec, SpawnSpec } from "../native/spec.ts";
 import { syscalls, type LearnerCall } from "../native/syscalls.ts";
 import { learnerEntry } from "./learner-calls.ts";
@@ -64,6 +65,21 @@ export function firstShellSpec(argv: string[], size: { cols: number; rows: numbe
   };
 }
 
+/** A lab's first shell while the lab holds it (Lab.holdFirstShell). */
+interface HeldShell {
+  sp: Spawned;
+  started: number;
+  proc: LabProcess;
+}
+
+/** Ends a first shell nobody will take: its session, its pty, its listener. */
+function endHeldShell(h: HeldShell): void {
+  h.proc.killGroup("SIGHUP");
+  h.proc.kill("SIGKILL");
+  closeFd(h.sp.master ?? -1);
+  if (h.sp.listener !== undefined) closeFd(h.sp.listener);
+}
+
 /** A process started on a new pty of the lab's own devpts (a terminal's shell). */
 export interface PtyProcess {
   proc: LabProcess;
@@ -101,7 +117,7 @@ export class Lab implements LabHandle {
   /** what a terminal's shell is told of the lab's namespaces (read from init on the first shell) */
   private homeEnv: string[] | null = null;
   /** the shell that came with the lab (holdFirstShell), until a terminal takes it or the lab goes */
-  private firstShell: { sp: Spawned; argv: string[]; started: number; proc: LabProcess } | null = null;
+  private firstShell: { argv: string[]; held: Promise<HeldShell | null> } | null = null;
   /** stops delivering the learner calls of each traced pty process (the native tracer keeps
    * their listeners until no process uses them) */
   private readonly unwatch: (() => void)[] = [];
@@ -273,40 +289,45 @@ export class Lab implements LabHandle {
   }
 
   /**
-   * The manager hands over the shell that was started with the lab (LabSpec.shell). The lab owns
-   * it (its pidfd, pty master and listener) until a terminal takes it (takeFirstShell) or the lab
-   * is destroyed; its exit is watched from now on, like any process the lab started.
+   * The manager hands over the shell that is being started with the lab (LabSpec.shell; the
+   * native call that collects it). The lab owns it (its pidfd, pty master and listener) until a
+   * terminal takes it (takeFirstShell) or the lab is destroyed; its exit is watched as soon as it
+   * is there, like any process the lab started. One that failed is in the lab's trace.
    */
-  holdFirstShell(shell: Extract<FirstShell, { ok: true }>, argv: string[], trace: RawTrace[], started: number): void {
-    this.dropFirstShell();
-    const sp: Spawned = { pid: shell.pid, pidfd: shell.pidfd, master: shell.master, trace, ...(shell.listener !== undefined ? { listener: shell.listener } : {}) };
-    this.firstShell = { sp, argv, started, proc: new LabProcess(sp.pid, sp.pidfd) };
+  holdFirstShell(shell: Promise<FirstShell>, argv: string[], started: number): void {
+    const held = shell.then(
+      (r): HeldShell | null => {
+        if (!r.ok) {
+          this.traceLog.addNative("lab", r.trace, started);
+          console.error(`nslab: lab ${this.id}: its first shell did not start (${r.step}: ${errnoName(r.errno)}${r.detail ? `, ${r.detail}` : ""}); its terminal starts one`);
+          return null;
+        }
+        const sp: Spawned = { pid: r.pid, pidfd: r.pidfd, master: r.master, trace: r.trace, ...(r.listener !== undefined ? { listener: r.listener } : {}) };
+        return { sp, started, proc: new LabProcess(r.pid, r.pidfd) };
+      },
+      (e) => (console.error(`nslab: lab ${this.id}: collecting its first shell failed:`, e), null),
+    );
+    this.firstShell = { argv, held };
   }
 
   /**
-   * The shell that came with the lab, if it runs `argv` and still runs, for a terminal: traced
-   * under `traceScope`, sized `cols`×`rows`. Undefined otherwise (the caller starts one: spawnPty).
+   * The shell that came with the lab (once it is there), if it runs `argv` and still runs, for a
+   * terminal: traced under `traceScope`, sized `cols`×`rows`. Undefined otherwise: the caller
+   * starts one (spawnPty). Only the first caller gets it.
    */
-  takeFirstShell(argv: string[], o: { cols: number; rows: number; traceScope: string }): PtyProcess | undefined {
+  async takeFirstShell(argv: string[], o: { cols: number; rows: number; traceScope: string }): Promise<PtyProcess | undefined> {
     const f = this.firstShell;
-    if (f?.proc.exitStatus) this.dropFirstShell();
-    if (!f || !this.firstShell || !this.running || f.argv.length !== argv.length || f.argv.some((a, i) => a !== argv[i])) return undefined;
+    if (!f || f.argv.length !== argv.length || f.argv.some((a, i) => a !== argv[i])) return undefined;
     this.firstShell = null;
-    const pty = this.ptyStarted(f.sp, f.sp.trace, f.started, o.traceScope, f.proc);
+    const h = await f.held;
+    if (!h) return undefined;
+    if (!this.running || h.proc.exitStatus) {
+      endHeldShell(h);
+      return undefined;
+    }
+    const pty = this.ptyStarted(h.sp, h.sp.trace, h.started, o.traceScope, h.proc);
     setWinsize(pty.master, o.rows, o.cols);
     return pty;
-  }
-
-  /** Ends a first shell nobody took (the lab is going, or it exited): its session, its pty, its listener. */
-  private dropFirstShell(): LabProcess | null {
-    const f = this.firstShell;
-    if (!f) return null;
-    this.firstShell = null;
-    f.proc.killGroup("SIGHUP");
-    f.proc.kill("SIGKILL");
-    closeFd(f.sp.master ?? -1);
-    if (f.sp.listener !== undefined) closeFd(f.sp.listener);
-    return f.proc;
   }
 
   /**
@@ -426,12 +447,16 @@ export class Lab implements LabHandle {
         }
       }
       this.destroyListeners.clear();
-      const first = this.dropFirstShell();
+      const unclaimed = this.firstShell;
+      this.firstShell = null;
       // SIGKILL to a PID namespace's init kills every process in the namespace (pid_namespaces(7))
       this.init.kill("SIGKILL");
+      // a first shell nobody took: its pty and listener closed, its exit waited for like the rest
+      const first = unclaimed ? await unclaimed.held : null;
+      if (first) endHeldShell(first);
       // a process the learner froze (cgroup freezer) acts on that SIGKILL only once thawed
       if (this.o.cgroup) await this.o.cgroups.thaw(this.o.cgroup);
-      const waits = [this.init.exited, ...(first ? [first.exited] : []), ...[...this.scripts].map((p) => p.exited)];
+      const waits = [this.init.exited, ...(first ? [first.proc.exited] : []), ...[...this.scripts].map((p) => p.exited)];
       await withTimeout(Promise.all(waits), 10_000, "lab processes did not exit");
       if (this.o.cgroup) await this.o.cgroups.destroy(this.o.cgroup);
       for (const u of this.unwatch.splice(0)) u();

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import type { LabEndReason, LabMode } from "../../lib/protocol.ts";
 import type { Config } from "../config.ts";
-import { initBinary, loadNative, NativeError, closeFd, features, labCreate, sealedCopy, setHelperTimeout } from "../native/core.ts";
+import { initBinary, loadNative, NativeError, closeFd, features, labCreate, labShell, sealedCopy, setHelperTimeout } from "../native/core.ts";
 import { Cgroups, detectCgroups, labParents, type LabCgroup } from "./cgroup.ts";
 import { CgroupGuard } from "./cgroup-guard.ts";
 import { MemoryLabDirectory, type LabDirectory } from "./directory.ts";
@@ -19,7 +19,6 @@ import { recover, lockStateDir } from "./recovery.ts";
 import { rootfs, writeEtcTemplate } from "./rootfs.ts";
 import type { LabSpec } from "../native/spec.ts";
 import type { LearnerCall } from "../native/syscalls.ts";
-import { errnoName } from "../../lib/errno.ts";
 import { TraceLog } from "./trace.ts";
 
 /**
@@ -398,9 +397,10 @@ export class LabManager {
         }
         throw e;
       }
-      const shell = created.shell;
-      trace.addNative("lab", shell?.ok ? created.trace.slice(0, shell.traceFrom) : created.trace, started);
-      if (shell && !shell.ok) console.error(`nslab: a new lab's first shell did not start (${shell.step}: ${errnoName(shell.errno)}${shell.detail ? `, ${shell.detail}` : ""}); its terminal starts one`);
+      // its first shell is being started by the same helper: collected in the background, the
+      // lab is answered now (its terminal waits for the shell: Lab.takeFirstShell)
+      const shell = created.shellPending ? { started: Date.now(), done: labShell(created.shellPending) } : null;
+      trace.addNative("lab", created.trace, started);
       const lab = new Lab({
         id,
         tokenHash: tokenHash(token),
@@ -423,7 +423,7 @@ export class LabManager {
           ...opts.lifetime,
         },
       });
-      if (shell?.ok) lab.holdFirstShell(shell, first!.argv, created.trace.slice(shell.traceFrom), started);
+      if (shell) lab.holdFirstShell(shell.done, first!.argv, shell.started);
       this.labs.add(lab);
       if (range.slot >= 0) this.slots.set(id, range.slot);
       if (cgroup?.delegated) this.cgroupGuard?.add(id, cgroup.delegated);

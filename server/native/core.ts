@@ -19,6 +19,7 @@ function bind(lib: ReturnType<typeof koffi.load>) {
     abi: lib.func("int nslab_abi_version(void)"),
     setHelper: lib.func("int nslab_set_helper(const char *path)"),
     labCreate: lib.func("int nslab_lab_create(const char *spec, _Out_ uint8_t *out, size_t outlen)"),
+    labShell: lib.func("int nslab_lab_shell(int sock, int helper, _Out_ uint8_t *out, size_t outlen)"),
     spawn: lib.func("int nslab_spawn(const char *spec, _Out_ uint8_t *out, size_t outlen)"),
     monitorStart: lib.func("int nslab_monitor_start(void)"),
     monitorWatch: lib.func("int nslab_monitor_watch(int pidfd)"),
@@ -165,16 +166,26 @@ export interface LabCreated {
   pidfd: number;
   timens: boolean;
   trace: RawTrace[];
-  /** the lab's first shell (LabSpec.shell): its records are trace[traceFrom..] */
-  shell?: FirstShell;
+  /** the lab's first shell (LabSpec.shell) is being started: collect it with labShell, once */
+  shellPending?: PendingShell;
+}
+export interface PendingShell {
+  sock: number;
+  helper: number;
 }
 /** How a lab's first shell went: a failed one leaves the lab as it is (the server starts one itself). */
 export type FirstShell =
-  | { ok: true; pid: number; pidfd: number; master: number; listener?: number; traceFrom: number }
-  | { ok: false; step: string; errno: number; detail: string; traceFrom: number };
+  | { ok: true; pid: number; pidfd: number; master: number; listener?: number; trace: RawTrace[] }
+  | { ok: false; step: string; errno: number; detail: string; trace: RawTrace[] };
 export async function labCreate(spec: LabSpec): Promise<LabCreated> {
   const { rc, json } = await callJsonAsync(native().labCreate, labSpecText(spec));
   return check(rc, json) as unknown as LabCreated;
+}
+/** A lab's first shell, once the helper that made the lab has started it (or failed to). */
+export async function labShell(p: PendingShell): Promise<FirstShell> {
+  const { rc, json } = await callJsonAsync(native().labShell, p.sock, p.helper);
+  if (rc !== 0 || typeof json.ok !== "boolean") return { ok: false, step: String(json.step ?? "native"), errno: Number(json.errno ?? -rc), detail: String(json.detail ?? ""), trace: [] };
+  return json as unknown as FirstShell;
 }
 
 export interface Spawned {

@@ -145,7 +145,7 @@ export class LabTerminals {
     try {
       // the shell that came with the lab (a page's first terminal), or a new one
       const o = { cols, rows, traceScope: `terminal:${id}` };
-      pty = this.lab.takeFirstShell(SHELL, o) ?? (await this.lab.spawnPty(SHELL, o));
+      pty = (await this.lab.takeFirstShell(SHELL, o)) ?? (await this.lab.spawnPty(SHELL, o));
     } finally {
       this.opening--;
     }
