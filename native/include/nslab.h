@@ -33,10 +33,10 @@ NSLAB_API int nslab_lab_create(const char *spec, char *out, size_t outlen);
 
 /* A lab spec may also ask for the lab's first shell (a pty process, with the keys nslab_spawn
  * takes and shell_cgroup, ns_env): the helper that made the lab starts it right after init. The
- * lab's answer then has "shellPending":{"sock":N,"helper":N}, and this collects the shell (it
- * waits until the helper has started it): {"ok":true,"pid":N,"pidfd":N,"master":N[,"listener":N],
+ * lab's answer then has "shellPending":{"sock":N,"helper":N} (a socket and a pidfd of the helper),
+ * and this collects the shell (it waits until the helper has started it): {"ok":true,"pid":N,"pidfd":N,"master":N[,"listener":N],
  * "trace":[...]} or {"ok":false,"step":..,"errno":N,"detail":..,"trace":[...]} (the lab is
- * unaffected). It takes the socket and closes it; call it once for each pending shell. */
+ * unaffected). It takes both fds and closes them; call it once for each pending shell. */
 NSLAB_API int nslab_lab_shell(int sock, int helper, char *out, size_t outlen);
 
 /* Starts a process inside a running lab: a login shell on a pty from the lab's own devpts, or a

@@ -112,6 +112,7 @@ struct call {
   struct helper_result res;
   int listener; /* a seccomp listener the helper sent (tracing), ours until answered */
   int pending;  /* a lab's first shell follows: the socket its answer comes on (helper runs on) */
+  int helper_fd; /* and a pidfd of that helper, to kill it if it never answers */
   struct trace_buf *t, *ht; /* ours, and the helper's records */
   pid_t helper;
   char err[256];
@@ -120,6 +121,7 @@ struct call {
 static void call_end(struct call *c) {
   close_fdp(&c->listener);
   close_fdp(&c->pending);
+  close_fdp(&c->helper_fd);
   trace_free(c->t);
   trace_free(c->ht);
   spec_free(&c->s);
@@ -138,6 +140,7 @@ static int call_begin(struct call *c, const char *text, char *out, size_t outlen
   memset(c, 0, sizeof *c);
   c->listener = -1;
   c->pending = -1;
+  c->helper_fd = -1;
   for (int i = 0; i < 8; i++) c->fds[i] = -1;
   int rc = spec_parse(&c->s, text, c->err, sizeof c->err);
   if (rc < 0) return answer_error(out, outlen, "spec", rc, c->err, NULL);
@@ -233,9 +236,12 @@ static int run_helper(struct call *c, const char *mode, const char *spec_text) {
    * the same socket, nslab_lab_shell) */
   if (rr == 0 && rc == 0 && c->res.ok && c->res.shell_pending) {
     c->pending = steal_fd(&res_r);
-    return rc;
+    /* our unreaped child: its pid cannot have been reused yet */
+    c->helper_fd = (int)syscall(SYS_pidfd_open, c->helper, 0);
+    if (c->helper_fd >= 0) fcntl(c->helper_fd, F_SETFD, FD_CLOEXEC);
   }
-  /* it exits right after answering (or was killed); the monitor reaps it, we need not wait */
+  /* it exits right after answering (or was killed); the monitor reaps it whenever that is (a
+   * helper that starts a lab's first shell answers twice and exits after the second) */
   monitor_reap_quietly(c->helper);
   return rc;
 }
@@ -304,13 +310,13 @@ static int call_done(struct call *c, struct out *o) {
 /* A lab's first shell: the helper's second answer on `sock` (its result, the pty master and
  * listener with it, then its records). A shell that failed, or whose pidfd cannot be had, is
  * reaped here; the helper is left to the monitor. */
-static void shell_read(int sock, pid_t helper, struct helper_result *res, int *master, int *listener,
+static void shell_read(int sock, int helper_fd, struct helper_result *res, int *master, int *listener,
                        struct trace_buf *t) {
   uint64_t deadline = now_ns() + (uint64_t)helper_timeout_ms * 1000000ull;
   int rr = read_result(sock, res, master, listener, deadline);
   if (rr < 0) {
     memset(res, 0, sizeof *res);
-    if (rr == -ETIMEDOUT) kill(helper, SIGKILL);
+    if (rr == -ETIMEDOUT && helper_fd >= 0) syscall(SYS_pidfd_send_signal, helper_fd, SIGKILL, NULL, 0);
     res->shell_err = rr == -ETIMEDOUT ? ETIMEDOUT : EPROTO;
     s_cpy(res->shell_step, sizeof res->shell_step, "helper");
     s_cpy(res->shell_detail, sizeof res->shell_detail,
@@ -321,7 +327,6 @@ static void shell_read(int sock, pid_t helper, struct helper_result *res, int *m
         read_exact(sock, t->rec, n * sizeof t->rec[0], deadline) == 0)
       t->n = n;
   }
-  monitor_reap_quietly(helper);
   if (res->shell_ok && *master < 0) {
     res->shell_ok = 0;
     res->shell_err = EPROTO;
@@ -331,13 +336,13 @@ static void shell_read(int sock, pid_t helper, struct helper_result *res, int *m
   if (!res->shell_ok) reap_failed(res->shell_pid);
 }
 
-int nslab_lab_shell(int sock, int helper, char *out, size_t outlen) {
-  autofd s = sock, master = -1, listener = -1;
+int nslab_lab_shell(int sock, int helper_fd, char *out, size_t outlen) {
+  autofd s = sock, h = helper_fd, master = -1, listener = -1;
   autotrace t = trace_new();
   struct helper_result res;
   memset(&res, 0, sizeof res);
-  if (sock < 0 || helper <= 0) return answer_error(out, outlen, "spec", EINVAL, "no first shell pending", NULL);
-  shell_read(s, helper, &res, &master, &listener, t);
+  if (sock < 0) return answer_error(out, outlen, "spec", EINVAL, "no first shell pending", NULL);
+  shell_read(s, h, &res, &master, &listener, t);
   int pidfd = -1;
   if (res.shell_ok && (pidfd = pidfd_for(res.shell_pid)) < 0) {
     reap_failed(res.shell_pid);
@@ -381,7 +386,7 @@ static void shell_discard(struct call *c) {
   autofd sock = steal_fd(&c->pending), master = -1, listener = -1;
   struct helper_result res;
   memset(&res, 0, sizeof res);
-  shell_read(sock, c->helper, &res, &master, &listener, NULL);
+  shell_read(sock, c->helper_fd, &res, &master, &listener, NULL);
   if (res.shell_ok) reap_failed(res.shell_pid);
 }
 
@@ -404,7 +409,7 @@ int nslab_lab_create(const char *spec_text, char *out, size_t outlen) {
     out_raw(&o, ",\"shellPending\":{\"sock\":");
     out_int(&o, steal_fd(&c.pending));
     out_raw(&o, ",\"helper\":");
-    out_int(&o, c.helper);
+    out_int(&o, steal_fd(&c.helper_fd));
     out_raw(&o, "}");
   }
   return call_done(&c, &o);

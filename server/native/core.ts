@@ -169,6 +169,7 @@ export interface LabCreated {
   /** the lab's first shell (LabSpec.shell) is being started: collect it with labShell, once */
   shellPending?: PendingShell;
 }
+/** A first shell being started: the socket its answer comes on, and a pidfd of the helper (both the callee's to close). */
 export interface PendingShell {
   sock: number;
   helper: number;
