@@ -153,10 +153,19 @@ describe("API", () => {
     for (const n of ["clone3", "write", "pivot_root", "sethostname", "mount", "execveat"]) assert.ok(names.includes(n), n);
     assert.match(trace.json.find((e: { sys: string }) => e.sys === "clone3").args, /CLONE_NEWUSER\|CLONE_NEWPID\|CLONE_NEWNS/);
     const init = s.mgr.get(lab.id)!.initPid;
-    const procs = await api(s.url, "GET", `/api/labs/${lab.id}/processes`, lab.token);
-    const initInfo = procs.json.processes.find((p: { hostPid: number }) => p.hostPid === init);
-    assert.deepEqual(initInfo.nspid, [init, 1], "init: its host pid and PID 1 in the lab");
-    assert.equal(initInfo.comm, "nslab-init");
+    // init names itself (prctl PR_SET_NAME) as its first act after the exec, which the lab's
+    // answer does not wait for: until then comm is what execveat(AT_EMPTY_PATH) of the memfd
+    // gave it. On a busy host init may not have run yet: ask again for a while.
+    type Proc = { hostPid: number; nspid: number[]; comm: string };
+    let initInfo: Proc | undefined;
+    for (let i = 0; i < 100; i++) {
+      const procs = await api(s.url, "GET", `/api/labs/${lab.id}/processes`, lab.token);
+      initInfo = (procs.json.processes as Proc[]).find((p) => p.hostPid === init);
+      if (initInfo?.comm === "nslab-init") break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(initInfo?.nspid, [init, 1], "init: its host pid and PID 1 in the lab");
+    assert.equal(initInfo?.comm, "nslab-init");
     const mounts = await api(s.url, "GET", `/api/labs/${lab.id}/mounts?pid=${init}`, lab.token);
     assert.ok(mounts.json.some((m: { mountPoint: string; fsType: string }) => m.mountPoint === "/proc" && m.fsType === "proc"));
     assert.equal((await api(s.url, "GET", `/api/labs/${lab.id}/mounts?pid=1`, lab.token)).status, 404, "not the host's init");
