@@ -11,7 +11,6 @@ import fs from "node:fs";
 import net from "node:net";
 import { api, createLab, ExplorerClient, testServer } from "../server/testing/harness.ts";
 import { installAttack } from "../server/testing/attack.ts";
-import { log } from "../server/log/log.ts";
 import type { Lab } from "../server/labs/lab.ts";
 import { ratio, summary } from "./stats.ts";
 
@@ -98,8 +97,6 @@ const ATTACKS: { name: string; script: string; pull?: Pull }[] = [
   },
 ];
 
-// the server runs in this process: its request log (one line per health sample) would bury the figures
-log.level = process.env.NSLAB_LOG_LEVEL ?? "warn";
 const s = await testServer({ NSLAB_LABS_PER_CLIENT: "100", NSLAB_MEMORY_MAX: "768M" });
 const load = () => (fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" "));
 

@@ -1,12 +1,18 @@
 import "server-only";
 import { WebSocket } from "ws";
 import type { Config } from "../config.ts";
+import { log } from "../log/log.ts";
 import { startServer, type NslabServer } from "../server.ts";
 import { testConfig } from "./instance.ts";
 import type { CreateLabResponse, ExplorerServerMessage, LabSnapshot, ServerControl } from "../../lib/protocol.ts";
 
-/** A real server (API + WebSockets, no pages) on a free port, for integration tests. */
+/**
+ * A real server (API + WebSockets, no pages) on a free port, for integration tests and benches. It
+ * runs in the caller's process and logs warnings and errors only (NSLAB_LOG_LEVEL overrides): a
+ * bench's figures would drown in its request log.
+ */
 export async function testServer(env: Record<string, string> = {}): Promise<NslabServer & { config: Config }> {
+  log.level = process.env.NSLAB_LOG_LEVEL ?? "warn";
   const config = testConfig({ tag: "test", env });
   const s = await startServer(config, { pages: false });
   return Object.assign(s, { config });
