@@ -91,6 +91,15 @@ const BURST_WINDOW_MS = 10_000;
 /** outside a burst, how long after a lab is asked for the pool's refill waits (the page connects meanwhile) */
 const REFILL_AFTER_MS = 250;
 
+/** A lab's cgroups made ahead (LabManager.spare), with the id and uid range they are for. */
+interface SpareCgroups {
+  id: string;
+  range: { slot: number; hostId: number };
+  cgroup: LabCgroup;
+  /** the new lab's trace, which starts with these steps */
+  trace: TraceLog;
+}
+
 /**
  * Owns every lab: creates them (uid range, cgroup, native create), finds them by id and token,
  * destroys them, and on shutdown destroys all. One per server process.
@@ -118,6 +127,14 @@ export class LabManager {
   /** why recent labs ended, by id (with their token's digest: only their owner may ask) */
   private readonly endedLabs = new Map<string, { tokenHashes: readonly Buffer[]; reason: LabEndReason; at: number }>();
   private sweeper: NodeJS.Timeout | null = null;
+  /**
+   * The next new lab's cgroups, made when a lab ends: a lab's cgroups are some fifty file system
+   * calls on the event loop (on cgroup v1, ten hierarchies: mkdir, limits, delegation), which then
+   * come off the path of the next lab made on request (pool empty) or for the pool. One at most;
+   * it holds a uid range like a lab (the next lab's), and goes at shutdown (or, after a crash,
+   * with the rest at recovery).
+   */
+  private spare: SpareCgroups | null = null;
   /** cgroup v1: counts the cgroups each lab makes below its own and ends a lab above the limit (v2: the kernel's cap) */
   readonly cgroupGuard: CgroupGuard | null = null;
 
@@ -370,16 +387,19 @@ export class LabManager {
       throw new CapacityError(`This server is at its limit of ${this.config.maxLabs} labs. Try again in a few minutes.`, false);
     if (!opts.admitted && this.countForClient(clientIp) >= this.config.labsPerClient)
       throw new CapacityError(`Your address already has ${this.config.labsPerClient} labs open. Close one (or reset a lesson's lab) first.`, true);
-    const range = this.mode === "root" ? this.ids.acquire() : { slot: -1, hostId: this.config.uid };
+    // the cgroups a lab's end made ahead, if any (with their id and uid range), else new ones
+    const spare = this.spare;
+    this.spare = null;
+    const range = spare?.range ?? (this.mode === "root" ? this.ids.acquire() : { slot: -1, hostId: this.config.uid });
     if (!range) throw new CapacityError("No uid range is free for a new lab.", false);
-    const id = crypto.randomBytes(8).toString("hex");
+    const id = spare?.id ?? crypto.randomBytes(8).toString("hex");
     const token = newToken();
     const hostname = `lab-${id.slice(0, 6)}`;
-    const trace = new TraceLog();
-    let cgroup: LabCgroup | null = null;
+    const trace = spare?.trace ?? new TraceLog();
+    let cgroup: LabCgroup | null = spare?.cgroup ?? null;
     try {
       const L = this.config.limits;
-      if (this.cgroups.version)
+      if (!cgroup && this.cgroups.version)
         cgroup = this.cgroups.create(id, L, { uid: range.hostId, gid: range.hostId }, (sys, args, fn) => trace.addServer("lab", sys, args, fn));
       // a page's first terminal starts with the lab (after a lesson's setup, if it has one: its
       // files are there for the login shell)
@@ -525,8 +545,25 @@ export class LabManager {
       this.slots.delete(id);
       if (slot !== undefined) this.ids.release(slot);
       if (handedOut) this.emit("ended", lab, lab.endReason ?? reason);
+      this.makeSpare();
     }
     return true;
+  }
+
+  /** Makes the next lab's cgroups now (see `spare`), unless they are made already. */
+  private makeSpare(): void {
+    if (this.closed || this.spare || this.mode !== "root" || !this.cgroups.version) return;
+    const range = this.ids.acquire();
+    if (!range) return;
+    const id = crypto.randomBytes(8).toString("hex");
+    const trace = new TraceLog();
+    try {
+      const cgroup = this.cgroups.create(id, this.config.limits, { uid: range.hostId, gid: range.hostId }, (sys, args, fn) => trace.addServer("lab", sys, args, fn));
+      this.spare = { id, range, cgroup, trace };
+    } catch (e) {
+      this.ids.release(range.slot);
+      console.error("nslab: could not make a lab's cgroups ahead:", e instanceof Error ? e.message : e);
+    }
   }
 
   async shutdown(): Promise<void> {
@@ -535,6 +572,12 @@ export class LabManager {
     this.cgroupGuard?.close();
     this.pool.length = 0;
     await Promise.allSettled(this.labs.all().map((l) => this.destroy(l.id, "shutdown")));
+    const spare = this.spare;
+    this.spare = null;
+    if (spare) {
+      await this.cgroups.destroy(spare.cgroup).catch(() => {});
+      this.ids.release(spare.range.slot);
+    }
     this.cgroups.release();
     closeFd(this.initFd);
     this.unlockStateDir();
