@@ -550,6 +550,11 @@ export class LabManager {
     return true;
   }
 
+  /** The id the next lab's cgroups were made for (their directories' name), if they are made. */
+  get spareCgroups(): string | null {
+    return this.spare?.id ?? null;
+  }
+
   /** Makes the next lab's cgroups now (see `spare`), unless they are made already. */
   private makeSpare(): void {
     if (this.closed || this.spare || this.mode !== "root" || !this.cgroups.version) return;

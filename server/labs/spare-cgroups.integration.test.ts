@@ -29,6 +29,7 @@ test("a lab's end makes the next lab's cgroups, which the next lab takes whole; 
     assert.ok(firstDirs.every((d) => !fs.existsSync(d)), "the ended lab's cgroups are gone");
     const ahead = dirs();
     assert.equal(ahead.length, 1, `the next lab's cgroups, made when the lab ended: ${ahead.join(", ")}`);
+    assert.equal(mgr.spareCgroups, ahead[0]);
 
     const { lab: next } = await mgr.create();
     assert.equal(next.id, ahead[0], "the next lab took them (its id is theirs)");
