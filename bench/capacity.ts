@@ -224,12 +224,15 @@ if (ONLY.has(3)) {
   const pooled = () => poolOf(warm.url, 2);
   /** cold labs whose cgroups were made before they were asked for (when the previous lab ended) */
   let cgroupsAhead = 0;
+  /** and whose helper had started (native nslab_lab_prepare) */
+  let helperAhead = 0;
   const round = async (record: boolean) => {
     const asked = Date.now();
     const x = await labToPrompt(cold.url);
     if (record) {
       const trace = (await request(cold.url, "GET", `/api/labs/${x.lab.id}/trace`, { token: x.lab.token })).json as { who: string; scope: string; sys: string; durNs: number; at: string }[];
       if (trace.some((e) => e.scope === "lab" && e.who === "server" && e.sys === "mkdir" && Date.parse(e.at) < asked)) cgroupsAhead++;
+      if (trace.some((e) => e.scope === "lab" && e.who === "server" && e.sys === "posix_spawn" && Date.parse(e.at) < asked)) helperAhead++;
       const sums = new Map<string, number>();
       for (const e of trace) {
         if (e.durNs < 0 || e.who === "learner") continue;
@@ -265,7 +268,7 @@ if (ONLY.has(3)) {
   summary("   warm: POST /api/labs (a pooled lab handed out)", createdW);
   summary("   warm: socket open to first prompt byte", w.map((x, i) => x - createdW[i]!));
   const ranked = [...steps].map(([k, v]) => [k, percentile(v, 50)] as const).sort((a, b) => b[1] - a[1]);
-  console.log(`   cold labs whose cgroups a lab's end had made before they were asked for: ${cgroupsAhead} of ${ROUNDS}`);
+  console.log(`   cold labs whose cgroups / helper a lab's end had made / started before they were asked for: ${cgroupsAhead} / ${helperAhead} of ${ROUNDS}`);
   console.log("   traced steps of a cold lab (sum per lab; lab = building it, terminal = its first shell):");
   for (const [k, v] of ranked.slice(0, 16)) console.log(`     ${k.padEnd(48)} p50 ${v.toFixed(3).padStart(8)} ms`);
   await cold.stop();

@@ -39,6 +39,13 @@ NSLAB_API int nslab_lab_create(const char *spec, char *out, size_t outlen);
  * unaffected). It takes both fds and closes them; call it once for each pending shell. */
 NSLAB_API int nslab_lab_shell(int sock, int helper, char *out, size_t outlen);
 
+/* Starts the helper for the next nslab_lab_create with this init_fd ahead of time, so that lab
+ * does not wait for a process to start; it waits for its spec and joins no cgroup until that lab
+ * takes it. One at a time (a call while one is ready is a no-op). nslab_lab_unprepare lets the one
+ * for that init_fd go (the caller's, before it closes init_fd). */
+NSLAB_API int nslab_lab_prepare(int init_fd);
+NSLAB_API void nslab_lab_unprepare(int init_fd);
+
 /* Starts a process inside a running lab: a login shell on a pty from the lab's own devpts, or a
  * command with pipes (checks). out: {"ok":true,"pid":N,"pidfd":N,"master":N} or
  * {"ok":true,"pid":N,"pidfd":N,"stdout":N,"stderr":N} plus "trace". */

@@ -96,10 +96,17 @@ int helper_main(int argc, char **argv) {
     res.err = EINVAL;
     s_cpy(res.step, sizeof res.step, "helper");
     s_cpy(res.detail, sizeof res.detail, "usage: nslab-helper lab|spawn (run by the server only)");
+  } else if (!text[0]) {
+    /* no spec at all: a helper started ahead that was let go (nslab_lab_unprepare) */
+    return 1;
   } else if (spec_parse(&s, text, err, sizeof err) < 0) {
     res.err = EINVAL;
     s_cpy(res.step, sizeof res.step, "spec");
     s_cpy(res.detail, sizeof res.detail, err);
+  } else if (lab && (!s.root || !s.uid_map)) {
+    res.err = EINVAL;
+    s_cpy(res.step, sizeof res.step, "spec");
+    s_cpy(res.detail, sizeof res.detail, "a lab needs root and uid_map");
   } else if (lab) {
     s.init_fd = HELPER_FD_INIT;
     lab_create_local(&s, t, &res, &lab_pidfd);

@@ -257,6 +257,37 @@ int main(int argc, char **argv) {
     }
   }
 
+  /* a lab helper started ahead (nslab_lab_prepare): the next lab takes it, and its trace shows it
+   * started before the lab was asked for; one let go (nslab_lab_unprepare) leaves nothing */
+  {
+    CHECK(nslab_lab_prepare(init_fd) == 0, "prepare a helper");
+    CHECK(nslab_lab_prepare(init_fd) == 0, "a second prepare keeps the first");
+    lab_spec(spec, sizeof spec, init_fd);
+    int rc = nslab_lab_create(spec, out, sizeof out);
+    const char *first = strstr(out, "\"trace\":[{\"sys\":\"posix_spawn\"");
+    CHECK(rc == 0 && first && strstr(first, "\"atNs\":-"), "the lab took the helper started ahead: %d %.300s", rc, first ? first : out);
+    if (rc == 0) {
+      int pid = (int)json_int(out, "pid"), pidfd = (int)json_int(out, "pidfd");
+      nslab_monitor_watch(pidfd);
+      CHECK(nslab_signal(pidfd, SIGKILL) == 0, "kill lab");
+      wait_exit(evfd, pid);
+      close(pidfd);
+    }
+    lab_spec(spec, sizeof spec, init_fd);
+    rc = nslab_lab_create(spec, out, sizeof out);
+    first = strstr(out, "\"trace\":[{\"sys\":\"posix_spawn\"");
+    CHECK(rc == 0 && first && !strncmp(strstr(first, "\"atNs\":"), "\"atNs\":", 7) && strstr(first, "\"atNs\":-") != strstr(first, "\"atNs\":"), "none ready: the lab starts its own: %.300s", first ? first : out);
+    if (rc == 0) {
+      int pid = (int)json_int(out, "pid"), pidfd = (int)json_int(out, "pidfd");
+      nslab_monitor_watch(pidfd);
+      CHECK(nslab_signal(pidfd, SIGKILL) == 0, "kill lab");
+      wait_exit(evfd, pid);
+      close(pidfd);
+    }
+    CHECK(nslab_lab_prepare(init_fd) == 0, "prepare again");
+    nslab_lab_unprepare(init_fd);
+  }
+
   for (int round = 0; round < 3; round++) {
     lab_spec(spec, sizeof spec, init_fd);
     int rc = nslab_lab_create(spec, out, sizeof out);

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import type { LabEndReason, LabMode } from "../../lib/protocol.ts";
 import type { Config } from "../config.ts";
-import { initBinary, loadNative, NativeError, closeFd, features, labCreate, labShell, sealedCopy, setHelperTimeout } from "../native/core.ts";
+import { initBinary, loadNative, NativeError, closeFd, features, labCreate, labShell, prepareLabHelper, sealedCopy, setHelperTimeout, unprepareLabHelper } from "../native/core.ts";
 import { Cgroups, detectCgroups, labParents, type LabCgroup } from "./cgroup.ts";
 import { CgroupGuard } from "./cgroup-guard.ts";
 import { MemoryLabDirectory, type LabDirectory } from "./directory.ts";
@@ -135,6 +135,8 @@ export class LabManager {
    * with the rest at recovery).
    */
   private spare: SpareCgroups | null = null;
+  /** the next lab's helper being started ahead (native nslab_lab_prepare), made when a lab ends like `spare` */
+  private preparing: Promise<unknown> | null = null;
   /** cgroup v1: counts the cgroups each lab makes below its own and ends a lab above the limit (v2: the kernel's cap) */
   readonly cgroupGuard: CgroupGuard | null = null;
 
@@ -545,7 +547,9 @@ export class LabManager {
       this.slots.delete(id);
       if (slot !== undefined) this.ids.release(slot);
       if (handedOut) this.emit("ended", lab, lab.endReason ?? reason);
+      // the next lab's cgroups and helper, ready when it is asked for
       this.makeSpare();
+      if (!this.closed && !this.preparing) this.preparing = prepareLabHelper(this.initFd).finally(() => (this.preparing = null));
     }
     return true;
   }
@@ -584,6 +588,8 @@ export class LabManager {
       this.ids.release(spare.range.slot);
     }
     this.cgroups.release();
+    await this.preparing;
+    unprepareLabHelper(this.initFd);
     closeFd(this.initFd);
     this.unlockStateDir();
   }

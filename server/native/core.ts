@@ -20,6 +20,8 @@ function bind(lib: ReturnType<typeof koffi.load>) {
     setHelper: lib.func("int nslab_set_helper(const char *path)"),
     labCreate: lib.func("int nslab_lab_create(const char *spec, _Out_ uint8_t *out, size_t outlen)"),
     labShell: lib.func("int nslab_lab_shell(int sock, int helper, _Out_ uint8_t *out, size_t outlen)"),
+    labPrepare: lib.func("int nslab_lab_prepare(int init_fd)"),
+    labUnprepare: lib.func("void nslab_lab_unprepare(int init_fd)"),
     spawn: lib.func("int nslab_spawn(const char *spec, _Out_ uint8_t *out, size_t outlen)"),
     monitorStart: lib.func("int nslab_monitor_start(void)"),
     monitorWatch: lib.func("int nslab_monitor_watch(int pidfd)"),
@@ -182,6 +184,19 @@ export async function labCreate(spec: LabSpec): Promise<LabCreated> {
   const { rc, json } = await callJsonAsync(native().labCreate, labSpecText(spec));
   return check(rc, json) as unknown as LabCreated;
 }
+/**
+ * Starts the next lab's helper now, on the thread pool (it waits for its spec, in no cgroup yet,
+ * until the next labCreate with this init takes it): that lab then need not wait for a process
+ * to start. False if it could not be started (the lab starts one itself).
+ */
+export function prepareLabHelper(initFd: number): Promise<boolean> {
+  return new Promise((resolve) => native().labPrepare.async(initFd, (err: unknown, rc: number) => resolve(!err && rc === 0)));
+}
+/** Lets the helper started ahead for this init go (it exits without doing anything). */
+export function unprepareLabHelper(initFd: number): void {
+  native().labUnprepare(initFd);
+}
+
 /** A lab's first shell, once the helper that made the lab has started it (or failed to). */
 export async function labShell(p: PendingShell): Promise<FirstShell> {
   const { rc, json } = await callJsonAsync(native().labShell, p.sock, p.helper);
