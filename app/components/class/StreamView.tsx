@@ -65,16 +65,32 @@ export function StreamView({
       if (outer.current) (outer.current as HTMLDivElement & { nslabText?: () => string }).nslabText = () => bufferText(x!);
       const xt = x;
       // the whole source screen fits the pane: scale the font to the pane and the source's size
+      // Cell sizes are whole device pixels, so the screen does not shrink exactly with the font:
+      // the screen's own size is observed too, and a screen still too big after a change is
+      // shrunk again, by 0.2 px at least, until it fits (or the font is at its smallest).
       const fitFont = () => {
         const screen = el.querySelector<HTMLElement>(".xterm-screen");
         const box = outer.current;
         if (!screen || !box || !box.clientWidth || !screen.offsetWidth) return;
         const f = xt.options.fontSize ?? 14;
-        const next = Math.max(7, Math.min(28, Math.floor(f * Math.min((box.clientWidth - 8) / screen.offsetWidth, (box.clientHeight - 8) / screen.offsetHeight) * 10) / 10));
-        if (Math.abs(next - f) >= 0.2) xt.options.fontSize = next;
+        // the room right and below of where the screen starts (the host's offset and xterm's padding)
+        const b = box.getBoundingClientRect();
+        const sr = screen.getBoundingClientRect();
+        const room = [b.right - sr.left - 4, b.bottom - sr.top - 4] as const;
+        const over = screen.offsetWidth > room[0] || screen.offsetHeight > room[1];
+        let next = Math.max(7, Math.min(28, Math.floor(f * Math.min(room[0] / screen.offsetWidth, room[1] / screen.offsetHeight) * 10) / 10));
+        if (over) next = Math.max(7, Math.min(next, Math.round((f - 0.2) * 10) / 10));
+        if (next !== f && (over || Math.abs(next - f) >= 0.2)) {
+          xt.options.fontSize = next;
+          // a smaller font may keep the same whole-pixel cells, and then nothing resizes: look
+          // again once xterm has drawn with it (each pass while over shrinks it, so this ends)
+          if (over) requestAnimationFrame(() => requestAnimationFrame(fitFont));
+        }
       };
       ro = new ResizeObserver(() => requestAnimationFrame(fitFont));
       ro.observe(outer.current!);
+      const screenEl = el.querySelector(".xterm-screen");
+      if (screenEl) ro.observe(screenEl);
       xt.onData((d) => cb.current.onInput?.(d));
       sock = new ReconnectingSocket({
         url: () => url,
