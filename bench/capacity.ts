@@ -13,6 +13,10 @@
  *
  *   node --import tsx --import ./scripts/hooks.mjs bench/capacity.ts [--labs 200] [--burst 100] [--rounds 40] [--only 1,2,3]
  *
+ * Cold is measured twice: a lab asked for when the pool is empty (it may find the cgroups and
+ * helper a lab's end makes ahead, one set at most), and a second lab asked for at once while the
+ * first runs, for which nothing was made ahead (a burst's second learner).
+ *
  * Section 3 also says where a cold lab's time goes: the request (the lab made) and the socket (its
  * first terminal started, to the prompt), and, from the lab's own trace (the helper's steps, timed),
  * the median of each step the server, the helper's child and the shell's start took.
@@ -215,6 +219,8 @@ if (ONLY.has(3)) {
   const cold = await server({ NSLAB_POOL: "0", NSLAB_LABS_PER_MINUTE: "100000" });
   const warm = await server({ NSLAB_POOL: "2", NSLAB_LABS_PER_MINUTE: "100000" });
   const c: number[] = [];
+  /** cold labs made while the previous one still runs: nothing made ahead for them (as in a burst) */
+  const c0: number[] = [];
   const w: number[] = [];
   const b: number[] = [];
   const createdC: number[] = [];
@@ -241,6 +247,10 @@ if (ONLY.has(3)) {
       }
       for (const [k, v] of sums) steps.set(k, [...(steps.get(k) ?? []), v]);
     }
+    // the next lab at once, while x runs: the one set a lab's end makes ahead is x's, so this one
+    // has its cgroups and helper made on request, as the second learner of a burst has
+    const x0 = await labToPrompt(cold.url);
+    await request(cold.url, "DELETE", `/api/labs/${x0.lab.id}`, { token: x0.lab.token });
     await request(cold.url, "DELETE", `/api/labs/${x.lab.id}`, { token: x.lab.token });
     await pooled();
     const y = await labToPrompt(warm.url);
@@ -249,19 +259,21 @@ if (ONLY.has(3)) {
     // the next cold lab: each is measured on an otherwise idle host
     await pooled();
     const z = await bwrapRound();
-    if (record) (c.push(x.ms), w.push(y.ms), b.push(z), createdC.push(x.createdMs), createdW.push(y.createdMs));
+    if (record) (c.push(x.ms), c0.push(x0.ms), w.push(y.ms), b.push(z), createdC.push(x.createdMs), createdW.push(y.createdMs));
   };
   for (let i = 0; i < 5; i++) await round(false);
   for (let i = 0; i < ROUNDS; i++) await round(true);
   console.log(`\n3. one lab to its first prompt byte, ${ROUNDS} rounds (after 5 warm-up), interleaved with the anchor`);
   const cs = summary("   nslab cold (pool empty)", c);
+  const c0s = summary("   nslab cold, nothing made ahead (2nd lab)", c0);
   const ws = summary("   nslab warm (a pooled lab)", w);
   const bs = summary("   anchor: bwrap + bash -l -i -c true", b);
   ratio("   cold / anchor (p50)   goal ≤ 1", cs.p50, bs.p50);
+  ratio("   cold, nothing ahead / anchor (p50)", c0s.p50, bs.p50);
   ratio("   warm / anchor (p50)   goal ≤ 0.5", ws.p50, bs.p50);
   ratio("   cold / anchor (p99)", cs.p99, bs.p99);
   ratio("   warm / anchor (p99)", ws.p99, bs.p99);
-  console.log(`   cold ${cs.p50 / bs.p50 <= 1 ? "met" : "MISSED"}, warm ${ws.p50 / bs.p50 <= 0.5 ? "met" : "MISSED"} (p50 ratios)   (${load()})`);
+  console.log(`   cold ${cs.p50 / bs.p50 <= 1 ? "met" : "MISSED"} (with nothing made ahead: ${c0s.p50 / bs.p50 <= 1 ? "met" : "MISSED"}), warm ${ws.p50 / bs.p50 <= 0.5 ? "met" : "MISSED"} (p50 ratios)   (${load()})`);
   console.log("\n   where the time goes (p50 of each part; parts overlap in time only where noted)");
   summary("   cold: POST /api/labs (the lab made)", createdC);
   summary("   cold: socket open to first prompt byte", c.map((x, i) => x - createdC[i]!));
