@@ -32,6 +32,11 @@ async function newLab(): Promise<{ c: CreateLabResponse; lab: Lab }> {
   return { c, lab: s.mgr.get(c.id)! };
 }
 
+/** Runs `script` from the lab's /sys/fs/cgroup (mkdir, rmdir…): it must succeed. */
+async function mkCgroups(lab: Lab, script: string): Promise<void> {
+  assert.equal((await lab.exec(`cd /sys/fs/cgroup && ${script} && echo ok`, { timeoutMs: 30_000 })).stdout, "ok\n");
+}
+
 async function until(pred: () => boolean, what: string, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!pred()) {
@@ -203,15 +208,14 @@ test("v1: the count follows inotify events alone (no sweep), at any depth, and a
     guard.add(lab.id, lab.cgroup!.delegated!);
     await until(() => guard.counts(lab.id) >= 1, "the first count");
     assert.equal(guard.counted(lab.id), 0);
-    const mk = async (script: string) => assert.equal((await lab.exec(`cd /sys/fs/cgroup && ${script} && echo ok`, { timeoutMs: 30_000 })).stdout, "ok\n");
-    await mk("mkdir cpu/a cpu/a/b cpu/a/b/c");
+    await mkCgroups(lab, "mkdir cpu/a cpu/a/b cpu/a/b/c");
     await until(() => guard.counted(lab.id) === 3, `a count of 3 (${guard.counted(lab.id)})`);
-    await mk("rmdir cpu/a/b/c");
+    await mkCgroups(lab, "rmdir cpu/a/b/c");
     await until(() => guard.counted(lab.id) === 2, `a count of 2 (${guard.counted(lab.id)})`);
-    await mk("mkdir cpu/a/b/c cpu/a/b/c/d cpu/a/b/c/d/e");
+    await mkCgroups(lab, "mkdir cpu/a/b/c cpu/a/b/c/d cpu/a/b/c/d/e");
     await until(() => guard.counted(lab.id) === 5, `a count of 5 (${guard.counted(lab.id)})`);
     assert.equal(overs.length, 0);
-    await mk("mkdir cpu/a/b/c/d/e/f");
+    await mkCgroups(lab, "mkdir cpu/a/b/c/d/e/f");
     await until(() => overs.length > 0, "the guard's verdict");
     assert.equal(overs.length, 1);
     assert.deepEqual(overs[0] as GuardOver, { why: "count", dir: hostDir(lab, "cpu"), counted: 6 });
@@ -231,12 +235,11 @@ test("v1: cgroups that inotify never reported are counted by the /proc/cgroups s
     guard.add(lab.id, lab.cgroup!.delegated!);
     await until(() => guard.counts(lab.id) >= 1, "the first count");
     assert.equal(guard.counted(lab.id), 0);
-    const mk = async (script: string) => assert.equal((await lab.exec(`cd /sys/fs/cgroup && ${script} && echo ok`, { timeoutMs: 30_000 })).stdout, "ok\n");
-    await mk("mkdir cpu/a cpu/a/b cpu/a/b/c");
+    await mkCgroups(lab, "mkdir cpu/a cpu/a/b cpu/a/b/c");
     // the host's count of cpu cgroups moved: the sweep counts the lab again
     await until(() => guard.counted(lab.id) === 3, `a count of 3 (${guard.counted(lab.id)})`);
     assert.equal(overs.length, 0);
-    await mk("mkdir cpu/a/b/c/d cpu/a/b/c/d/e cpu/a/b/c/d/e/f");
+    await mkCgroups(lab, "mkdir cpu/a/b/c/d cpu/a/b/c/d/e cpu/a/b/c/d/e/f");
     await until(() => overs.length > 0, "the guard's verdict");
     assert.deepEqual(overs[0] as GuardOver, { why: "count", dir: hostDir(lab, "cpu"), counted: 6 });
   } finally {
