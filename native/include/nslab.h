@@ -40,10 +40,13 @@ NSLAB_API int nslab_lab_create(const char *spec, char *out, size_t outlen);
 NSLAB_API int nslab_lab_shell(int sock, int helper, char *out, size_t outlen);
 
 /* Starts the helper for the next nslab_lab_create with this init_fd ahead of time, so that lab
- * does not wait for a process to start; it waits for its spec and joins no cgroup until that lab
- * takes it. One at a time (a call while one is ready is a no-op). nslab_lab_unprepare lets the one
- * for that init_fd go (the caller's, before it closes init_fd). */
-NSLAB_API int nslab_lab_prepare(int init_fd);
+ * does not wait for a process to start. `cgroups`: the cgroup.procs files of that lab (its spec's
+ * `cgroup` lines, '\n'-separated; "" or NULL for none), which it joins now rather than when the
+ * lab is asked for; a lab with other cgroups does not take it (it is let go). It does nothing
+ * else before its lab's spec arrives. One at a time (a call for the same init and cgroups while one
+ * is ready is a no-op; other cgroups replace it). nslab_lab_unprepare lets the one for that
+ * init_fd go (the caller's, before it closes init_fd or removes those cgroups). */
+NSLAB_API int nslab_lab_prepare(int init_fd, const char *cgroups);
 NSLAB_API void nslab_lab_unprepare(int init_fd);
 
 /* Starts a process inside a running lab: a login shell on a pty from the lab's own devpts, or a

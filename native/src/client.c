@@ -6,6 +6,7 @@
 #include "../include/nslab.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <poll.h>
 #include <pthread.h>
@@ -213,15 +214,21 @@ static int start_with_pipes(struct call *c, const char *mode, int *spec_w_out, i
 }
 
 /* A lab helper started ahead (nslab_lab_prepare): exec'd and waiting for its spec, so that the next
- * lab need not wait for a process to start (~0.8 ms here). It has joined no cgroup yet: the lab
- * that takes it attaches it before sending the spec, as it does a helper it starts itself, and a
- * helper does nothing for a lab before its spec arrives. */
+ * lab need not wait for a process to start (~0.8 ms here). Given the next lab's cgroups (made
+ * ahead too: LabManager.spare), it joins them now as well: on cgroup v1 a move into each of a dozen
+ * hierarchies takes the global cgroup_threadgroup_rwsem for writing, 0.1-1.4 ms apiece here
+ * (kernel/cgroup/cgroup.c, cgroup_attach_lock), which no learner should wait for. A lab takes it
+ * only if it is in exactly that lab's cgroups, or in none (then it is attached as a helper this
+ * call starts would be). Either way a helper does nothing for a lab before its spec arrives. */
+#define READY_RECS (1 + MAX_CGROUPS)
 static struct {
   pid_t pid;
   int spec_w, res_r, init_fd;
   char *path;                /* the helper program it runs (nslab_set_helper may change) */
-  struct trace_rec spawned;  /* its posix_spawn, for the trace of the lab that takes it */
-} ready = {0, -1, -1, -1, NULL, {{0}, {0}, 0, 0, 0, 0, 0}};
+  char *cgroups;             /* the cgroup.procs files it joined, '\n'-separated ("": none) */
+  struct trace_rec recs[READY_RECS]; /* its posix_spawn and joins, for the trace of the lab that takes it */
+  uint32_t n_recs;
+} ready = {0, -1, -1, -1, NULL, NULL, {{{0}, {0}, 0, 0, 0, 0, 0}}, 0};
 static pthread_mutex_t ready_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Lets the ready helper go (its spec pipe closes: it exits without doing anything). Locked. */
@@ -231,7 +238,9 @@ static void ready_drop(void) {
   close_fdp(&ready.res_r);
   monitor_reap_quietly(ready.pid);
   free(ready.path);
-  ready.pid = 0, ready.spec_w = ready.res_r = ready.init_fd = -1, ready.path = NULL;
+  free(ready.cgroups);
+  ready.pid = 0, ready.spec_w = ready.res_r = ready.init_fd = -1, ready.path = ready.cgroups = NULL;
+  ready.n_recs = 0;
 }
 
 void nslab_lab_unprepare(int init_fd) {
@@ -240,11 +249,26 @@ void nslab_lab_unprepare(int init_fd) {
   pthread_mutex_unlock(&ready_lock);
 }
 
-int nslab_lab_prepare(int init_fd) {
+/* Whether the ready helper (locked) runs the current program for this init and joined `cgroups`. */
+static int ready_matches(int init_fd, const char *cgroups) {
+  return ready.pid > 0 && ready.init_fd == init_fd && ready.path && helper_path && !strcmp(ready.path, helper_path) &&
+         ready.cgroups && !strcmp(ready.cgroups, cgroups);
+}
+
+int nslab_lab_prepare(int init_fd, const char *cgroups) {
   if (!helper_path) return -ENOENT;
+  if (!cgroups) cgroups = "";
+  /* absolute paths of cgroup.procs files, at most MAX_CGROUPS of them */
+  int n = 0;
+  for (const char *l = cgroups; *l; n++) {
+    const char *e = strchr(l, '\n');
+    size_t len = e ? (size_t)(e - l) : strlen(l);
+    if (n >= MAX_CGROUPS || l[0] != '/' || len < 2 || len >= PATH_MAX) return -EINVAL;
+    l += len + (e ? 1 : 0);
+  }
   pthread_mutex_lock(&ready_lock);
-  int current = ready.pid > 0 && ready.path && !strcmp(ready.path, helper_path);
-  int have = current && ready.init_fd == init_fd, other = current && ready.init_fd != init_fd;
+  int have = ready_matches(init_fd, cgroups);
+  int other = ready.pid > 0 && ready.init_fd != init_fd && ready.path && !strcmp(ready.path, helper_path);
   pthread_mutex_unlock(&ready_lock);
   if (have) return 0;
   if (other) return -EBUSY; /* another lab manager's (tests run several in one process) */
@@ -255,51 +279,88 @@ int nslab_lab_prepare(int init_fd) {
   c.t = trace_new();
   if (!c.t) return -ENOMEM;
   c.fds[HELPER_FD_INIT] = init_fd;
-  int spec_w = -1, res_r = -1;
+  autofd spec_w = -1, res_r = -1;
   int rc = start_with_pipes(&c, "lab", &spec_w, &res_r);
   if (rc < 0) return rc;
-  char *path = strdup(helper_path);
+  char procs[PATH_MAX];
+  for (const char *l = cgroups; *l && rc == 0;) {
+    const char *e = strchr(l, '\n');
+    size_t len = e ? (size_t)(e - l) : strlen(l);
+    memcpy(procs, l, len);
+    procs[len] = 0;
+    rc = cgroup_attach(c.t, procs, c.helper);
+    l += len + (e ? 1 : 0);
+  }
+  char *path = strdup(helper_path), *joined = strdup(cgroups);
+  if (rc < 0 || !path || !joined) {
+    /* closing its spec pipe lets it go */
+    close_fdp(&spec_w);
+    monitor_reap_quietly(c.helper);
+    free(path), free(joined);
+    return rc < 0 ? rc : -ENOMEM;
+  }
   pthread_mutex_lock(&ready_lock);
-  if (ready.pid > 0 && ready.path && !strcmp(ready.path, helper_path)) {
+  if (ready_matches(init_fd, cgroups)) {
     /* another call was quicker: keep that one, let this one go */
     pthread_mutex_unlock(&ready_lock);
-    close(spec_w), close(res_r);
+    close_fdp(&spec_w);
     monitor_reap_quietly(c.helper);
-    free(path);
+    free(path), free(joined);
     return 0;
   }
-  ready_drop(); /* one at a time: a stale one (a program nslab_set_helper replaced) goes */
-  ready.pid = c.helper, ready.spec_w = spec_w, ready.res_r = res_r, ready.init_fd = init_fd, ready.path = path;
-  if (c.t->n) ready.spawned = c.t->rec[0];
+  ready_drop(); /* one at a time: a stale one (another program, other cgroups) goes */
+  ready.pid = c.helper, ready.spec_w = steal_fd(&spec_w), ready.res_r = steal_fd(&res_r), ready.init_fd = init_fd;
+  ready.path = path, ready.cgroups = joined;
+  ready.n_recs = c.t->n < READY_RECS ? c.t->n : READY_RECS;
+  memcpy(ready.recs, c.t->rec, ready.n_recs * sizeof ready.recs[0]);
   pthread_mutex_unlock(&ready_lock);
   return 0;
 }
 
-/* Takes the ready helper for a lab with this init, if there is one that runs the current program. */
+/* Takes the ready helper for a lab with this init, if there is one that runs the current program:
+ * 2 if it already joined this lab's cgroups, 1 if it joined none, 0 if there is none (one in
+ * other cgroups is let go: another lab's, or a spare since put away). */
 static int take_ready(struct call *c, int *spec_w, int *res_r) {
+  char want[MAX_CGROUPS * 256];
+  size_t w = 0;
+  want[0] = 0;
+  for (int i = 0; i < c->s.n_cgroups; i++) {
+    size_t len = strlen(c->s.cgroup_procs[i]);
+    if (w + len + 2 > sizeof want) return 0; /* longer than any prepare was given: start one */
+    if (i) want[w++] = '\n';
+    memcpy(want + w, c->s.cgroup_procs[i], len + 1);
+    w += len;
+  }
   pthread_mutex_lock(&ready_lock);
   int ok = ready.pid > 0 && ready.init_fd == c->s.init_fd && ready.path && helper_path && !strcmp(ready.path, helper_path);
+  int joined = ok && ready.cgroups && ready.cgroups[0];
+  if (joined && strcmp(ready.cgroups, want)) {
+    ready_drop();
+    ok = joined = 0;
+  }
   if (ok) {
     c->helper = ready.pid;
     *spec_w = steal_fd(&ready.spec_w);
     *res_r = steal_fd(&ready.res_r);
-    if (c->t->n < TRACE_MAX && ready.spawned.sys[0]) c->t->rec[c->t->n++] = ready.spawned;
+    for (uint32_t i = 0; i < ready.n_recs && c->t->n < TRACE_MAX; i++) c->t->rec[c->t->n++] = ready.recs[i];
     free(ready.path);
-    ready.pid = 0, ready.init_fd = -1, ready.path = NULL;
-    memset(&ready.spawned, 0, sizeof ready.spawned);
+    free(ready.cgroups);
+    ready.pid = 0, ready.init_fd = -1, ready.path = ready.cgroups = NULL;
+    ready.n_recs = 0;
   }
   pthread_mutex_unlock(&ready_lock);
-  return ok;
+  return ok ? (joined ? 2 : 1) : 0;
 }
 
 static int run_helper(struct call *c, const char *mode, const char *spec_text) {
   if (!helper_path) return snprintf(c->err, sizeof c->err, "nslab_set_helper was not called"), -ENOENT;
   autofd spec_w = -1, res_r = -1;
-  int rc = 0;
-  if (strcmp(mode, "lab") || !take_ready(c, &spec_w, &res_r)) rc = start_with_pipes(c, mode, &spec_w, &res_r);
+  int rc = 0, took = strcmp(mode, "lab") ? 0 : take_ready(c, &spec_w, &res_r);
+  if (!took) rc = start_with_pipes(c, mode, &spec_w, &res_r);
   if (rc < 0) return snprintf(c->err, sizeof c->err, "starting %s", helper_path), rc;
-  /* Into the lab's cgroups before it does anything: what it creates is born there. */
-  for (int i = 0; i < c->s.n_cgroups && rc == 0; i++) {
+  /* Into the lab's cgroups before it does anything: what it creates is born there (a helper
+   * started ahead may have joined them then). */
+  for (int i = 0; i < c->s.n_cgroups && rc == 0 && took != 2; i++) {
     rc = cgroup_attach(c->t, c->s.cgroup_procs[i], c->helper);
     if (rc < 0) snprintf(c->err, sizeof c->err, "joining %s", c->s.cgroup_procs[i]);
   }

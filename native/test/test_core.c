@@ -43,6 +43,16 @@ static int count_fds(void) {
   return n - 1;
 }
 
+/* lines in a file (a cgroup.procs: its members), -1 if it cannot be read */
+static int count_lines(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  int n = 0;
+  for (int ch; (ch = fgetc(f)) != EOF;) n += ch == '\n';
+  fclose(f);
+  return n;
+}
+
 static char root_dir[] = "/tmp/nslab-test-root";
 /* a cgroup of the test's own (v1 pids hierarchy, or the v2 root), joined and bound like the
  * server does, so the sanitized core runs through every mount operation the server uses */
@@ -258,14 +268,24 @@ int main(int argc, char **argv) {
   }
 
   /* a lab helper started ahead (nslab_lab_prepare): the next lab takes it, and its trace shows it
-   * started before the lab was asked for; one let go (nslab_lab_unprepare) leaves nothing */
+   * started (and joined the lab's cgroups) before the lab was asked for; one in other cgroups is
+   * let go; one let go (nslab_lab_unprepare) leaves nothing */
   {
-    CHECK(nslab_lab_prepare(init_fd) == 0, "prepare a helper");
-    CHECK(nslab_lab_prepare(init_fd) == 0, "a second prepare keeps the first");
+    char procs[300] = "";
+    if (cg_dir[0]) snprintf(procs, sizeof procs, "%s/cgroup.procs", cg_dir);
+    CHECK(nslab_lab_prepare(init_fd, procs) == 0, "prepare a helper");
+    CHECK(nslab_lab_prepare(init_fd, procs) == 0, "a second prepare keeps the first");
+    CHECK(nslab_lab_prepare(init_fd, "relative/cgroup.procs") == -EINVAL, "a relative cgroup is refused");
     lab_spec(spec, sizeof spec, init_fd);
     int rc = nslab_lab_create(spec, out, sizeof out);
     const char *first = strstr(out, "\"trace\":[{\"sys\":\"posix_spawn\"");
     CHECK(rc == 0 && first && strstr(first, "\"atNs\":-"), "the lab took the helper started ahead: %d %.300s", rc, first ? first : out);
+    if (cg_dir[0] && first) {
+      /* its one join of the lab's cgroup came with it, made before the lab was asked for */
+      const char *join = strstr(first, "cgroup.procs");
+      const char *at = join ? strstr(join, "\"atNs\":") : NULL;
+      CHECK(join && !strstr(join + 1, "cgroup.procs\\\"") && at && at[7] == '-', "joined ahead, once: %.400s", first);
+    }
     if (rc == 0) {
       int pid = (int)json_int(out, "pid"), pidfd = (int)json_int(out, "pidfd");
       nslab_monitor_watch(pidfd);
@@ -284,7 +304,31 @@ int main(int argc, char **argv) {
       wait_exit(evfd, pid);
       close(pidfd);
     }
-    CHECK(nslab_lab_prepare(init_fd) == 0, "prepare again");
+    if (cg_dir[0]) {
+      /* a helper that joined other cgroups (a spare since put away) is not taken: it is let go,
+       * and its cgroup empties */
+      char other[300], other_procs[320];
+      snprintf(other, sizeof other, "%s-other", cg_dir);
+      snprintf(other_procs, sizeof other_procs, "%s/cgroup.procs", other);
+      CHECK(mkdir(other, 0755) == 0, "mkdir %s", other);
+      CHECK(nslab_lab_prepare(init_fd, other_procs) == 0, "prepare in other cgroups");
+      CHECK(count_lines(other_procs) == 1, "the helper joined them");
+      lab_spec(spec, sizeof spec, init_fd);
+      rc = nslab_lab_create(spec, out, sizeof out);
+      first = strstr(out, "\"trace\":[{\"sys\":\"posix_spawn\"");
+      CHECK(rc == 0 && first && strstr(first, "\"atNs\":-") != strstr(first, "\"atNs\":"), "another lab's helper is not taken: %.300s", first ? first : out);
+      if (rc == 0) {
+        int pid = (int)json_int(out, "pid"), pidfd = (int)json_int(out, "pidfd");
+        nslab_monitor_watch(pidfd);
+        CHECK(nslab_signal(pidfd, SIGKILL) == 0, "kill lab");
+        wait_exit(evfd, pid);
+        close(pidfd);
+      }
+      int gone = 0;
+      for (int i = 0; i < 200 && !(gone = rmdir(other) == 0); i++) usleep(5000);
+      CHECK(gone, "the helper let go left %s: %s", other, strerror(errno));
+    }
+    CHECK(nslab_lab_prepare(init_fd, NULL) == 0, "prepare again");
     nslab_lab_unprepare(init_fd);
   }
 

@@ -392,6 +392,9 @@ export class LabManager {
     // the cgroups a lab's end made ahead, if any (with their id and uid range), else new ones
     const spare = this.spare;
     this.spare = null;
+    // the helper being started ahead is joining these cgroups: this lab takes it once it is ready
+    // (a lab in other cgroups would not, and it would wait in these until the next one let it go)
+    if (spare && this.preparing) await this.preparing;
     const range = spare?.range ?? (this.mode === "root" ? this.ids.acquire() : { slot: -1, hostId: this.config.uid });
     if (!range) throw new CapacityError("No uid range is free for a new lab.", false);
     const id = spare?.id ?? crypto.randomBytes(8).toString("hex");
@@ -549,7 +552,7 @@ export class LabManager {
       if (handedOut) this.emit("ended", lab, lab.endReason ?? reason);
       // the next lab's cgroups and helper, ready when it is asked for
       this.makeSpare();
-      if (!this.closed && !this.preparing) this.preparing = prepareLabHelper(this.initFd).finally(() => (this.preparing = null));
+      if (!this.closed && !this.preparing) this.preparing = prepareLabHelper(this.initFd, this.spare?.cgroup.rootProcs ?? []).finally(() => (this.preparing = null));
     }
     return true;
   }
@@ -581,6 +584,9 @@ export class LabManager {
     this.cgroupGuard?.close();
     this.pool.length = 0;
     await Promise.allSettled(this.labs.all().map((l) => this.destroy(l.id, "shutdown")));
+    // the helper started ahead goes first: it is in the spare cgroups
+    await this.preparing;
+    unprepareLabHelper(this.initFd);
     const spare = this.spare;
     this.spare = null;
     if (spare) {
@@ -588,8 +594,6 @@ export class LabManager {
       this.ids.release(spare.range.slot);
     }
     this.cgroups.release();
-    await this.preparing;
-    unprepareLabHelper(this.initFd);
     closeFd(this.initFd);
     this.unlockStateDir();
   }

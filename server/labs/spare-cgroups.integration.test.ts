@@ -3,8 +3,8 @@
  * here, on request or for the pool, starts without the ~50 file system calls of making its
  * cgroups (on v1, ten hierarchies: mkdir, limits, delegation). The spare is whole (every
  * hierarchy, the limits written, delegated to the uid range it holds), holds its uid range like a
- * lab, is the new lab's (its id, its range, its trace), and goes at shutdown. The helper started then (native nslab_lab_prepare) waits for
- * the next lab, which takes it. Needs root.
+ * lab, is the new lab's (its id, its range, its trace), and goes at shutdown. The helper started then (native nslab_lab_prepare) joins
+ * those cgroups and waits for the next lab, which takes it without a move of its own. Needs root.
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -56,6 +56,9 @@ test("a lab's end makes the next lab's cgroups, which the next lab takes whole; 
     assert.equal(mgr.spareCgroups, ahead[0]);
     await until(() => waitingHelpers().length === 1, "the next lab's helper, started when the lab ended");
     const helper = waitingHelpers()[0]!;
+    // and joined those cgroups while it waits (on v1 every hierarchy's move is a global lock)
+    const spareProcs = mgr.cgroups.parentDirs().map((d) => path.join(d, ahead[0]!, "cgroup.procs"));
+    await until(() => spareProcs.every((f) => fs.readFileSync(f, "utf8").split("\n").includes(String(helper))), "the waiting helper joins the next lab's cgroups");
 
     const asked = Date.now();
     const { lab: next } = await mgr.create();
@@ -74,6 +77,10 @@ test("a lab's end makes the next lab's cgroups, which the next lab takes whole; 
     const spawned = next.trace().find((e) => e.sys === "posix_spawn")!;
     assert.ok(Date.parse(spawned.at) <= asked, `its helper started before the lab was asked for (${spawned.at})`);
     assert.ok(!waitingHelpers().includes(helper), "that helper no longer waits");
+    // its joins were made then too, once per hierarchy, none while the lab was asked for
+    const joins = next.trace().filter((e) => e.sys === "write" && e.args.includes("cgroup.procs") && e.args.includes(`"${helper}"`));
+    assert.equal(joins.length, next.cgroup!.rootProcs.length, `one join per hierarchy: ${joins.map((e) => e.args).join("; ")}`);
+    for (const j of joins) assert.ok(Date.parse(j.at) <= asked, `joined before the lab was asked for (${j.at}: ${j.args})`);
     await mgr.destroy(next.id);
     assert.equal(dirs().length, 1, "a spare again when that one ended");
     await until(() => waitingHelpers().length === 1, "a helper waiting again");

@@ -20,7 +20,7 @@ function bind(lib: ReturnType<typeof koffi.load>) {
     setHelper: lib.func("int nslab_set_helper(const char *path)"),
     labCreate: lib.func("int nslab_lab_create(const char *spec, _Out_ uint8_t *out, size_t outlen)"),
     labShell: lib.func("int nslab_lab_shell(int sock, int helper, _Out_ uint8_t *out, size_t outlen)"),
-    labPrepare: lib.func("int nslab_lab_prepare(int init_fd)"),
+    labPrepare: lib.func("int nslab_lab_prepare(int init_fd, const char *cgroups)"),
     labUnprepare: lib.func("void nslab_lab_unprepare(int init_fd)"),
     spawn: lib.func("int nslab_spawn(const char *spec, _Out_ uint8_t *out, size_t outlen)"),
     monitorStart: lib.func("int nslab_monitor_start(void)"),
@@ -185,12 +185,14 @@ export async function labCreate(spec: LabSpec): Promise<LabCreated> {
   return check(rc, json) as unknown as LabCreated;
 }
 /**
- * Starts the next lab's helper now, on the thread pool (it waits for its spec, in no cgroup yet,
- * until the next labCreate with this init takes it): that lab then need not wait for a process
- * to start. False if it could not be started (the lab starts one itself).
+ * Starts the next lab's helper now, on the thread pool, and moves it into that lab's cgroups
+ * (`cgroupProcs`, the spec's cgroupProcs; on v1 each move is a slow global lock): it waits for
+ * its spec until the next labCreate with this init and these cgroups takes it, which then need
+ * not wait for either. False if it could not be started (the lab starts one itself).
  */
-export function prepareLabHelper(initFd: number): Promise<boolean> {
-  return new Promise((resolve) => native().labPrepare.async(initFd, (err: unknown, rc: number) => resolve(!err && rc === 0)));
+export function prepareLabHelper(initFd: number, cgroupProcs: readonly string[]): Promise<boolean> {
+  const list = cgroupProcs.filter((p) => path.isAbsolute(p) && !p.includes("\n") && !p.includes("\0")).join("\n");
+  return new Promise((resolve) => native().labPrepare.async(initFd, list, (err: unknown, rc: number) => resolve(!err && rc === 0)));
 }
 /** Lets the helper started ahead for this init go (it exits without doing anything). */
 export function unprepareLabHelper(initFd: number): void {
