@@ -454,10 +454,20 @@ export class Lab implements LabHandle {
       // a first shell nobody took: its pty and listener closed, its exit waited for like the rest
       const first = unclaimed ? await unclaimed.held : null;
       if (first) endHeldShell(first);
-      // a process the learner froze (cgroup freezer) acts on that SIGKILL only once thawed
-      if (this.o.cgroup) await this.o.cgroups.thaw(this.o.cgroup);
+      // A process the learner froze (cgroup freezer) acts on that SIGKILL only once thawed, and
+      // init's exit waits for every process of its namespace (pid_namespaces(7)). The kernel kills
+      // those as init exits, not at once: until then the learner's processes may still rename
+      // cgroups, and a thaw's walk can miss one renamed under it. So: thaw until all are gone.
       const waits = [this.init.exited, ...(first ? [first.proc.exited] : []), ...[...this.scripts].map((p) => p.exited)];
-      await withTimeout(Promise.all(waits), 10_000, "lab processes did not exit");
+      const exited = Promise.all(waits);
+      let gone = false;
+      void exited.then(() => (gone = true));
+      const cg = this.o.cgroup;
+      if (cg) {
+        for (const until = Date.now() + 10_000; !gone && Date.now() < until; )
+          await Promise.race([exited, this.o.cgroups.thaw(cg).then(() => new Promise((r) => setTimeout(r, 250)))]);
+        if (!gone) throw new Error("lab processes did not exit");
+      } else await withTimeout(exited, 10_000, "lab processes did not exit");
       if (this.o.cgroup) await this.o.cgroups.destroy(this.o.cgroup);
       for (const u of this.unwatch.splice(0)) u();
       this.emitActivity();
