@@ -224,7 +224,28 @@ export type ServerControl =
   | LifetimeControl
   | { type: "error"; code: SocketErrorCode; message: string }
   | { type: "command"; exitCode: number } // the shell finished a command (prompt returned)
-  | { type: "pong"; t: number };
+  | { type: "pong"; t: number }
+  | LabCreatedControl;
+
+/**
+ * The first message on a socket that makes its lab (NEW_LAB_SOCKET): exactly what POST /api/labs
+ * would have answered, its status and JSON body (and Retry-After, in seconds, if it had one). On
+ * 201 the socket goes on as the new lab's first terminal ("ready", then the shell); on any other
+ * status it closes (1000) and the client goes on as with that answer (the queue, a code, a wait).
+ */
+export interface LabCreatedControl {
+  type: "lab";
+  status: number;
+  body: CreateLabResponse | QueuedResponse | ApiError;
+  retryAfter?: string;
+}
+
+/**
+ * A terminal socket that makes its lab first (GET with Upgrade: websocket, ?lesson=&cols=&rows=):
+ * a page's first visit gets its lab and its prompt in one round trip instead of a POST and then a
+ * socket. The same admission as POST /api/labs (no workshop code: a page with one stored POSTs).
+ */
+export const NEW_LAB_SOCKET = "/api/labs/new/terminals";
 
 export const TERMINAL_MIN = { cols: 2, rows: 1 };
 export const TERMINAL_MAX = { cols: 1000, rows: 1000 };

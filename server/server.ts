@@ -12,7 +12,9 @@ import { ConnectionGate, openFilesLimit, serverTimeouts } from "./http/connectio
 import { ExplorerSockets } from "./http/explorer-socket.ts";
 import { SocketLimits } from "./http/socket-limits.ts";
 import { inspectRoutes } from "./http/inspect.ts";
-import { labFor, labRoutes } from "./http/labs.ts";
+import { createLab, labFor, labRoutes } from "./http/labs.ts";
+import { toHttpError } from "./http/errors.ts";
+import type { CreateLabResponse, LabCreatedControl } from "../lib/protocol.ts";
 import { lessonRoutes } from "./http/lessons.ts";
 import { Router, send } from "./http/router.ts";
 import { TerminalSockets } from "./http/terminal-socket.ts";
@@ -117,6 +119,19 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
   const { handle, nextUpgrade } = opts.pages !== false && !agent ? await startPages(config) : { handle: null, nextUpgrade: null };
 
   const terminalSockets = new TerminalSockets(config, terminals, ops.meter);
+  /** NEW_LAB_SOCKET's answer: POST /api/labs's, as a message (with the lab, when one was made) */
+  const labForSocket = async (ip: string, query: URLSearchParams): Promise<{ answer: LabCreatedControl; lab?: Lab }> => {
+    try {
+      const r = await createLab({ lessonExists: lessons.exists, gate: ops }, ip, { lesson: query.get("lesson") || undefined });
+      const lab = r.status === 201 ? mgr.get((r.body as CreateLabResponse).id) : undefined;
+      return { answer: { type: "lab", status: r.status, body: r.body }, ...(lab ? { lab } : {}) };
+    } catch (e) {
+      const known = toHttpError(e);
+      if (!known) throw e;
+      const retryAfter = known.headers["retry-after"];
+      return { answer: { type: "lab", status: known.status, body: { error: known.code, message: known.message, ...known.extra }, ...(retryAfter ? { retryAfter } : {}) } };
+    }
+  };
   const explorer = new ExplorerSockets(hub, { stallMs: config.sockets.stallMs, onStalled: () => ops.metrics.connectionsRefused.inc({ reason: "slow_reader" }) });
   const server = http.createServer(serverTimeouts(config.connections), async (req, res) => {
     res.setHeader("x-content-type-options", "nosniff");
@@ -153,6 +168,14 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
     routes: {
       terminals: ops.counted("terminal", (req, socket, head: Buffer, lab: Lab, query: URLSearchParams) => terminalSockets.upgrade(req, socket, head, lab, query)),
       explorer: ops.counted("explorer", (req, socket, head: Buffer, lab: Lab) => explorer.upgrade(req, socket, head, lab)),
+      // a page's first visit: its lab and first terminal in one socket (an agent's labs are made through web)
+      ...(agent
+        ? {}
+        : {
+            newLab: ops.counted("terminal", (req, socket, head: Buffer, query: URLSearchParams) =>
+              terminalSockets.createLab(req, socket, head, query, () => labForSocket(clientIp(req, config.trustProxy), query), (lab) => void mgr.destroy(lab.id).catch(() => {})),
+            ),
+          }),
     },
     next: nextUpgrade,
     others: [...(classLinks ? [(req: http.IncomingMessage, socket: Duplex, head: Buffer, url: URL) => classLinks.upgrade(req, socket, head, url)] : []), classSockets(classes, config, ops.classMeter)],

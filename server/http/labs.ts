@@ -11,7 +11,7 @@ import { lookUpLab } from "./auth.ts";
 import { jsonObject } from "./body.ts";
 import { bearerToken } from "./client.ts";
 import { HttpError } from "./errors.ts";
-import type { RouteContext, Router } from "./router.ts";
+import type { RouteContext, RouteResult, Router } from "./router.ts";
 
 export const ENDED: Record<LabEndReason, string> = {
   idle: "Your lab was put away because nothing happened in it for a while. Your progress is kept: start a fresh lab.",
@@ -40,6 +40,36 @@ export function labFor(mgr: LabManager, ctx: RouteContext): Lab {
   if (found.refused === "ended")
     throw new HttpError(410, "lab_ended", ENDED[found.reason], {}, { reason: found.reason, endedAt: new Date(found.at).toISOString() });
   throw new HttpError(404, "not_found", "No such lab, or the token does not belong to it.");
+}
+
+/**
+ * POST /api/labs, and the socket that makes its lab (NEW_LAB_SOCKET, with the same answer as its
+ * first message): the lesson checked, access (a workshop code), then admission.
+ */
+export async function createLab(deps: { lessonExists(id: string): boolean; gate: Gate }, clientIp: string, body: { lesson?: unknown; code?: unknown }): Promise<RouteResult & { body: CreateLabResponse | QueuedResponse }> {
+  const { lessonExists, gate } = deps;
+  let lesson: string | null = null;
+  if (body.lesson !== undefined && body.lesson !== null) {
+    if (!isLessonId(body.lesson)) throw new HttpError(400, "bad_request", "lesson must be a lesson id.");
+    if (!lessonExists(body.lesson)) throw new HttpError(400, "unknown_lesson", `There is no lesson "${body.lesson}".`);
+    lesson = body.lesson;
+  }
+  await requireCode(gate.access, clientIp, body.code);
+  // LabCreateError is answered by the table in errors.ts (and logged with its step by server.ts)
+  const out = await gate.admission.request({ clientIp, lesson });
+  if (out.kind === "created") {
+    const res = granted(out.lab);
+    return { status: 201, body: res, headers: { location: `/api/labs/${res.id}` } };
+  }
+  if (out.kind === "queued") {
+    const res: QueuedResponse = { queued: true, ticket: out.ticket, view: out.view as QueuedResponse["view"] };
+    return { status: 202, body: res, headers: { location: "/api/queue" } };
+  }
+  const retry = out.retryAfterMs ?? (out.reason === "draining" ? 300_000 : 60_000);
+  const s = String(Math.ceil(retry / 1000));
+  if (out.reason === "draining") throw new HttpError(503, "draining", out.message, { "retry-after": s }, { retryAfterMs: retry });
+  if (out.reason === "too_many_labs") throw new HttpError(429, "too_many_labs", out.message);
+  throw new HttpError(429, "rate_limited", out.message, { "retry-after": s }, { retryAfterMs: retry });
 }
 
 /** Who may have a lab, and when (server/access, server/admission). */
@@ -92,37 +122,13 @@ export function labRoutes(router: Router, deps: { mgr: LabManager; terminals: Te
  * and on a web replica (where admission's `create` places the lab on an agent: server/web.ts).
  */
 export function admissionRoutes(router: Router, deps: { lessonExists(id: string): boolean; gate: Gate }): void {
-  const { lessonExists, gate } = deps;
+  const { gate } = deps;
   /**
    * POST /api/labs {lesson?, code?}: 201 with the lab; 202 with a place in the queue when the server
    * is full; 401/403 without the right workshop code (access mode "code"); 429/503 with
    * retryAfterMs when this address must wait or the server is draining.
    */
-  router.add("POST", "/api/labs", async (ctx) => {
-    const body = jsonObject(ctx.body, ["lesson", "code"]);
-    let lesson: string | null = null;
-    if (body.lesson !== undefined && body.lesson !== null) {
-      if (!isLessonId(body.lesson)) throw new HttpError(400, "bad_request", "lesson must be a lesson id.");
-      if (!lessonExists(body.lesson)) throw new HttpError(400, "unknown_lesson", `There is no lesson "${body.lesson}".`);
-      lesson = body.lesson;
-    }
-    await requireCode(gate.access, ctx.clientIp, body.code);
-    // LabCreateError is answered by the table in errors.ts (and logged with its step by server.ts)
-    const out = await gate.admission.request({ clientIp: ctx.clientIp, lesson });
-    if (out.kind === "created") {
-      const res = granted(out.lab);
-      return { status: 201, body: res, headers: { location: `/api/labs/${res.id}` } };
-    }
-    if (out.kind === "queued") {
-      const res: QueuedResponse = { queued: true, ticket: out.ticket, view: out.view as QueuedResponse["view"] };
-      return { status: 202, body: res, headers: { location: "/api/queue" } };
-    }
-    const retry = out.retryAfterMs ?? (out.reason === "draining" ? 300_000 : 60_000);
-    const s = String(Math.ceil(retry / 1000));
-    if (out.reason === "draining") throw new HttpError(503, "draining", out.message, { "retry-after": s }, { retryAfterMs: retry });
-    if (out.reason === "too_many_labs") throw new HttpError(429, "too_many_labs", out.message);
-    throw new HttpError(429, "rate_limited", out.message, { "retry-after": s }, { retryAfterMs: retry });
-  });
+  router.add("POST", "/api/labs", (ctx) => createLab(deps, ctx.clientIp, jsonObject(ctx.body, ["lesson", "code"])));
 
   /** GET /api/queue?seen=V (Authorization: Bearer <ticket>): the place in the queue, as a long poll. */
   router.add("GET", "/api/queue", async (ctx) => {

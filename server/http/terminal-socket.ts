@@ -3,7 +3,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import { isTerminalId } from "../../lib/ids.ts";
-import { CLOSE, parseClientControl, TERMINAL_MAX, TERMINAL_MIN, type ServerControl } from "../../lib/protocol.ts";
+import { CLOSE, parseClientControl, TERMINAL_MAX, TERMINAL_MIN, type LabCreatedControl, type ServerControl } from "../../lib/protocol.ts";
 import type { Config } from "../config.ts";
 import type { Lab } from "../labs/lab.ts";
 import type { Terminals } from "../terminals/lab-terminals.ts";
@@ -13,7 +13,7 @@ import { keepAlive } from "./heartbeat.ts";
 import type { LifetimeEvent } from "../labs/lifetime.ts";
 
 /**
- * WS /api/labs/:id/terminals: binary frames are terminal bytes both ways, text frames JSON control
+ * WS /api/labs/:id/terminals (and NEW_LAB_SOCKET, which makes the lab first): binary frames are terminal bytes both ways, text frames JSON control
  * (lib/protocol.ts, docs/protocol.md). Bad input gets an error frame and the connection stays up.
  */
 /** What the terminal sockets report for the metrics (all optional). */
@@ -41,8 +41,45 @@ export class TerminalSockets {
     this.wss.handleUpgrade(req, socket, head, (ws) => void this.connected(ws, lab, query));
   }
 
-  private async connected(ws: WebSocket, lab: Lab, query: URLSearchParams): Promise<void> {
+  /**
+   * NEW_LAB_SOCKET: the socket is accepted at once and `create` runs (the admission of POST
+   * /api/labs); its answer is the first message. On 201 the socket goes on as the new lab's first
+   * terminal, exactly as one opened with the lab's token would; otherwise it closes (1000). A lab
+   * made for a socket that closed meanwhile is `discard`ed: nobody has its token.
+   */
+  createLab(req: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams, create: () => Promise<{ answer: LabCreatedControl; lab?: Lab }>, discard: (lab: Lab) => void): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => void this.creating(ws, query, create, discard));
+  }
+
+  private async creating(ws: WebSocket, query: URLSearchParams, create: () => Promise<{ answer: LabCreatedControl; lab?: Lab }>, discard: (lab: Lab) => void): Promise<void> {
     this.track(ws);
+    // frames that arrive while the lab is being made are kept, as while a shell starts
+    const early: [RawData, boolean][] = [];
+    const keep = (d: RawData, b: boolean) => void (early.length < 64 && early.push([d, b]));
+    ws.on("message", keep);
+    let made: { answer: LabCreatedControl; lab?: Lab };
+    try {
+      made = await create();
+    } catch (e) {
+      console.error("nslab: making a lab for a socket failed:", e);
+      made = { answer: { type: "lab", status: 500, body: { error: "internal", message: "Something went wrong on the server." } } };
+    }
+    ws.off("message", keep);
+    if (ws.readyState !== ws.OPEN) {
+      if (made.lab) discard(made.lab);
+      return;
+    }
+    ws.send(JSON.stringify(made.answer));
+    if (!made.lab) {
+      ws.close(1000, "no lab");
+      return;
+    }
+    query.delete("terminal");
+    await this.connected(ws, made.lab, query, { tracked: true, early });
+  }
+
+  private async connected(ws: WebSocket, lab: Lab, query: URLSearchParams, o: { tracked?: boolean; early?: [RawData, boolean][] } = {}): Promise<void> {
+    if (!o.tracked) this.track(ws);
     const control = (m: ServerControl) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
     };
@@ -60,7 +97,7 @@ export class TerminalSockets {
       close: (code, reason) => ws.close(code, reason),
     };
     // frames that arrive while the shell is being started are kept and handled after attach
-    const early: [RawData, boolean][] = [];
+    const early: [RawData, boolean][] = o.early ?? [];
     const keep = (d: RawData, b: boolean) => void (early.length < 64 && early.push([d, b]));
     ws.on("message", keep);
     let term: Terminal | undefined;

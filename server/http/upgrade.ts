@@ -5,6 +5,7 @@ import type { Config } from "../config.ts";
 import type { Lab } from "../labs/lab.ts";
 import type { LabManager } from "../labs/manager.ts";
 import { isLabId } from "../../lib/ids.ts";
+import { NEW_LAB_SOCKET } from "../../lib/protocol.ts";
 import { lookUpLab } from "./auth.ts";
 import { clientIp, originAllowed } from "./client.ts";
 import type { SocketLimits, SocketRefusal } from "./socket-limits.ts";
@@ -14,7 +15,12 @@ export type LabUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, la
 export interface UpgradeDeps {
   config: Pick<Config, "allowedOrigins" | "trustProxy">;
   mgr: LabManager;
-  routes: { terminals: LabUpgrade; explorer: LabUpgrade };
+  routes: {
+    terminals: LabUpgrade;
+    explorer: LabUpgrade;
+    /** NEW_LAB_SOCKET, where this instance makes labs itself (not on a cluster's agent) */
+    newLab?: (req: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams) => void;
+  };
   next: ((req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void> | void) | null;
   /** caps on open lab sockets (per address, per lab); none: no caps */
   limits?: SocketLimits;
@@ -38,9 +44,20 @@ const TOO_MANY: Record<SocketRefusal, string> = {
 
 /** The one place WebSocket upgrades are routed: lab sockets, Next's dev socket, or a refusal. */
 export function createUpgradeDispatcher(d: UpgradeDeps) {
+  /** a socket that makes its lab counts, until it closes, against its address's cap (per lab: a key of its own) */
+  let making = 0;
   return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on("error", () => socket.destroy());
     const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname === NEW_LAB_SOCKET && d.routes.newLab) {
+      if (!originAllowed(req, d.config.allowedOrigins)) return refuse(socket, 403, "Forbidden", "This origin may not open lab sockets.");
+      const over = d.limits?.admit("terminal", `new:${++making}`, clientIp(req, d.config.trustProxy), socket) ?? null;
+      if (over) {
+        d.refused?.(over);
+        return refuse(socket, 429, "Too Many Requests", TOO_MANY[over], over, "Retry-After: 10\r\n");
+      }
+      return d.routes.newLab(req, socket, head, url.searchParams);
+    }
     const m = PATH.exec(url.pathname);
     if (!m || !isLabId(m[1])) {
       for (const other of d.others ?? []) if (other(req, socket, head, url)) return;

@@ -4,7 +4,7 @@ import type { Config } from "../config.ts";
 import { log } from "../log/log.ts";
 import { startServer, type NslabServer } from "../server.ts";
 import { testConfig } from "./instance.ts";
-import type { CreateLabResponse, ExplorerServerMessage, LabSnapshot, ServerControl } from "../../lib/protocol.ts";
+import { NEW_LAB_SOCKET, type CreateLabResponse, type ExplorerServerMessage, type LabSnapshot, type ServerControl } from "../../lib/protocol.ts";
 
 /**
  * A real server (API + WebSockets, no pages) on a free port, for integration tests and benches. It
@@ -43,9 +43,13 @@ export class TermClient {
   bytes = 0;
   private waiters: (() => void)[] = [];
 
-  /** `localAddress`: connect from this address (127.0.0.2: another client than the test's others) */
-  constructor(base: string, lab: CreateLabResponse, query = "", origin?: string, localAddress?: string) {
-    const url = `${base.replace("http", "ws")}/api/labs/${lab.id}/terminals?token=${lab.token}${query}`;
+  /**
+   * `lab` null: the socket that makes its lab (NEW_LAB_SOCKET; its first control message is the
+   * lab's, `query` its whole query). `localAddress`: connect from this address (127.0.0.2: another
+   * client than the test's others)
+   */
+  constructor(base: string, lab: CreateLabResponse | null, query = "", origin?: string, localAddress?: string) {
+    const url = lab ? `${base.replace("http", "ws")}/api/labs/${lab.id}/terminals?token=${lab.token}${query}` : `${base.replace("http", "ws")}${NEW_LAB_SOCKET}?${query}`;
     this.ws = new WebSocket(url, { ...(origin ? { origin } : {}), ...(localAddress ? { localAddress } : {}) });
     this.opened = new Promise((resolve, reject) => {
       this.ws.once("open", () => resolve());
