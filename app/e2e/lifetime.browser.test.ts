@@ -80,6 +80,14 @@ describe("a full server", () => {
     const holder = await createLab(app.url);
     const statuses: number[] = [];
     app.page.on("response", (r) => r.url().endsWith("/api/labs") && statuses.push(r.status()));
+    // a first visit asks on the socket that makes its lab: its first message is POST's answer
+    app.page.on("websocket", (ws) => {
+      if (!ws.url().includes("/api/labs/new/terminals")) return;
+      ws.on("framereceived", (f) => {
+        const m = typeof f.payload === "string" && f.payload.startsWith("{") ? JSON.parse(f.payload) : null;
+        if (m?.type === "lab") statuses.push(m.status);
+      });
+    });
     await app.page.goto(app.url + LESSON);
     const queue = app.page.locator("[data-testid=lab-queue]");
     await queue.waitFor({ timeout: 20_000 });

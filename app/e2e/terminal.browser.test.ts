@@ -19,9 +19,12 @@ test("a lesson page opens a live terminal into the learner's lab", async () => {
   await screenshot(app.page, "lesson-terminal");
 });
 
-test("the lab and its first terminal are opened by the page's inline script while its JavaScript loads, once; a reload asks for the same lab early", async () => {
+/** A fresh browser profile on a lesson page, with what asked for each lab request and each new shell's socket. */
+async function watchedVisit(opts: { refuseNewLabSocket?: boolean } = {}) {
   const ctx = await app.browser.newContext({ viewport: { width: 1280, height: 720 } });
   const p = await ctx.newPage();
+  // a host where the socket that makes its lab cannot be had (a cluster's web replica, a cap)
+  if (opts.refuseNewLabSocket) await p.routeWebSocket(/\/api\/labs\/new\/terminals/, (ws) => ws.close({ code: 1011 }));
   // who started each lab request: the document's own (inline) script, or a JavaScript bundle
   const cdp = await ctx.newCDPSession(p);
   await cdp.send("Network.enable");
@@ -30,29 +33,30 @@ test("the lab and its first terminal are opened by the page's inline script whil
     const u = new URL(e.request.url);
     if (!/^\/api\/labs(\/[0-9a-f]{16})?$/.test(u.pathname)) return;
     const frame = e.initiator.stack?.callFrames[0] ?? (e.initiator.stack?.parent?.callFrames[0] as { url: string } | undefined);
-    labRequests.push({ method: e.request.method, path: u.pathname, by: frame ? new URL(frame.url).pathname : e.initiator.type });
+    labRequests.push({ method: e.request.method, path: u.pathname, by: frame?.url ? new URL(frame.url).pathname : e.initiator.type });
   });
   // and who opened each terminal socket that asked for a new shell (no terminal= to reattach to)
-  const newShells: string[] = [];
+  const newShells: { path: string; by: string }[] = [];
   cdp.on("Network.webSocketCreated", (e) => {
     const u = new URL(e.url);
-    if (!/^\/api\/labs\/[0-9a-f]{16}\/terminals$/.test(u.pathname) || u.searchParams.has("terminal")) return;
+    if (!/^\/api\/labs\/([0-9a-f]{16}|new)\/terminals$/.test(u.pathname) || u.searchParams.has("terminal")) return;
     const frame = e.initiator?.stack?.callFrames[0] ?? (e.initiator?.stack?.parent?.callFrames[0] as { url: string } | undefined);
-    newShells.push(frame ? new URL(frame.url).pathname : (e.initiator?.type ?? "?"));
+    newShells.push({ path: u.pathname.replace(/[0-9a-f]{16}/, "ID"), by: frame?.url ? new URL(frame.url).pathname : (e.initiator?.type ?? "?") });
   });
   const lesson = "/lessons/uts-namespaces";
   await p.goto(`${app.url}${lesson}`);
   await p.locator(`[data-testid=terminal][data-terminal-index="1"][data-state=open]`).waitFor({ timeout: 20_000 });
   await waitForText(p, /root@lab-[0-9a-f]{6}:~# $/m);
-  assert.deepEqual(
-    labRequests.filter((r) => r.method === "POST"),
-    [{ method: "POST", path: "/api/labs", by: lesson }],
-    "one lab, asked for by the document's inline script",
-  );
-  // the inline script opened the first terminal's socket, and the terminal took it over (one
-  // socket per shell on the page: none left behind, none opened twice)
+  return { ctx, p, lesson, labRequests, newShells };
+}
+
+test("the lab and its first terminal come in one socket the page's inline script opens while its JavaScript loads, once; a reload asks for the same lab early", async () => {
+  const { ctx, p, lesson, labRequests, newShells } = await watchedVisit();
+  assert.deepEqual(labRequests.filter((r) => r.method === "POST"), [], "no POST: the socket made the lab");
+  // the inline script opened the socket that made the lab, and the first terminal took it over
+  // (one socket per shell on the page: none left behind, none opened twice)
   const shells = await p.locator("[data-testid=terminal]").count();
-  assert.equal(newShells[0], lesson, "the first shell's socket is opened by the document's inline script");
+  assert.deepEqual(newShells[0], { path: "/api/labs/new/terminals", by: lesson }, "the first shell's socket, which made the lab, is opened by the document's inline script");
   assert.equal(newShells.length, shells, `one socket per terminal on the page (${shells}): ${JSON.stringify(newShells)}`);
   await typeInto(p, "echo early$((6*7))\n");
   await waitForText(p, /^early42$/m);
@@ -63,6 +67,21 @@ test("the lab and its first terminal are opened by the page's inline script whil
   assert.equal(labRequests.filter((r) => r.method === "POST").length, 0, "the reload makes no new lab");
   assert.equal(labRequests[0]?.method, "GET");
   assert.equal(labRequests[0]?.by, lesson, "the stored lab's status is asked for by the inline script");
+  await ctx.close();
+});
+
+test("where that socket cannot be had, the inline script POSTs for the lab and opens its first terminal, as before", async () => {
+  // (Playwright's stand-in for the refused socket hides the page's sockets from the browser's
+  // network events: the server says how many terminals are attached instead)
+  const { ctx, p, lesson, labRequests } = await watchedVisit({ refuseNewLabSocket: true });
+  assert.deepEqual(labRequests.filter((r) => r.method === "POST"), [{ method: "POST", path: "/api/labs", by: lesson }], "one lab, asked for by the document's inline script");
+  await typeInto(p, "echo fallback$((6*7))\n");
+  await waitForText(p, /^fallback42$/m);
+  const shells = await p.locator("[data-testid=terminal]").count();
+  const stored = JSON.parse((await p.evaluate(() => localStorage.getItem("nslab:lab:uts-namespaces")))!) as { id: string; token: string };
+  const status = await (await fetch(`${app.url}/api/labs/${stored.id}`, { headers: { authorization: `Bearer ${stored.token}` } })).json();
+  assert.equal(status.terminals.filter((t: { attached: boolean }) => t.attached).length, shells, `one attached terminal per terminal on the page (${shells}): ${JSON.stringify(status.terminals)}`);
+  assert.equal(status.terminals.length, shells, "and no shell left behind");
   await ctx.close();
 });
 

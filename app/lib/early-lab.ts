@@ -7,16 +7,23 @@
  * pending response on `window`; api.ts takes it, once, when useLab makes that same request, and
  * handles it like any other answer (queue, rate limit, access code, lab ended).
  *
- * When that request made a new lab (first visit), the script also opens the lab's first terminal
- * socket at once, keeping what arrives (the server's hello, the shell's prompt) until the page's
- * first new terminal takes the open socket over (takeEarlyTerminal): the shell starts while React
- * hydrates and xterm.js loads, instead of after. A socket nobody takes within a minute is closed
- * (its shell ends after the server's grace period, as for any closed tab).
+ * On a first visit (no stored lab, no workshop code) the script does not POST: it opens the
+ * socket that makes its lab (NEW_LAB_SOCKET), whose first message is exactly POST's answer (the
+ * script turns it into the Response useLab takes), and which then is the lab's first terminal:
+ * the lab and its prompt in one round trip instead of a POST and then a socket (issue 9's cold
+ * lab; a learner 100 ms away saves 100 ms). If that socket cannot be had (a cluster's web replica
+ * has none, a cap refuses it) the script POSTs as before. What arrives after the answer (the
+ * server's hello, the shell's prompt) is kept until the page's first new terminal takes the open
+ * socket over (takeEarlyTerminal): the shell starts while React hydrates and xterm.js loads,
+ * instead of after. With a workshop code stored, the script POSTs with it and then opens the
+ * lab's first terminal socket itself. A socket nobody takes within a minute is closed (its shell
+ * ends after the server's grace period, as for any closed tab).
  *
  * Server pages render the script (earlyLabScript); the browser side is takeEarly and
  * takeEarlyTerminal. A page reached by client-side navigation does not run the script, and useLab
  * and the terminal simply ask themselves.
  */
+import { NEW_LAB_SOCKET } from "@/lib/protocol";
 import type { SocketLike } from "./reconnecting-socket";
 
 /** Where the browser keeps its lab for a lesson (useLab) and a workshop's access code (admission.ts). */
@@ -36,10 +43,13 @@ interface Early {
   res: Promise<Response>;
 }
 
-/** The inline script for a lesson page (plain ES5, no dependency; any failure leaves useLab to ask). */
-export function earlyLabScript(lesson: string): string {
+/**
+ * The inline script for a lesson page (plain ES5, no dependency; any failure leaves useLab to ask).
+ * `newLabSocket` false: the site has no NEW_LAB_SOCKET (a cluster's web replica): POST at once.
+ */
+export function earlyLabScript(lesson: string, o: { newLabSocket: boolean } = { newLabSocket: true }): string {
   const js = (v: unknown) => JSON.stringify(v).replace(/</g, "\\u003c");
-  return `(function(){try{var s=JSON.parse(localStorage.getItem(${js(labKey(lesson))})||"null"),c=JSON.parse(localStorage.getItem(${js(CODE_KEY)})||"null"),h={accept:"application/json"},e;if(s&&typeof s.id==="string"&&typeof s.token==="string"){h.authorization="Bearer "+s.token;e={method:"GET",path:"/api/labs/"+encodeURIComponent(s.id),body:null,token:s.token}}else{var b={lesson:${js(lesson)}};if(typeof c==="string"&&c)b.code=c;h["content-type"]="application/json";e={method:"POST",path:"/api/labs",body:JSON.stringify(b),token:null}}e.res=fetch(e.path,{method:e.method,headers:h,body:e.body,cache:"no-store"});e.res.catch(function(){});window.${GLOBAL}=e;if(e.method==="POST")e.res.then(function(r){return r.status===201?r.clone().json():null}).then(function(l){if(!l||typeof l.id!=="string"||typeof l.token!=="string"||!window.WebSocket)return;var w=new WebSocket((location.protocol==="https:"?"wss://":"ws://")+location.host+"/api/labs/"+encodeURIComponent(l.id)+"/terminals?token="+encodeURIComponent(l.token)+"&cols=80&rows=24"),t={lab:l.id,ws:w,queue:[]};w.binaryType="arraybuffer";w.onmessage=function(m){t.queue.push(m)};t.timer=setTimeout(function(){if(window.${TERMINAL}===t){window.${TERMINAL}=undefined;w.close()}},${UNTAKEN_MS});window.${TERMINAL}=t}).catch(function(){})}catch(x){}})()`;
+  return `(function(){try{var s=JSON.parse(localStorage.getItem(${js(labKey(lesson))})||"null"),c=JSON.parse(localStorage.getItem(${js(CODE_KEY)})||"null"),h={accept:"application/json"},e,W=window.WebSocket,P=(location.protocol==="https:"?"wss://":"ws://")+location.host;function u(t){t.timer=setTimeout(function(){if(window.${TERMINAL}===t){window.${TERMINAL}=undefined;t.ws.close()}},${UNTAKEN_MS});window.${TERMINAL}=t}if(s&&typeof s.id==="string"&&typeof s.token==="string"){h.authorization="Bearer "+s.token;e={method:"GET",path:"/api/labs/"+encodeURIComponent(s.id),body:null,token:s.token}}else{var b={lesson:${js(lesson)}};if(typeof c==="string"&&c)b.code=c;h["content-type"]="application/json";e={method:"POST",path:"/api/labs",body:JSON.stringify(b),token:null}}var F=function(){return fetch(e.path,{method:e.method,headers:h,body:e.body,cache:"no-store"})};if(${o.newLabSocket ? "1" : "0"}&&e.method==="POST"&&!b.code&&W&&window.Response){var w=new W(P+${js(NEW_LAB_SOCKET)}+"?lesson="+encodeURIComponent(b.lesson)+"&cols=80&rows=24"),t={lab:"",ws:w,queue:[]},d=0;w.binaryType="arraybuffer";e.res=new Promise(function(ok){function f(){if(!d){d=1;ok(F())}}w.onmessage=function(m){if(d){t.queue.push(m);return}var a=null;try{a=JSON.parse(m.data)}catch(x){}if(!a||a.type!=="lab"){w.close();f();return}d=1;var g={"content-type":"application/json"};if(a.retryAfter)g["retry-after"]=a.retryAfter;ok(new Response(JSON.stringify(a.body),{status:a.status,headers:g}));if(a.status===201&&a.body&&typeof a.body.id==="string"){t.lab=a.body.id;u(t)}};w.onerror=w.onclose=f})}else e.res=F();e.res.catch(function(){});window.${GLOBAL}=e;if(e.method==="POST"&&!t)e.res.then(function(r){return r.status===201?r.clone().json():null}).then(function(l){if(!l||typeof l.id!=="string"||typeof l.token!=="string"||!W)return;var w=new W(P+"/api/labs/"+encodeURIComponent(l.id)+"/terminals?token="+encodeURIComponent(l.token)+"&cols=80&rows=24"),t={lab:l.id,ws:w,queue:[]};w.binaryType="arraybuffer";w.onmessage=function(m){t.queue.push(m)};u(t)}).catch(function(){})}catch(x){}})()`;
 }
 
 /**

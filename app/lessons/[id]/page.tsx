@@ -26,7 +26,7 @@ export default async function LessonPage({ params, searchParams }: Props) {
   return (
     <div className="relative flex h-dvh flex-col overflow-hidden">
       {/* the lab request starts now, while the page's JavaScript loads (app/lib/early-lab.ts) */}
-      <script dangerouslySetInnerHTML={{ __html: earlyLabScript(lesson.id) }} />
+      <script dangerouslySetInnerHTML={{ __html: earlyLabScript(lesson.id, { newLabSocket: process.env.NSLAB_ROLE !== "web" }) }} />
       <SiteHeader lang={lang} withLab hrefs={{ en: `/lessons/${lesson.id}?lang=en`, "zh-CN": `/lessons/${lesson.id}?lang=zh-CN` }}>
         <span className="text-line-strong" aria-hidden="true">
           /
