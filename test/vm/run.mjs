@@ -179,6 +179,13 @@ let failed = null;
 if (timedOut) failed = `timed out after ${timeoutMin} minutes`;
 else if (rc === null) failed = "the guest wrote no result (see the console above)";
 else if (rc.trim() !== "0") failed = `the suite failed in the VM (exit ${rc.trim()})`;
+if (failed) {
+  // what failed, as the guest saw it (CI keeps no files): each failing file's part of the TAP (the
+  // comments the test process printed, then its diagnostics) and the end of the guest's journal
+  for (const part of failingTap(read("tap.txt") ?? "")) console.log(`\n--- TAP of a failure (the last ${part.length} lines of its part) ---\n${part.join("\n")}`);
+  const journal = (read("journal.txt") ?? "").trimEnd().split("\n");
+  console.log(`\n--- the guest's journal, last ${Math.min(60, journal.length)} lines ---\n${journal.slice(-60).join("\n")}\n`);
+}
 const outDir = process.env.NSLAB_VM_RESULTS;
 if (outDir) {
   fs.mkdirSync(outDir, { recursive: true });
@@ -189,6 +196,26 @@ if (keep) log(`kept ${work}`);
 else fs.rmSync(work, { recursive: true, force: true });
 if (failed) die(`${failed} [${since()} in all]`);
 log(`passed in ${since()}`);
+
+/**
+ * For each top-level `not ok` of a TAP stream (a test file, run one at a time): the lines since
+ * the top-level result before it (what that file printed, its subtests) through its diagnostics,
+ * at most the last 200.
+ */
+function failingTap(tap) {
+  const lines = tap.split("\n");
+  const parts = [];
+  let start = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const top = /^(not )?ok \d+/.exec(lines[i]);
+    if (!top) continue;
+    let end = i + 1;
+    if (lines[end]?.startsWith("  ---")) while (end < lines.length && !lines[end - 1].startsWith("  ...")) end++;
+    if (top[1]) parts.push(lines.slice(start, end).slice(-200));
+    start = end;
+  }
+  return parts;
+}
 
 /** The Debian mirror this host's apt uses, so the image comes from the same place. */
 function hostMirror() {
