@@ -131,6 +131,16 @@ static void wait_exit(int evfd, int pid) {
   CHECK(0, "no exit record for pid %d", pid);
 }
 
+/* Ends the lab a successful nslab_lab_create answered `answer` for (SIGKILL to its init) and
+ * waits for the monitor's exit record. */
+static void end_lab(const char *answer, int evfd) {
+  int pid = (int)json_int(answer, "pid"), pidfd = (int)json_int(answer, "pidfd");
+  nslab_monitor_watch(pidfd);
+  CHECK(nslab_signal(pidfd, SIGKILL) == 0, "kill lab");
+  wait_exit(evfd, pid);
+  close(pidfd);
+}
+
 static char out[1 << 16];
 static char fdpath_buf[96];
 
@@ -286,24 +296,12 @@ int main(int argc, char **argv) {
       const char *at = join ? strstr(join, "\"atNs\":") : NULL;
       CHECK(join && !strstr(join + 1, "cgroup.procs\\\"") && at && at[7] == '-', "joined ahead, once: %.400s", first);
     }
-    if (rc == 0) {
-      int pid = (int)json_int(out, "pid"), pidfd = (int)json_int(out, "pidfd");
-      nslab_monitor_watch(pidfd);
-      CHECK(nslab_signal(pidfd, SIGKILL) == 0, "kill lab");
-      wait_exit(evfd, pid);
-      close(pidfd);
-    }
+    if (rc == 0) end_lab(out, evfd);
     lab_spec(spec, sizeof spec, init_fd);
     rc = nslab_lab_create(spec, out, sizeof out);
     first = strstr(out, "\"trace\":[{\"sys\":\"posix_spawn\"");
     CHECK(rc == 0 && first && !strncmp(strstr(first, "\"atNs\":"), "\"atNs\":", 7) && strstr(first, "\"atNs\":-") != strstr(first, "\"atNs\":"), "none ready: the lab starts its own: %.300s", first ? first : out);
-    if (rc == 0) {
-      int pid = (int)json_int(out, "pid"), pidfd = (int)json_int(out, "pidfd");
-      nslab_monitor_watch(pidfd);
-      CHECK(nslab_signal(pidfd, SIGKILL) == 0, "kill lab");
-      wait_exit(evfd, pid);
-      close(pidfd);
-    }
+    if (rc == 0) end_lab(out, evfd);
     if (cg_dir[0]) {
       /* a helper that joined other cgroups (a spare since put away) is not taken: it is let go,
        * and its cgroup empties */
@@ -317,13 +315,7 @@ int main(int argc, char **argv) {
       rc = nslab_lab_create(spec, out, sizeof out);
       first = strstr(out, "\"trace\":[{\"sys\":\"posix_spawn\"");
       CHECK(rc == 0 && first && strstr(first, "\"atNs\":-") != strstr(first, "\"atNs\":"), "another lab's helper is not taken: %.300s", first ? first : out);
-      if (rc == 0) {
-        int pid = (int)json_int(out, "pid"), pidfd = (int)json_int(out, "pidfd");
-        nslab_monitor_watch(pidfd);
-        CHECK(nslab_signal(pidfd, SIGKILL) == 0, "kill lab");
-        wait_exit(evfd, pid);
-        close(pidfd);
-      }
+      if (rc == 0) end_lab(out, evfd);
       int gone = 0;
       for (int i = 0; i < 200 && !(gone = rmdir(other) == 0); i++) usleep(5000);
       CHECK(gone, "the helper let go left %s: %s", other, strerror(errno));
