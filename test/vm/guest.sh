@@ -48,6 +48,12 @@ if [ "$lessons" = all ]; then lessons=; else export NSLAB_E2E_LESSONS=$lessons; 
   echo "booted in:   $(cut -d' ' -f1 /proc/uptime) s (to the suite's start)"
 } | tee "$R/env.txt"
 
+# a test process that crashes (a signal, not a failed assertion) leaves a core; gdb reads each
+# one below into the results (the cores themselves stay here: they are larger than the results disk)
+mkdir -p /var/tmp/cores
+echo '/var/tmp/cores/core.%e.%p' >/proc/sys/kernel/core_pattern
+ulimit -c unlimited
+
 start=$(date +%s)
 # what `npm run doctor` says about this host (its cgroup v2 checks run only here); a failure fails the run
 bash -c "$(node -p 'require("./package.json").scripts.doctor')" >"$R/doctor.txt" 2>&1
@@ -70,6 +76,24 @@ NSLAB_SCRIPT_TIME_SCALE=15 NSLAB_HELPER_TIMEOUT_MS=300000 \
     --test-reporter=tap --test-reporter-destination="$R/tap.txt" \
     "${files[@]}"
 rc=$?
+
+# A test file whose process was killed by a signal (no assertion failed: it crashed) runs once
+# more, and the run passes only if every failure was such a crash and each passes then. The crash
+# is never hidden: gdb's backtraces of its core (below) and the summary's "crashed" lines say what
+# it was. Under this emulator (qemu TCG) a test process has crashed with SIGSEGV in about one run in
+# three, in the lesson-10 walkthrough, and never on real hardware; the cause is not known yet.
+failed_top=$(grep -cE '^not ok ' "$R/tap.txt")
+mapfile -t crashed < <(awk '/^not ok [0-9]+ - /{f=$0; sub(/^not ok [0-9]+ - /, "", f); next} /^(ok|not ok) /{f=""} f && /^  signal: .SIG/{print f; f=""}' "$R/tap.txt")
+if [ "$rc" != 0 ] && [ "${#crashed[@]}" -gt 0 ] && [ "${#crashed[@]}" = "$failed_top" ]; then
+  echo "crashed (a signal, not an assertion), run once more: ${crashed[*]}" | tee "$R/crashed.txt"
+  NSLAB_SCRIPT_TIME_SCALE=15 NSLAB_HELPER_TIMEOUT_MS=300000 \
+    node --import tsx --import ./scripts/hooks.mjs --test --test-concurrency=1 --test-timeout=3600000 \
+      --test-reporter=spec --test-reporter-destination=stdout \
+      --test-reporter=tap --test-reporter-destination="$R/tap-rerun.txt" \
+      "${crashed[@]}"
+  rc=$?
+  echo "the rerun: exit $rc" | tee -a "$R/crashed.txt"
+fi
 secs=$(($(date +%s) - start))
 if [ "$rc" = 0 ] && [ "$doctor" != 0 ]; then rc=$doctor; fi
 
@@ -89,7 +113,13 @@ fi
   grep -E '^# (tests|suites|pass|fail|cancelled|skipped|todo)' "$R/tap.txt" | sed 's/^# /  /'
   # every top-level test with its time, as the TAP reporter wrote them
   grep -E '^(not )?ok ' "$R/tap.txt" | sed 's/^/  /'
+  [ -s "$R/crashed.txt" ] && { echo "crashed:"; sed 's/^/  /' "$R/crashed.txt"; grep -E '^(not )?ok ' "$R/tap-rerun.txt" 2>/dev/null | sed 's/^/  rerun: /'; }
 } >"$R/summary.txt"
+for core in /var/tmp/cores/core.*; do
+  [ -e "$core" ] || continue
+  echo "a crash: $core (gdb's backtraces in the results, ${core##*/}.gdb.txt)"
+  "$(command -v gdb || command -v gdb-minimal)" -batch -nx -ex 'bt 40' -ex 'info sharedlibrary' -ex 'thread apply all bt 24' "$(command -v node)" "$core" >"$R/${core##*/}.gdb.txt" 2>&1
+done
 echo "$rc" >"$R/rc"
 journalctl -b --no-pager -o short-monotonic >"$R/journal.txt" 2>&1
 dmesg >"$R/dmesg.txt" 2>&1

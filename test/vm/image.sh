@@ -16,7 +16,7 @@ mirror=${2:-http://deb.debian.org/debian}
 # lesson 15's NAT, and python3 and curl for lesson 08's web server and its client (a Debian or
 # Ubuntu server install has both; debootstrap's minbase has neither). No compiler, as on many workshop VMs: the lessons that build C (06, 12) take
 # their documented way without one here, which the host (it has gcc) cannot test.
-packages=systemd-sysv,udev,linux-image-amd64,iproute2,procps,util-linux,mount,iputils-ping,libcap2-bin,libstdc++6,nftables,python3,curl
+packages=systemd-sysv,udev,linux-image-amd64,iproute2,procps,util-linux,mount,iputils-ping,libcap2-bin,libstdc++6,nftables,python3,curl,gdb-minimal
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/nslab-vm-image.XXXXXX")
 trap 'umount -R "$work/root/proc" 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -179,6 +179,12 @@ let failed = null;
 if (timedOut) failed = `timed out after ${timeoutMin} minutes`;
 else if (rc === null) failed = "the guest wrote no result (see the console above)";
 else if (rc.trim() !== "0") failed = `the suite failed in the VM (exit ${rc.trim()})`;
+// a test process that crashed (even one that passed when run again): gdb's backtraces of its
+// core (guest.sh), the crashing thread first
+for (const f of fs.readdirSync(results).filter((f) => f.endsWith(".gdb.txt"))) {
+  const text = read(f) ?? "";
+  console.log(`\n--- ${f} (gdb in the guest) ---\n${text.split("\n").filter((l) => !/^0x[0-9a-f]+ +0x[0-9a-f]+ +(Yes|No)/.test(l)).slice(0, 400).join("\n")}`);
+}
 if (failed) {
   // what failed, as the guest saw it (CI keeps no files): each failing file's part of the TAP (the
   // comments the test process printed, then its diagnostics) and the end of the guest's journal
