@@ -70,11 +70,16 @@ fi
 # second, more when the host is busy), and the helper 5 minutes to make a lab (20 s by default).
 # --test-timeout bounds each test and each whole file: an hour (on a host at load 30 the guards
 # file took over 15 minutes); run.mjs's NSLAB_VM_TIMEOUT_MIN bounds the whole run.
-NSLAB_SCRIPT_TIME_SCALE=15 NSLAB_HELPER_TIMEOUT_MS=300000 \
-  node --import tsx --import ./scripts/hooks.mjs --test --test-concurrency=1 --test-timeout=3600000 \
-    --test-reporter=spec --test-reporter-destination=stdout \
-    --test-reporter=tap --test-reporter-destination="$R/tap.txt" \
-    "${files[@]}"
+# run_tests TAP FILE...: the test runner over FILE..., its TAP into TAP
+run_tests() {
+  local tap=$1
+  shift
+  NSLAB_SCRIPT_TIME_SCALE=15 NSLAB_HELPER_TIMEOUT_MS=300000 \
+    node --import tsx --import ./scripts/hooks.mjs --test --test-concurrency=1 --test-timeout=3600000 \
+      --test-reporter=spec --test-reporter-destination=stdout \
+      --test-reporter=tap --test-reporter-destination="$tap" "$@"
+}
+run_tests "$R/tap.txt" "${files[@]}"
 rc=$?
 
 # A test file whose process was killed by a signal (no assertion failed: it crashed) runs once
@@ -86,11 +91,7 @@ failed_top=$(grep -cE '^not ok ' "$R/tap.txt")
 mapfile -t crashed < <(awk '/^not ok [0-9]+ - /{f=$0; sub(/^not ok [0-9]+ - /, "", f); next} /^(ok|not ok) /{f=""} f && /^  signal: .SIG/{print f; f=""}' "$R/tap.txt")
 if [ "$rc" != 0 ] && [ "${#crashed[@]}" -gt 0 ] && [ "${#crashed[@]}" = "$failed_top" ]; then
   echo "crashed (a signal, not an assertion), run once more: ${crashed[*]}" | tee "$R/crashed.txt"
-  NSLAB_SCRIPT_TIME_SCALE=15 NSLAB_HELPER_TIMEOUT_MS=300000 \
-    node --import tsx --import ./scripts/hooks.mjs --test --test-concurrency=1 --test-timeout=3600000 \
-      --test-reporter=spec --test-reporter-destination=stdout \
-      --test-reporter=tap --test-reporter-destination="$R/tap-rerun.txt" \
-      "${crashed[@]}"
+  run_tests "$R/tap-rerun.txt" "${crashed[@]}"
   rc=$?
   echo "the rerun: exit $rc" | tee -a "$R/crashed.txt"
 fi
