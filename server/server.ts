@@ -12,9 +12,8 @@ import { ConnectionGate, openFilesLimit, serverTimeouts } from "./http/connectio
 import { ExplorerSockets } from "./http/explorer-socket.ts";
 import { SocketLimits } from "./http/socket-limits.ts";
 import { inspectRoutes } from "./http/inspect.ts";
-import { createLab, labFor, labRoutes } from "./http/labs.ts";
-import { toHttpError } from "./http/errors.ts";
-import type { CreateLabResponse, LabCreatedControl } from "../lib/protocol.ts";
+import { createLabAnswer, labFor, labRoutes } from "./http/labs.ts";
+import type { LabCreatedControl } from "../lib/protocol.ts";
 import { lessonRoutes } from "./http/lessons.ts";
 import { Router, send } from "./http/router.ts";
 import { TerminalSockets } from "./http/terminal-socket.ts";
@@ -121,16 +120,9 @@ export async function startServer(config: Config, opts: { pages?: boolean } = {}
   const terminalSockets = new TerminalSockets(config, terminals, ops.meter);
   /** NEW_LAB_SOCKET's answer: POST /api/labs's, as a message (with the lab, when one was made) */
   const labForSocket = async (ip: string, query: URLSearchParams): Promise<{ answer: LabCreatedControl; lab?: Lab }> => {
-    try {
-      const r = await createLab({ lessonExists: lessons.exists, gate: ops }, ip, { lesson: query.get("lesson") || undefined });
-      const lab = r.status === 201 ? mgr.get((r.body as CreateLabResponse).id) : undefined;
-      return { answer: { type: "lab", status: r.status, body: r.body }, ...(lab ? { lab } : {}) };
-    } catch (e) {
-      const known = toHttpError(e);
-      if (!known) throw e;
-      const retryAfter = known.headers["retry-after"];
-      return { answer: { type: "lab", status: known.status, body: { error: known.code, message: known.message, ...known.extra }, ...(retryAfter ? { retryAfter } : {}) } };
-    }
+    const { answer, labId } = await createLabAnswer({ lessonExists: lessons.exists, gate: ops }, ip, query.get("lesson") || undefined);
+    const lab = labId ? mgr.get(labId) : undefined;
+    return { answer, ...(lab ? { lab } : {}) };
   };
   const explorer = new ExplorerSockets(hub, { stallMs: config.sockets.stallMs, onStalled: () => ops.metrics.connectionsRefused.inc({ reason: "slow_reader" }) });
   const server = http.createServer(serverTimeouts(config.connections), async (req, res) => {

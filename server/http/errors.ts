@@ -1,5 +1,5 @@
 import "server-only";
-import { CLOSE, type ApiErrorCode, type CloseCode, type ServerControl } from "../../lib/protocol.ts";
+import { CLOSE, type ApiError, type ApiErrorCode, type CloseCode, type ServerControl } from "../../lib/protocol.ts";
 import { ClassError, type ClassErrorCode } from "../classes/errors.ts";
 import { CapacityError, LabCreateError, LabGoneError } from "../labs/errors.ts";
 import { TooManyTerminalsError } from "../terminals/errors.ts";
@@ -24,6 +24,11 @@ export class HttpError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The JSON body an HttpError is answered with (an HTTP response, or NEW_LAB_SOCKET's first message). */
+export function apiErrorBody(e: HttpError): ApiError {
+  return { error: e.code, message: e.message, ...e.extra } as ApiError;
 }
 
 interface Answer {

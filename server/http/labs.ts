@@ -1,6 +1,6 @@
 import "server-only";
 import { isLessonId, isTerminalId } from "../../lib/ids.ts";
-import type { CreateLabResponse, LabEndReason, LabStatus, QueuedResponse } from "../../lib/protocol.ts";
+import type { CreateLabResponse, LabCreatedControl, LabEndReason, LabStatus, QueuedResponse } from "../../lib/protocol.ts";
 import type { Access } from "../access/access.ts";
 import type { Admission, GrantedLab } from "../admission/admission.ts";
 import type { Lab } from "../labs/lab.ts";
@@ -10,7 +10,7 @@ import { requireCode } from "./access-gate.ts";
 import { lookUpLab } from "./auth.ts";
 import { jsonObject } from "./body.ts";
 import { bearerToken } from "./client.ts";
-import { HttpError } from "./errors.ts";
+import { apiErrorBody, HttpError, toHttpError } from "./errors.ts";
 import type { RouteContext, RouteResult, Router } from "./router.ts";
 
 export const ENDED: Record<LabEndReason, string> = {
@@ -70,6 +70,22 @@ export async function createLab(deps: { lessonExists(id: string): boolean; gate:
   if (out.reason === "draining") throw new HttpError(503, "draining", out.message, { "retry-after": s }, { retryAfterMs: retry });
   if (out.reason === "too_many_labs") throw new HttpError(429, "too_many_labs", out.message);
   throw new HttpError(429, "rate_limited", out.message, { "retry-after": s }, { retryAfterMs: retry });
+}
+
+/**
+ * NEW_LAB_SOCKET's first message: POST /api/labs's answer (createLab) for `lesson`, an error as
+ * the body POST would have sent; `labId` when a lab was made.
+ */
+export async function createLabAnswer(deps: { lessonExists(id: string): boolean; gate: Gate }, clientIp: string, lesson: string | undefined): Promise<{ answer: LabCreatedControl; labId?: string }> {
+  try {
+    const r = await createLab(deps, clientIp, { lesson });
+    return { answer: { type: "lab", status: r.status, body: r.body }, ...(r.status === 201 ? { labId: (r.body as CreateLabResponse).id } : {}) };
+  } catch (e) {
+    const known = toHttpError(e);
+    if (!known) throw e;
+    const retryAfter = known.headers["retry-after"];
+    return { answer: { type: "lab", status: known.status, body: apiErrorBody(known), ...(retryAfter ? { retryAfter } : {}) } };
+  }
 }
 
 /** Who may have a lab, and when (server/access, server/admission). */

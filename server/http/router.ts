@@ -1,7 +1,7 @@
 import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApiError } from "../../lib/protocol.ts";
-import { HttpError, toHttpError } from "./errors.ts";
+import { apiErrorBody, HttpError, toHttpError } from "./errors.ts";
 
 export interface RouteContext {
   req: IncomingMessage;
@@ -89,7 +89,7 @@ export class Router {
     } catch (err) {
       const known = toHttpError(err);
       if (known) {
-        send(res, known.status, { error: known.code, message: known.message, ...known.extra } satisfies ApiError, known.headers);
+        send(res, known.status, apiErrorBody(known), known.headers);
       } else {
         console.error(`api: internal error on ${method} ${url.pathname}:`, err);
         send(res, 500, { error: "internal", message: "Something went wrong on the server." } satisfies ApiError);
